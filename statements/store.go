@@ -1,0 +1,170 @@
+package statements
+
+import (
+	"context"
+	"time"
+)
+
+// Record is a statement as the store keeps it.
+type Record struct {
+	// ID is the statement id, lower case.
+	ID string
+	// Statement is the statement as stored: the bytes the client sent with
+	// the properties the LRS sets (id, authority, timestamp, version), and
+	// without "stored", which WithStored adds on the way out.
+	Statement []byte
+	// Fingerprint identifies the statement's content for the spec's
+	// comparison rules (see Fingerprint): same id and same fingerprint is
+	// the same statement.
+	Fingerprint string
+	// Terms are the statement's own index terms (Statement.Terms), set by
+	// the caller on insert; records read from a store may leave it nil.
+	Terms []string
+	// RefTarget is the id of the statement the object refers to, or "".
+	RefTarget string
+	// Voids is the id of the statement this one voids, or "".
+	Voids string
+	// Credential is the key of the credential that stored the statement.
+	Credential string
+
+	// Set by the store.
+	Stored   time.Time // when it was stored, millisecond precision, non-decreasing with Position
+	Position int64     // its place in the tenant-independent ordered log, > 0
+	Voided   bool      // a stored voiding statement targets it
+}
+
+// JSON returns the statement with its "stored" property.
+func (r *Record) JSON() []byte { return WithStored(r.Statement, r.Stored) }
+
+// Filter selects statements. The zero Filter selects every statement that
+// is not voided, newest first, up to the store's largest page.
+type Filter struct {
+	Agent             string // agent key (Actor.Key); "" = any
+	RelatedAgents     bool
+	Verb              string
+	Activity          string
+	RelatedActivities bool
+	Registration      string
+	Since             time.Time // stored strictly after; zero = no bound
+	Until             time.Time // stored at or before; zero = no bound
+	Limit             int       // at most this many; 0 = MaxLimit
+	Ascending         bool
+	// After continues a query: only statements past this position in the
+	// query's order (for descending, lower positions). 0 = from the start.
+	After int64
+}
+
+// MaxLimit is the largest page of statements one query returns.
+const MaxLimit = 500
+
+// Terms returns the index terms a statement must all have to match f.
+func (f Filter) Terms() []string {
+	var t []string
+	if f.Agent != "" {
+		if f.RelatedAgents {
+			t = append(t, termRelatedAgent+f.Agent)
+		} else {
+			t = append(t, termAgent+f.Agent)
+		}
+	}
+	if f.Verb != "" {
+		t = append(t, termVerb+f.Verb)
+	}
+	if f.Activity != "" {
+		if f.RelatedActivities {
+			t = append(t, termRelatedActivity+f.Activity)
+		} else {
+			t = append(t, termActivity+f.Activity)
+		}
+	}
+	if f.Registration != "" {
+		t = append(t, termRegistration+f.Registration)
+	}
+	return t
+}
+
+// PageLimit returns the number of statements a page of f holds at most.
+func (f Filter) PageLimit() int {
+	if f.Limit <= 0 || f.Limit > MaxLimit {
+		return MaxLimit
+	}
+	return f.Limit
+}
+
+// Page is one page of a query's result.
+type Page struct {
+	Records []*Record
+	// More is true when statements past the last record may match; the
+	// next page is the same Filter with After = the last record's Position.
+	More bool
+}
+
+// Tenant is an education provider whose data no other tenant sees.
+type Tenant struct {
+	ID       string
+	Name     string
+	Created  time.Time
+	Disabled bool
+}
+
+// Credential lets a client act on one tenant with some scopes.
+type Credential struct {
+	Key        string
+	Tenant     string
+	SecretHash []byte   // a slow hash of the secret; the secret is never stored
+	Scopes     []string // xAPI scopes: "all", "statements/write", ...
+	Authority  []byte   // the Agent or Group JSON set as authority of statements it writes
+	Created    time.Time
+	Revoked    bool
+}
+
+// Store keeps tenants, credentials and statements. Every statement call
+// carries the tenant; nothing one tenant stores is visible to another.
+// Implementations return *Error values with the codes documented here; any
+// other failure is EInternal.
+type Store interface {
+	// InsertStatements stores recs atomically: all of them or none. For
+	// each record it sets Stored and Position; positions grow in the order
+	// of recs, and a later-committed batch never has lower positions than
+	// one a reader has already seen (so a reader paging by position misses
+	// nothing). A record whose id is stored with the same Fingerprint is
+	// accepted and left as it was (its Stored and Position are set to the
+	// stored ones); with another Fingerprint the batch fails with
+	// EConflict. A record that voids (Voids != "") a voiding statement
+	// fails the batch with EInvalid. A voided statement, stored before or
+	// after its voiding statement, is marked Voided. A record whose
+	// RefTarget is stored matches, in queries, the target's terms too
+	// (transitively), whichever of the two was stored first. The same id
+	// twice in one batch is stored once when both have the same
+	// Fingerprint (both records get its Position) and fails the batch with
+	// EInvalid otherwise. A voiding statement is never voided itself. A
+	// tenant need not have been created before its statements.
+	InsertStatements(ctx context.Context, tenant string, recs []*Record) error
+
+	// Statement returns the statement with id. With voided false it
+	// returns ENotFound for a voided statement; with voided true it returns
+	// only a voided statement (ENotFound otherwise).
+	Statement(ctx context.Context, tenant, id string, voided bool) (*Record, error)
+
+	// QueryStatements returns the statements that are not voided and
+	// match f, ordered by Position (descending unless f.Ascending). Its
+	// cost grows with the page, not with the store.
+	QueryStatements(ctx context.Context, tenant string, f Filter) (*Page, error)
+
+	// ConsistentThrough returns a time T such that every statement with
+	// Stored <= T that will ever be stored is already visible to queries.
+	ConsistentThrough(ctx context.Context, tenant string) (time.Time, error)
+
+	// CreateTenant stores a new tenant; EConflict if its ID exists.
+	CreateTenant(ctx context.Context, t Tenant) error
+	// Tenants returns every tenant, ordered by ID.
+	Tenants(ctx context.Context) ([]Tenant, error)
+	// CreateCredential stores a new credential; EConflict if its key
+	// exists, ENotFound if its tenant does not.
+	CreateCredential(ctx context.Context, c Credential) error
+	// Credential returns the credential with key; ENotFound if none.
+	Credential(ctx context.Context, key string) (*Credential, error)
+
+	// Close releases the store's resources.
+	Close() error
+}
