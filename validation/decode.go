@@ -1,0 +1,380 @@
+package validation
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+const (
+	// maxDepth bounds nesting of arrays and objects, extensions included,
+	// so that hostile input cannot exhaust the stack.
+	maxDepth = 256
+	// maxNumberLen bounds the length of a number literal outside
+	// extensions; the schema library parses numbers as exact rationals.
+	maxNumberLen = 100
+)
+
+// syntaxRule starts the rule of every error that means "not JSON at all".
+const syntaxRule = "is not valid JSON"
+
+// decode parses data as a single JSON value (RFC 8259) with the strictness
+// the specification asks for: valid UTF-8, no duplicate keys in any object
+// (2.2.s2.b2), numbers kept exact (json.Number) and, outside extensions,
+// within float64 range. The value is built from map[string]any, []any,
+// string, json.Number, bool and nil.
+func decode(data []byte) (any, Errors) {
+	if !utf8.Valid(data) {
+		return nil, Errors{{Path: "", Rule: "is not valid UTF-8"}}
+	}
+	p := &parser{data: data}
+	p.skipSpace()
+	if p.pos == len(data) {
+		return nil, Errors{{Path: "", Rule: "is empty; a JSON value is required"}}
+	}
+	v, ok := p.value(0, false)
+	if ok {
+		p.skipSpace()
+		if p.pos != len(data) {
+			p.fail("unexpected data after the top-level value")
+			ok = false
+		}
+	}
+	if !ok {
+		return nil, p.errs[len(p.errs)-1:] // only the fatal error
+	}
+	if len(p.errs) > 0 {
+		return nil, p.errs
+	}
+	return v, nil
+}
+
+// parser is a small recursive-descent JSON parser. It keeps the path of
+// the value being parsed as a stack of keys so that a JSON Pointer is built
+// only when there is something to report.
+type parser struct {
+	data []byte
+	pos  int
+	keys []string
+	errs Errors
+}
+
+func (p *parser) path() string {
+	var b strings.Builder
+	for _, k := range p.keys {
+		b.WriteString(child("", k))
+	}
+	return b.String()
+}
+
+// report records a non-fatal violation at the current path.
+func (p *parser) report(rule string) {
+	p.errs = append(p.errs, Error{Path: p.path(), Rule: rule})
+}
+
+// fail records a fatal syntax error; parsing stops.
+func (p *parser) fail(msg string) bool {
+	p.errs = append(p.errs, Error{Path: "", Rule: fmt.Sprintf("%s: %s (offset %d)", syntaxRule, msg, p.pos)})
+	return false
+}
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(depth int, inExtensions bool) (any, bool) {
+	p.skipSpace()
+	if p.pos >= len(p.data) {
+		return nil, p.fail("unexpected end of input")
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{' || c == '[':
+		if depth >= maxDepth {
+			p.errs = append(p.errs, Error{Path: p.path(), Rule: fmt.Sprintf("is nested more than %d levels deep", maxDepth)})
+			return nil, false
+		}
+		if c == '{' {
+			return p.object(depth+1, inExtensions)
+		}
+		return p.array(depth+1, inExtensions)
+	case c == '"':
+		return p.string()
+	case c == '-' || isDigit(c):
+		n, ok := p.number()
+		if ok && !inExtensions {
+			p.checkNumber(n)
+		}
+		return n, ok
+	case p.literal("true"):
+		return true, true
+	case p.literal("false"):
+		return false, true
+	case p.literal("null"):
+		return nil, true
+	default:
+		return nil, p.fail(fmt.Sprintf("unexpected character %q", c))
+	}
+}
+
+func (p *parser) literal(word string) bool {
+	if len(p.data)-p.pos >= len(word) && string(p.data[p.pos:p.pos+len(word)]) == word {
+		p.pos += len(word)
+		return true
+	}
+	return false
+}
+
+func (p *parser) object(depth int, inExtensions bool) (any, bool) {
+	p.pos++ // '{'
+	m := make(map[string]any)
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		return m, true
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return nil, p.fail("expected a string key")
+		}
+		k, ok := p.string()
+		if !ok {
+			return nil, false
+		}
+		key := k.(string)
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return nil, p.fail("expected ':' after object key")
+		}
+		p.pos++
+		p.keys = append(p.keys, key)
+		v, ok := p.value(depth, inExtensions || key == "extensions")
+		if !ok {
+			return nil, false
+		}
+		if _, dup := m[key]; dup {
+			p.report("property used more than once (2.2.s2.b2)")
+		} else {
+			m[key] = v
+		}
+		p.keys = p.keys[:len(p.keys)-1]
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.fail("unexpected end of input in object")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return m, true
+		default:
+			return nil, p.fail("expected ',' or '}' in object")
+		}
+	}
+}
+
+func (p *parser) array(depth int, inExtensions bool) (any, bool) {
+	p.pos++ // '['
+	a := []any{}
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		return a, true
+	}
+	for i := 0; ; i++ {
+		p.keys = append(p.keys, strconv.Itoa(i))
+		v, ok := p.value(depth, inExtensions)
+		if !ok {
+			return nil, false
+		}
+		p.keys = p.keys[:len(p.keys)-1]
+		a = append(a, v)
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.fail("unexpected end of input in array")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return a, true
+		default:
+			return nil, p.fail("expected ',' or ']' in array")
+		}
+	}
+}
+
+// string parses a JSON string starting at the opening quote. Unpaired
+// surrogate escapes become U+FFFD, as in encoding/json.
+func (p *parser) string() (any, bool) {
+	p.pos++ // '"'
+	start := p.pos
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			s := string(p.data[start:p.pos])
+			p.pos++
+			return s, true
+		case c == '\\':
+			return p.escapedString(start)
+		case c < 0x20:
+			return nil, p.fail("control character in string")
+		}
+		p.pos++
+	}
+	return nil, p.fail("unexpected end of input in string")
+}
+
+func (p *parser) escapedString(start int) (any, bool) {
+	var b strings.Builder
+	b.Write(p.data[start:p.pos])
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return b.String(), true
+		case c < 0x20:
+			return nil, p.fail("control character in string")
+		case c != '\\':
+			b.WriteByte(c)
+			p.pos++
+			continue
+		}
+		if p.pos+1 >= len(p.data) {
+			break
+		}
+		e := p.data[p.pos+1]
+		p.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return nil, p.fail(`invalid \u escape in string`)
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
+					save := p.pos
+					p.pos += 2
+					if r2, ok = p.hex4(); !ok {
+						return nil, p.fail(`invalid \u escape in string`)
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						b.WriteRune(dec)
+						continue
+					}
+					p.pos = save // not a pair: decode the second escape on its own
+				}
+				r = utf8.RuneError
+			}
+			b.WriteRune(r)
+		default:
+			return nil, p.fail("invalid escape in string")
+		}
+	}
+	return nil, p.fail("unexpected end of input in string")
+}
+
+func (p *parser) hex4() (rune, bool) {
+	if p.pos+4 > len(p.data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range p.data[p.pos : p.pos+4] {
+		var d byte
+		switch {
+		case isDigit(c):
+			d = c - '0'
+		case c|0x20 >= 'a' && c|0x20 <= 'f':
+			d = c | 0x20 - 'a' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	p.pos += 4
+	return r, true
+}
+
+// number parses -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *parser) number() (json.Number, bool) {
+	start := p.pos
+	digits := func() int {
+		n := 0
+		for p.pos < len(p.data) && isDigit(p.data[p.pos]) {
+			p.pos++
+			n++
+		}
+		return n
+	}
+	if p.data[p.pos] == '-' {
+		p.pos++
+	}
+	if p.pos < len(p.data) && p.data[p.pos] == '0' {
+		p.pos++
+	} else if digits() == 0 {
+		return "", p.fail("invalid number")
+	}
+	if p.pos < len(p.data) && p.data[p.pos] == '.' {
+		p.pos++
+		if digits() == 0 {
+			return "", p.fail("invalid number")
+		}
+	}
+	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
+		p.pos++
+		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
+			p.pos++
+		}
+		if digits() == 0 {
+			return "", p.fail("invalid number")
+		}
+	}
+	return json.Number(p.data[start:p.pos]), true
+}
+
+func (p *parser) checkNumber(n json.Number) {
+	if len(n) > maxNumberLen {
+		p.report(fmt.Sprintf("number literal is longer than %d characters", maxNumberLen))
+		return
+	}
+	if _, err := strconv.ParseFloat(string(n), 64); err != nil {
+		p.report("number is out of range")
+	}
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// child returns the JSON Pointer of key (or array index) under path.
+func child(path, key string) string {
+	if strings.ContainsAny(key, "~/") {
+		key = pointerEscaper.Replace(key)
+	}
+	return path + "/" + key
+}

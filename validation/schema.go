@@ -1,0 +1,205 @@
+package validation
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/xeipuuv/gojsonschema"
+)
+
+// The schemas describe structure only: which properties exist, their JSON
+// types, required properties, enumerations and no additional properties
+// outside extensions. Everything else is in rules.go.
+//
+//go:embed schema/*.json
+var schemaFiles embed.FS
+
+const schemaBase = "https://schemas.digione.example/xapi/"
+
+// schemaSet is the compiled schemas of one xAPI version.
+type schemaSet struct {
+	statement *gojsonschema.Schema
+	agent     *gojsonschema.Schema
+}
+
+var (
+	schemasOnce sync.Once
+	schemas     map[string]*schemaSet
+	schemasErr  error
+)
+
+// schemasFor returns the compiled schemas of version, compiling all of them
+// on first use.
+func schemasFor(version string) (*schemaSet, error) {
+	schemasOnce.Do(func() {
+		schemas = make(map[string]*schemaSet)
+		for _, v := range []string{V103, V200} {
+			set, err := compileSchemas(v)
+			if err != nil {
+				schemasErr = fmt.Errorf("validation: compiling %s schemas: %w", v, err)
+				return
+			}
+			schemas[v] = set
+		}
+	})
+	if schemasErr != nil {
+		return nil, schemasErr
+	}
+	return schemas[version], nil
+}
+
+func compileSchemas(version string) (*schemaSet, error) {
+	load := func(name string) (gojsonschema.JSONLoader, error) {
+		b, err := schemaFiles.ReadFile("schema/" + name)
+		if err != nil {
+			return nil, err
+		}
+		return gojsonschema.NewBytesLoader(b), nil
+	}
+	compile := func(ref string) (*gojsonschema.Schema, error) {
+		sl := gojsonschema.NewSchemaLoader()
+		sl.Draft = gojsonschema.Draft7
+		sl.AutoDetect = false
+		sl.Validate = true
+		for _, name := range []string{"common.json", "statement-" + version + ".json"} {
+			l, err := load(name)
+			if err != nil {
+				return nil, err
+			}
+			if err := sl.AddSchemas(l); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return sl.Compile(gojsonschema.NewStringLoader(`{"$ref": "` + ref + `"}`))
+	}
+	st, err := compile(schemaBase + "statement-" + version + ".json#/definitions/statement")
+	if err != nil {
+		return nil, err
+	}
+	ag, err := compile(schemaBase + "common.json#/definitions/agentParameter")
+	if err != nil {
+		return nil, err
+	}
+	return &schemaSet{statement: st, agent: ag}, nil
+}
+
+// validateSchema checks doc, a value from decode, against s and turns the
+// library's findings into Errors under prefix.
+func validateSchema(s *gojsonschema.Schema, doc any, prefix string) (Errors, error) {
+	res, err := s.Validate(gojsonschema.NewRawLoader(doc))
+	if err != nil {
+		return nil, err
+	}
+	var errs Errors
+	for _, re := range res.Errors() {
+		e, ok := translate(re)
+		if !ok {
+			continue
+		}
+		e.Path = prefix + e.Path
+		errs = append(errs, e)
+	}
+	return errs, nil
+}
+
+// translate turns one gojsonschema error into an Error with a JSON Pointer
+// and a plain-English rule. Errors that only summarise others (if/then,
+// oneOf) are dropped.
+func translate(re gojsonschema.ResultError) (Error, bool) {
+	path := pointer(re.Context())
+	d := re.Details()
+	str := func(k string) string { s, _ := d[k].(string); return s }
+	switch re.Type() {
+	case "condition_then", "condition_else", "number_one_of", "number_any_of", "number_all_of":
+		return Error{}, false
+	case "required":
+		return Error{Path: child(path, str("property")), Rule: "is required"}, true
+	case "additional_property_not_allowed":
+		return Error{Path: child(path, str("property")), Rule: "is not a property allowed here (property names are case sensitive) (2.2.s4.b1.b5, 2.2.s4.b1.b7)"}, true
+	case "invalid_type":
+		given, expected := str("given"), str("expected")
+		if given == "null" {
+			return Error{Path: path, Rule: "must not be null (2.2.s4.b1.b1)"}, true
+		}
+		if expected == "number" || expected == "boolean" {
+			return Error{Path: path, Rule: fmt.Sprintf("must be a JSON %s, not %s (2.2.s4.b1.b2, 2.2.s4.b1.b3)", expected, article(given))}, true
+		}
+		return Error{Path: path, Rule: fmt.Sprintf("must be %s, not %s", article(expected), article(given))}, true
+	case "enum":
+		allowed := str("allowed")
+		if strings.Contains(path, "/member/") && strings.HasSuffix(path, "/objectType") {
+			return Error{Path: path, Rule: `must be "Agent": the members of a Group are Agents, not Groups (2.4.2.2.s4.b2, 2.4.2.2.s5.b2)`}, true
+		}
+		if !strings.Contains(allowed, ", ") {
+			return Error{Path: path, Rule: "must be " + allowed + " (exact case, 2.2.s4.b1.b6)"}, true
+		}
+		return Error{Path: path, Rule: "must be one of " + allowed + " (exact case, 2.2.s4.b1.b6)"}, true
+	case "const":
+		return Error{Path: path, Rule: "must be " + fmt.Sprint(d["allowed"])}, true
+	case "array_min_items":
+		return Error{Path: path, Rule: "must not be an empty array"}, true
+	default:
+		return Error{Path: path, Rule: re.Description()}, true
+	}
+}
+
+func article(jsonType string) string {
+	switch jsonType {
+	case "object", "array", "integer":
+		return "an " + jsonType
+	case "null":
+		return "null"
+	}
+	return "a " + jsonType
+}
+
+// pointer converts a gojsonschema context ("(root).actor.mbox") into a JSON
+// Pointer ("/actor/mbox"). A NUL separator keeps keys that contain dots,
+// such as extension IRIs, intact.
+func pointer(c *gojsonschema.JsonContext) string {
+	if c == nil {
+		return ""
+	}
+	parts := strings.Split(c.String("\x00"), "\x00")
+	var b strings.Builder
+	for _, p := range parts[1:] { // parts[0] is "(root)"
+		b.WriteString(child("", p))
+	}
+	return b.String()
+}
+
+// sortErrors orders errs by path, comparing array indexes numerically, then
+// by rule, and drops exact duplicates.
+func sortErrors(errs Errors) Errors {
+	sort.SliceStable(errs, func(i, j int) bool {
+		if c := comparePaths(errs[i].Path, errs[j].Path); c != 0 {
+			return c < 0
+		}
+		return errs[i].Rule < errs[j].Rule
+	})
+	out := errs[:0]
+	for i, e := range errs {
+		if i > 0 && e == errs[i-1] {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func comparePaths(a, b string) int {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] == bs[i] {
+			continue
+		}
+		if isDigitString(as[i]) && isDigitString(bs[i]) && len(as[i]) != len(bs[i]) {
+			return len(as[i]) - len(bs[i])
+		}
+		return strings.Compare(as[i], bs[i])
+	}
+	return len(as) - len(bs)
+}

@@ -1,0 +1,162 @@
+package validation
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Versions of the xAPI specification whose rules this package applies.
+const (
+	// V103 selects the rules of xAPI 1.0.3.
+	V103 = "1.0.3"
+	// V200 selects the rules of xAPI 2.0.0 (IEEE 9274.1.1).
+	V200 = "2.0.0"
+)
+
+// Error is one violation: a JSON Pointer (RFC 6901; "" is the whole
+// document) and the rule broken, in plain English.
+type Error struct {
+	Path string
+	Rule string
+}
+
+// Error returns Path + ": " + Rule, or "statement: " + Rule for the whole
+// document.
+func (e Error) Error() string {
+	if e.Path == "" {
+		return "statement: " + e.Rule
+	}
+	return e.Path + ": " + e.Rule
+}
+
+// maxListed is how many violations Errors.Error spells out.
+const maxListed = 5
+
+// Errors is a list of violations sorted by path.
+type Errors []Error
+
+// Error joins the first few violations with "; ".
+func (es Errors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i == maxListed {
+			fmt.Fprintf(&b, "; and %d more", len(es)-maxListed)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Statement validates one statement object as received from a client
+// (before the LRS adds stored, authority and so on) against the rules of
+// version (V103 or V200). It returns nil or an Errors value.
+func Statement(version string, data []byte) error {
+	set, err := setup(version)
+	if err != nil {
+		return err
+	}
+	doc, errs := decode(data)
+	if errs != nil {
+		return sortErrors(errs)
+	}
+	errs, err = statement(set, version, doc, "")
+	if err != nil {
+		return err
+	}
+	return result(errs)
+}
+
+// Statements validates a POST body: a single statement object or a JSON
+// array of statement objects, whose paths start with the index ("/0/...").
+// An empty array is valid. Two statements of one array may not share an id.
+func Statements(version string, data []byte) error {
+	set, err := setup(version)
+	if err != nil {
+		return err
+	}
+	doc, errs := decode(data)
+	if errs != nil {
+		return sortErrors(errs)
+	}
+	list, ok := doc.([]any)
+	if !ok {
+		errs, err = statement(set, version, doc, "")
+		if err != nil {
+			return err
+		}
+		return result(errs)
+	}
+	ids := make(map[string]int)
+	for i, st := range list {
+		prefix := child("", fmt.Sprint(i))
+		es, err := statement(set, version, st, prefix)
+		if err != nil {
+			return err
+		}
+		errs = append(errs, es...)
+		if m, ok := st.(map[string]any); ok {
+			if id, ok := m["id"].(string); ok && isUUID(id) {
+				key := strings.ToLower(id)
+				if first, dup := ids[key]; dup {
+					errs = append(errs, Error{Path: prefix + "/id", Rule: fmt.Sprintf("repeats the id of statement /%d in the same request", first)})
+				} else {
+					ids[key] = i
+				}
+			}
+		}
+	}
+	return result(errs)
+}
+
+// Agent validates an agent parameter value (GET /statements and the
+// state and agent profile resources): a JSON object that is an Agent or an
+// identified Group (exactly one inverse functional identifier). Paths are
+// relative to that object.
+func Agent(version string, data []byte) error {
+	set, err := setup(version)
+	if err != nil {
+		return err
+	}
+	doc, errs := decode(data)
+	if errs != nil {
+		return sortErrors(errs)
+	}
+	errs, err = validateSchema(set.agent, doc, "")
+	if err != nil {
+		return err
+	}
+	c := &checker{version: version, errs: errs}
+	c.agentParameter("", doc)
+	return result(c.errs)
+}
+
+func setup(version string) (*schemaSet, error) {
+	if version != V103 && version != V200 {
+		return nil, Errors{{Path: "", Rule: fmt.Sprintf("xAPI version %q is not supported (use %s or %s)", version, V103, V200)}}
+	}
+	return schemasFor(version)
+}
+
+// statement runs the schema and the Go rules over one decoded statement.
+func statement(set *schemaSet, version string, doc any, prefix string) (Errors, error) {
+	errs, err := validateSchema(set.statement, doc, prefix)
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{version: version, errs: errs}
+	if m, ok := doc.(map[string]any); ok {
+		c.statement(prefix, m, false)
+	}
+	return c.errs, nil
+}
+
+func result(errs Errors) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return sortErrors(errs)
+}
