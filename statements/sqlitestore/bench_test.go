@@ -1,0 +1,110 @@
+package sqlitestore_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/statements/storetest"
+)
+
+// benchStatement returns a statement of learner i: one of 1000 learners,
+// 5 verbs, 200 activities in 20 courses, 100 registrations.
+func benchStatement(i int) []byte {
+	verbs := []string{"completed", "attempted", "passed", "failed", "experienced"}
+	return fmt.Appendf(nil, `{"actor":{"objectType":"Agent","account":{"homePage":"https://id.example.org","name":"learner-%d"}},
+		"verb":{"id":"https://example.org/verbs/%s","display":{"en-US":"%[2]s"}},
+		"object":{"objectType":"Activity","id":"https://example.org/activities/%d","definition":{"name":{"en-US":"Activity"}}},
+		"result":{"score":{"scaled":0.5},"success":true,"completion":true},
+		"context":{"registration":"00000000-0000-4000-8000-%012d","contextActivities":{"parent":[{"id":"https://example.org/courses/%d"}]}}}`,
+		i%1000, verbs[i%len(verbs)], i%200, i%100, i%20)
+}
+
+func benchRecords(b *testing.B, from, n int) []*statements.Record {
+	rs := make([]*statements.Record, n)
+	for i := range rs {
+		rs[i] = storetest.Record(b, benchStatement(from+i))
+	}
+	return rs
+}
+
+func BenchmarkInsert(b *testing.B) {
+	s := MustOpenStore(b, b.TempDir())
+	rs := benchRecords(b, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.InsertStatements(b.Context(), "t", rs[i:i+1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "statements/s")
+}
+
+func BenchmarkInsertBatch100(b *testing.B) {
+	s := MustOpenStore(b, b.TempDir())
+	rs := benchRecords(b, 0, 100*b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.InsertStatements(b.Context(), "t", rs[100*i:100*i+100]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "statements/s")
+}
+
+// BenchmarkQueryAgent queries a store of 100,000 statements (10,000 with
+// -short): each learner has 100 statements.
+func BenchmarkQueryAgent(b *testing.B) {
+	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
+	s := MustOpenStore(b, b.TempDir())
+	for i := 0; i < n; i += 5000 {
+		if err := s.InsertStatements(b.Context(), "t", benchRecords(b, i, min(5000, n-i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	learner := func(i int) string {
+		k, err := statements.AgentKey(fmt.Appendf(nil, `{"account":{"homePage":"https://id.example.org","name":"learner-%d"}}`, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return k
+	}
+	cases := []struct {
+		name string
+		f    func(i int) statements.Filter
+	}{
+		{"agent/limit=10", func(i int) statements.Filter { return statements.Filter{Agent: learner(i % 1000), Limit: 10} }},
+		{"agent/limit=100", func(i int) statements.Filter { return statements.Filter{Agent: learner(i % 1000), Limit: 100} }},
+		{"agent+verb/limit=10", func(i int) statements.Filter {
+			verbs := []string{"completed", "attempted", "passed", "failed", "experienced"}
+			return statements.Filter{Agent: learner(i % 1000), Verb: "https://example.org/verbs/" + verbs[i%1000%5], Limit: 10}
+		}},
+		{"agent+related activity/limit=10", func(i int) statements.Filter {
+			return statements.Filter{Agent: learner(i % 1000), Activity: "https://example.org/courses/" + fmt.Sprint(i%20),
+				RelatedActivities: true, Limit: 10}
+		}},
+		{"agent ascending/limit=10", func(i int) statements.Filter {
+			return statements.Filter{Agent: learner(i % 1000), Limit: 10, Ascending: true}
+		}},
+		{"none/limit=10", func(i int) statements.Filter { return statements.Filter{Limit: 10} }},
+		{"none/limit=500", func(i int) statements.Filter { return statements.Filter{} }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				p, err := s.QueryStatements(b.Context(), "t", c.f(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(p.Records) == 0 {
+					b.Fatal("no records")
+				}
+				i += 7
+			}
+		})
+	}
+}

@@ -1,0 +1,78 @@
+// Package sqlitestore is the embedded statements.Store: one SQLite file
+// (dir/lrs.db) through modernc.org/sqlite, pure Go, no cgo. It serves a
+// school or a sandbox and makes the LRS run with no setup.
+//
+// It imports the statements domain and its driver only: not lrs, not
+// forwarders, not other stores.
+//
+// # One process, one writer
+//
+// One database file is served by one process. The file is in WAL mode with
+// synchronous=FULL, so an acknowledged statement survives a power loss.
+// Writes go through one connection, one at a time under the Store's write
+// lock (SQLite has one writer anyway); reads use a pool of read-only
+// connections and never wait for writes.
+//
+// Inside the write lock a batch gets consecutive positions and one Stored,
+// max(now truncated to ms, the previous Stored, the last ConsistentThrough
+// answer + 1 ms), and commits before the next batch starts. So commit order
+// is position order (a reader paging by position never jumps over a
+// statement that commits later: the outbox of DESIGN.md decision 2), and
+// Stored never decreases with Position, even if the clock steps back.
+//
+// ConsistentThrough is answered from memory: while a write is in flight, one
+// millisecond before its Stored; otherwise one millisecond before now (a
+// write starting now may still get this millisecond) or the last Stored,
+// whichever is later. Every later write is stored after the answer. This
+// holds because the Store knows every write in flight, which is why one
+// file must be served by one process.
+//
+// # Tables
+//
+//	statements   position INTEGER PRIMARY KEY (the log; global across tenants),
+//	             tenant, id, stored (unix ms), voided, voids, ref_target,
+//	             fingerprint, credential, terms (term ids, own and inherited,
+//	             uvarint deltas), statement (the bytes as stored)
+//	terms        term_id INTEGER PRIMARY KEY, tenant, term, n (postings added)
+//	postings     (term_id, position) PRIMARY KEY, WITHOUT ROWID
+//	tenants      id PRIMARY KEY, name, created, disabled
+//	credentials  key PRIMARY KEY, tenant, secret_hash, scopes (JSON), authority,
+//	             created, revoked
+//
+// The schema version is PRAGMA user_version; New creates or migrates the
+// schema and refuses a file written by a newer version.
+//
+// # Which index serves which query
+//
+//	Statement(id)                 UNIQUE (tenant, id)
+//	query with terms              postings primary key: the posting list of the
+//	                              filter's rarest term (terms.n) read in position
+//	                              order between two bounds, each other term probed
+//	                              by (term_id, position), then the statement by
+//	                              position; LIMIT n+1 tells More
+//	query without terms           statements_tenant_position (tenant, position)
+//	since, until                  statements_tenant_stored (tenant, stored): the
+//	                              last position stored at or before the time
+//	                              becomes a position bound (Stored does not
+//	                              decrease with Position)
+//	filter term -> term id        UNIQUE (tenant, term)
+//	stored id, idempotence        UNIQUE (tenant, id)
+//	arriving statement voided?    statements_tenant_voids (tenant, voids), partial
+//	terms to propagate            statements_tenant_ref_target (tenant, ref_target),
+//	                              partial
+//
+// Every query reads one index in the order of its result: no scan, no sort
+// (TestQueryPlans checks the plans). A page costs its length times the
+// ratio of the driving list to the matches, not the size of the store.
+//
+// # Statement references
+//
+// A statement's terms column holds its own terms and those of the statement
+// its object refers to (transitively). When a statement is stored, its
+// terms flow to the statements that already refer to it, and on to those
+// that refer to them, until nothing changes; each added term also gets a
+// posting. Voiding marks the target; a target stored after its voiding
+// statement finds it through the voids index. A voiding statement is never
+// voided (xAPI: a statement is voided if and only if it is not a voiding
+// statement and a voiding statement targets it).
+package sqlitestore

@@ -1,0 +1,93 @@
+package sqlitestore
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// explain returns the query plan of q, one line per step.
+func explain(t *testing.T, s *Store, q string, args ...any) []string {
+	t.Helper()
+	rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN %s: %v", q, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// TestQueryPlans checks that every query shape reads an index in the
+// order of the result: no full scan, no sort of the result.
+func TestQueryPlans(t *testing.T) {
+	s, err := New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	terms := []term{{id: 1}, {id: 2}, {id: 3}, {id: 4}}
+	type shape struct {
+		name  string
+		q     string
+		args  []any
+		first string // the first step: the index that drives the query
+	}
+	var shapes []shape
+	for _, asc := range []bool{false, true} {
+		for k := 0; k <= 4; k++ {
+			for _, bounded := range []bool{false, true} {
+				since, until := int64(math.MinInt64), int64(math.MaxInt64)
+				if bounded {
+					since, until = 1, 2
+				}
+				q, args := querySQL("t", terms[:k], 0, math.MaxInt64, since, until, asc, 11)
+				first := "SEARCH s USING INDEX statements_tenant_position (tenant=? AND position>? AND position<?)"
+				if k > 0 {
+					first = "SEARCH p USING PRIMARY KEY (term_id=? AND position>? AND position<?)"
+				}
+				shapes = append(shapes, shape{first: first, name: strings.Join([]string{
+					map[bool]string{false: "desc", true: "asc"}[asc],
+					string(rune('0' + k)), "terms",
+					map[bool]string{false: "", true: "since-until"}[bounded]}, " "), q: q, args: args})
+			}
+		}
+	}
+	shapes = append(shapes,
+		shape{"last position at", qLastPositionAt, []any{"t", 1}, "SEARCH statements USING COVERING INDEX statements_tenant_stored"},
+		shape{"statement", `SELECT ` + recordColumns + ` FROM statements s WHERE s.tenant = ? AND s.id = ?`, []any{"t", "x"}, ""},
+		shape{"term", qTerm, []any{"t", "x"}, ""},
+	)
+	for _, q := range writerQueries {
+		if strings.HasPrefix(q, "SELECT") || strings.HasPrefix(q, "UPDATE") {
+			shapes = append(shapes, shape{"writer: " + q, q, make([]any, strings.Count(q, "?")), ""})
+		}
+	}
+	for _, sh := range shapes {
+		plan := explain(t, s, sh.q, sh.args...)
+		joined := strings.Join(plan, "; ")
+		t.Logf("%s: %s", sh.name, joined)
+		if len(plan) == 0 || !strings.HasPrefix(plan[0], sh.first) {
+			t.Errorf("%s: driven by %q, want %q", sh.name, joined, sh.first)
+		}
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN") && !strings.HasPrefix(step, "SCAN CONSTANT") {
+				t.Errorf("%s: full scan: %s", sh.name, joined)
+			}
+			if strings.Contains(step, "TEMP B-TREE") {
+				t.Errorf("%s: sorts: %s", sh.name, joined)
+			}
+		}
+	}
+}

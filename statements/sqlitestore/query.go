@@ -1,0 +1,257 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/digione/lrs/statements"
+)
+
+const recordColumns = `s.position, s.id, s.stored, s.voided, s.voids, s.ref_target, s.fingerprint, s.credential, s.statement`
+
+const qStatement = `SELECT ` + recordColumns + ` FROM statements s WHERE s.tenant = ? AND s.id = ?`
+
+// read returns the statement q prepared on the reader pool. The queries
+// come in a few dozen shapes, so each is prepared once.
+func (s *Store) read(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if st, ok := s.rstmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, mapErr(err, "cannot query statements")
+	}
+	s.rstmts[q] = st
+	return st, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(sc scanner) (*statements.Record, error) {
+	var r statements.Record
+	var stored int64
+	var voids, ref sql.NullString
+	if err := sc.Scan(&r.Position, &r.ID, &stored, &r.Voided, &voids, &ref, &r.Fingerprint, &r.Credential, &r.Statement); err != nil {
+		return nil, err
+	}
+	r.Stored = time.UnixMilli(stored).UTC()
+	r.Voids, r.RefTarget = voids.String, ref.String
+	return &r, nil
+}
+
+// Statement returns one statement; see statements.Store.
+func (s *Store) Statement(ctx context.Context, tenant, id string, voided bool) (*statements.Record, error) {
+	id = strings.ToLower(id)
+	st, err := s.read(ctx, qStatement)
+	if err != nil {
+		return nil, err
+	}
+	r, err := scanRecord(st.QueryRowContext(ctx, tenant, id))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && r.Voided != voided) {
+		if voided {
+			return nil, statements.Errorf(statements.ENotFound, "no voided statement %s", id)
+		}
+		return nil, statements.Errorf(statements.ENotFound, "no statement %s", id)
+	}
+	if err != nil {
+		return nil, mapErr(err, "cannot read statement "+id)
+	}
+	return r, nil
+}
+
+// QueryStatements returns a page of statements; see statements.Store.
+//
+// The page is read in position order from one index: the posting list of
+// the filter's rarest term (the others are probed by primary key), or the
+// (tenant, position) index when the filter has no terms. Since and Until
+// become position bounds through the (tenant, stored) index, because
+// Stored does not decrease with Position.
+func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements.Filter) (*statements.Page, error) {
+	limit := f.PageLimit()
+	lo, hi := int64(0), int64(math.MaxInt64) // exclusive bounds on position
+	if f.After > 0 {
+		if f.Ascending {
+			lo = f.After
+		} else {
+			hi = f.After
+		}
+	}
+	sinceMs, untilMs := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.Since.IsZero() {
+		sinceMs = f.Since.UnixMilli()
+		p, _, err := s.lastPositionAt(ctx, tenant, sinceMs)
+		if err != nil {
+			return nil, err
+		}
+		lo = max(lo, p)
+	}
+	if !f.Until.IsZero() {
+		untilMs = f.Until.UnixMilli()
+		p, ok, err := s.lastPositionAt(ctx, tenant, untilMs)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return &statements.Page{}, nil
+		}
+		hi = min(hi, p+1)
+	}
+	if lo >= hi-1 {
+		return &statements.Page{}, nil
+	}
+
+	terms, ok, err := s.termIDs(ctx, tenant, f.Terms())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return &statements.Page{}, nil
+	}
+	q, args := querySQL(tenant, terms, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
+	st, err := s.read(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, mapErr(err, "cannot query statements")
+	}
+	defer rows.Close()
+	page := &statements.Page{}
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, mapErr(err, "cannot query statements")
+		}
+		page.Records = append(page.Records, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "cannot query statements")
+	}
+	if len(page.Records) > limit {
+		page.Records, page.More = page.Records[:limit], true
+	}
+	return page, nil
+}
+
+// lastPositionAt returns the highest position of the tenant's statements
+// stored at or before ms.
+func (s *Store) lastPositionAt(ctx context.Context, tenant string, ms int64) (int64, bool, error) {
+	var p int64
+	st, err := s.read(ctx, qLastPositionAt)
+	if err != nil {
+		return 0, false, err
+	}
+	err = st.QueryRowContext(ctx, tenant, ms).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, mapErr(err, "cannot query statements")
+	}
+	return p, true, nil
+}
+
+const qLastPositionAt = `SELECT position FROM statements
+	WHERE tenant = ? AND stored <= ? ORDER BY stored DESC, position DESC LIMIT 1`
+
+type term struct {
+	id int64
+	n  int64
+}
+
+// termIDs looks the terms up, rarest first; ok is false if one is unknown
+// (nothing matches).
+func (s *Store) termIDs(ctx context.Context, tenant string, terms []string) ([]term, bool, error) {
+	out := make([]term, 0, len(terms))
+	st, err := s.read(ctx, qTerm)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, t := range terms {
+		var x term
+		err := st.QueryRowContext(ctx, tenant, t).Scan(&x.id, &x.n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, mapErr(err, "cannot query statements")
+		}
+		out = append(out, x)
+	}
+	slices.SortStableFunc(out, func(a, b term) int {
+		switch {
+		case a.n < b.n:
+			return -1
+		case a.n > b.n:
+			return 1
+		}
+		return 0
+	})
+	return out, true, nil
+}
+
+// querySQL builds the query of a page: driven by the first term's posting
+// list, or by the (tenant, position) index without terms.
+func querySQL(tenant string, terms []term, lo, hi, sinceMs, untilMs int64, asc bool, n int) (string, []any) {
+	var b strings.Builder
+	var args []any
+	dir := "DESC"
+	if asc {
+		dir = "ASC"
+	}
+	b.WriteString(`SELECT ` + recordColumns)
+	if len(terms) == 0 {
+		b.WriteString(` FROM statements s INDEXED BY statements_tenant_position
+	WHERE s.tenant = ? AND s.position > ? AND s.position < ?`)
+		args = append(args, tenant, lo, hi)
+	} else {
+		// CROSS JOIN fixes the loop order: the driving list, then a
+		// primary key probe of each other list, then the statement.
+		b.WriteString(` FROM postings p`)
+		for i := range terms[1:] {
+			fmt.Fprintf(&b, ` CROSS JOIN postings q%d`, i)
+		}
+		b.WriteString(` CROSS JOIN statements s
+	WHERE p.term_id = ? AND p.position > ? AND p.position < ?`)
+		args = append(args, terms[0].id, lo, hi)
+		for i, t := range terms[1:] {
+			fmt.Fprintf(&b, `
+	AND q%d.term_id = ? AND q%d.position = p.position`, i, i)
+			args = append(args, t.id)
+		}
+		b.WriteString(`
+	AND s.position = p.position AND s.tenant = ?`)
+		args = append(args, tenant)
+	}
+	b.WriteString(`
+	AND s.voided = 0`)
+	if sinceMs != math.MinInt64 {
+		b.WriteString(` AND s.stored > ?`)
+		args = append(args, sinceMs)
+	}
+	if untilMs != math.MaxInt64 {
+		b.WriteString(` AND s.stored <= ?`)
+		args = append(args, untilMs)
+	}
+	if len(terms) == 0 {
+		b.WriteString(`
+	ORDER BY s.position ` + dir)
+	} else {
+		b.WriteString(`
+	ORDER BY p.position ` + dir)
+	}
+	b.WriteString(` LIMIT ?`)
+	args = append(args, n)
+	return b.String(), args
+}
+
+const qTerm = `SELECT term_id, n FROM terms WHERE tenant = ? AND term = ?`

@@ -1,0 +1,300 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/digione/lrs/statements"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// FileName is the name of the database file New opens in its directory.
+const FileName = "lrs.db"
+
+// termCacheSize is the most term ids the writer keeps in memory.
+const termCacheSize = 1 << 16
+
+// schemaVersion is the version of the schema this package writes, kept in
+// PRAGMA user_version.
+const schemaVersion = 1
+
+var _ statements.Store = (*Store)(nil)
+
+// Store is a statements.Store in one SQLite database file.
+type Store struct {
+	w  *sql.DB // the one writer connection
+	r  *sql.DB // pool of read-only connections
+	ws chan struct{}
+
+	prepared map[string]*sql.Stmt // writer statements, on w
+
+	rmu    sync.Mutex
+	rstmts map[string]*sql.Stmt // reader statements, on r
+
+	now func() time.Time
+
+	// Under ws.
+	nextPos int64
+	terms   map[termKey]int64 // cache of the term dictionary
+
+	// mu guards the watermark state shared by writers and
+	// ConsistentThrough.
+	mu       sync.Mutex
+	last     int64 // stored (unix ms) of the latest write
+	promised int64 // the latest ConsistentThrough answer (unix ms)
+	inflight int64 // stored of the write in progress, 0 if none
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithNow sets the clock the store reads to set Stored. Default time.Now.
+func WithNow(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// New opens (creating it if needed) the store in dir/lrs.db and brings its
+// schema up to date. One database file must be served by one process.
+func New(ctx context.Context, dir string, opts ...Option) (*Store, error) {
+	s := &Store{now: time.Now, ws: make(chan struct{}, 1), terms: map[termKey]int64{},
+		rstmts: map[string]*sql.Stmt{}}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, statements.Internal(err, "cannot create the store directory")
+	}
+	path := filepath.Join(dir, FileName)
+	const common = "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
+	w, err := sql.Open("sqlite", path+common+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, statements.Internal(err, "cannot open the store")
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s.w = w
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	s.prepared = map[string]*sql.Stmt{}
+	for _, q := range writerQueries {
+		st, err := w.PrepareContext(ctx, q)
+		if err != nil {
+			w.Close()
+			return nil, statements.Internal(err, "cannot prepare the store's statements")
+		}
+		s.prepared[q] = st
+	}
+	r, err := sql.Open("sqlite", path+common+"&_pragma=query_only(1)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-16000)")
+	if err != nil {
+		w.Close()
+		return nil, statements.Internal(err, "cannot open the store")
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.r = r
+	if err := s.load(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+		errs = append(errs, s.w.Close())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = statements.Internal(err, "cannot close the store")
+		}
+	})
+	return s.closeErr
+}
+
+var schema = []string{
+	`CREATE TABLE statements (
+		position    INTEGER PRIMARY KEY,
+		tenant      TEXT    NOT NULL,
+		id          TEXT    NOT NULL,
+		stored      INTEGER NOT NULL,
+		voided      INTEGER NOT NULL DEFAULT 0,
+		voids       TEXT,
+		ref_target  TEXT,
+		fingerprint TEXT    NOT NULL,
+		credential  TEXT    NOT NULL,
+		terms       BLOB    NOT NULL,
+		statement   BLOB    NOT NULL,
+		UNIQUE (tenant, id)
+	)`,
+	`CREATE INDEX statements_tenant_position ON statements (tenant, position)`,
+	`CREATE INDEX statements_tenant_stored ON statements (tenant, stored)`,
+	`CREATE INDEX statements_tenant_ref_target ON statements (tenant, ref_target) WHERE ref_target IS NOT NULL`,
+	`CREATE INDEX statements_tenant_voids ON statements (tenant, voids) WHERE voids IS NOT NULL`,
+	`CREATE TABLE terms (
+		term_id INTEGER PRIMARY KEY,
+		tenant  TEXT    NOT NULL,
+		term    TEXT    NOT NULL,
+		n       INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (tenant, term)
+	)`,
+	`CREATE TABLE postings (
+		term_id  INTEGER NOT NULL,
+		position INTEGER NOT NULL,
+		PRIMARY KEY (term_id, position)
+	) WITHOUT ROWID`,
+	`CREATE TABLE tenants (
+		id       TEXT    PRIMARY KEY,
+		name     TEXT    NOT NULL,
+		created  INTEGER NOT NULL,
+		disabled INTEGER NOT NULL
+	) WITHOUT ROWID`,
+	`CREATE TABLE credentials (
+		key         TEXT    PRIMARY KEY,
+		tenant      TEXT    NOT NULL,
+		secret_hash BLOB,
+		scopes      TEXT    NOT NULL,
+		authority   BLOB,
+		created     INTEGER NOT NULL,
+		revoked     INTEGER NOT NULL
+	) WITHOUT ROWID`,
+	`CREATE INDEX credentials_tenant ON credentials (tenant)`,
+}
+
+// migrate creates the schema in a new database; a database of a newer
+// schema is refused.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return statements.Internal(err, "cannot open the store")
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return statements.Internal(err, "cannot read the schema version")
+	}
+	switch {
+	case v == schemaVersion:
+		return nil
+	case v > schemaVersion:
+		return statements.Internal(fmt.Errorf("schema version %d, want at most %d", v, schemaVersion),
+			"the store was written by a newer version of the LRS")
+	}
+	// v == 0: a new database. Later versions add steps from v up.
+	for _, q := range schema {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return statements.Internal(err, "cannot create the schema")
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
+		return statements.Internal(err, "cannot set the schema version")
+	}
+	if err := tx.Commit(); err != nil {
+		return statements.Internal(err, "cannot create the schema")
+	}
+	return nil
+}
+
+// load reads the end of the log: the next position and the last stored.
+func (s *Store) load(ctx context.Context) error {
+	var pos, stored sql.NullInt64
+	err := s.w.QueryRowContext(ctx,
+		`SELECT position, stored FROM statements ORDER BY position DESC LIMIT 1`).Scan(&pos, &stored)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return statements.Internal(err, "cannot read the statement log")
+	}
+	s.nextPos = pos.Int64 + 1
+	s.last = stored.Int64
+	return nil
+}
+
+// lock takes the write lock, or fails when ctx ends first.
+func (s *Store) lock(ctx context.Context) error {
+	select {
+	case s.ws <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return statements.Internal(ctx.Err(), "the request ended before the store could write")
+	}
+}
+
+func (s *Store) unlock() { <-s.ws }
+
+func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
+
+// beginWrite picks the Stored time of a write; the caller holds the write
+// lock and calls endWrite when the write committed or failed.
+func (s *Store) beginWrite() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := max(s.nowMs(), s.last, s.promised+1)
+	s.inflight = st
+	return st
+}
+
+func (s *Store) endWrite(stored int64, committed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if committed {
+		s.last = stored
+	}
+	s.inflight = 0
+}
+
+// ConsistentThrough returns a time before the Stored of every write not
+// yet committed and of every later write. One process serves the file, so
+// the writes in flight are the ones this Store knows about.
+func (s *Store) ConsistentThrough(ctx context.Context, tenant string) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var t int64
+	if s.inflight != 0 {
+		// Everything stored before the write in flight is committed.
+		t = s.inflight - 1
+	} else {
+		// Everything written is committed; a write starting now may get
+		// this millisecond.
+		t = max(s.nowMs()-1, s.last)
+	}
+	// Later writes are stored after t (beginWrite), even if the clock
+	// steps back.
+	t = max(t, s.promised)
+	s.promised = t
+	return time.UnixMilli(t).UTC(), nil
+}
+
+// mapErr turns a driver error into a statements.Error.
+func mapErr(err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	var se *statements.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	var de *sqlite.Error
+	if errors.As(err, &de) {
+		switch de.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &statements.Error{Code: statements.EConflict, Message: msg + ": already exists", Err: err}
+		}
+	}
+	return statements.Internal(err, msg)
+}
