@@ -1,0 +1,90 @@
+package lrs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"time"
+
+	"github.com/digione/lrs/statements"
+)
+
+// AuthorityHomePage is the account home page of the authority agents the
+// LRS sets on statements: account.name is the credential key.
+const AuthorityHomePage = "https://lrs.digione.fi/credentials"
+
+// Authority returns the authority Agent JSON of a credential.
+func Authority(key, name string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"objectType": "Agent",
+		"name":       name,
+		"account":    map[string]string{"homePage": AuthorityHomePage, "name": key},
+	})
+	return b
+}
+
+// Bootstrapped reports the first tenant and credential of an empty store.
+type Bootstrapped struct {
+	Tenant string
+	Key    string
+	Secret string // empty when the secret was given, not generated
+}
+
+// DefaultTenant is the tenant a fresh store starts with.
+const DefaultTenant = "default"
+
+// Bootstrap makes sure the store has a tenant and a credential. When the
+// store has no tenant, it creates DefaultTenant and a credential with
+// scope "all" from key and secret, generated when empty, and returns it;
+// otherwise it returns nil.
+func Bootstrap(ctx context.Context, store statements.Store, key, secret string, now time.Time) (*Bootstrapped, error) {
+	tenants, err := store.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(tenants) > 0 {
+		return nil, nil
+	}
+	out := &Bootstrapped{Tenant: DefaultTenant, Key: key}
+	if out.Key == "" {
+		out.Key = randomToken(12)
+	}
+	if secret == "" {
+		secret = randomToken(24)
+		out.Secret = secret
+	}
+	hash, err := HashSecret(secret)
+	if err != nil {
+		return nil, statements.Internal(err, "hash secret")
+	}
+	if err := store.CreateTenant(ctx, statements.Tenant{ID: DefaultTenant, Name: "Default tenant", Created: now}); err != nil {
+		return nil, err
+	}
+	err = store.CreateCredential(ctx, statements.Credential{
+		Key: out.Key, Tenant: DefaultTenant, SecretHash: hash, Scopes: []string{scopeAll},
+		Authority: Authority(out.Key, "bootstrap credential"), Created: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+const tokenAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// randomToken returns n random characters of an unambiguous alphabet.
+func randomToken(n int) string {
+	out := make([]byte, 0, n)
+	var buf [64]byte
+	for len(out) < n {
+		rand.Read(buf[:])
+		for _, c := range buf {
+			// Bytes past the largest multiple of the alphabet's size would
+			// favour its first letters: skip them.
+			if int(c) < 256/len(tokenAlphabet)*len(tokenAlphabet) && len(out) < n {
+				out = append(out, tokenAlphabet[int(c)%len(tokenAlphabet)])
+			}
+		}
+	}
+	return string(out)
+}

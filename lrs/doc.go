@@ -1,0 +1,8 @@
+// Package lrs is the HTTP service of the LRS: the xAPI resources under
+// /xapi/ with version negotiation, authentication and scopes, CORS, health,
+// and the mapping of statements.Error codes to HTTP status codes.
+//
+// It depends on the statements domain and the validation package only; it
+// must not import store adapters, Kafka or forwarders. *gin.Context never
+// leaves this package: handlers pass the request context down.
+package lrs

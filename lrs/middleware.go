@@ -1,0 +1,158 @@
+package lrs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/statements"
+)
+
+// Keys of values a request carries through the handler chain.
+const (
+	ctxRequestID  = "lrs.requestID"
+	ctxVersion    = "lrs.version"
+	ctxCredential = "lrs.credential"
+	ctxError      = "lrs.error"
+	ctxStatus     = "lrs.status"
+	ctxConsistent = "lrs.consistentThrough"
+)
+
+// xAPI versions the LRS speaks; a request names one in its header.
+const (
+	Version103 = "1.0.3"
+	Version200 = "2.0.0"
+)
+
+const versionHeader = "X-Experience-API-Version"
+
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 {
+		return id
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func requestIDOf(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+func versionOf(c *gin.Context) string { return c.GetString(ctxVersion) }
+
+// requestLog gives the request an id and logs one line when it is done.
+// The log names no learner: it carries no query string and no body.
+func (s *Server) requestLog(c *gin.Context) {
+	start := s.now()
+	rid := requestID(c.Request)
+	c.Set(ctxRequestID, rid)
+	c.Header("X-Request-Id", rid)
+	c.Next()
+	var err error
+	if v, ok := c.Get(ctxError); ok {
+		err, _ = v.(error)
+	}
+	s.logRequest(c.Request, rid, c.Writer.Status(), start, err)
+}
+
+func (s *Server) logRequest(r *http.Request, rid string, status int, start time.Time, err error) {
+	ev := s.log.Info()
+	if status >= 500 {
+		ev = s.log.Error().Err(err)
+	}
+	ev.Str("request_id", rid).Str("method", r.Method).Str("path", r.URL.Path).
+		Int("status", status).Dur("duration", s.now().Sub(start)).Msg("request")
+}
+
+// recoverer turns a panic in a handler into a 500 with the request id.
+func (s *Server) recoverer(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.fail(c, statements.Internal(fmt.Errorf("panic: %v", p), "internal error"))
+		}
+	}()
+	c.Next()
+}
+
+// cors lets browser-based content call the API: preflights are answered
+// here, before version and credential checks.
+func (s *Server) cors(c *gin.Context) {
+	origin := c.GetHeader("Origin")
+	if origin == "" {
+		c.Next()
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Set("Access-Control-Expose-Headers", "ETag, Last-Modified, Content-Type, X-Experience-API-Version, X-Experience-API-Consistent-Through, X-Request-Id")
+	if c.Request.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match, X-Request-Id, Accept-Language")
+		h.Set("Access-Control-Max-Age", "86400")
+		c.AbortWithStatus(http.StatusNoContent)
+		return
+	}
+	c.Next()
+}
+
+// announceVersion puts X-Experience-API-Version on every response: the
+// version the request asked for when the LRS speaks it, else the latest.
+// negotiateVersion refines it for the resources that require the header.
+func (s *Server) announceVersion(c *gin.Context) {
+	v, err := negotiate(c.GetHeader(versionHeader))
+	if err != nil {
+		v = Version200
+	}
+	c.Header(versionHeader, v)
+	c.Next()
+}
+
+// negotiateVersion picks the behaviour of the request from its
+// X-Experience-API-Version header: 1.0.x gets 1.0.3, 2.0.x gets 2.0.0;
+// anything else, or no header, is a 400.
+func (s *Server) negotiateVersion(c *gin.Context) {
+	v, err := negotiate(c.GetHeader(versionHeader))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(ctxVersion, v)
+	c.Next()
+}
+
+func negotiate(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	switch {
+	case h == "":
+		return "", statements.Errorf(statements.EInvalid, "%s header: required (1.0.3 or 2.0.0)", versionHeader)
+	case isVersion(h, "1.0"):
+		return Version103, nil
+	case isVersion(h, "2.0"):
+		return Version200, nil
+	}
+	return "", statements.Errorf(statements.EInvalid, "%s header: version %q is not supported (1.0.3 or 2.0.0)", versionHeader, h)
+}
+
+// isVersion reports whether v is "<minor>" or "<minor>.<patch>" with a
+// numeric patch.
+func isVersion(v, minor string) bool {
+	if v == minor {
+		return true
+	}
+	rest, ok := strings.CutPrefix(v, minor+".")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

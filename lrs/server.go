@@ -1,0 +1,126 @@
+package lrs
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/digione/lrs/statements"
+)
+
+// Config holds the dependencies of a Server.
+type Config struct {
+	// Store keeps the statements, tenants and credentials. Required.
+	Store statements.Store
+	// Logger receives one line per request and internal errors; the zero
+	// value logs nothing.
+	Logger zerolog.Logger
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+	// NewID returns a new statement id; default a random (version 4) UUID.
+	NewID func() string
+	// MaxBodyBytes bounds a request body; default 16 MiB.
+	MaxBodyBytes int64
+	// AuthCacheTTL is how long a verified credential is trusted without
+	// checking its secret hash again; default 1 minute.
+	AuthCacheTTL time.Duration
+}
+
+// Server serves the LRS over HTTP. It is an http.Handler.
+type Server struct {
+	store   statements.Store
+	log     zerolog.Logger
+	now     func() time.Time
+	newID   func() string
+	maxBody int64
+	auth    *authenticator
+	engine  *gin.Engine
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:   cfg.Store,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		newID:   cfg.NewID,
+		maxBody: cfg.MaxBodyBytes,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = func() string { return uuid.NewString() }
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 16 << 20
+	}
+	ttl := cfg.AuthCacheTTL
+	if ttl <= 0 {
+		ttl = time.Minute
+	}
+	s.auth = newAuthenticator(cfg.Store, ttl, s.now)
+	gin.SetMode(gin.ReleaseMode)
+	s.engine = gin.New()
+	s.engine.HandleMethodNotAllowed = true
+	s.routes()
+	return s
+}
+
+// ServeHTTP handles one request: the alternate request syntax of xAPI
+// 1.0.3 is rewritten into an ordinary request before routing.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Query().Has("method") {
+		nr, err := alternateRequest(r, s.maxBody)
+		if err != nil {
+			start := s.now()
+			rid := requestID(r)
+			w.Header().Set("X-Request-Id", rid)
+			writeError(w, rid, err)
+			s.logRequest(r, rid, http.StatusBadRequest, start, err)
+			return
+		}
+		r = nr
+	}
+	s.engine.ServeHTTP(w, r)
+}
+
+// routes is the one route table of the service.
+func (s *Server) routes() {
+	e := s.engine
+	e.Use(s.recoverer, s.requestLog, s.announceVersion, s.cors)
+	e.NoRoute(s.handleNotFound)
+	e.NoMethod(s.handleMethodNotAllowed)
+
+	e.GET("/healthz", s.handleHealth)
+
+	x := e.Group("/xapi")
+	x.GET("/about", s.handleGetAbout)
+	x.HEAD("/about", s.handleGetAbout)
+
+	api := x.Group("", s.negotiateVersion, s.authenticate)
+	st := api.Group("/statements", s.consistentThrough)
+	st.PUT("", s.require(scopeStatementsWrite), s.handlePutStatement)
+	st.POST("", s.require(scopeStatementsWrite), s.handlePostStatements)
+	st.GET("", s.require(scopeStatementsRead), s.handleGetStatements)
+	st.HEAD("", s.require(scopeStatementsRead), s.handleGetStatements)
+}
+
+// handleHealth serves GET /healthz: the process is alive.
+func (s *Server) handleHealth(c *gin.Context) {
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte("ok\n"))
+}
+
+func (s *Server) handleNotFound(c *gin.Context) {
+	s.fail(c, statements.Errorf(statements.ENotFound, "no resource at %s", c.Request.URL.Path))
+}
+
+func (s *Server) handleMethodNotAllowed(c *gin.Context) {
+	c.Header("Allow", "GET, HEAD, PUT, POST, OPTIONS")
+	c.Set(ctxStatus, http.StatusMethodNotAllowed)
+	writeErrorStatus(c.Writer, requestIDOf(c), http.StatusMethodNotAllowed, "method "+c.Request.Method+" not allowed on "+c.Request.URL.Path)
+	c.Abort()
+}

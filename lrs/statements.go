@@ -1,0 +1,233 @@
+package lrs
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/validation"
+)
+
+// handlePutStatement serves PUT /xapi/statements?statementId=: stores one
+// statement under the given id.
+func (s *Server) handlePutStatement(c *gin.Context) {
+	ctx := c.Request.Context()
+	q := c.Request.URL.Query()
+	if err := allowParams(q, "statementId"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	id := q.Get("statementId")
+	if id == "" {
+		s.fail(c, statements.Errorf(statements.EInvalid, "statementId: required parameter"))
+		return
+	}
+	if !isUUID(id) {
+		s.fail(c, statements.Errorf(statements.EInvalid, "statementId: must be a UUID"))
+		return
+	}
+	body, err := s.readJSONBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := validation.Statement(versionOf(c), body); err != nil {
+		s.fail(c, err)
+		return
+	}
+	rec, err := s.newRecord(c, body, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if rec.ID != strings.ToLower(id) {
+		s.fail(c, statements.Errorf(statements.EInvalid, "/id: %q does not match the statementId parameter %q", rec.ID, id))
+		return
+	}
+	cred := credentialOf(c)
+	if err := s.store.InsertStatements(ctx, cred.Tenant, []*statements.Record{rec}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// handlePostStatements serves POST /xapi/statements: stores one statement
+// or an array of statements, all or none, and returns their ids.
+func (s *Server) handlePostStatements(c *gin.Context) {
+	ctx := c.Request.Context()
+	if err := allowParams(c.Request.URL.Query()); err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := s.readJSONBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := validation.Statements(versionOf(c), body); err != nil {
+		s.fail(c, err)
+		return
+	}
+	raws, err := splitBatch(body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	recs := make([]*statements.Record, len(raws))
+	seen := make(map[string]int, len(raws))
+	for i, raw := range raws {
+		rec, err := s.newRecord(c, raw, "")
+		if err != nil {
+			s.fail(c, prefixPath(err, len(raws) > 1, i))
+			return
+		}
+		if j, dup := seen[rec.ID]; dup {
+			s.fail(c, statements.Errorf(statements.EInvalid, "/%d/id: statement id %s is also used by statement %d of the batch", i, rec.ID, j))
+			return
+		}
+		seen[rec.ID] = i
+		recs[i] = rec
+	}
+	cred := credentialOf(c)
+	if err := s.store.InsertStatements(ctx, cred.Tenant, recs); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	c.JSON(http.StatusOK, ids)
+}
+
+// newRecord turns a validated statement into the record the store keeps.
+// id is used when the statement has none; "" means a new one.
+func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.Record, error) {
+	fp, err := statements.Fingerprint(raw)
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = s.newID()
+	}
+	cred := credentialOf(c)
+	version := "1.0.0"
+	if versionOf(c) == Version200 {
+		version = Version200
+	}
+	stmt, st, err := statements.Assign(raw, statements.Assigned{
+		ID: strings.ToLower(id), Authority: cred.Authority, Timestamp: s.now(), Version: version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAttachmentsHaveURL(raw); err != nil {
+		return nil, err
+	}
+	return &statements.Record{
+		ID:          strings.ToLower(st.ID),
+		Statement:   stmt,
+		Fingerprint: fp,
+		Terms:       st.Terms(),
+		RefTarget:   st.RefTarget(),
+		Voids:       st.Voids(),
+		Credential:  cred.Key,
+	}, nil
+}
+
+// checkAttachmentsHaveURL rejects attachments whose content would have to
+// come in a multipart/mixed part.
+func checkAttachmentsHaveURL(raw []byte) error {
+	var st struct {
+		Attachments []struct {
+			FileURL string `json:"fileUrl"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return statements.Errorf(statements.EInvalid, "statement: %v", err)
+	}
+	for i, a := range st.Attachments {
+		if a.FileURL == "" {
+			return statements.Errorf(statements.EInvalid,
+				"/attachments/%d: an attachment without fileUrl needs its content in a multipart/mixed request, which this LRS does not accept yet", i)
+		}
+	}
+	return nil
+}
+
+// prefixPath puts the index of a batch member in front of the JSON path of
+// an invalid-statement error.
+func prefixPath(err error, batch bool, i int) error {
+	de, _ := asDomainError(err)
+	if !batch || de.Code != statements.EInvalid || !strings.HasPrefix(de.Message, "/") {
+		return err
+	}
+	return statements.Errorf(statements.EInvalid, "/%d%s", i, de.Message)
+}
+
+// readJSONBody reads a request body that must be JSON.
+func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return nil, statements.Errorf(statements.EInvalid, "Content-Type: %v", err)
+		}
+		switch mt {
+		case "application/json":
+		case "multipart/mixed":
+			return nil, statements.Errorf(statements.EInvalid, "Content-Type: multipart/mixed statements (attachments with content) are not accepted yet; send attachments by fileUrl")
+		default:
+			return nil, statements.Errorf(statements.EInvalid, "Content-Type: must be application/json, not %s", mt)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errorsAs(err, &mbe) {
+			return nil, statements.Errorf(statements.EInvalid, "body: larger than %d bytes", s.maxBody)
+		}
+		return nil, statements.Errorf(statements.EInvalid, "body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, statements.Errorf(statements.EInvalid, "body: a statement is required")
+	}
+	return body, nil
+}
+
+// splitBatch returns the statements of a validated POST body.
+func splitBatch(body []byte) ([][]byte, error) {
+	b := bytes.TrimSpace(body)
+	if len(b) > 0 && b[0] != '[' {
+		return [][]byte{b}, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		return nil, statements.Errorf(statements.EInvalid, "body: %v", err)
+	}
+	out := make([][]byte, len(raws))
+	for i, r := range raws {
+		out[i] = r
+	}
+	return out, nil
+}
+
+// consistentThrough sets X-Experience-API-Consistent-Through on every
+// response of the statements resource. The watermark is read before the
+// handler runs, so everything stored through it is in what a GET returns.
+func (s *Server) consistentThrough(c *gin.Context) {
+	t, err := s.store.ConsistentThrough(c.Request.Context(), credentialOf(c).Tenant)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("X-Experience-API-Consistent-Through", statements.FormatTime(t))
+	c.Set(ctxConsistent, t)
+	c.Next()
+}
