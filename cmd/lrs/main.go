@@ -1,0 +1,63 @@
+// Command lrs runs the DigiOne learning record store.
+//
+//	lrs [serve] [flags]   serve the xAPI API (the default)
+//
+// Every flag has an LRS_* environment fallback; see `lrs serve -h`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lrs:", err)
+		os.Exit(1)
+	}
+}
+
+// run executes the command line args with getenv as the environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := parseServeConfig(args, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		a, err := newApp(ctx, cfg, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		return a.Run(ctx)
+	case "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+const usage = `usage: lrs [serve] [flags]
+
+Commands:
+  serve   serve the xAPI API (default)
+  help    show this text
+
+Run "lrs serve -h" for the flags.`

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestParseServeConfig(t *testing.T) {
+	t.Run("Defaults", func(t *testing.T) {
+		cfg, err := parseServeConfig(nil, env(nil), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := cfg, (serveConfig{Addr: ":8080", DataDir: "./lrs-data", Store: "sqlite", LogLevel: "info"}); got != want {
+			t.Errorf("got %+v, want %+v", got, want)
+		}
+	})
+	t.Run("EnvironmentFallback", func(t *testing.T) {
+		secretFile := filepath.Join(t.TempDir(), "secret")
+		os.WriteFile(secretFile, []byte("s3cret\n"), 0o600)
+		cfg, err := parseServeConfig(nil, env(map[string]string{
+			"LRS_ADDR": "127.0.0.1:9", "LRS_DATA_DIR": "/d", "LRS_STORE": "sqlite",
+			"LRS_BOOTSTRAP_KEY": "k", "LRS_BOOTSTRAP_SECRET_FILE": secretFile,
+		}), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := cfg, (serveConfig{Addr: "127.0.0.1:9", DataDir: "/d", Store: "sqlite", LogLevel: "info",
+			BootstrapKey: "k", BootstrapSecret: "s3cret"}); got != want {
+			t.Errorf("got %+v, want %+v", got, want)
+		}
+	})
+	t.Run("FlagsWin", func(t *testing.T) {
+		cfg, err := parseServeConfig([]string{"--addr", ":1", "--data-dir", "x"}, env(map[string]string{"LRS_ADDR": ":2"}), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Addr != ":1" || cfg.DataDir != "x" {
+			t.Errorf("got %+v", cfg)
+		}
+	})
+	t.Run("ErrUnknownStore", func(t *testing.T) {
+		_, err := parseServeConfig([]string{"--store", "oracle"}, env(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--store") {
+			t.Errorf("err = %v, want an error naming --store", err)
+		}
+	})
+	t.Run("Help", func(t *testing.T) {
+		_, err := parseServeConfig([]string{"-h"}, env(nil), io.Discard)
+		if !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("err = %v, want flag.ErrHelp", err)
+		}
+	})
+}
+
+func TestRun_UnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "frobnicate") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestServe_GeneratesBootstrapCredentialOnce starts the binary's app twice
+// on one data directory: the first start prints a generated credential,
+// the second prints none, and the credential works.
+func TestServe_GeneratesBootstrapCredentialOnce(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	cfg := serveConfig{Addr: "127.0.0.1:0", DataDir: dir, Store: "sqlite", LogLevel: "disabled"}
+	a := startApp(t, cfg, &out)
+	key, secret := field(out.String(), "key:"), field(out.String(), "secret:")
+	if key == "" || len(secret) < 16 {
+		t.Fatalf("no generated credential printed: %q", out.String())
+	}
+	resp := get(t, "http://"+a.Addr()+"/xapi/statements", key, secret)
+	if got, want := resp.StatusCode, 200; got != want {
+		t.Fatalf("GET statements with the printed credential: %d, want %d", got, want)
+	}
+	if got, want := get(t, "http://"+a.Addr()+"/xapi/statements", key, "wrong").StatusCode, 401; got != want {
+		t.Fatalf("GET statements with a wrong secret: %d, want %d", got, want)
+	}
+	a.stop()
+
+	out.Reset()
+	startApp(t, cfg, &out).stop()
+	if strings.Contains(out.String(), "secret:") {
+		t.Errorf("second start printed a credential again: %q", out.String())
+	}
+}
+
+// TestReadmeExample runs the README's curl example, as written, against
+// the LRS started the way the README says.
+func TestReadmeExample(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed: the README example cannot be run")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+
+	// The start command: environment assignments, go run ./cmd/lrs, flags.
+	start := ""
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "LRS_BOOTSTRAP_KEY=") {
+			start = line
+		}
+	}
+	envs, args, ok := strings.Cut(start, "go run ./cmd/lrs")
+	if !ok {
+		t.Fatalf("README has no start command with a bootstrap credential")
+	}
+	vars := map[string]string{}
+	for _, kv := range strings.Fields(envs) {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	cfg, err := parseServeConfig(append(strings.Fields(args), "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "disabled"), env(vars), io.Discard)
+	if err != nil {
+		t.Fatalf("README start command: %v", err)
+	}
+	a := startApp(t, cfg, io.Discard)
+	defer a.stop()
+
+	_, block, ok := strings.Cut(text, "<!-- readme-example")
+	if !ok {
+		t.Fatal("README has no readme-example block")
+	}
+	_, block, _ = strings.Cut(block, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	script := strings.ReplaceAll(block, "http://localhost:8080", "http://"+a.Addr())
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	got, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("README example failed: %v\n%s", err, got)
+	}
+	for _, want := range []string{`"id":"2f1c3a9e-6b7d-4c1e-9a55-0d3f6e8b7c21"`, `"stored":"`, `"authority":`} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("README example output lacks %s:\n%s", want, got)
+		}
+	}
+}
+
+type runningApp struct {
+	*app
+	stop func()
+}
+
+func startApp(t *testing.T, cfg serveConfig, stdout io.Writer) runningApp {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, cfg, stdout, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	}
+	t.Cleanup(stop)
+	return runningApp{a, stop}
+}
+
+func get(t *testing.T, url, key, secret string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.SetBasicAuth(key, secret)
+	req.Header.Set("X-Experience-API-Version", "1.0.3")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// field returns the word after label in text.
+func field(text, label string) string {
+	_, rest, ok := strings.Cut(text, label)
+	if !ok {
+		return ""
+	}
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
