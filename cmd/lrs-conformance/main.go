@@ -1,0 +1,129 @@
+// Command lrs-conformance runs the xAPI conformance checks against an LRS
+// over HTTP and prints a report. It exits 1 when a check failed and 2 on a
+// usage error.
+//
+//	lrs-conformance --endpoint http://127.0.0.1:8080/xapi/ --key K --secret S [--version 1.0.3|2.0.0] [--run REGEXP]
+//
+// Every flag can also come from the environment: LRS_CONFORMANCE_ENDPOINT,
+// LRS_CONFORMANCE_KEY, LRS_CONFORMANCE_SECRET, LRS_CONFORMANCE_VERSION,
+// LRS_CONFORMANCE_RUN.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"syscall"
+	"time"
+
+	"github.com/digione/lrs/conformance"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Getenv)
+	stop()
+	var usage *usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, errFailed):
+		os.Exit(1)
+	case errors.As(err, &usage) || errors.Is(err, flag.ErrHelp):
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "lrs-conformance:", err)
+		}
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "lrs-conformance:", err)
+		os.Exit(1)
+	}
+}
+
+// errFailed reports that the LRS failed at least one check.
+var errFailed = errors.New("conformance checks failed")
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// run parses the arguments (flags first, the environment as fallback), runs
+// the checks and writes the report to stdout.
+func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	cfg, err := parseConfig(args, stdout, getenv)
+	if err != nil {
+		return err
+	}
+	report := conformance.Run(ctx, cfg)
+	if err := report.WriteText(stdout); err != nil {
+		return err
+	}
+	if len(report.Failed()) > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+// parseConfig turns the arguments and environment into a conformance.Config.
+func parseConfig(args []string, output io.Writer, getenv func(string) string) (conformance.Config, error) {
+	fs := flag.NewFlagSet("lrs-conformance", flag.ContinueOnError)
+	fs.SetOutput(output)
+	var (
+		endpoint = fs.String("endpoint", getenv("LRS_CONFORMANCE_ENDPOINT"), "base URL of the LRS's xAPI API, e.g. http://127.0.0.1:8080/xapi/ (env LRS_CONFORMANCE_ENDPOINT)")
+		key      = fs.String("key", getenv("LRS_CONFORMANCE_KEY"), "HTTP Basic key of a credential with full rights (env LRS_CONFORMANCE_KEY)")
+		secret   = fs.String("secret", getenv("LRS_CONFORMANCE_SECRET"), "HTTP Basic secret (env LRS_CONFORMANCE_SECRET)")
+		version  = fs.String("version", getenv("LRS_CONFORMANCE_VERSION"), "xAPI version to check, 1.0.3 or 2.0.0; empty: every version the LRS lists in /about (env LRS_CONFORMANCE_VERSION)")
+		match    = fs.String("run", getenv("LRS_CONFORMANCE_RUN"), "run only checks whose requirement (ID and text) matches this regular expression (env LRS_CONFORMANCE_RUN)")
+		timeout  = fs.Duration("timeout", 30*time.Second, "timeout of one HTTP request")
+	)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: lrs-conformance --endpoint URL --key K --secret S [--version 1.0.3|2.0.0] [--run REGEXP]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return conformance.Config{}, err
+		}
+		return conformance.Config{}, &usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return conformance.Config{}, &usageError{fmt.Sprintf("unexpected arguments: %q", fs.Args())}
+	}
+	cfg := conformance.Config{Endpoint: *endpoint, Key: *key, Secret: *secret, Version: *version}
+	switch {
+	case cfg.Endpoint == "":
+		return cfg, &usageError{"--endpoint (or LRS_CONFORMANCE_ENDPOINT) is required"}
+	case cfg.Key == "" || cfg.Secret == "":
+		return cfg, &usageError{"--key and --secret (or LRS_CONFORMANCE_KEY and LRS_CONFORMANCE_SECRET) are required"}
+	case cfg.Version != "" && cfg.Version != conformance.V103 && cfg.Version != conformance.V200:
+		return cfg, &usageError{fmt.Sprintf("--version %q: want %s or %s", cfg.Version, conformance.V103, conformance.V200)}
+	case *timeout <= 0:
+		return cfg, &usageError{"--timeout must be positive"}
+	}
+	if *match != "" {
+		re, err := regexp.Compile(*match)
+		if err != nil {
+			return cfg, &usageError{fmt.Sprintf("--run: %v", err)}
+		}
+		cfg.Match = re
+	}
+	cfg.Client = &http.Client{Timeout: *timeout}
+	if _, err := conformance.NewClient(withVersion(cfg)); err != nil {
+		return cfg, &usageError{err.Error()}
+	}
+	return cfg, nil
+}
+
+// withVersion returns cfg with a version set, to validate the rest of it.
+func withVersion(cfg conformance.Config) conformance.Config {
+	if cfg.Version == "" {
+		cfg.Version = conformance.V103
+	}
+	return cfg
+}
