@@ -123,7 +123,7 @@ func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.R
 		version = Version200
 	}
 	stmt, st, err := statements.Assign(raw, statements.Assigned{
-		ID: strings.ToLower(id), Authority: cred.Authority, Timestamp: s.now(), Version: version,
+		ID: strings.ToLower(id), Authority: cred.Authority, Version: version,
 	})
 	if err != nil {
 		return nil, err
@@ -132,13 +132,14 @@ func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.R
 		return nil, err
 	}
 	return &statements.Record{
-		ID:          strings.ToLower(st.ID),
-		Statement:   stmt,
-		Fingerprint: fp,
-		Terms:       st.Terms(),
-		RefTarget:   st.RefTarget(),
-		Voids:       st.Voids(),
-		Credential:  cred.Key,
+		ID:             strings.ToLower(st.ID),
+		Statement:      stmt,
+		StampTimestamp: st.Timestamp == "",
+		Fingerprint:    fp,
+		Terms:          st.Terms(),
+		RefTarget:      st.RefTarget(),
+		Voids:          st.Voids(),
+		Credential:     cred.Key,
 	}, nil
 }
 

@@ -25,31 +25,40 @@ const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 // FormatTime formats t in TimeLayout.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
-// WithStored returns the statement object stmt with a "stored" property.
-func WithStored(stmt []byte, stored time.Time) []byte {
+// WithStored returns the statement object stmt with a "stored" property
+// and, when withTimestamp, a "timestamp" of the same value.
+func WithStored(stmt []byte, stored time.Time, withTimestamp bool) []byte {
 	s := bytes.TrimRight(stmt, " \t\r\n")
-	out := make([]byte, 0, len(s)+40)
+	ts := FormatTime(stored)
+	out := make([]byte, 0, len(s)+80)
 	out = append(out, s[:len(s)-1]...)
 	if !bytes.Equal(bytes.TrimSpace(s[:len(s)-1]), []byte("{")) {
 		out = append(out, ',')
 	}
+	if withTimestamp {
+		out = append(out, `"timestamp":"`...)
+		out = append(out, ts...)
+		out = append(out, `",`...)
+	}
 	out = append(out, `"stored":"`...)
-	out = append(out, FormatTime(stored)...)
+	out = append(out, ts...)
 	out = append(out, `"}`...)
 	return out
 }
 
 // Assigned holds the properties the LRS assigns to a received statement.
 type Assigned struct {
-	ID        string    // used when the statement has none
-	Authority []byte    // always replaces the received authority
-	Timestamp time.Time // used when the statement has none
-	Version   string    // used when the statement has none
+	ID        string // used when the statement has none
+	Authority []byte // always replaces the received authority
+	Version   string // used when the statement has none
 }
 
 // Assign returns the received statement object raw with the LRS's
 // properties set and its "stored" removed, keeping every other property as
-// received, and the decoded Statement. raw must have passed validation.
+// received, and the decoded Statement. A statement without "timestamp"
+// stays without: its timestamp is its stored time (Data 2.4.7.s3.b2), which
+// the store sets (see Record.StampTimestamp). raw must have passed
+// validation.
 func Assign(raw []byte, a Assigned) ([]byte, *Statement, error) {
 	members, err := objectMembers(raw)
 	if err != nil {
@@ -69,9 +78,6 @@ func Assign(raw []byte, a Assigned) ([]byte, *Statement, error) {
 	}
 	if !has["id"] {
 		kept = append(kept, member{"id", mustJSON(a.ID)})
-	}
-	if !has["timestamp"] {
-		kept = append(kept, member{"timestamp", mustJSON(FormatTime(a.Timestamp))})
 	}
 	if !has["version"] && a.Version != "" {
 		kept = append(kept, member{"version", mustJSON(a.Version)})

@@ -11,20 +11,19 @@ import (
 )
 
 func TestAssign(t *testing.T) {
-	now := time.Date(2026, 11, 22, 8, 15, 0, 123456789, time.UTC)
 	authority := []byte(`{"objectType":"Agent","account":{"homePage":"https://lrs.example","name":"k"}}`)
 	t.Run("SetsMissingKeepsGiven", func(t *testing.T) {
 		raw := []byte(`{"actor":{"mbox":"mailto:a@example.fi"}, "verb":{"id":"http://x.fi/v"},"object":{"id":"http://x.fi/o"},
 			"stored":"2020-01-01T00:00:00Z","authority":{"mbox":"mailto:forged@example.fi"}}`)
-		out, st, err := statements.Assign(raw, statements.Assigned{ID: "0f8e4b8c-1111-4aaa-8bbb-222233334444", Authority: authority, Timestamp: now, Version: "1.0.0"})
+		out, st, err := statements.Assign(raw, statements.Assigned{ID: "0f8e4b8c-1111-4aaa-8bbb-222233334444", Authority: authority, Version: "1.0.0"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got, want := st.ID, "0f8e4b8c-1111-4aaa-8bbb-222233334444"; got != want {
 			t.Errorf("id = %q, want %q", got, want)
 		}
-		if got, want := st.Timestamp, "2026-11-22T08:15:00.123Z"; got != want {
-			t.Errorf("timestamp = %q, want %q", got, want)
+		if st.Timestamp != "" {
+			t.Errorf("timestamp = %q, want none: the store stamps it with stored", st.Timestamp)
 		}
 		if got, want := st.Version, "1.0.0"; got != want {
 			t.Errorf("version = %q, want %q", got, want)
@@ -43,7 +42,7 @@ func TestAssign(t *testing.T) {
 	t.Run("KeepsGivenIDTimestampVersion", func(t *testing.T) {
 		raw := []byte(`{"id":"AAAAAAAA-1111-4aaa-8bbb-222233334444","actor":{"mbox":"mailto:a@example.fi"},"verb":{"id":"http://x.fi/v"},
 			"object":{"id":"http://x.fi/o"},"timestamp":"2026-01-01T10:00:00+02:00","version":"1.0.3"}`)
-		_, st, err := statements.Assign(raw, statements.Assigned{ID: "ignored", Authority: authority, Timestamp: now, Version: "1.0.0"})
+		_, st, err := statements.Assign(raw, statements.Assigned{ID: "ignored", Authority: authority, Version: "1.0.0"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +55,7 @@ func TestAssign(t *testing.T) {
 			"object":{"objectType":"SubStatement","actor":{"mbox":"mailto:b@example.fi"},"verb":{"id":"http://x.fi/v"},"object":{"id":"http://x.fi/o"},
 			  "context":{"contextActivities":{"parent":{"id":"http://x.fi/sp"}}}},
 			"context":{"contextActivities":{"parent":{"id":"http://x.fi/p"},"other":[{"id":"http://x.fi/q"}]}}}`)
-		out, _, err := statements.Assign(raw, statements.Assigned{ID: "x", Timestamp: now})
+		out, _, err := statements.Assign(raw, statements.Assigned{ID: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,11 +69,16 @@ func TestAssign(t *testing.T) {
 
 func TestWithStored(t *testing.T) {
 	stored := time.Date(2026, 11, 22, 8, 0, 0, 5e6, time.UTC)
-	for _, tc := range []struct{ in, want string }{
-		{`{"id":"x"}`, `{"id":"x","stored":"2026-11-22T08:00:00.005Z"}`},
-		{"{}\n", `{"stored":"2026-11-22T08:00:00.005Z"}`},
+	for _, tc := range []struct {
+		in            string
+		withTimestamp bool
+		want          string
+	}{
+		{`{"id":"x"}`, false, `{"id":"x","stored":"2026-11-22T08:00:00.005Z"}`},
+		{"{}\n", false, `{"stored":"2026-11-22T08:00:00.005Z"}`},
+		{`{"id":"x"}`, true, `{"id":"x","timestamp":"2026-11-22T08:00:00.005Z","stored":"2026-11-22T08:00:00.005Z"}`},
 	} {
-		if got := string(statements.WithStored([]byte(tc.in), stored)); got != tc.want {
+		if got := string(statements.WithStored([]byte(tc.in), stored, tc.withTimestamp)); got != tc.want {
 			t.Errorf("WithStored(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}

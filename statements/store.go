@@ -10,9 +10,12 @@ type Record struct {
 	// ID is the statement id, lower case.
 	ID string
 	// Statement is the statement as stored: the bytes the client sent with
-	// the properties the LRS sets (id, authority, timestamp, version), and
-	// without "stored", which WithStored adds on the way out.
+	// the properties the LRS sets (id, authority, version), and without
+	// "stored", which JSON adds on the way out.
 	Statement []byte
+	// StampTimestamp is true when the statement came without a timestamp:
+	// its timestamp is its Stored time, which JSON adds.
+	StampTimestamp bool
 	// Fingerprint identifies the statement's content for the spec's
 	// comparison rules (see Fingerprint): same id and same fingerprint is
 	// the same statement.
@@ -33,8 +36,9 @@ type Record struct {
 	Voided   bool      // a stored voiding statement targets it
 }
 
-// JSON returns the statement with its "stored" property.
-func (r *Record) JSON() []byte { return WithStored(r.Statement, r.Stored) }
+// JSON returns the whole statement: Statement with "stored" and, when
+// StampTimestamp, "timestamp".
+func (r *Record) JSON() []byte { return WithStored(r.Statement, r.Stored, r.StampTimestamp) }
 
 // Filter selects statements. The zero Filter selects every statement that
 // is not voided, newest first, up to the store's largest page.

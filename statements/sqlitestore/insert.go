@@ -22,8 +22,8 @@ const (
 	qInsertTerm  = `INSERT INTO terms (tenant, term, n) VALUES (?, ?, ?)`
 	qCountTerm   = `UPDATE terms SET n = n + ? WHERE term_id = ?`
 	qInsertStmt  = `INSERT INTO statements
-		(position, tenant, id, stored, voided, voids, ref_target, fingerprint, credential, terms, statement)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(position, tenant, id, stored, voided, voids, ref_target, fingerprint, credential, terms, statement, stamp)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertPosting = `INSERT INTO postings (term_id, position) VALUES (?, ?)`
 	qVoid          = `UPDATE statements SET voided = 1 WHERE tenant = ? AND id = ?`
 	qReferrers     = `SELECT position, id, terms FROM statements WHERE tenant = ? AND ref_target = ?`
@@ -236,7 +236,7 @@ func (s *Store) insert(ctx context.Context, tenant string, recs []*statements.Re
 			}
 		}
 		err := w.exec(qInsertStmt, pos, tenant, id, stored, voided, nullable(voids), nullable(ref),
-			r.Fingerprint, r.Credential, terms.encode(), r.Statement)
+			r.Fingerprint, r.Credential, terms.encode(), r.Statement, r.StampTimestamp)
 		if err != nil {
 			return nil, mapErr(err, "cannot store statement "+id)
 		}

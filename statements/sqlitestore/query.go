@@ -13,7 +13,7 @@ import (
 	"github.com/digione/lrs/statements"
 )
 
-const recordColumns = `s.position, s.id, s.stored, s.voided, s.voids, s.ref_target, s.fingerprint, s.credential, s.statement`
+const recordColumns = `s.position, s.id, s.stored, s.voided, s.voids, s.ref_target, s.fingerprint, s.credential, s.statement, s.stamp`
 
 const qStatement = `SELECT ` + recordColumns + ` FROM statements s WHERE s.tenant = ? AND s.id = ?`
 
@@ -39,7 +39,7 @@ func scanRecord(sc scanner) (*statements.Record, error) {
 	var r statements.Record
 	var stored int64
 	var voids, ref sql.NullString
-	if err := sc.Scan(&r.Position, &r.ID, &stored, &r.Voided, &voids, &ref, &r.Fingerprint, &r.Credential, &r.Statement); err != nil {
+	if err := sc.Scan(&r.Position, &r.ID, &stored, &r.Voided, &voids, &ref, &r.Fingerprint, &r.Credential, &r.Statement, &r.StampTimestamp); err != nil {
 		return nil, err
 	}
 	r.Stored = time.UnixMilli(stored).UTC()

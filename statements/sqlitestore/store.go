@@ -142,6 +142,7 @@ var schema = []string{
 		credential  TEXT    NOT NULL,
 		terms       BLOB    NOT NULL,
 		statement   BLOB    NOT NULL,
+		stamp       INTEGER NOT NULL DEFAULT 0,
 		UNIQUE (tenant, id)
 	)`,
 	`CREATE INDEX statements_tenant_position ON statements (tenant, position)`,

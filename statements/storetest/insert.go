@@ -71,6 +71,10 @@ func testInsertOK(t *testing.T, s statements.Store) {
 		if got, want := m["id"], r.ID; got != want {
 			t.Errorf("JSON() id: got %v, want %v", got, want)
 		}
+		// Sent without a timestamp: its timestamp is its stored time.
+		if got, want := m["timestamp"], statements.FormatTime(r.Stored); got != want {
+			t.Errorf("JSON() timestamp: got %v, want %v (stored)", got, want)
+		}
 	}
 	wantIDs(t, queryIDs(t, s, tenantA, statements.Filter{}), desc(rs...))
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/digione/lrs/statements"
 )
@@ -156,20 +155,20 @@ func Record(tb testing.TB, raw []byte) *statements.Record {
 	b, s, err := statements.Assign(raw, statements.Assigned{
 		ID:        newID(),
 		Authority: mustJSON(Authority),
-		Timestamp: time.Now(),
 		Version:   "1.0.3",
 	})
 	if err != nil {
 		tb.Fatalf("Assign: %v", err)
 	}
 	return &statements.Record{
-		ID:          strings.ToLower(s.ID),
-		Statement:   b,
-		Fingerprint: fp,
-		Terms:       s.Terms(),
-		RefTarget:   s.RefTarget(),
-		Voids:       s.Voids(),
-		Credential:  Credential,
+		ID:             strings.ToLower(s.ID),
+		Statement:      b,
+		StampTimestamp: s.Timestamp == "",
+		Fingerprint:    fp,
+		Terms:          s.Terms(),
+		RefTarget:      s.RefTarget(),
+		Voids:          s.Voids(),
+		Credential:     Credential,
 	}
 }
 
