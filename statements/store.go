@@ -2,6 +2,7 @@ package statements
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -171,4 +172,52 @@ type Store interface {
 
 	// Close releases the store's resources.
 	Close() error
+}
+
+// DocumentStore keeps the documents of the state, activity profile and
+// agent profile resources, per tenant.
+type DocumentStore interface {
+	// Document returns the document at key; ENotFound if there is none.
+	Document(ctx context.Context, tenant string, key DocumentKey) (*Document, error)
+	// DocumentIDs returns, sorted, the ids of the documents of key's Kind,
+	// ActivityID, Agent and Registration (any when ""), updated strictly
+	// after since when since is not zero.
+	DocumentIDs(ctx context.Context, tenant string, key DocumentKey, since time.Time) ([]string, error)
+	// PutDocument creates or replaces the document at doc.Key if cond
+	// holds at that moment, atomically (a compare-and-swap on the ETag);
+	// EPreconditionFailed otherwise.
+	PutDocument(ctx context.Context, tenant string, doc *Document, cond Condition) error
+	// DeleteDocument deletes the document at key if cond holds
+	// (EPreconditionFailed otherwise). Deleting a document that does not
+	// exist, without a condition, is not an error.
+	DeleteDocument(ctx context.Context, tenant string, key DocumentKey, cond Condition) error
+	// DeleteDocuments deletes every document of key's Kind, ActivityID,
+	// Agent and Registration (any when "").
+	DeleteDocuments(ctx context.Context, tenant string, key DocumentKey) error
+}
+
+// AttachmentStore keeps attachment content, once per tenant and hash.
+type AttachmentStore interface {
+	// PutAttachment stores content under sha2 (the lower-case hex SHA-2
+	// of the content, which the caller has verified) unless it is stored
+	// already. It reads content to the end without holding all of it in
+	// memory.
+	PutAttachment(ctx context.Context, tenant, sha2 string, content io.Reader) error
+	// Attachment returns the content stored under sha2 and its length;
+	// ENotFound if none. The caller closes it.
+	Attachment(ctx context.Context, tenant, sha2 string) (io.ReadCloser, int64, error)
+}
+
+// ActivityStore keeps the LRS's canonical definition of each activity.
+type ActivityStore interface {
+	// ActivityDefinition returns the canonical definition of the activity
+	// id (a JSON activity definition object); ENotFound if the LRS has
+	// none.
+	ActivityDefinition(ctx context.Context, tenant, id string) ([]byte, error)
+	// MergeActivityDefinition merges definition (a JSON activity
+	// definition object) into the canonical definition of activity id with
+	// MergeDefinition, atomically; authoritative tells whether it comes
+	// from a credential with the define scope. The store keeps whether the
+	// canonical definition is authoritative.
+	MergeActivityDefinition(ctx context.Context, tenant, id string, definition []byte, authoritative bool) error
 }

@@ -1,0 +1,48 @@
+package statements
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"time"
+)
+
+// Document kinds: the three document resources of xAPI.
+const (
+	KindState           = "state"
+	KindActivityProfile = "activityProfile"
+	KindAgentProfile    = "agentProfile"
+)
+
+// DocumentKey identifies a document: its resource (Kind), the activity
+// and agent it belongs to, and its id. For the calls that address a set of
+// documents (DocumentIDs, DeleteDocuments) ID is ignored and an empty
+// Registration means any registration.
+type DocumentKey struct {
+	Kind         string
+	ActivityID   string // state and activity profile
+	Agent        string // agent key (Actor.Key): state and agent profile
+	Registration string // state only: lower-case UUID, "" for none
+	ID           string // stateId or profileId
+}
+
+// Document is a stored document.
+type Document struct {
+	Key         DocumentKey
+	Content     []byte
+	ContentType string
+	ETag        string    // DocumentETag(Content)
+	Updated     time.Time // set by the caller
+}
+
+// DocumentETag returns the entity tag of a document: its SHA-1 in lower
+// case hex, quoted.
+func DocumentETag(content []byte) string {
+	sum := sha1.Sum(content)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
+}
+
+// Condition is what a write expects of the document it replaces.
+type Condition struct {
+	IfMatch     string // the document must exist with this ETag; "*": must exist
+	IfNoneMatch string // "*": the document must not exist
+}
