@@ -123,7 +123,7 @@ func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.R
 		version = Version200
 	}
 	stmt, st, err := statements.Assign(raw, statements.Assigned{
-		ID: strings.ToLower(id), Authority: cred.Authority, Version: version,
+		ID: strings.ToLower(id), Authority: cred.Authority, Version: version, UTC: versionOf(c) == Version200,
 	})
 	if err != nil {
 		return nil, err

@@ -51,6 +51,9 @@ type Assigned struct {
 	ID        string // used when the statement has none
 	Authority []byte // always replaces the received authority
 	Version   string // used when the statement has none
+	// UTC converts the statement's timestamps to UTC, as xAPI 2.0.0 has
+	// the LRS do (9274.1.1 4.2.7) instead of rejecting other offsets.
+	UTC bool
 }
 
 // Assign returns the received statement object raw with the LRS's
@@ -73,6 +76,9 @@ func Assign(raw []byte, a Assigned) ([]byte, *Statement, error) {
 		has[m.key] = true
 		if m.key == "context" || m.key == "object" {
 			m.val = arrayContextActivities(m.val)
+		}
+		if a.UTC {
+			m.val = utcTimestamps(m.key, m.val)
 		}
 		kept = append(kept, m)
 	}
@@ -129,6 +135,40 @@ func arrayContextActivities(raw json.RawMessage) json.RawMessage {
 		return raw
 	}
 	return buildObject(ms)
+}
+
+// utcTimestamps returns the value of the member key with its timestamps in
+// UTC: the statement's own, or a SubStatement object's.
+func utcTimestamps(key string, val json.RawMessage) json.RawMessage {
+	switch key {
+	case "timestamp":
+		var ts string
+		if json.Unmarshal(val, &ts) != nil {
+			return val
+		}
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil || strings.HasSuffix(ts, "Z") {
+			return val
+		}
+		return mustJSON(t.UTC().Format(time.RFC3339Nano))
+	case "object":
+		ms, err := objectMembers(val)
+		if err != nil {
+			return val
+		}
+		changed := false
+		for i, m := range ms {
+			if m.key == "timestamp" {
+				if v := utcTimestamps("timestamp", m.val); !bytes.Equal(v, m.val) {
+					ms[i].val, changed = v, true
+				}
+			}
+		}
+		if changed {
+			return buildObject(ms)
+		}
+	}
+	return val
 }
 
 type member struct {

@@ -67,6 +67,24 @@ func TestAssign(t *testing.T) {
 	})
 }
 
+func TestAssign_UTC(t *testing.T) {
+	raw := []byte(`{"actor":{"mbox":"mailto:a@example.fi"},"verb":{"id":"http://x.fi/v"},"timestamp":"2026-01-01T10:00:00.250+02:00",
+		"object":{"objectType":"SubStatement","actor":{"mbox":"mailto:b@example.fi"},"verb":{"id":"http://x.fi/v"},"object":{"id":"http://x.fi/o"},"timestamp":"2026-01-01T01:00:00-05:00"}}`)
+	out, _, err := statements.Assign(raw, statements.Assigned{ID: "x", UTC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"timestamp":"2026-01-01T08:00:00.25Z"`, `"timestamp":"2026-01-01T06:00:00Z"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s lacks %s", out, want)
+		}
+	}
+	out, _, _ = statements.Assign(raw, statements.Assigned{ID: "x"})
+	if !strings.Contains(string(out), `"timestamp":"2026-01-01T10:00:00.250+02:00"`) {
+		t.Errorf("without UTC the timestamp changed: %s", out)
+	}
+}
+
 func TestWithStored(t *testing.T) {
 	stored := time.Date(2026, 11, 22, 8, 0, 0, 5e6, time.UTC)
 	for _, tc := range []struct {
