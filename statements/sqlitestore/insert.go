@@ -121,21 +121,144 @@ func (s *Store) InsertStatements(ctx context.Context, tenant string, recs []*sta
 		}
 	}
 
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.unlock()
-	stored := s.beginWrite()
-	res, err := s.insert(ctx, tenant, recs, alias, stored)
-	s.endWrite(stored, err == nil)
-	if err != nil {
-		return err
+	req := &insertRequest{ctx: ctx, tenant: tenant, recs: recs, alias: alias,
+		done: make(chan struct{}), lead: make(chan struct{})}
+	s.write(req)
+	if req.err != nil {
+		return req.err
 	}
 	for i, r := range recs {
-		x := res[alias[i]]
+		x := req.res[alias[i]]
 		r.Position, r.Stored, r.Voided = x.pos, time.UnixMilli(x.stored).UTC(), x.voided
 	}
 	return nil
+}
+
+// insertRequest is one InsertStatements call on its way to the database.
+type insertRequest struct {
+	ctx    context.Context
+	tenant string
+	recs   []*statements.Record
+	alias  []int
+
+	res  []result
+	err  error
+	done chan struct{} // closed when the request is written or failed
+	lead chan struct{} // closed when the request is to lead the next group
+}
+
+// write stores req together with the requests queued beside it: group
+// commit. One writer at a time leads: it takes the whole queue, runs each
+// request in a savepoint of one transaction (a failing request rolls back
+// alone) and commits once, so concurrent writers share one sync to disk
+// instead of paying one each. Then it hands the lead to the first request
+// queued meanwhile. write returns when req is done.
+func (s *Store) write(req *insertRequest) {
+	s.qmu.Lock()
+	s.queue = append(s.queue, req)
+	lead := !s.leading
+	s.leading = true
+	s.qmu.Unlock()
+	if !lead {
+		select {
+		case <-req.done:
+			return
+		case <-req.lead:
+		}
+	}
+
+	s.qmu.Lock()
+	group := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+
+	s.ws <- struct{}{} // the write lock, shared with the store's other writes
+	s.commitGroup(group)
+	s.unlock()
+
+	s.qmu.Lock()
+	if len(s.queue) > 0 {
+		close(s.queue[0].lead)
+	} else {
+		s.leading = false
+	}
+	s.qmu.Unlock()
+}
+
+// commitGroup runs the requests of a group in one transaction, under the
+// write lock, and marks each done.
+func (s *Store) commitGroup(group []*insertRequest) {
+	defer func() {
+		for _, r := range group {
+			close(r.done)
+		}
+	}()
+	// The group's work is not any one client's: it outlives a request
+	// that gives up.
+	ctx := context.WithoutCancel(group[0].ctx)
+	stored := s.beginWrite()
+	committed := false
+	defer func() { s.endWrite(stored, committed) }()
+
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(group, mapErr(err, "cannot store statements"))
+		return
+	}
+	defer tx.Rollback()
+	w := &writeTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, prepared: s.prepared, cache: s.terms}
+	learned := map[termKey]int64{}
+	pos := s.nextPos
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.err = statements.Internal(err, "the request ended before the store could write")
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
+			r.err = mapErr(err, "cannot store statements")
+			continue
+		}
+		w.tenant, w.learned = r.tenant, map[termKey]int64{}
+		res, next, err := s.insert(w, r.recs, r.alias, stored, pos)
+		if err != nil {
+			r.err = err
+			_, err = tx.ExecContext(ctx, `ROLLBACK TO request`)
+			if err == nil {
+				_, err = tx.ExecContext(ctx, `RELEASE request`)
+			}
+			if err != nil {
+				failAll(group, mapErr(err, "cannot store statements"))
+				return
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
+			failAll(group, mapErr(err, "cannot store statements"))
+			return
+		}
+		r.res, pos = res, next
+		maps.Copy(learned, w.learned)
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(group, mapErr(err, "cannot store statements"))
+		return
+	}
+	committed = true
+	s.nextPos = pos
+	if len(s.terms)+len(learned) > termCacheSize {
+		clear(s.terms)
+	}
+	maps.Copy(s.terms, learned)
+}
+
+// failAll fails every request of a group that has not failed already.
+func failAll(group []*insertRequest, err error) {
+	for _, r := range group {
+		if r.err == nil {
+			r.err = err
+			r.res = nil
+		}
+	}
 }
 
 func errVoidsVoiding(id, target string) error {
@@ -144,16 +267,11 @@ func errVoidsVoiding(id, target string) error {
 		strings.ToLower(id), strings.ToLower(target))
 }
 
-// insert runs the write transaction of InsertStatements under the write
-// lock and returns the outcome of each first record of an id.
-func (s *Store) insert(ctx context.Context, tenant string, recs []*statements.Record, alias []int, stored int64) ([]result, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, mapErr(err, "cannot store statements")
-	}
-	defer tx.Rollback()
-	w := &writeTx{ctx: ctx, tx: tx, tenant: tenant, stmts: map[string]*sql.Stmt{},
-		prepared: s.prepared, cache: s.terms, learned: map[termKey]int64{}}
+// insert writes one request's records in w's transaction, giving the new
+// ones positions from pos on, and returns the outcome of each first record
+// of an id and the next free position.
+func (s *Store) insert(w *writeTx, recs []*statements.Record, alias []int, stored, pos int64) ([]result, int64, error) {
+	tenant := w.tenant
 	res := make([]result, len(recs))
 
 	// Known ids: idempotent or conflicting; voiding rules for stored targets.
@@ -169,11 +287,11 @@ func (s *Store) insert(ctx context.Context, tenant string, recs []*statements.Re
 		var voided bool
 		found, err := w.row(qExisting, []any{tenant, id}, &pos, &st, &fp, &voided)
 		if err != nil {
-			return nil, mapErr(err, "cannot store statements")
+			return nil, 0, mapErr(err, "cannot store statements")
 		}
 		if found {
 			if fp != r.Fingerprint {
-				return nil, statements.Errorf(statements.EConflict,
+				return nil, 0, statements.Errorf(statements.EConflict,
 					"statement %s already exists with different content", id)
 			}
 			res[i] = result{pos: pos, stored: st, voided: voided}
@@ -183,10 +301,10 @@ func (s *Store) insert(ctx context.Context, tenant string, recs []*statements.Re
 			var voids sql.NullString
 			found, err := w.row(qTargetVoids, []any{tenant, strings.ToLower(r.Voids)}, &voids)
 			if err != nil {
-				return nil, mapErr(err, "cannot store statements")
+				return nil, 0, mapErr(err, "cannot store statements")
 			}
 			if found && voids.Valid {
-				return nil, errVoidsVoiding(id, r.Voids)
+				return nil, 0, errVoidsVoiding(id, r.Voids)
 			}
 		}
 		isNew[i] = true
@@ -198,10 +316,9 @@ func (s *Store) insert(ctx context.Context, tenant string, recs []*statements.Re
 	// The term dictionary.
 	termID, err := w.upsertTerms(counts)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 
-	pos := s.nextPos
 	for i, r := range recs {
 		if !isNew[i] {
 			continue
@@ -217,12 +334,12 @@ func (s *Store) insert(ctx context.Context, tenant string, recs []*statements.Re
 			var b []byte
 			found, err := w.row(qTargetTerms, []any{tenant, ref}, &b)
 			if err != nil {
-				return nil, mapErr(err, "cannot store statements")
+				return nil, 0, mapErr(err, "cannot store statements")
 			}
 			if found {
 				target, err := decodeTermIDs(b)
 				if err != nil {
-					return nil, statements.Internal(err, "cannot store statements")
+					return nil, 0, statements.Internal(err, "cannot store statements")
 				}
 				terms, _ = terms.union(target)
 			}
@@ -232,37 +349,29 @@ func (s *Store) insert(ctx context.Context, tenant string, recs []*statements.Re
 			var one int
 			voided, err = w.row(qIsVoided, []any{tenant, id}, &one)
 			if err != nil {
-				return nil, mapErr(err, "cannot store statements")
+				return nil, 0, mapErr(err, "cannot store statements")
 			}
 		}
 		err := w.exec(qInsertStmt, pos, tenant, id, stored, voided, nullable(voids), nullable(ref),
 			r.Fingerprint, r.Credential, terms.encode(), r.Statement, r.StampTimestamp)
 		if err != nil {
-			return nil, mapErr(err, "cannot store statement "+id)
+			return nil, 0, mapErr(err, "cannot store statement "+id)
 		}
 		if err := w.postings(pos, terms); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if voids != "" {
 			if err := w.exec(qVoid, tenant, voids); err != nil {
-				return nil, mapErr(err, "cannot store statements")
+				return nil, 0, mapErr(err, "cannot store statements")
 			}
 		}
 		if err := w.propagate(id, terms); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		res[i] = result{pos: pos, stored: stored, voided: voided}
 		pos++
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, mapErr(err, "cannot store statements")
-	}
-	s.nextPos = pos
-	if len(s.terms)+len(w.learned) > termCacheSize {
-		clear(s.terms)
-	}
-	maps.Copy(s.terms, w.learned)
-	return res, nil
+	return res, pos, nil
 }
 
 func nullable(s string) any {
