@@ -109,7 +109,8 @@ func Checks() []Check {
 		validationChecks,
 		altSyntaxChecks,
 		corsChecks,
-		attachmentChecks,
+		attachmentChecks, signatureChecks, activityChecks, agentChecks,
+		documentChecks,
 	}
 	var all []Check
 	for _, a := range areas {

@@ -107,6 +107,8 @@ func (s *Server) routes() {
 	st.POST("", s.require(scopeStatementsWrite), s.handlePostStatements)
 	st.GET("", s.require(scopeStatementsRead), s.handleGetStatements)
 	st.HEAD("", s.require(scopeStatementsRead), s.handleGetStatements)
+	s.documentRoutes(api)
+	s.activityRoutes(api)
 }
 
 // handleHealth serves GET /healthz: the process is alive.
@@ -119,7 +121,7 @@ func (s *Server) handleNotFound(c *gin.Context) {
 }
 
 func (s *Server) handleMethodNotAllowed(c *gin.Context) {
-	c.Header("Allow", "GET, HEAD, PUT, POST, OPTIONS")
+	c.Header("Allow", "GET, HEAD, PUT, POST, DELETE, OPTIONS")
 	c.Set(ctxStatus, http.StatusMethodNotAllowed)
 	writeErrorStatus(c.Writer, requestIDOf(c), http.StatusMethodNotAllowed, "method "+c.Request.Method+" not allowed on "+c.Request.URL.Path)
 	c.Abort()

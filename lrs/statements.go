@@ -15,7 +15,8 @@ import (
 )
 
 // handlePutStatement serves PUT /xapi/statements?statementId=: stores one
-// statement under the given id.
+// statement under the given id, with the content of its attachments when
+// the body is multipart/mixed.
 func (s *Server) handlePutStatement(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := c.Request.URL.Query()
@@ -32,11 +33,12 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, statements.Errorf(statements.EInvalid, "statementId: must be a UUID"))
 		return
 	}
-	body, err := s.readJSONBody(c)
+	body, parts, err := s.readStatementsBody(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	defer parts.Close()
 	if err := validation.Statement(versionOf(c), body); err != nil {
 		s.fail(c, err)
 		return
@@ -50,27 +52,39 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, statements.Errorf(statements.EInvalid, "/id: %q does not match the statementId parameter %q", rec.ID, id))
 		return
 	}
-	cred := credentialOf(c)
-	if err := s.store.InsertStatements(ctx, cred.Tenant, []*statements.Record{rec}); err != nil {
+	if err := acceptAttachments([][]byte{body}, parts, false); err != nil {
 		s.fail(c, err)
 		return
 	}
+	cred := credentialOf(c)
+	if err := s.storeAttachments(ctx, cred.Tenant, parts); err != nil {
+		s.fail(c, err)
+		return
+	}
+	recs := []*statements.Record{rec}
+	if err := s.store.InsertStatements(ctx, cred.Tenant, recs); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.mergeDefinitions(c, recs)
 	c.Status(http.StatusNoContent)
 }
 
 // handlePostStatements serves POST /xapi/statements: stores one statement
-// or an array of statements, all or none, and returns their ids.
+// or an array of statements, all or none, with the content of their
+// attachments when the body is multipart/mixed, and returns their ids.
 func (s *Server) handlePostStatements(c *gin.Context) {
 	ctx := c.Request.Context()
 	if err := allowParams(c.Request.URL.Query()); err != nil {
 		s.fail(c, err)
 		return
 	}
-	body, err := s.readJSONBody(c)
+	body, parts, err := s.readStatementsBody(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	defer parts.Close()
 	if err := validation.Statements(versionOf(c), body); err != nil {
 		s.fail(c, err)
 		return
@@ -95,11 +109,20 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		seen[rec.ID] = i
 		recs[i] = rec
 	}
+	if err := acceptAttachments(raws, parts, len(raws) > 1); err != nil {
+		s.fail(c, err)
+		return
+	}
 	cred := credentialOf(c)
+	if err := s.storeAttachments(ctx, cred.Tenant, parts); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.store.InsertStatements(ctx, cred.Tenant, recs); err != nil {
 		s.fail(c, err)
 		return
 	}
+	s.mergeDefinitions(c, recs)
 	ids := make([]string, len(recs))
 	for i, r := range recs {
 		ids[i] = r.ID
@@ -128,9 +151,6 @@ func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.R
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAttachmentsHaveURL(raw); err != nil {
-		return nil, err
-	}
 	return &statements.Record{
 		ID:             strings.ToLower(st.ID),
 		Statement:      stmt,
@@ -141,26 +161,6 @@ func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.R
 		Voids:          st.Voids(),
 		Credential:     cred.Key,
 	}, nil
-}
-
-// checkAttachmentsHaveURL rejects attachments whose content would have to
-// come in a multipart/mixed part.
-func checkAttachmentsHaveURL(raw []byte) error {
-	var st struct {
-		Attachments []struct {
-			FileURL string `json:"fileUrl"`
-		} `json:"attachments"`
-	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return statements.Errorf(statements.EInvalid, "statement: %v", err)
-	}
-	for i, a := range st.Attachments {
-		if a.FileURL == "" {
-			return statements.Errorf(statements.EInvalid,
-				"/attachments/%d: an attachment without fileUrl needs its content in a multipart/mixed request, which this LRS does not accept yet", i)
-		}
-	}
-	return nil
 }
 
 // prefixPath puts the index of a batch member in front of the JSON path of
@@ -182,10 +182,8 @@ func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
 		}
 		switch mt {
 		case "application/json":
-		case "multipart/mixed":
-			return nil, statements.Errorf(statements.EInvalid, "Content-Type: multipart/mixed statements (attachments with content) are not accepted yet; send attachments by fileUrl")
 		default:
-			return nil, statements.Errorf(statements.EInvalid, "Content-Type: must be application/json, not %s", mt)
+			return nil, statements.Errorf(statements.EInvalid, "Content-Type: must be application/json or multipart/mixed, not %s", mt)
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))

@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -46,6 +47,7 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		return
 	}
 	langs := statements.ParseAcceptLanguage(c.GetHeader("Accept-Language"))
+	defs := map[string]json.RawMessage{} // canonical activity definitions read so far
 
 	if q.StatementID != "" || q.VoidedID != "" {
 		id, voided := q.StatementID, false
@@ -57,12 +59,16 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		out, err := statements.Format(rec.JSON(), q.Format, langs)
+		out, err := s.formatStatement(ctx, cred.Tenant, rec, q.Format, langs, defs)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
 		s.setLastModified(c, rec.Stored)
+		if q.Attachments {
+			s.respondWithAttachments(c, out, [][]byte{rec.Statement})
+			return
+		}
 		c.Data(http.StatusOK, "application/json", out)
 		return
 	}
@@ -79,7 +85,7 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		out, err := statements.Format(rec.JSON(), q.Format, langs)
+		out, err := s.formatStatement(ctx, cred.Tenant, rec, q.Format, langs, defs)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -100,7 +106,29 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 	buf.Write(m)
 	buf.WriteByte('}')
 	s.setLastModified(c, last)
+	if q.Attachments {
+		stmts := make([][]byte, len(page.Records))
+		for i, rec := range page.Records {
+			stmts[i] = rec.Statement
+		}
+		s.respondWithAttachments(c, buf.Bytes(), stmts)
+		return
+	}
 	c.Data(http.StatusOK, "application/json", buf.Bytes())
+}
+
+// formatStatement returns a stored statement in format; the canonical
+// format first puts in the LRS's canonical activity definitions, cached in
+// defs, then filters languages.
+func (s *Server) formatStatement(ctx context.Context, tenant string, rec *statements.Record, format string, langs []string, defs map[string]json.RawMessage) ([]byte, error) {
+	stmt := rec.JSON()
+	if format == statements.FormatCanonical {
+		var err error
+		if stmt, err = s.canonicalDefinitions(ctx, tenant, stmt, defs); err != nil {
+			return nil, err
+		}
+	}
+	return statements.Format(stmt, format, langs)
 }
 
 // setLastModified sets Last-Modified to the stored time of the newest

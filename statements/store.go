@@ -128,6 +128,10 @@ type Credential struct {
 // Implementations return *Error values with the codes documented here; any
 // other failure is EInternal.
 type Store interface {
+	DocumentStore
+	AttachmentStore
+	ActivityStore
+
 	// InsertStatements stores recs atomically: all of them or none. For
 	// each record it sets Stored and Position; positions grow in the order
 	// of recs, and a later-committed batch never has lower positions than

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -135,7 +136,11 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-var schema = []string{
+// schema is the whole schema: the statement log here, the other
+// resources' tables in their files.
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema)
+
+var statementsSchema = []string{
 	`CREATE TABLE statements (
 		position    INTEGER PRIMARY KEY,
 		tenant      TEXT    NOT NULL,

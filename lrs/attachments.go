@@ -1,0 +1,226 @@
+package lrs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/statements"
+)
+
+// usageSignature is the usageType of a JWS signature attachment (Data 2.6.s4.b1).
+const usageSignature = "http://adlnet.gov/expapi/attachments/signature"
+
+// maxSignatureBytes bounds the JWS of a signed statement the LRS reads to
+// verify it.
+const maxSignatureBytes = 1 << 20
+
+// attachment is the part of an Attachment object the LRS reads.
+type attachment struct {
+	UsageType   string `json:"usageType"`
+	ContentType string `json:"contentType"`
+	SHA2        string `json:"sha2"`
+	FileURL     string `json:"fileUrl"`
+}
+
+// attachmentsOf returns the attachments of a statement.
+func attachmentsOf(raw []byte) ([]attachment, error) {
+	var st struct {
+		Attachments []attachment `json:"attachments"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil, statements.Errorf(statements.EInvalid, "statement: %v", err)
+	}
+	return st.Attachments, nil
+}
+
+// acceptAttachments checks the attachments of the validated statements
+// raws against the parts of the request: each attachment has a fileUrl or
+// a part with its hash (Communication 1.5.2.s3.b5), each part belongs to
+// an attachment, and each signature attachment has a part holding a JWS
+// that verifies against its statement (Data 2.6.s5). Paths name the batch
+// member when batch.
+func acceptAttachments(raws [][]byte, parts *attachmentParts, batch bool) error {
+	used := map[string]bool{}
+	for i, raw := range raws {
+		prefix := ""
+		if batch {
+			prefix = fmt.Sprintf("/%d", i)
+		}
+		atts, err := attachmentsOf(raw)
+		if err != nil {
+			return err
+		}
+		for j, a := range atts {
+			p := parts.get(a.SHA2)
+			path := fmt.Sprintf("%s/attachments/%d", prefix, j)
+			if p != nil {
+				used[p.sha2] = true
+			}
+			if a.UsageType == usageSignature {
+				if p == nil {
+					return statements.Errorf(statements.EInvalid,
+						"%s: a signature attachment needs its JWS in a multipart/mixed part with %s %s, so the LRS can verify it (Data 2.6.s5.b3)",
+						path, hashHeader, a.SHA2)
+				}
+				if err := verifyAttachedSignature(raw, p); err != nil {
+					return atPath(path, err)
+				}
+				continue
+			}
+			if p == nil && a.FileURL == "" {
+				return statements.Errorf(statements.EInvalid,
+					"%s: an attachment without fileUrl needs its content in a multipart/mixed part with %s %s (Communication 1.5.2.s3.b5)",
+					path, hashHeader, a.SHA2)
+			}
+		}
+	}
+	if parts != nil {
+		for _, p := range parts.order {
+			if !used[p.sha2] {
+				return statements.Errorf(statements.EInvalid,
+					"multipart part with %s %s: no attachment of the statements has this sha2", hashHeader, p.sha2)
+			}
+		}
+	}
+	return nil
+}
+
+// verifyAttachedSignature reads the JWS of part p and verifies it against
+// the received statement raw.
+func verifyAttachedSignature(raw []byte, p *attachmentPart) error {
+	if p.size > maxSignatureBytes {
+		return statements.Errorf(statements.EInvalid, "the signature is larger than %d bytes", maxSignatureBytes)
+	}
+	r, err := p.open()
+	if err != nil {
+		return err
+	}
+	jws, err := io.ReadAll(r)
+	if err != nil {
+		return statements.Internal(err, "cannot read a spooled attachment")
+	}
+	return verifySignature(raw, jws)
+}
+
+// atPath puts a JSON path in front of the message of an invalid-data error.
+func atPath(path string, err error) error {
+	de, _ := asDomainError(err)
+	if de.Code != statements.EInvalid {
+		return err
+	}
+	return statements.Errorf(statements.EInvalid, "%s: %s", path, de.Message)
+}
+
+// storeAttachments stores the content of every part, before the
+// statements that refer to it, so a stored statement always has its
+// attachments.
+func (s *Server) storeAttachments(ctx context.Context, tenant string, parts *attachmentParts) error {
+	if parts == nil {
+		return nil
+	}
+	for _, p := range parts.order {
+		r, err := p.open()
+		if err != nil {
+			return err
+		}
+		if err := s.store.PutAttachment(ctx, tenant, p.sha2, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// respondWithAttachments answers with the multipart/mixed response format
+// (Communication 1.5.2, 2.1.3.s2.b6): body (a statement or a
+// StatementResult) as the first part, then the content of each distinct
+// attachment of stmts that the LRS holds, once. Attachments known only by
+// fileUrl have no part.
+func (s *Server) respondWithAttachments(c *gin.Context, body []byte, stmts [][]byte) {
+	ctx := c.Request.Context()
+	tenant := credentialOf(c).Tenant
+	type content struct {
+		sha2, contentType string
+		r                 io.ReadCloser
+		n                 int64
+	}
+	var contents []content
+	defer func() {
+		for _, x := range contents {
+			x.r.Close()
+		}
+	}()
+	seen := map[string]bool{}
+	for _, st := range stmts {
+		atts, err := attachmentsOf(st)
+		if err != nil {
+			s.fail(c, statements.Internal(err, "stored statement is not JSON"))
+			return
+		}
+		for _, a := range atts {
+			sha := strings.ToLower(a.SHA2)
+			if sha == "" || seen[sha] {
+				continue
+			}
+			seen[sha] = true
+			r, n, err := s.store.Attachment(ctx, tenant, sha)
+			if statements.ErrorCode(err) == statements.ENotFound {
+				continue
+			}
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			contents = append(contents, content{sha, a.ContentType, r, n})
+		}
+	}
+
+	mw := multipart.NewWriter(c.Writer)
+	var b [16]byte
+	rand.Read(b[:])
+	boundary := "xapi-" + hex.EncodeToString(b[:])
+	mw.SetBoundary(boundary)
+	c.Header("Content-Type", "multipart/mixed; boundary="+boundary)
+	c.Status(http.StatusOK)
+	if c.Request.Method == http.MethodHead {
+		return
+	}
+	w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/json"}})
+	if err == nil {
+		_, err = w.Write(body)
+	}
+	for _, x := range contents {
+		if err != nil {
+			break
+		}
+		ct := x.contentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		w, err = mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {ct},
+			"Content-Transfer-Encoding": {"binary"},
+			hashHeader:                  {x.sha2},
+			"Content-Length":            {fmt.Sprint(x.n)},
+		})
+		if err == nil {
+			_, err = io.Copy(w, x.r)
+		}
+	}
+	if err == nil {
+		err = mw.Close()
+	}
+	if err != nil {
+		// Headers are sent; the client sees a truncated body.
+		c.Set(ctxError, error(statements.Internal(err, "attachment response cut short")))
+	}
+}

@@ -1,0 +1,229 @@
+package lrs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/statements"
+)
+
+// maxAttachmentRequestBytes bounds a multipart/mixed statements request:
+// the statements part is bounded by Config.MaxBodyBytes as a JSON body is,
+// the attachment parts together by this.
+const maxAttachmentRequestBytes = 1 << 30
+
+const (
+	hashHeader = "X-Experience-API-Hash"
+	cteHeader  = "Content-Transfer-Encoding"
+)
+
+// attachmentPart is the content of one attachment part of a request,
+// spooled to a temporary file while it was hashed, so that large content
+// never sits in memory whole.
+type attachmentPart struct {
+	sha2        string // lower-case hex, checked against the content
+	contentType string
+	size        int64
+	file        *os.File
+}
+
+// open returns a reader of the part's content from its start.
+func (p *attachmentPart) open() (io.Reader, error) {
+	if _, err := p.file.Seek(0, io.SeekStart); err != nil {
+		return nil, statements.Internal(err, "cannot read a spooled attachment")
+	}
+	return io.LimitReader(p.file, p.size), nil
+}
+
+// attachmentParts are the attachment parts of a request by their hash, in
+// the order received. The zero value (a JSON request) has none.
+type attachmentParts struct {
+	bySHA2 map[string]*attachmentPart
+	order  []*attachmentPart
+}
+
+func (ps *attachmentParts) get(sha2 string) *attachmentPart {
+	if ps == nil {
+		return nil
+	}
+	return ps.bySHA2[strings.ToLower(sha2)]
+}
+
+// Close removes the spooled files.
+func (ps *attachmentParts) Close() {
+	if ps == nil {
+		return
+	}
+	for _, p := range ps.order {
+		p.file.Close()
+		os.Remove(p.file.Name())
+	}
+}
+
+// readStatementsBody reads the body of PUT or POST /statements: JSON, or
+// multipart/mixed with the statements in the first part and one part per
+// attachment content after it (Communication 1.5.2). The caller closes
+// the parts.
+func (s *Server) readStatementsBody(c *gin.Context) ([]byte, *attachmentParts, error) {
+	ct := c.GetHeader("Content-Type")
+	if ct == "" {
+		body, err := s.readJSONBody(c)
+		return body, nil, err
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return nil, nil, statements.Errorf(statements.EInvalid, "Content-Type: %v", err)
+	}
+	if mt != "multipart/mixed" {
+		body, err := s.readJSONBody(c)
+		return body, nil, err
+	}
+	boundary := params["boundary"]
+	if boundary == "" {
+		return nil, nil, statements.Errorf(statements.EInvalid, "Content-Type: multipart/mixed needs a boundary parameter")
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody+maxAttachmentRequestBytes)
+	parts := &attachmentParts{bySHA2: map[string]*attachmentPart{}}
+	stmts, err := s.readMultipart(multipart.NewReader(body, boundary), parts)
+	if err != nil {
+		parts.Close()
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, nil, statements.Errorf(statements.EInvalid, "body: larger than %d bytes", mbe.Limit)
+		}
+		return nil, nil, err
+	}
+	return stmts, parts, nil
+}
+
+func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts) ([]byte, error) {
+	first, err := mr.NextRawPart()
+	if err == io.EOF {
+		return nil, statements.Errorf(statements.EInvalid, "body: a multipart/mixed request needs a first part with the statements")
+	}
+	if err != nil {
+		return nil, multipartError(err)
+	}
+	mt, _, err := mime.ParseMediaType(first.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, statements.Errorf(statements.EInvalid,
+			"multipart part 1: the statements part must have Content-Type application/json (Communication 1.5.2.s2.b2.b6)")
+	}
+	stmts, err := io.ReadAll(io.LimitReader(first, s.maxBody+1))
+	if err != nil {
+		return nil, multipartError(err)
+	}
+	if int64(len(stmts)) > s.maxBody {
+		return nil, statements.Errorf(statements.EInvalid, "multipart part 1: statements larger than %d bytes", s.maxBody)
+	}
+	if len(bytes.TrimSpace(stmts)) == 0 {
+		return nil, statements.Errorf(statements.EInvalid, "multipart part 1: a statement is required")
+	}
+	for n := 2; ; n++ {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			return stmts, nil
+		}
+		if err != nil {
+			return nil, multipartError(err)
+		}
+		if err := parts.spool(n, p); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// spool hashes part n to a temporary file and adds it, once per hash.
+func (ps *attachmentParts) spool(n int, p *multipart.Part) error {
+	declared := strings.ToLower(strings.TrimSpace(p.Header.Get(hashHeader)))
+	if declared == "" {
+		return statements.Errorf(statements.EInvalid,
+			"multipart part %d: an attachment part must have an %s header (Communication 1.5.2.s2.b2.b3)", n, hashHeader)
+	}
+	h := newSHA2(declared)
+	if h == nil {
+		return statements.Errorf(statements.EInvalid,
+			"multipart part %d: %s must be a hex SHA-2 hash (56, 64, 96 or 128 hex digits)", n, hashHeader)
+	}
+	// Binary is assumed when the header is missing (Communication 1.5.2.s3.b6).
+	if cte := strings.TrimSpace(p.Header.Get(cteHeader)); cte != "" && !strings.EqualFold(cte, "binary") {
+		return statements.Errorf(statements.EInvalid,
+			"multipart part %d: %s must be binary, not %q (Communication 1.5.2.s2.b2.b4)", n, cteHeader, cte)
+	}
+	f, err := os.CreateTemp("", "lrs-attachment-*")
+	if err != nil {
+		return statements.Internal(err, "cannot spool an attachment")
+	}
+	part := &attachmentPart{sha2: declared, contentType: p.Header.Get("Content-Type"), file: f}
+	keep := false
+	defer func() {
+		if !keep {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	part.size, err = io.Copy(io.MultiWriter(f, h), p)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return statements.Internal(err, "cannot spool an attachment")
+		}
+		return multipartError(err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != declared {
+		return statements.Errorf(statements.EInvalid,
+			"multipart part %d: the content's SHA-2 is %s, not the %s %s", n, got, hashHeader, declared)
+	}
+	if _, dup := ps.bySHA2[declared]; dup {
+		return nil // the same content twice: keep one copy
+	}
+	keep = true
+	ps.bySHA2[declared] = part
+	ps.order = append(ps.order, part)
+	return nil
+}
+
+func multipartError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return statements.Errorf(statements.EInvalid, "body: not a valid multipart/mixed body: %v", err)
+}
+
+// newSHA2 returns the SHA-2 function whose hex digest has the length of
+// sha2 (lower case), or nil when sha2 is not such a digest.
+func newSHA2(sha2 string) hash.Hash {
+	for _, r := range sha2 {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return nil
+		}
+	}
+	switch len(sha2) {
+	case 56:
+		return sha256.New224()
+	case 64:
+		return sha256.New()
+	case 96:
+		return sha512.New384()
+	case 128:
+		return sha512.New()
+	}
+	return nil
+}
