@@ -39,7 +39,7 @@ func alternateRequest(r *http.Request, maxBody int64) (*http.Request, error) {
 		return nil, statements.Errorf(statements.EInvalid, "body: %v", err)
 	}
 	if int64(len(body)) > maxBody {
-		return nil, statements.Errorf(statements.EInvalid, "body: larger than %d bytes", maxBody)
+		return nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", maxBody)
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {

@@ -243,3 +243,19 @@ func TestAPI_AlternateRequestSyntax(t *testing.T) {
 	sc.wantStatus, sc.wantBody = 400, []string{"alternate request syntax"}
 	sc.run(t, srv)
 }
+
+func TestAPI_BodyTooLarge(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlitestore.New(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lrs.Bootstrap(ctx, store, testKey, testSecret, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, MaxBodyBytes: 1024}))
+	t.Cleanup(func() { srv.Close(); store.Close() })
+	big := strings.Replace(stmt1, `"One"`, `"`+strings.Repeat("x", 2000)+`"`, 1)
+	scenario{method: "POST", path: "/xapi/statements", body: big, wantStatus: 413, wantBody: []string{"larger than 1024 bytes"}}.run(t, srv)
+	scenario{method: "PUT", path: "/xapi/activities/profile?activityId=http://x.fi/a&profileId=p", body: big, wantStatus: 413}.run(t, srv)
+}

@@ -26,6 +26,8 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case statements.EPreconditionFailed:
 		return http.StatusPreconditionFailed
+	case statements.ETooLarge:
+		return http.StatusRequestEntityTooLarge
 	default:
 		return http.StatusInternalServerError
 	}
@@ -57,6 +59,10 @@ func asDomainError(err error) (*statements.Error, []string) {
 	var de *statements.Error
 	if errors.As(err, &de) {
 		return de, nil
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", mbe.Limit), nil
 	}
 	return statements.Internal(err, "internal error"), nil
 }

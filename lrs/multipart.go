@@ -101,7 +101,7 @@ func (s *Server) readStatementsBody(c *gin.Context) ([]byte, *attachmentParts, e
 		parts.Close()
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, nil, statements.Errorf(statements.EInvalid, "body: larger than %d bytes", mbe.Limit)
+			return nil, nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", mbe.Limit)
 		}
 		return nil, nil, err
 	}
@@ -126,7 +126,7 @@ func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts) ([]
 		return nil, multipartError(err)
 	}
 	if int64(len(stmts)) > s.maxBody {
-		return nil, statements.Errorf(statements.EInvalid, "multipart part 1: statements larger than %d bytes", s.maxBody)
+		return nil, statements.Errorf(statements.ETooLarge, "multipart part 1: statements larger than %d bytes", s.maxBody)
 	}
 	if len(bytes.TrimSpace(stmts)) == 0 {
 		return nil, statements.Errorf(statements.EInvalid, "multipart part 1: a statement is required")

@@ -190,7 +190,7 @@ func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errorsAs(err, &mbe) {
-			return nil, statements.Errorf(statements.EInvalid, "body: larger than %d bytes", s.maxBody)
+			return nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", s.maxBody)
 		}
 		return nil, statements.Errorf(statements.EInvalid, "body: %v", err)
 	}

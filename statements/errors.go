@@ -13,6 +13,7 @@ const (
 	ENotFound           = "not_found"           // no such resource (404)
 	EConflict           = "conflict"            // state of the store contradicts the request (409)
 	EPreconditionFailed = "precondition_failed" // a precondition header did not hold (412)
+	ETooLarge           = "too_large"           // the request body is over a limit (413)
 	EInternal           = "internal"            // a fault of the LRS or its store (500)
 )
 
