@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -272,7 +273,8 @@ func contextList(raw json.RawMessage) []activityNode {
 // MergeDefinition honours by only adding what an authoritative definition
 // lacks.
 //
-// A statement the store already had changes nothing (Communication
+// A definition already merged last for its activity is not merged again
+// (see mergedDefinitions). A statement the store already had changes nothing (Communication
 // 2.1.1.s2.b2, 2.1.2.s2.b4): a record stored before the request's
 // consistent-through time is such a statement, since everything stored
 // after it was new to this request or arrived concurrently with it.
@@ -307,13 +309,55 @@ func (s *Server) mergeDefinitions(c *gin.Context, recs []*statements.Record) {
 		}
 	}
 	for _, id := range order {
-		if merged[id] == nil {
+		if merged[id] == nil || s.merged.seen(cred.Tenant, id, merged[id], auth) {
 			continue
 		}
 		if err := s.store.MergeActivityDefinition(ctx, cred.Tenant, id, merged[id], auth); err != nil {
+			s.merged.forget(cred.Tenant, id)
 			s.log.Error().Err(err).Str("request_id", requestIDOf(c)).Msg("cannot merge an activity definition")
 		}
 	}
+}
+
+// mergedDefinitions remembers the definition last merged for each
+// activity, so that the same definition arriving again, as it does with
+// every statement an app sends about an activity, costs no write.
+type mergedDefinitions struct {
+	mu   sync.Mutex
+	last map[string][sha256.Size]byte
+}
+
+// maxMergedDefinitions bounds the memory of mergedDefinitions.
+const maxMergedDefinitions = 100_000
+
+// seen reports whether def was the last definition merged for the
+// activity id of tenant, and remembers it as the last one.
+func (m *mergedDefinitions) seen(tenant, id string, def []byte, auth bool) bool {
+	h := sha256.New()
+	h.Write(def)
+	if auth {
+		h.Write([]byte{1})
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	key := tenant + "\x00" + id
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.last == nil || len(m.last) >= maxMergedDefinitions {
+		m.last = map[string][sha256.Size]byte{}
+	}
+	if m.last[key] == sum {
+		return true
+	}
+	m.last[key] = sum
+	return false
+}
+
+// forget drops what seen remembered of an activity whose merge failed.
+func (m *mergedDefinitions) forget(tenant, id string) {
+	m.mu.Lock()
+	delete(m.last, tenant+"\x00"+id)
+	m.mu.Unlock()
 }
 
 // canonicalDefinitions returns the statement stmt with the definition of

@@ -58,8 +58,17 @@ type authenticator struct {
 	ttl   time.Duration
 	now   func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]cachedCredential
+	mu       sync.Mutex
+	cache    map[string]cachedCredential
+	inflight map[[32]byte]*verification // by SHA-256 of key and secret
+}
+
+// verification is a check of a key and secret under way: requests with
+// the same credential wait for it instead of paying the slow hash again.
+type verification struct {
+	done chan struct{}
+	cred *statements.Credential
+	err  error
 }
 
 type cachedCredential struct {
@@ -69,7 +78,8 @@ type cachedCredential struct {
 }
 
 func newAuthenticator(store statements.Store, ttl time.Duration, now func() time.Time) *authenticator {
-	return &authenticator{store: store, ttl: ttl, now: now, cache: map[string]cachedCredential{}}
+	return &authenticator{store: store, ttl: ttl, now: now, cache: map[string]cachedCredential{},
+		inflight: map[[32]byte]*verification{}}
 }
 
 var errBadCredential = statements.Errorf(statements.EUnauthorized, "Authorization: unknown key or wrong secret")
@@ -86,6 +96,37 @@ func (a *authenticator) verify(ctx context.Context, key, secret string) (*statem
 			return cc.cred, nil
 		}
 	}
+	id := sha256.Sum256([]byte(key + "\x00" + secret))
+	a.mu.Lock()
+	if v, ok := a.inflight[id]; ok {
+		a.mu.Unlock()
+		select {
+		case <-v.done:
+			return v.cred, v.err
+		case <-ctx.Done():
+			return nil, statements.Internal(ctx.Err(), "the request ended during authentication")
+		}
+	}
+	v := &verification{done: make(chan struct{})}
+	a.inflight[id] = v
+	a.mu.Unlock()
+
+	v.cred, v.err = a.check(ctx, key, secret)
+	a.mu.Lock()
+	delete(a.inflight, id)
+	if v.err == nil {
+		if len(a.cache) > 10000 {
+			clear(a.cache)
+		}
+		a.cache[key] = cachedCredential{cred: v.cred, secret: sum, expires: now.Add(a.ttl)}
+	}
+	a.mu.Unlock()
+	close(v.done)
+	return v.cred, v.err
+}
+
+// check looks the credential up and compares the secret with its hash.
+func (a *authenticator) check(ctx context.Context, key, secret string) (*statements.Credential, error) {
 	cred, err := a.store.Credential(ctx, key)
 	if statements.ErrorCode(err) == statements.ENotFound {
 		return nil, errBadCredential
@@ -99,12 +140,6 @@ func (a *authenticator) verify(ctx context.Context, key, secret string) (*statem
 	if bcrypt.CompareHashAndPassword(cred.SecretHash, []byte(secret)) != nil {
 		return nil, errBadCredential
 	}
-	a.mu.Lock()
-	if len(a.cache) > 10000 {
-		clear(a.cache)
-	}
-	a.cache[key] = cachedCredential{cred: cred, secret: sum, expires: now.Add(a.ttl)}
-	a.mu.Unlock()
 	return cred, nil
 }
 

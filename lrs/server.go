@@ -37,6 +37,7 @@ type Server struct {
 	newID   func() string
 	maxBody int64
 	auth    *authenticator
+	merged  mergedDefinitions
 	engine  *gin.Engine
 }
 
