@@ -3,6 +3,7 @@ package lrs
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -189,7 +190,7 @@ func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errorsAs(err, &mbe) {
+		if errors.As(err, &mbe) {
 			return nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", s.maxBody)
 		}
 		return nil, statements.Errorf(statements.EInvalid, "body: %v", err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -352,5 +351,3 @@ func isIRI(s string) bool {
 	}
 	return !strings.ContainsAny(s, " \t\r\n<>\"{}|\\^`")
 }
-
-var errorsAs = errors.As
