@@ -41,6 +41,7 @@ type writeTx struct {
 
 	cache   map[termKey]int64 // committed term ids
 	learned map[termKey]int64 // term ids to cache once committed
+	counts  map[int64]int     // new postings per term id, added to terms.n at commit
 }
 
 type termKey struct{ tenant, term string }
@@ -208,20 +209,29 @@ func (s *Store) commitGroup(group []*insertRequest) {
 	defer tx.Rollback()
 	w := &writeTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, prepared: s.prepared, cache: s.terms}
 	learned := map[termKey]int64{}
+	counts := map[int64]int{}
 	pos := s.nextPos
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = statements.Internal(err, "the request ended before the store could write")
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
-			r.err = mapErr(err, "cannot store statements")
-			continue
+		// A request alone in its group fails with the transaction; with
+		// others it rolls back to its savepoint.
+		alone := len(group) == 1
+		if !alone {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
+				r.err = mapErr(err, "cannot store statements")
+				continue
+			}
 		}
-		w.tenant, w.learned = r.tenant, map[termKey]int64{}
+		w.tenant, w.learned, w.counts = r.tenant, map[termKey]int64{}, map[int64]int{}
 		res, next, err := s.insert(w, r.recs, r.alias, stored, pos)
 		if err != nil {
 			r.err = err
+			if alone {
+				return
+			}
 			_, err = tx.ExecContext(ctx, `ROLLBACK TO request`)
 			if err == nil {
 				_, err = tx.ExecContext(ctx, `RELEASE request`)
@@ -232,12 +242,21 @@ func (s *Store) commitGroup(group []*insertRequest) {
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
-			failAll(group, mapErr(err, "cannot store statements"))
-			return
+		if !alone {
+			if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
+				failAll(group, mapErr(err, "cannot store statements"))
+				return
+			}
 		}
 		r.res, pos = res, next
 		maps.Copy(learned, w.learned)
+		for id, n := range w.counts {
+			counts[id] += n
+		}
+	}
+	if err := w.countTerms(counts); err != nil {
+		failAll(group, err)
+		return
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(group, mapErr(err, "cannot store statements"))
@@ -381,8 +400,8 @@ func nullable(s string) any {
 	return s
 }
 
-// upsertTerms adds the terms to the dictionary, counting their new
-// postings, and returns their ids.
+// upsertTerms adds the terms to the dictionary, notes their new postings
+// in w.counts, and returns their ids.
 func (w *writeTx) upsertTerms(counts map[string]int) (map[string]int64, error) {
 	terms := make([]string, 0, len(counts))
 	for t := range counts {
@@ -403,25 +422,32 @@ func (w *writeTx) upsertTerms(counts map[string]int) (map[string]int64, error) {
 				if err != nil {
 					return nil, mapErr(err, "cannot store statements")
 				}
-				res, err := st.ExecContext(w.ctx, w.tenant, t, counts[t])
+				res, err := st.ExecContext(w.ctx, w.tenant, t, 0)
 				if err != nil {
 					return nil, mapErr(err, "cannot store statements")
 				}
 				if id, err = res.LastInsertId(); err != nil {
 					return nil, mapErr(err, "cannot store statements")
 				}
-				ids[t] = id
-				w.learned[k] = id
-				continue
 			}
 			w.learned[k] = id
 		}
-		if err := w.exec(qCountTerm, counts[t], id); err != nil {
-			return nil, mapErr(err, "cannot store statements")
-		}
+		w.counts[id] += counts[t]
 		ids[t] = id
 	}
 	return ids, nil
+}
+
+// countTerms adds the group's new postings to the terms' counts: one
+// update per term per group commit, not per statement.
+func (w *writeTx) countTerms(counts map[int64]int) error {
+	ids := slices.Sorted(maps.Keys(counts))
+	for _, id := range ids {
+		if err := w.exec(qCountTerm, counts[id], id); err != nil {
+			return mapErr(err, "cannot store statements")
+		}
+	}
+	return nil
 }
 
 func (w *writeTx) postings(pos int64, terms termIDs) error {

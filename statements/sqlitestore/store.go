@@ -83,7 +83,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	const common = "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
 	w, err := sql.Open("sqlite", path+common+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(2)&_txlock=immediate")
 	if err != nil {
 		return nil, statements.Internal(err, "cannot open the store")
 	}
@@ -105,7 +105,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		}
 		s.prepared[q] = st
 	}
-	r, err := sql.Open("sqlite", path+common+"&_pragma=query_only(1)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-16000)")
+	r, err := sql.Open("sqlite", path+common+"&_pragma=query_only(1)&_pragma=mmap_size(268435456)&_pragma=cache_size(-16000)")
 	if err != nil {
 		w.Close()
 		return nil, statements.Internal(err, "cannot open the store")
