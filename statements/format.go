@@ -176,32 +176,6 @@ type member struct {
 	val json.RawMessage
 }
 
-// objectMembers splits a JSON object into its members, values kept raw.
-func objectMembers(raw []byte) ([]member, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errNotObject
-	}
-	var ms []member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		ms = append(ms, member{key, v})
-	}
-	return ms, nil
-}
-
 var errNotObject = Errorf(EInvalid, "must be a JSON object")
 
 func buildObject(ms []member) []byte {

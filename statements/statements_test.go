@@ -2,6 +2,7 @@ package statements_test
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -273,5 +274,25 @@ func TestBestLanguage(t *testing.T) {
 		if got := statements.BestLanguage(append([]string(nil), tags...), statements.ParseAcceptLanguage(tc.accept)); got != tc.want {
 			t.Errorf("Accept-Language %q: got %q, want %q", tc.accept, got, tc.want)
 		}
+	}
+}
+
+func BenchmarkRecordParts(b *testing.B) {
+	raw, err := os.ReadFile("../validation/testdata/bench/typical.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	authority := []byte(`{"objectType":"Agent","account":{"homePage":"https://lrs.example","name":"k"}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := statements.Fingerprint(raw); err != nil {
+			b.Fatal(err)
+		}
+		_, st, err := statements.Assign(raw, statements.Assigned{ID: "6690e6c9-3ef0-4ed3-8b37-7f3964730bee", Authority: authority, Version: "1.0.0"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.Terms()
 	}
 }
