@@ -57,35 +57,69 @@ type authenticator struct {
 	store statements.Store
 	ttl   time.Duration
 	now   func() time.Time
+	// tenant looks up the tenant of a credential, for its state and
+	// limits; nil: every tenant is enabled and has no limits of its own.
+	tenant   func(ctx context.Context, id string) (*statements.Tenant, error)
+	defaults statements.Limits
 
 	mu       sync.Mutex
+	gen      uint64 // bumped by forget: verifications begun before it are not cached
 	cache    map[string]cachedCredential
 	inflight map[[32]byte]*verification // by SHA-256 of key and secret
+}
+
+// principal is a verified credential with its effective limits.
+type principal struct {
+	cred   *statements.Credential
+	limits statements.Limits
 }
 
 // verification is a check of a key and secret under way: requests with
 // the same credential wait for it instead of paying the slow hash again.
 type verification struct {
 	done chan struct{}
-	cred *statements.Credential
+	p    *principal
 	err  error
 }
 
 type cachedCredential struct {
-	cred    *statements.Credential
+	p       *principal
 	secret  [32]byte // SHA-256 of the verified secret
 	expires time.Time
 }
 
 func newAuthenticator(store statements.Store, ttl time.Duration, now func() time.Time) *authenticator {
 	return &authenticator{store: store, ttl: ttl, now: now, cache: map[string]cachedCredential{},
-		inflight: map[[32]byte]*verification{}}
+		inflight: map[[32]byte]*verification{}, defaults: DefaultLimits}
+}
+
+// forget drops the cached verification of key, or of every credential of
+// tenant when key is "", so a change takes effect at the next request.
+func (a *authenticator) forget(tenant, key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.gen++
+	for k, cc := range a.cache {
+		if k == key || (key == "" && cc.p.cred.Tenant == tenant) {
+			delete(a.cache, k)
+		}
+	}
 }
 
 var errBadCredential = statements.Errorf(statements.EUnauthorized, "Authorization: unknown key or wrong secret")
 
 // verify returns the credential of key if secret is its secret.
 func (a *authenticator) verify(ctx context.Context, key, secret string) (*statements.Credential, error) {
+	p, err := a.principal(ctx, key, secret)
+	if err != nil {
+		return nil, err
+	}
+	return p.cred, nil
+}
+
+// principal returns the credential of key and its limits if secret is its
+// secret.
+func (a *authenticator) principal(ctx context.Context, key, secret string) (*principal, error) {
 	sum := sha256.Sum256([]byte(secret))
 	now := a.now()
 	a.mu.Lock()
@@ -93,7 +127,7 @@ func (a *authenticator) verify(ctx context.Context, key, secret string) (*statem
 	a.mu.Unlock()
 	if ok && now.Before(cc.expires) {
 		if subtle.ConstantTimeCompare(cc.secret[:], sum[:]) == 1 {
-			return cc.cred, nil
+			return cc.p, nil
 		}
 	}
 	id := sha256.Sum256([]byte(key + "\x00" + secret))
@@ -102,33 +136,38 @@ func (a *authenticator) verify(ctx context.Context, key, secret string) (*statem
 		a.mu.Unlock()
 		select {
 		case <-v.done:
-			return v.cred, v.err
+			return v.p, v.err
 		case <-ctx.Done():
 			return nil, statements.Internal(ctx.Err(), "the request ended during authentication")
 		}
 	}
 	v := &verification{done: make(chan struct{})}
 	a.inflight[id] = v
+	gen := a.gen
 	a.mu.Unlock()
 
-	v.cred, v.err = a.check(ctx, key, secret)
+	v.p, v.err = a.check(ctx, key, secret)
 	a.mu.Lock()
 	delete(a.inflight, id)
-	if v.err == nil {
+	if v.err == nil && gen == a.gen {
 		if len(a.cache) > 10000 {
 			clear(a.cache)
 		}
-		a.cache[key] = cachedCredential{cred: v.cred, secret: sum, expires: now.Add(a.ttl)}
+		a.cache[key] = cachedCredential{p: v.p, secret: sum, expires: now.Add(a.ttl)}
 	}
 	a.mu.Unlock()
 	close(v.done)
-	return v.cred, v.err
+	return v.p, v.err
 }
 
-// check looks the credential up and compares the secret with its hash.
-func (a *authenticator) check(ctx context.Context, key, secret string) (*statements.Credential, error) {
+// check looks the credential up and compares the secret with its hash,
+// then checks its tenant.
+func (a *authenticator) check(ctx context.Context, key, secret string) (*principal, error) {
 	cred, err := a.store.Credential(ctx, key)
 	if statements.ErrorCode(err) == statements.ENotFound {
+		// Pay the hash anyway: an unknown key answers no faster than a
+		// wrong secret.
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(secret))
 		return nil, errBadCredential
 	}
 	if err != nil {
@@ -140,22 +179,57 @@ func (a *authenticator) check(ctx context.Context, key, secret string) (*stateme
 	if bcrypt.CompareHashAndPassword(cred.SecretHash, []byte(secret)) != nil {
 		return nil, errBadCredential
 	}
-	return cred, nil
+	var tl statements.Limits
+	if a.tenant != nil {
+		t, err := a.tenant(ctx, cred.Tenant)
+		if statements.ErrorCode(err) == statements.ENotFound {
+			return nil, statements.Errorf(statements.EForbidden, "Authorization: the tenant of this credential does not exist")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if t.Disabled {
+			return nil, statements.Errorf(statements.EForbidden, "Authorization: the tenant of this credential is disabled")
+		}
+		tl = t.Limits
+	}
+	return &principal{cred: cred, limits: cred.Limits.Over(tl).Over(a.defaults)}, nil
 }
 
-// authenticate requires a valid HTTP Basic credential.
+// dummyHash is a bcrypt hash no secret matches in practice.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no secret is this one"), bcrypt.DefaultCost)
+	return h
+})
+
+// authenticate requires a valid HTTP Basic credential. Failed attempts
+// are logged, without the secret, and slowed down (see loginGuard).
 func (s *Server) authenticate(c *gin.Context) {
 	key, secret, ok := c.Request.BasicAuth()
 	if !ok {
 		s.fail(c, statements.Errorf(statements.EUnauthorized, "Authorization: HTTP Basic credentials required"))
 		return
 	}
-	cred, err := s.auth.verify(c.Request.Context(), key, secret)
+	addr := c.ClientIP()
+	if wait := s.logins.wait(key, secret, addr, s.now()); wait > 0 {
+		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", key).Str("client", addr).
+			Msg("login refused: too many failed attempts")
+		s.tooMany(c, wait, "Authorization: too many failed attempts; wait before trying again")
+		return
+	}
+	p, err := s.auth.principal(c.Request.Context(), key, secret)
 	if err != nil {
+		if err == errBadCredential {
+			s.logins.failed(key, addr, s.now())
+			s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", key).Str("client", addr).
+				Msg("login failed: unknown key, revoked credential or wrong secret")
+		}
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxCredential, cred)
+	s.logins.succeeded(key, secret, addr)
+	c.Set(ctxCredential, p.cred)
+	c.Set(ctxLimits, p.limits)
 	c.Next()
 }
 

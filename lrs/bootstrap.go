@@ -35,7 +35,8 @@ const DefaultTenant = "default"
 
 // Bootstrap makes sure the store has a tenant and a credential. When the
 // store has no tenant, it creates DefaultTenant and a credential with
-// scope "all" from key and secret, generated when empty, and returns it;
+// scope "all" and no limits (Unlimited) from key and secret, generated
+// when empty, and returns it;
 // otherwise it returns nil.
 func Bootstrap(ctx context.Context, store statements.Store, key, secret string, now time.Time) (*Bootstrapped, error) {
 	tenants, err := store.Tenants(ctx)
@@ -63,6 +64,7 @@ func Bootstrap(ctx context.Context, store statements.Store, key, secret string, 
 	err = store.CreateCredential(ctx, statements.Credential{
 		Key: out.Key, Tenant: DefaultTenant, SecretHash: hash, Scopes: []string{scopeAll},
 		Authority: Authority(out.Key, "bootstrap credential"), Created: now,
+		Name: "bootstrap credential", Limits: Unlimited,
 	})
 	if err != nil {
 		return nil, err

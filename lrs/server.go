@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"crypto/sha256"
 	"net/http"
 	"time"
 
@@ -25,8 +26,26 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; default 16 MiB.
 	MaxBodyBytes int64
 	// AuthCacheTTL is how long a verified credential is trusted without
-	// checking its secret hash again; default 1 minute.
+	// checking its secret hash again; default 1 minute. A credential
+	// revoked or rotated, or a tenant disabled, through another process
+	// stops working within it; through this process's admin API, at once.
 	AuthCacheTTL time.Duration
+	// Admin keeps the tenants' state and limits and the audit log. With
+	// it, credentials of a disabled tenant are refused and the tenants'
+	// limits apply; without it (nil), neither. Temporary: it becomes part
+	// of Store once every store implements statements.AdminStore.
+	Admin statements.AdminStore
+	// AdminToken is the bearer token of the admin API under /admin/; the
+	// API is served only with a token and an Admin store. Default none.
+	AdminToken string
+	// TrustedProxies are the addresses (IPs or CIDRs) of the reverse
+	// proxies whose X-Forwarded-For names the client, for the per-address
+	// slowdown of failed logins; default none: the peer address is the
+	// client.
+	TrustedProxies []string
+	// Limits are the limits of a credential where neither it nor its
+	// tenant sets one; fields left zero take DefaultLimits.
+	Limits statements.Limits
 }
 
 // Server serves the LRS over HTTP. It is an http.Handler.
@@ -38,7 +57,12 @@ type Server struct {
 	maxBody int64
 	auth    *authenticator
 	merged  mergedDefinitions
-	engine  *gin.Engine
+
+	admin      statements.AdminStore
+	adminToken [32]byte // SHA-256 of the admin token; zero: no admin API
+	logins     *loginGuard
+	rates      *rateLimiter
+	engine     *gin.Engine
 }
 
 // New returns a Server for cfg.
@@ -49,6 +73,12 @@ func New(cfg Config) *Server {
 		now:     cfg.Now,
 		newID:   cfg.NewID,
 		maxBody: cfg.MaxBodyBytes,
+		admin:   cfg.Admin,
+		logins:  newLoginGuard(),
+		rates:   newRateLimiter(),
+	}
+	if cfg.AdminToken != "" {
+		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -64,9 +94,17 @@ func New(cfg Config) *Server {
 		ttl = time.Minute
 	}
 	s.auth = newAuthenticator(cfg.Store, ttl, s.now)
+	s.auth.defaults = cfg.Limits.Over(DefaultLimits)
+	if cfg.Admin != nil {
+		s.auth.tenant = cfg.Admin.Tenant
+	}
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
 	s.engine.HandleMethodNotAllowed = true
+	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		s.log.Error().Err(err).Msg("TrustedProxies: ignored")
+		s.engine.SetTrustedProxies(nil)
+	}
 	s.routes()
 	return s
 }
@@ -102,14 +140,16 @@ func (s *Server) routes() {
 	x.GET("/about", s.handleGetAbout)
 	x.HEAD("/about", s.handleGetAbout)
 
-	api := x.Group("", s.negotiateVersion, s.authenticate)
+	api := x.Group("", s.negotiateVersion, s.authenticate, s.limit)
 	st := api.Group("/statements", s.consistentThrough)
 	st.PUT("", s.require(scopeStatementsWrite), s.handlePutStatement)
 	st.POST("", s.require(scopeStatementsWrite), s.handlePostStatements)
-	st.GET("", s.require(scopeStatementsRead), s.handleGetStatements)
-	st.HEAD("", s.require(scopeStatementsRead), s.handleGetStatements)
+	st.GET("", s.require(scopeStatementsReadMine), s.handleGetStatements)
+	st.HEAD("", s.require(scopeStatementsReadMine), s.handleGetStatements)
 	s.documentRoutes(api)
 	s.activityRoutes(api)
+
+	s.adminRoutes()
 }
 
 // handleHealth serves GET /healthz: the process is alive.

@@ -95,6 +95,10 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if max := limitsOf(c).Batch; max > 0 && len(raws) > max {
+		s.fail(c, statements.Errorf(statements.ETooLarge, "body: %d statements, over this credential's limit of %d per request", len(raws), max))
+		return
+	}
 	recs := make([]*statements.Record, len(raws))
 	seen := make(map[string]int, len(raws))
 	for i, raw := range raws {
@@ -157,7 +161,7 @@ func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.R
 		Statement:      stmt,
 		StampTimestamp: st.Timestamp == "",
 		Fingerprint:    fp,
-		Terms:          st.Terms(),
+		Terms:          statements.MergeTerms(st.Terms(), []string{statements.CredentialTerm(cred.Key)}),
 		RefTarget:      st.RefTarget(),
 		Voids:          st.Voids(),
 		Credential:     cred.Key,

@@ -45,6 +45,16 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// A credential that may read only its own statements sees the others'
+	// as if they did not exist.
+	mine := !grants(cred.Scopes, scopeStatementsRead)
+	q.Filter.Credential = ""
+	if mine {
+		q.Filter.Credential = cred.Key
+	}
+	if l := limitsOf(c).QueryLimit; l > 0 && (q.Filter.Limit == 0 || q.Filter.Limit > l) {
+		q.Filter.Limit = l
+	}
 	langs := statements.ParseAcceptLanguage(c.GetHeader("Accept-Language"))
 	defs := map[string]json.RawMessage{} // canonical activity definitions read so far
 
@@ -54,6 +64,9 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 			id, voided = q.VoidedID, true
 		}
 		rec, err := s.store.Statement(ctx, cred.Tenant, strings.ToLower(id), voided)
+		if err == nil && mine && rec.Credential != cred.Key {
+			err = statements.Errorf(statements.ENotFound, "no statement %s", strings.ToLower(id))
+		}
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -77,10 +90,16 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	records := page.Records
+	if mine {
+		// A statement referring to one of this credential's has its terms
+		// too (Store.InsertStatements): keep only the credential's own.
+		records = ownRecords(records, cred.Key)
+	}
 	var buf bytes.Buffer
 	buf.WriteString(`{"statements":[`)
 	var last time.Time
-	for i, rec := range page.Records {
+	for i, rec := range records {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
@@ -106,14 +125,25 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 	buf.WriteByte('}')
 	s.setLastModified(c, last)
 	if q.Attachments {
-		stmts := make([][]byte, len(page.Records))
-		for i, rec := range page.Records {
+		stmts := make([][]byte, len(records))
+		for i, rec := range records {
 			stmts[i] = rec.Statement
 		}
 		s.respondWithAttachments(c, buf.Bytes(), stmts)
 		return
 	}
 	c.Data(http.StatusOK, "application/json", buf.Bytes())
+}
+
+// ownRecords returns the records of recs that the credential key stored.
+func ownRecords(recs []*statements.Record, key string) []*statements.Record {
+	out := make([]*statements.Record, 0, len(recs))
+	for _, r := range recs {
+		if r.Credential == key {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // formatStatement returns a stored statement in format; the canonical

@@ -57,6 +57,9 @@ type Filter struct {
 	// After continues a query: only statements past this position in the
 	// query's order (for descending, lower positions). 0 = from the start.
 	After int64
+	// Credential selects the statements stored by the credential with this
+	// key (Record.Terms carries CredentialTerm); "" = any.
+	Credential string
 }
 
 // MaxLimit is the largest page of statements one query returns.
@@ -85,6 +88,9 @@ func (f Filter) Terms() []string {
 	if f.Registration != "" {
 		t = append(t, termRegistration+f.Registration)
 	}
+	if f.Credential != "" {
+		t = append(t, CredentialTerm(f.Credential))
+	}
 	return t
 }
 
@@ -109,7 +115,8 @@ type Tenant struct {
 	ID       string
 	Name     string
 	Created  time.Time
-	Disabled bool
+	Disabled bool   // its credentials are refused
+	Limits   Limits // what its credentials may ask of the LRS
 }
 
 // Credential lets a client act on one tenant with some scopes.
@@ -121,6 +128,8 @@ type Credential struct {
 	Authority  []byte   // the Agent or Group JSON set as authority of statements it writes
 	Created    time.Time
 	Revoked    bool
+	Name       string // what the credential is for, e.g. the vendor app; for people, not for access
+	Limits     Limits // overrides the tenant's Limits field by field
 }
 
 // Store keeps tenants, credentials and statements. Every statement call

@@ -16,7 +16,13 @@ const (
 	termActivity        = "o|"  // object when it is an Activity
 	termRelatedActivity = "ro|" // any activity of related_activities
 	termRegistration    = "r|"
+	termCredential      = "c|" // the credential that stored the statement
 )
+
+// CredentialTerm returns the index term of the statements stored by the
+// credential key. The HTTP layer adds it to Record.Terms; it is not a term
+// of the statement itself.
+func CredentialTerm(key string) string { return termCredential + key }
 
 // Terms returns the index terms of the statement itself. A statement whose
 // object is a StatementRef also matches the terms of the statement it

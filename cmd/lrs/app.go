@@ -33,9 +33,9 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	}
 	log := zerolog.New(stderr).Level(level).With().Timestamp().Logger()
 
-	store, err := sqlitestore.New(ctx, cfg.DataDir)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+		return nil, err
 	}
 	boot, err := lrs.Bootstrap(ctx, store, cfg.BootstrapKey, cfg.BootstrapSecret, time.Now())
 	if err != nil {
@@ -55,7 +55,14 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		store.Close()
 		return nil, err
 	}
-	srv := lrs.New(lrs.Config{Store: store, Logger: log})
+	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken}
+	// Temporary: until statements.Store embeds statements.AdminStore.
+	if as, ok := store.(statements.AdminStore); ok {
+		lcfg.Admin = as
+	} else if cfg.AdminToken != "" {
+		log.Warn().Str("store", cfg.Store).Msg("this store cannot administer tenants yet: no admin API")
+	}
+	srv := lrs.New(lcfg)
 	a := &app{log: log, store: store, ln: ln, http: &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -63,6 +70,15 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	}}
 	log.Info().Str("addr", ln.Addr().String()).Str("store", cfg.Store).Str("data_dir", cfg.DataDir).Msg("serving xAPI at /xapi/")
 	return a, nil
+}
+
+// openStore opens the store cfg selects.
+func openStore(ctx context.Context, cfg serveConfig) (statements.Store, error) {
+	store, err := sqlitestore.New(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	return store, nil
 }
 
 // Addr returns the address the LRS listens on.

@@ -17,6 +17,7 @@ type serveConfig struct {
 	LogLevel        string // --log-level, LRS_LOG_LEVEL; default "info"
 	BootstrapKey    string // LRS_BOOTSTRAP_KEY (or LRS_BOOTSTRAP_KEY_FILE); default generated
 	BootstrapSecret string // LRS_BOOTSTRAP_SECRET (or LRS_BOOTSTRAP_SECRET_FILE); default generated
+	AdminToken      string // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -33,6 +34,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.DataDir, "data-dir", env("LRS_DATA_DIR", "./lrs-data"), "directory of the embedded store (LRS_DATA_DIR)")
 	fs.StringVar(&cfg.Store, "store", env("LRS_STORE", "sqlite"), "store: sqlite (embedded) (LRS_STORE)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LRS_LOG_LEVEL", "info"), "log level: debug, info, warn, error, disabled (LRS_LOG_LEVEL)")
+	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -44,6 +46,15 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return cfg, err
 	}
 	if cfg.BootstrapSecret, err = secretValue(getenv, "LRS_BOOTSTRAP_SECRET"); err != nil {
+		return cfg, err
+	}
+	if *adminTokenFile != "" {
+		b, err := os.ReadFile(*adminTokenFile)
+		if err != nil {
+			return cfg, fmt.Errorf("--admin-token-file: %w", err)
+		}
+		cfg.AdminToken = strings.TrimSpace(string(b))
+	} else if cfg.AdminToken, err = secretValue(getenv, "LRS_ADMIN_TOKEN"); err != nil {
 		return cfg, err
 	}
 	switch cfg.Store {

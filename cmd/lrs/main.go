@@ -1,6 +1,9 @@
 // Command lrs runs the DigiOne learning record store.
 //
 //	lrs [serve] [flags]   serve the xAPI API (the default)
+//	lrs tenant ...        create, list, disable tenants (offline)
+//	lrs credential ...    create, list, rotate, revoke credentials (offline)
+//	lrs audit list        show the latest administrative actions
 //
 // Every flag has an LRS_* environment fallback; see `lrs serve -h`.
 package main
@@ -46,8 +49,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return a.Run(ctx)
+	case "tenant", "credential", "audit":
+		return runAdmin(ctx, cmd, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, adminUsage)
 		return nil
 	}
 	fmt.Fprintln(stderr, usage)
@@ -57,7 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const usage = `usage: lrs [serve] [flags]
 
 Commands:
-  serve   serve the xAPI API (default)
-  help    show this text
+  serve        serve the xAPI API (default)
+  tenant       create, list, disable and enable tenants
+  credential   create, list, rotate and revoke credentials
+  audit        show the audit log of administrative actions
+  help         show this text
 
 Run "lrs serve -h" for the flags.`

@@ -138,7 +138,7 @@ func (s *Store) Close() error {
 
 // schema is the whole schema: the statement log here, the other
 // resources' tables in their files.
-var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema)
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema)
 
 var statementsSchema = []string{
 	`CREATE TABLE statements (
@@ -176,7 +176,8 @@ var statementsSchema = []string{
 		id       TEXT    PRIMARY KEY,
 		name     TEXT    NOT NULL,
 		created  INTEGER NOT NULL,
-		disabled INTEGER NOT NULL
+		disabled INTEGER NOT NULL,
+		limits   TEXT    NOT NULL DEFAULT '{}'
 	) WITHOUT ROWID`,
 	`CREATE TABLE credentials (
 		key         TEXT    PRIMARY KEY,
@@ -185,7 +186,9 @@ var statementsSchema = []string{
 		scopes      TEXT    NOT NULL,
 		authority   BLOB,
 		created     INTEGER NOT NULL,
-		revoked     INTEGER NOT NULL
+		revoked     INTEGER NOT NULL,
+		name        TEXT    NOT NULL DEFAULT '',
+		limits      TEXT    NOT NULL DEFAULT '{}'
 	) WITHOUT ROWID`,
 	`CREATE INDEX credentials_tenant ON credentials (tenant)`,
 }

@@ -15,12 +15,16 @@ func (s *Store) CreateTenant(ctx context.Context, t statements.Tenant) error {
 	if t.ID == "" {
 		return statements.Errorf(statements.EInvalid, "tenant: id is required")
 	}
+	limits, err := encodeLimits(t.Limits)
+	if err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.unlock()
-	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants (id, name, created, disabled) VALUES (?, ?, ?, ?)`,
-		t.ID, t.Name, t.Created.UnixMilli(), t.Disabled)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO tenants (id, name, created, disabled, limits) VALUES (?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Created.UnixMilli(), t.Disabled, limits)
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "tenant %s already exists", t.ID)
 	}
@@ -29,22 +33,35 @@ func (s *Store) CreateTenant(ctx context.Context, t statements.Tenant) error {
 
 // Tenants returns every tenant by ID; see statements.Store.
 func (s *Store) Tenants(ctx context.Context) ([]statements.Tenant, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created, disabled FROM tenants ORDER BY id`)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, mapErr(err, "cannot read tenants")
 	}
 	defer rows.Close()
 	var out []statements.Tenant
 	for rows.Next() {
-		var t statements.Tenant
-		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &created, &t.Disabled); err != nil {
+		t, err := scanTenant(rows)
+		if err != nil {
 			return nil, mapErr(err, "cannot read tenants")
 		}
-		t.Created = time.UnixMilli(created).UTC()
-		out = append(out, t)
+		out = append(out, *t)
 	}
 	return out, mapErr(rows.Err(), "cannot read tenants")
+}
+
+const tenantColumns = `id, name, created, disabled, limits`
+
+func scanTenant(sc interface{ Scan(...any) error }) (*statements.Tenant, error) {
+	var t statements.Tenant
+	var created int64
+	var limits string
+	if err := sc.Scan(&t.ID, &t.Name, &created, &t.Disabled, &limits); err != nil {
+		return nil, err
+	}
+	t.Created = time.UnixMilli(created).UTC()
+	var err error
+	t.Limits, err = decodeLimits(limits)
+	return &t, err
 }
 
 // CreateCredential stores a new credential; see statements.Store.
@@ -55,6 +72,10 @@ func (s *Store) CreateCredential(ctx context.Context, c statements.Credential) e
 	scopes, err := json.Marshal(c.Scopes)
 	if err != nil {
 		return statements.Internal(err, "cannot create credential")
+	}
+	limits, err := encodeLimits(c.Limits)
+	if err != nil {
+		return err
 	}
 	if err := s.lock(ctx); err != nil {
 		return err
@@ -73,9 +94,9 @@ func (s *Store) CreateCredential(ctx context.Context, c statements.Credential) e
 	if err != nil {
 		return mapErr(err, "cannot create credential")
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO credentials (key, tenant, secret_hash, scopes, authority, created, revoked)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.Key, c.Tenant, c.SecretHash, string(scopes), c.Authority, c.Created.UnixMilli(), c.Revoked)
+	_, err = tx.ExecContext(ctx, `INSERT INTO credentials (key, tenant, secret_hash, scopes, authority, created, revoked, name, limits)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Key, c.Tenant, c.SecretHash, string(scopes), c.Authority, c.Created.UnixMilli(), c.Revoked, c.Name, limits)
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "credential %s already exists", c.Key)
 	}
@@ -87,21 +108,60 @@ func (s *Store) CreateCredential(ctx context.Context, c statements.Credential) e
 
 // Credential returns the credential with key; see statements.Store.
 func (s *Store) Credential(ctx context.Context, key string) (*statements.Credential, error) {
-	var c statements.Credential
-	var scopes string
-	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT key, tenant, secret_hash, scopes, authority, created, revoked
-		FROM credentials WHERE key = ?`, key).
-		Scan(&c.Key, &c.Tenant, &c.SecretHash, &scopes, &c.Authority, &created, &c.Revoked)
+	c, err := scanCredential(s.r.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE key = ?`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, statements.Errorf(statements.ENotFound, "no credential %s", key)
 	}
-	if err != nil {
-		return nil, mapErr(err, "cannot read credential")
+	return c, mapErr(err, "cannot read credential")
+}
+
+const credentialColumns = `key, tenant, secret_hash, scopes, authority, created, revoked, name, limits`
+
+func scanCredential(sc interface{ Scan(...any) error }) (*statements.Credential, error) {
+	var c statements.Credential
+	var scopes, limits string
+	var created int64
+	if err := sc.Scan(&c.Key, &c.Tenant, &c.SecretHash, &scopes, &c.Authority, &created, &c.Revoked, &c.Name, &limits); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
 		return nil, statements.Internal(err, "cannot read credential")
 	}
 	c.Created = time.UnixMilli(created).UTC()
-	return &c, nil
+	var err error
+	c.Limits, err = decodeLimits(limits)
+	return &c, err
+}
+
+// limitsJSON is how a row keeps statements.Limits.
+type limitsJSON struct {
+	Rate       float64 `json:"rate,omitempty"`
+	Burst      int     `json:"burst,omitempty"`
+	Batch      int     `json:"batch,omitempty"`
+	QueryLimit int     `json:"queryLimit,omitempty"`
+	BodyBytes  int64   `json:"bodyBytes,omitempty"`
+}
+
+func encodeLimits(l statements.Limits) (string, error) {
+	b, err := json.Marshal(limitsJSON(l))
+	if err != nil {
+		return "", statements.Internal(err, "cannot encode limits")
+	}
+	return string(b), nil
+}
+
+func decodeLimits(s string) (statements.Limits, error) {
+	var l limitsJSON
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return statements.Limits{}, statements.Internal(err, "cannot read limits")
+	}
+	return statements.Limits(l), nil
+}
+
+func encodeScopes(scopes []string) (string, error) {
+	b, err := json.Marshal(scopes)
+	if err != nil {
+		return "", statements.Internal(err, "cannot encode scopes")
+	}
+	return string(b), nil
 }

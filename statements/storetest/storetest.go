@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_ConsistentThrough", consistentThroughTests},
 		{"TestStore_Tenants", tenantTests},
 		{"TestStore_Credentials", credentialTests},
+		{"TestStore_Admin", adminTests},
 		{"TestStore_Documents", documentTests},
 		{"TestStore_Attachments", attachmentTests},
 		{"TestStore_ActivityDefinitions", activityTests},

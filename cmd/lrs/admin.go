@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/statements"
+)
+
+// cliActor is the audit's "who" of the offline CLI.
+const cliActor = "cli"
+
+// adminCommand is one `lrs tenant ...` or `lrs credential ...` command.
+type adminCommand struct {
+	name  string // "tenant create"
+	args  string // the usage of its positional arguments
+	nargs int    // how many positional arguments it takes
+	flags func(fs *flag.FlagSet, o *adminOptions)
+	run   func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error
+}
+
+// adminOptions are the flags of the admin commands.
+type adminOptions struct {
+	JSON        bool
+	Name        string
+	Tenant      string
+	Scopes      string
+	App         string
+	Limit       int
+	Limits      statements.Limits
+	limitsGiven bool
+}
+
+func limitFlags(fs *flag.FlagSet, o *adminOptions) {
+	fs.Float64Var(&o.Limits.Rate, "rate", 0, "requests per second (0: default, -1: no limit)")
+	fs.IntVar(&o.Limits.Burst, "burst", 0, "requests at once above the rate (0: default, -1: no limit)")
+	fs.IntVar(&o.Limits.Batch, "batch", 0, "statements per POST (0: default, -1: no limit)")
+	fs.IntVar(&o.Limits.QueryLimit, "query-limit", 0, "statements per page of a query (0: default)")
+	fs.Int64Var(&o.Limits.BodyBytes, "body-bytes", 0, "bytes per request body (0: default)")
+}
+
+var adminCommands = []adminCommand{
+	{name: "tenant create", args: "ID", nargs: 1,
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.StringVar(&o.Name, "name", "", "display name (default the id)")
+			limitFlags(fs, o)
+		},
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			t, err := ops.CreateTenant(ctx, cliActor, args[0], o.Name, o.Limits)
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.TenantView(*t), "created tenant %s (%s)\n", t.ID, t.Name)
+		}},
+	{name: "tenant list",
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			ts, err := ops.Tenants(ctx)
+			if err != nil {
+				return err
+			}
+			views := make([]lrs.TenantJSON, len(ts))
+			for i, t := range ts {
+				views[i] = lrs.TenantView(t)
+			}
+			if o.JSON {
+				return printJSON(out, views)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tSTATE\tCREATED")
+			for _, t := range ts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, state(t.Disabled, "disabled"), t.Created.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		}},
+	{name: "tenant disable", args: "ID", nargs: 1, run: setDisabled(true)},
+	{name: "tenant enable", args: "ID", nargs: 1, run: setDisabled(false)},
+	{name: "tenant limits", args: "ID", nargs: 1, flags: limitFlags,
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			t, err := ops.UpdateTenant(ctx, cliActor, args[0], lrs.TenantUpdate{Limits: &o.Limits})
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.TenantView(*t), "set the limits of tenant %s\n", t.ID)
+		}},
+	{name: "credential create",
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.StringVar(&o.Tenant, "tenant", "", "the tenant of the credential (required)")
+			fs.StringVar(&o.Scopes, "scopes", "", "comma-separated xAPI scopes: all, all/read, statements/write, statements/read, statements/read/mine, state, define, profile (required)")
+			fs.StringVar(&o.Name, "name", "", "what the credential is for")
+			fs.StringVar(&o.App, "app", "", "the vendor application it is for: the authority of its statements is then a Group of the app and the tenant")
+			limitFlags(fs, o)
+		},
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			if o.Tenant == "" || o.Scopes == "" {
+				return errors.New("--tenant and --scopes are required")
+			}
+			c, secret, err := ops.CreateCredential(ctx, cliActor, lrs.NewCredential{Tenant: o.Tenant,
+				Scopes: strings.Split(o.Scopes, ","), Name: o.Name, App: o.App, Limits: o.Limits})
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.CredentialView(*c, secret),
+				"created a credential of tenant %s with scopes %s:\n  key:    %s\n  secret: %s\n(the secret is shown only this once)\n",
+				c.Tenant, strings.Join(c.Scopes, ","), c.Key, secret)
+		}},
+	{name: "credential list",
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.StringVar(&o.Tenant, "tenant", "", "the tenant (required)")
+		},
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			if o.Tenant == "" {
+				return errors.New("--tenant is required")
+			}
+			cs, err := ops.Credentials(ctx, o.Tenant)
+			if err != nil {
+				return err
+			}
+			views := make([]lrs.CredentialJSON, len(cs))
+			for i, c := range cs {
+				views[i] = lrs.CredentialView(c, "")
+			}
+			if o.JSON {
+				return printJSON(out, views)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tNAME\tSCOPES\tSTATE\tCREATED")
+			for _, c := range cs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Key, c.Name, strings.Join(c.Scopes, ","), state(c.Revoked, "revoked"), c.Created.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		}},
+	{name: "credential rotate", args: "KEY", nargs: 1,
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			c, secret, err := ops.RotateCredential(ctx, cliActor, args[0])
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.CredentialView(*c, secret),
+				"new secret of credential %s:\n  secret: %s\n(the secret is shown only this once)\n", c.Key, secret)
+		}},
+	{name: "credential revoke", args: "KEY", nargs: 1,
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			c, err := ops.RevokeCredential(ctx, cliActor, args[0])
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.CredentialView(*c, ""), "revoked credential %s\n", c.Key)
+		}},
+	{name: "credential limits", args: "KEY", nargs: 1, flags: limitFlags,
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			c, err := ops.UpdateCredential(ctx, cliActor, args[0], lrs.CredentialUpdate{Limits: &o.Limits})
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.CredentialView(*c, ""), "set the limits of credential %s\n", c.Key)
+		}},
+	{name: "audit list",
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.IntVar(&o.Limit, "limit", 50, "how many entries, newest first")
+		},
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			es, err := ops.Admin.Audit(ctx, max(o.Limit, 1))
+			if err != nil {
+				return err
+			}
+			if o.JSON {
+				views := make([]lrs.AuditJSON, len(es))
+				for i, e := range es {
+					views[i] = lrs.AuditJSON{Time: e.Time, Actor: e.Actor, Action: e.Action, Tenant: e.Tenant, Credential: e.Target, Detail: e.Detail}
+				}
+				return printJSON(out, views)
+			}
+			for _, e := range es {
+				fmt.Fprintf(out, "%s  %-10s %-18s %s %s %s\n", e.Time.Format(time.RFC3339), e.Actor, e.Action, e.Tenant, e.Target, e.Detail)
+			}
+			return nil
+		}},
+}
+
+func setDisabled(disabled bool) func(context.Context, *lrs.Admin, *adminOptions, []string, io.Writer) error {
+	return func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+		t, err := ops.UpdateTenant(ctx, cliActor, args[0], lrs.TenantUpdate{Disabled: &disabled})
+		if err != nil {
+			return err
+		}
+		return printResult(out, o, lrs.TenantView(*t), "tenant %s is %s\n", t.ID, state(t.Disabled, "disabled"))
+	}
+}
+
+func state(off bool, word string) string {
+	if off {
+		return word
+	}
+	return "active"
+}
+
+func printResult(out io.Writer, o *adminOptions, v any, format string, args ...any) error {
+	if o.JSON {
+		return printJSON(out, v)
+	}
+	_, err := fmt.Fprintf(out, format, args...)
+	return err
+}
+
+func printJSON(out io.Writer, v any) error {
+	e := json.NewEncoder(out)
+	e.SetIndent("", "  ")
+	return e.Encode(v)
+}
+
+// runAdmin runs `lrs tenant|credential|audit SUBCOMMAND [flags] [args]`
+// against the configured store, without a server.
+func runAdmin(ctx context.Context, group string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
+		fmt.Fprintln(stderr, adminUsage)
+		return fmt.Errorf("lrs %s: a subcommand is required", group)
+	}
+	name := group + " " + args[0]
+	var cmd *adminCommand
+	for i := range adminCommands {
+		if adminCommands[i].name == name {
+			cmd = &adminCommands[i]
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintln(stderr, adminUsage)
+		return fmt.Errorf("unknown command %q", "lrs "+name)
+	}
+	fs := flag.NewFlagSet("lrs "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o adminOptions
+	var storeArgs []string
+	dataDir := fs.String("data-dir", "", "directory of the embedded store (LRS_DATA_DIR; default ./lrs-data)")
+	store := fs.String("store", "", "store: sqlite (embedded) (LRS_STORE)")
+	fs.BoolVar(&o.JSON, "json", false, "print JSON")
+	if cmd.flags != nil {
+		cmd.flags(fs, &o)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: lrs %s [flags] %s\n", name, cmd.args)
+		fs.PrintDefaults()
+	}
+	// Flags may come before and after the positional arguments.
+	var pos []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(pos) != cmd.nargs {
+		fs.Usage()
+		return fmt.Errorf("lrs %s: want %d argument(s) %s, got %d", name, cmd.nargs, cmd.args, len(pos))
+	}
+	if *dataDir != "" {
+		storeArgs = append(storeArgs, "--data-dir", *dataDir)
+	}
+	if *store != "" {
+		storeArgs = append(storeArgs, "--store", *store)
+	}
+	// The store is chosen exactly as for serve.
+	cfg, err := parseServeConfig(storeArgs, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	as, ok := st.(statements.AdminStore)
+	if !ok {
+		return fmt.Errorf("the %s store cannot administer tenants yet", cfg.Store)
+	}
+	level := zerolog.InfoLevel
+	if l, err := zerolog.ParseLevel(cfg.LogLevel); err == nil {
+		level = l
+	}
+	ops := &lrs.Admin{Store: st, Admin: as, Log: zerolog.New(stderr).Level(level).With().Timestamp().Logger()}
+	err = cmd.run(ctx, ops, &o, pos, stdout)
+	if err != nil && statements.ErrorCode(err) != statements.EInternal {
+		var de *statements.Error
+		if errors.As(err, &de) {
+			return errors.New(de.Message)
+		}
+	}
+	return err
+}
+
+const adminUsage = `Administration, offline against the store (--data-dir, --store as for serve):
+  lrs tenant create ID [--name NAME] [limits]
+  lrs tenant list
+  lrs tenant disable ID | lrs tenant enable ID
+  lrs tenant limits ID [--rate R] [--burst B] [--batch N] [--query-limit N] [--body-bytes N]
+  lrs credential create --tenant ID --scopes all|statements/write,... [--name NAME] [--app APP] [limits]
+  lrs credential list --tenant ID
+  lrs credential rotate KEY
+  lrs credential revoke KEY
+  lrs credential limits KEY [limits]
+  lrs audit list [--limit N]
+Every command takes --json for machine-readable output.`

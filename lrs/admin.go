@@ -1,0 +1,309 @@
+package lrs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/digione/lrs/statements"
+)
+
+// TenantHomePage is the account home page of the tenant agents in the
+// authority of vendor app credentials: account.name is the tenant id.
+const TenantHomePage = "https://lrs.digione.fi/tenants"
+
+// AppAuthority returns the authority of a vendor app's credential: the
+// two-member Group of xAPI's OAuth authority (Data 2.4.9), whose members
+// are the application (account name: the credential key) and the tenant
+// that let it in (account name: the tenant id). Queries by agent match
+// either member, so a tenant finds every app's statements by its agent.
+func AppAuthority(key, app, tenant, tenantName string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"objectType": "Group",
+		"member": []any{
+			map[string]any{"objectType": "Agent", "name": app,
+				"account": map[string]string{"homePage": AuthorityHomePage, "name": key}},
+			map[string]any{"objectType": "Agent", "name": tenantName,
+				"account": map[string]string{"homePage": TenantHomePage, "name": tenant}},
+		},
+	})
+	return b
+}
+
+// Admin manages tenants and credentials. The admin API and the offline
+// CLI both act through it, so both validate, hash and audit alike.
+type Admin struct {
+	Store statements.Store
+	Admin statements.AdminStore
+	// Log receives one line per action; the zero value logs nothing.
+	Log zerolog.Logger
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+	// Changed, when set, is called after a change of the tenant (key "")
+	// or of the credential key.
+	Changed func(tenant, key string)
+}
+
+// NewCredential describes a credential to create.
+type NewCredential struct {
+	Tenant string
+	Scopes []string
+	// Name says what the credential is for.
+	Name string
+	// App, when set, names the vendor application the credential is for:
+	// its authority is then AppAuthority, else the Agent of Authority.
+	App    string
+	Limits statements.Limits
+}
+
+var tenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+func (a *Admin) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// audit logs and keeps one action. An audit record that cannot be kept is
+// logged as an error; the action itself is done.
+func (a *Admin) audit(ctx context.Context, e statements.AuditEntry) {
+	e.Time = a.now().UTC().Truncate(time.Millisecond)
+	a.Log.Info().Str("audit", e.Action).Str("actor", e.Actor).Str("tenant", e.Tenant).
+		Str("credential", e.Target).Str("detail", e.Detail).Time("at", e.Time).Msg("admin action")
+	if err := a.Admin.AppendAudit(ctx, e); err != nil {
+		a.Log.Error().Err(err).Str("audit", e.Action).Msg("cannot keep the audit record")
+	}
+}
+
+func (a *Admin) changed(tenant, key string) {
+	if a.Changed != nil {
+		a.Changed(tenant, key)
+	}
+}
+
+// CreateTenant creates the tenant id (lower-case letters, digits, "-" and
+// "_"); name defaults to id.
+func (a *Admin) CreateTenant(ctx context.Context, actor, id, name string, limits statements.Limits) (*statements.Tenant, error) {
+	if !tenantIDPattern.MatchString(id) {
+		return nil, statements.Errorf(statements.EInvalid, "tenant id %q: 1 to 63 lower-case letters, digits, - and _", id)
+	}
+	if err := validLimits(limits); err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = id
+	}
+	t := statements.Tenant{ID: id, Name: name, Created: a.now().UTC().Truncate(time.Millisecond), Limits: limits}
+	if err := a.Store.CreateTenant(ctx, t); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "tenant.create", Tenant: id, Detail: "name=" + name + limitsDetail(limits)})
+	return &t, nil
+}
+
+// TenantUpdate changes a tenant; nil fields are kept.
+type TenantUpdate struct {
+	Name     *string
+	Disabled *bool
+	Limits   *statements.Limits
+}
+
+// UpdateTenant changes the tenant id: disabling it refuses its
+// credentials from the next request on.
+func (a *Admin) UpdateTenant(ctx context.Context, actor, id string, u TenantUpdate) (*statements.Tenant, error) {
+	t, err := a.Admin.Tenant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var what []string
+	if u.Name != nil && *u.Name != t.Name {
+		t.Name = *u.Name
+		what = append(what, "name="+t.Name)
+	}
+	if u.Disabled != nil && *u.Disabled != t.Disabled {
+		t.Disabled = *u.Disabled
+		what = append(what, fmt.Sprintf("disabled=%t", t.Disabled))
+	}
+	if u.Limits != nil {
+		if err := validLimits(*u.Limits); err != nil {
+			return nil, err
+		}
+		t.Limits = *u.Limits
+		what = append(what, strings.TrimPrefix(limitsDetail(t.Limits), " "))
+	}
+	if err := a.Admin.UpdateTenant(ctx, *t); err != nil {
+		return nil, err
+	}
+	a.changed(id, "")
+	action := "tenant.update"
+	switch {
+	case u.Disabled != nil && *u.Disabled && len(what) == 1:
+		action = "tenant.disable"
+	case u.Disabled != nil && !*u.Disabled && len(what) == 1:
+		action = "tenant.enable"
+	}
+	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: action, Tenant: id, Detail: strings.Join(what, " ")})
+	return t, nil
+}
+
+// Tenants returns every tenant.
+func (a *Admin) Tenants(ctx context.Context) ([]statements.Tenant, error) {
+	ts, err := a.Store.Tenants(ctx)
+	if ts == nil {
+		ts = []statements.Tenant{}
+	}
+	return ts, err
+}
+
+// CreateCredential creates a credential with a random key and secret and
+// returns it with the secret, which is not kept anywhere: only its bcrypt
+// hash is stored.
+func (a *Admin) CreateCredential(ctx context.Context, actor string, nc NewCredential) (*statements.Credential, string, error) {
+	if !validScopes(nc.Scopes) {
+		return nil, "", statements.Errorf(statements.EInvalid, "scopes: one or more of %s", strings.Join(Scopes, ", "))
+	}
+	if err := validLimits(nc.Limits); err != nil {
+		return nil, "", err
+	}
+	t, err := a.Admin.Tenant(ctx, nc.Tenant)
+	if err != nil {
+		return nil, "", err
+	}
+	key, secret := randomToken(20), randomToken(32)
+	hash, err := HashSecret(secret)
+	if err != nil {
+		return nil, "", statements.Internal(err, "cannot hash the secret")
+	}
+	name := nc.Name
+	if name == "" {
+		name = nc.App
+	}
+	auth := Authority(key, name)
+	if nc.App != "" {
+		auth = AppAuthority(key, nc.App, t.ID, t.Name)
+	}
+	c := statements.Credential{Key: key, Tenant: t.ID, SecretHash: hash, Scopes: slices.Clone(nc.Scopes),
+		Authority: auth, Created: a.now().UTC().Truncate(time.Millisecond), Name: name, Limits: nc.Limits}
+	if err := a.Store.CreateCredential(ctx, c); err != nil {
+		return nil, "", err
+	}
+	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "credential.create", Tenant: t.ID, Target: key,
+		Detail: "scopes=" + strings.Join(c.Scopes, ",") + " name=" + name + limitsDetail(nc.Limits)})
+	return &c, secret, nil
+}
+
+// Credentials returns the credentials of tenant; ENotFound if there is no
+// such tenant.
+func (a *Admin) Credentials(ctx context.Context, tenant string) ([]statements.Credential, error) {
+	if _, err := a.Admin.Tenant(ctx, tenant); err != nil {
+		return nil, err
+	}
+	return a.Admin.Credentials(ctx, tenant)
+}
+
+// RotateCredential gives the credential key a new secret and returns it;
+// the old secret stops working at once in this process and within the
+// authentication cache's TTL in others.
+func (a *Admin) RotateCredential(ctx context.Context, actor, key string) (*statements.Credential, string, error) {
+	c, err := a.Store.Credential(ctx, key)
+	if err != nil {
+		return nil, "", err
+	}
+	if c.Revoked {
+		return nil, "", statements.Errorf(statements.EConflict, "credential %s is revoked", key)
+	}
+	secret := randomToken(32)
+	if c.SecretHash, err = HashSecret(secret); err != nil {
+		return nil, "", statements.Internal(err, "cannot hash the secret")
+	}
+	if err := a.Admin.UpdateCredential(ctx, *c); err != nil {
+		return nil, "", err
+	}
+	a.changed(c.Tenant, key)
+	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "credential.rotate", Tenant: c.Tenant, Target: key})
+	return c, secret, nil
+}
+
+// CredentialUpdate changes a credential; nil fields are kept.
+type CredentialUpdate struct {
+	Name   *string
+	Scopes []string
+	Limits *statements.Limits
+}
+
+// UpdateCredential changes the name, scopes or limits of the credential
+// key, in this process at once.
+func (a *Admin) UpdateCredential(ctx context.Context, actor, key string, u CredentialUpdate) (*statements.Credential, error) {
+	c, err := a.Store.Credential(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if c.Revoked {
+		return nil, statements.Errorf(statements.EConflict, "credential %s is revoked", key)
+	}
+	var what []string
+	if u.Name != nil {
+		c.Name = *u.Name
+		what = append(what, "name="+c.Name)
+	}
+	if u.Scopes != nil {
+		if !validScopes(u.Scopes) {
+			return nil, statements.Errorf(statements.EInvalid, "scopes: one or more of %s", strings.Join(Scopes, ", "))
+		}
+		c.Scopes = slices.Clone(u.Scopes)
+		what = append(what, "scopes="+strings.Join(c.Scopes, ","))
+	}
+	if u.Limits != nil {
+		if err := validLimits(*u.Limits); err != nil {
+			return nil, err
+		}
+		c.Limits = *u.Limits
+		what = append(what, strings.TrimPrefix(limitsDetail(c.Limits), " "))
+	}
+	if err := a.Admin.UpdateCredential(ctx, *c); err != nil {
+		return nil, err
+	}
+	a.changed(c.Tenant, key)
+	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "credential.update", Tenant: c.Tenant, Target: key, Detail: strings.Join(what, " ")})
+	return c, nil
+}
+
+// RevokeCredential revokes the credential key for good. Its statements
+// stay; their authority still names it.
+func (a *Admin) RevokeCredential(ctx context.Context, actor, key string) (*statements.Credential, error) {
+	c, err := a.Store.Credential(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Revoked {
+		c.Revoked = true
+		if err := a.Admin.UpdateCredential(ctx, *c); err != nil {
+			return nil, err
+		}
+	}
+	a.changed(c.Tenant, key)
+	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "credential.revoke", Tenant: c.Tenant, Target: key})
+	return c, nil
+}
+
+// validLimits rejects limits the LRS cannot apply.
+func validLimits(l statements.Limits) error {
+	if l.QueryLimit > statements.MaxLimit {
+		return statements.Errorf(statements.EInvalid, "limits: queryLimit at most %d", statements.MaxLimit)
+	}
+	return nil
+}
+
+func limitsDetail(l statements.Limits) string {
+	if l == (statements.Limits{}) {
+		return ""
+	}
+	return fmt.Sprintf(" limits=rate:%g,burst:%d,batch:%d,queryLimit:%d,bodyBytes:%d", l.Rate, l.Burst, l.Batch, l.QueryLimit, l.BodyBytes)
+}

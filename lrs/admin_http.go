@@ -1,0 +1,335 @@
+package lrs
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/statements"
+)
+
+// adminActor is the audit's "who" of the admin API: the holder of the
+// admin token.
+const adminActor = "admin-api"
+
+// adminRoutes registers the admin API under /admin/, guarded by the admin
+// bearer token. Without an admin store or token it is not served.
+func (s *Server) adminRoutes() {
+	if s.admin == nil || s.adminToken == ([32]byte{}) {
+		return
+	}
+	g := s.engine.Group("/admin", s.authenticateAdmin)
+	g.POST("/tenants", s.handleAdminCreateTenant)
+	g.GET("/tenants", s.handleAdminListTenants)
+	g.GET("/tenants/:tenant", s.handleAdminGetTenant)
+	g.PATCH("/tenants/:tenant", s.handleAdminUpdateTenant)
+	g.POST("/tenants/:tenant/credentials", s.handleAdminCreateCredential)
+	g.GET("/tenants/:tenant/credentials", s.handleAdminListCredentials)
+	g.PATCH("/credentials/:key", s.handleAdminUpdateCredential)
+	g.POST("/credentials/:key/rotate", s.handleAdminRotateCredential)
+	g.POST("/credentials/:key/revoke", s.handleAdminRevokeCredential)
+	g.GET("/audit", s.handleAdminAudit)
+}
+
+// authenticateAdmin requires "Authorization: Bearer <admin token>".
+// Wrong tokens count as failed logins of the key "admin".
+func (s *Server) authenticateAdmin(c *gin.Context) {
+	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	addr := c.ClientIP()
+	if wait := s.logins.wait("\x00admin", token, addr, s.now()); wait > 0 {
+		s.tooMany(c, wait, "Authorization: too many failed attempts; wait before trying again")
+		return
+	}
+	sum := sha256.Sum256([]byte(token))
+	if !ok || subtle.ConstantTimeCompare(sum[:], s.adminToken[:]) != 1 {
+		s.logins.failed("\x00admin", addr, s.now())
+		s.log.Warn().Str("request_id", requestIDOf(c)).Str("client", addr).Msg("admin login failed")
+		de := statements.Errorf(statements.EUnauthorized, "Authorization: the admin bearer token is required")
+		c.Header("WWW-Authenticate", `Bearer realm="lrs-admin"`)
+		c.Set(ctxError, error(de))
+		c.Set(ctxStatus, http.StatusUnauthorized)
+		writeJSONError(c.Writer, requestIDOf(c), http.StatusUnauthorized, de, nil)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// adminOps returns the operations for a request of the admin API.
+func (s *Server) adminOps() *Admin {
+	return &Admin{Store: s.store, Admin: s.admin, Log: s.log, Now: s.now,
+		Changed: func(tenant, key string) {
+			s.auth.forget(tenant, key)
+			if key != "" {
+				s.logins.forget(key)
+				s.rates.forget(key)
+			}
+		}}
+}
+
+// TenantJSON is a tenant in the admin API.
+type TenantJSON struct {
+	ID       string      `json:"id"`
+	Name     string      `json:"name"`
+	Created  time.Time   `json:"created"`
+	Disabled bool        `json:"disabled"`
+	Limits   *LimitsJSON `json:"limits,omitempty"`
+}
+
+// LimitsJSON is statements.Limits in the admin API; absent or 0 = not set,
+// negative = no limit.
+type LimitsJSON struct {
+	Rate       float64 `json:"rate,omitempty"`
+	Burst      int     `json:"burst,omitempty"`
+	Batch      int     `json:"batch,omitempty"`
+	QueryLimit int     `json:"queryLimit,omitempty"`
+	BodyBytes  int64   `json:"bodyBytes,omitempty"`
+}
+
+// CredentialJSON is a credential in the admin API. Secret is only there
+// when the credential was created or rotated by the request.
+type CredentialJSON struct {
+	Key       string          `json:"key"`
+	Secret    string          `json:"secret,omitempty"`
+	Tenant    string          `json:"tenant"`
+	Name      string          `json:"name,omitempty"`
+	Scopes    []string        `json:"scopes"`
+	Authority json.RawMessage `json:"authority,omitempty"`
+	Created   time.Time       `json:"created"`
+	Revoked   bool            `json:"revoked"`
+	Limits    *LimitsJSON     `json:"limits,omitempty"`
+}
+
+func limitsJSON(l statements.Limits) *LimitsJSON {
+	if l == (statements.Limits{}) {
+		return nil
+	}
+	j := LimitsJSON(l)
+	return &j
+}
+
+func limitsOfJSON(j *LimitsJSON) statements.Limits {
+	if j == nil {
+		return statements.Limits{}
+	}
+	return statements.Limits(*j)
+}
+
+// TenantView returns the admin API's view of t.
+func TenantView(t statements.Tenant) TenantJSON {
+	return TenantJSON{ID: t.ID, Name: t.Name, Created: t.Created, Disabled: t.Disabled, Limits: limitsJSON(t.Limits)}
+}
+
+// CredentialView returns the admin API's view of c, without its secret
+// hash.
+func CredentialView(c statements.Credential, secret string) CredentialJSON {
+	return CredentialJSON{Key: c.Key, Secret: secret, Tenant: c.Tenant, Name: c.Name, Scopes: c.Scopes,
+		Authority: c.Authority, Created: c.Created, Revoked: c.Revoked, Limits: limitsJSON(c.Limits)}
+}
+
+// readAdminBody decodes a JSON request body of at most 64 KiB into v.
+func readAdminBody(c *gin.Context, v any) error {
+	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+	if err != nil {
+		return statements.Errorf(statements.EInvalid, "body: %v", err)
+	}
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return statements.Errorf(statements.EInvalid, "body: %v", err)
+	}
+	return nil
+}
+
+// handleAdminCreateTenant serves POST /admin/tenants:
+// {"id": "espoo", "name": "Espoon kaupunki", "limits": {...}} → 201.
+func (s *Server) handleAdminCreateTenant(c *gin.Context) {
+	var in struct {
+		ID     string      `json:"id"`
+		Name   string      `json:"name"`
+		Limits *LimitsJSON `json:"limits"`
+	}
+	if err := readAdminBody(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	t, err := s.adminOps().CreateTenant(c.Request.Context(), adminActor, in.ID, in.Name, limitsOfJSON(in.Limits))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, TenantView(*t))
+}
+
+// handleAdminListTenants serves GET /admin/tenants.
+func (s *Server) handleAdminListTenants(c *gin.Context) {
+	ts, err := s.adminOps().Tenants(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]TenantJSON, len(ts))
+	for i, t := range ts {
+		out[i] = TenantView(t)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// handleAdminGetTenant serves GET /admin/tenants/:tenant.
+func (s *Server) handleAdminGetTenant(c *gin.Context) {
+	t, err := s.admin.Tenant(c.Request.Context(), c.Param("tenant"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, TenantView(*t))
+}
+
+// handleAdminUpdateTenant serves PATCH /admin/tenants/:tenant:
+// {"disabled": true} disables it; "name" and "limits" change those.
+func (s *Server) handleAdminUpdateTenant(c *gin.Context) {
+	var in struct {
+		Name     *string     `json:"name"`
+		Disabled *bool       `json:"disabled"`
+		Limits   *LimitsJSON `json:"limits"`
+	}
+	if err := readAdminBody(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u := TenantUpdate{Name: in.Name, Disabled: in.Disabled}
+	if in.Limits != nil {
+		l := limitsOfJSON(in.Limits)
+		u.Limits = &l
+	}
+	t, err := s.adminOps().UpdateTenant(c.Request.Context(), adminActor, c.Param("tenant"), u)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, TenantView(*t))
+}
+
+// handleAdminCreateCredential serves POST /admin/tenants/:tenant/credentials:
+// {"scopes": ["statements/write"], "name": "...", "app": "...", "limits": {...}}
+// → 201 with the key and the secret, shown only this once.
+func (s *Server) handleAdminCreateCredential(c *gin.Context) {
+	var in struct {
+		Scopes []string    `json:"scopes"`
+		Name   string      `json:"name"`
+		App    string      `json:"app"`
+		Limits *LimitsJSON `json:"limits"`
+	}
+	if err := readAdminBody(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	cred, secret, err := s.adminOps().CreateCredential(c.Request.Context(), adminActor, NewCredential{
+		Tenant: c.Param("tenant"), Scopes: in.Scopes, Name: in.Name, App: in.App, Limits: limitsOfJSON(in.Limits)})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, CredentialView(*cred, secret))
+}
+
+// handleAdminListCredentials serves GET /admin/tenants/:tenant/credentials.
+func (s *Server) handleAdminListCredentials(c *gin.Context) {
+	cs, err := s.adminOps().Credentials(c.Request.Context(), c.Param("tenant"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]CredentialJSON, len(cs))
+	for i, cr := range cs {
+		out[i] = CredentialView(cr, "")
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// handleAdminUpdateCredential serves PATCH /admin/credentials/:key:
+// {"name": "...", "scopes": [...], "limits": {...}}; absent fields are kept.
+func (s *Server) handleAdminUpdateCredential(c *gin.Context) {
+	var in struct {
+		Name   *string     `json:"name"`
+		Scopes []string    `json:"scopes"`
+		Limits *LimitsJSON `json:"limits"`
+	}
+	if err := readAdminBody(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u := CredentialUpdate{Name: in.Name, Scopes: in.Scopes}
+	if in.Limits != nil {
+		l := limitsOfJSON(in.Limits)
+		u.Limits = &l
+	}
+	cred, err := s.adminOps().UpdateCredential(c.Request.Context(), adminActor, c.Param("key"), u)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, CredentialView(*cred, ""))
+}
+
+// handleAdminRotateCredential serves POST /admin/credentials/:key/rotate:
+// a new secret, shown only this once; the old one stops working at once.
+func (s *Server) handleAdminRotateCredential(c *gin.Context) {
+	cred, secret, err := s.adminOps().RotateCredential(c.Request.Context(), adminActor, c.Param("key"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, CredentialView(*cred, secret))
+}
+
+// handleAdminRevokeCredential serves POST /admin/credentials/:key/revoke.
+func (s *Server) handleAdminRevokeCredential(c *gin.Context) {
+	cred, err := s.adminOps().RevokeCredential(c.Request.Context(), adminActor, c.Param("key"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, CredentialView(*cred, ""))
+}
+
+// AuditJSON is an audit entry in the admin API.
+type AuditJSON struct {
+	Time       time.Time `json:"time"`
+	Actor      string    `json:"actor"`
+	Action     string    `json:"action"`
+	Tenant     string    `json:"tenant,omitempty"`
+	Credential string    `json:"credential,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+}
+
+// handleAdminAudit serves GET /admin/audit?limit=: the latest admin
+// actions, newest first (default 100).
+func (s *Server) handleAdminAudit(c *gin.Context) {
+	limit := 100
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			s.fail(c, statements.Errorf(statements.EInvalid, "limit: 1 to 10000"))
+			return
+		}
+		limit = n
+	}
+	es, err := s.admin.Audit(c.Request.Context(), limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]AuditJSON, len(es))
+	for i, e := range es {
+		out[i] = AuditJSON{Time: e.Time, Actor: e.Actor, Action: e.Action, Tenant: e.Tenant, Credential: e.Target, Detail: e.Detail}
+	}
+	c.JSON(http.StatusOK, out)
+}

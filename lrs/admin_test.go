@@ -1,0 +1,265 @@
+package lrs_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/statements/sqlitestore"
+)
+
+const adminToken = "admin-token-for-tests"
+
+// mustOpenAdminServer starts an LRS with the admin API on a fresh store.
+func mustOpenAdminServer(tb testing.TB, cfg lrs.Config) *httptest.Server {
+	tb.Helper()
+	store, err := sqlitestore.New(tb.Context(), tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Store, cfg.Admin, cfg.AdminToken = store, store, adminToken
+	srv := httptest.NewServer(lrs.New(cfg))
+	tb.Cleanup(func() { srv.Close(); store.Close() })
+	return srv
+}
+
+// call makes a request and returns its status and body; auth is
+// "Bearer TOKEN" or "KEY:SECRET".
+func call(tb testing.TB, srv *httptest.Server, method, path, auth, body string) (int, http.Header, []byte) {
+	tb.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if tok, ok := strings.CutPrefix(auth, "Bearer "); ok {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	} else if k, s, ok := strings.Cut(auth, ":"); ok {
+		req.SetBasicAuth(k, s)
+	}
+	req.Header.Set("X-Experience-API-Version", "1.0.3")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func mustCall(tb testing.TB, srv *httptest.Server, method, path, auth, body string, want int) []byte {
+	tb.Helper()
+	got, _, b := call(tb, srv, method, path, auth, body)
+	if got != want {
+		tb.Fatalf("%s %s: %d, want %d: %s", method, path, got, want, b)
+	}
+	return b
+}
+
+const bearer = "Bearer " + adminToken
+
+// mustCreateCredential creates a credential through the admin API and
+// returns "key:secret".
+func mustCreateCredential(tb testing.TB, srv *httptest.Server, tenant, body string) string {
+	tb.Helper()
+	var c lrs.CredentialJSON
+	b := mustCall(tb, srv, "POST", "/admin/tenants/"+tenant+"/credentials", bearer, body, http.StatusCreated)
+	if err := json.Unmarshal(b, &c); err != nil || c.Key == "" || len(c.Secret) < 20 {
+		tb.Fatalf("created credential: %v %s", err, b)
+	}
+	return c.Key + ":" + c.Secret
+}
+
+func stmtBody(id string) string {
+	return `{"id":"` + id + `","actor":{"mbox":"mailto:learner@example.fi"},"verb":{"id":"https://example.fi/v"},"object":{"id":"https://example.fi/a"}}`
+}
+
+func TestAdminAPI_TenantsAndCredentials(t *testing.T) {
+	srv := mustOpenAdminServer(t, lrs.Config{})
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		for _, auth := range []string{"", "Bearer wrong", "test-key:test-secret"} {
+			got, h, b := call(t, srv, "GET", "/admin/tenants", auth, "")
+			if got != http.StatusUnauthorized || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("auth %q: %d %q, want 401 Bearer: %s", auth, got, h.Get("WWW-Authenticate"), b)
+			}
+		}
+	})
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo","name":"Espoon kaupunki"}`, http.StatusCreated)
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"vantaa"}`, http.StatusCreated)
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusConflict)
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"Not Valid"}`, http.StatusBadRequest)
+	var ts []lrs.TenantJSON
+	json.Unmarshal(mustCall(t, srv, "GET", "/admin/tenants", bearer, "", http.StatusOK), &ts)
+	if len(ts) != 2 || ts[0].ID != "espoo" || ts[0].Name != "Espoon kaupunki" || ts[1].ID != "vantaa" {
+		t.Fatalf("tenants: %+v", ts)
+	}
+	mustCall(t, srv, "POST", "/admin/tenants/espoo/credentials", bearer, `{"scopes":["root"]}`, http.StatusBadRequest)
+	mustCall(t, srv, "POST", "/admin/tenants/nowhere/credentials", bearer, `{"scopes":["all"]}`, http.StatusNotFound)
+
+	app := mustCreateCredential(t, srv, "espoo", `{"scopes":["statements/write","statements/read/mine"],"app":"Vendor A"}`)
+	key := strings.Split(app, ":")[0]
+	mustCall(t, srv, "POST", "/xapi/statements", app, stmtBody("00000000-0000-4000-8000-000000000001"), http.StatusOK)
+	var st map[string]any
+	json.Unmarshal(mustCall(t, srv, "GET", "/xapi/statements?statementId=00000000-0000-4000-8000-000000000001", app, "", http.StatusOK), &st)
+	auth, _ := json.Marshal(st["authority"])
+	for _, want := range []string{`"objectType":"Group"`, `"name":"` + key + `"`, `"name":"espoo"`} {
+		if !strings.Contains(string(auth), want) {
+			t.Errorf("authority %s lacks %s", auth, want)
+		}
+	}
+
+	var cs []lrs.CredentialJSON
+	json.Unmarshal(mustCall(t, srv, "GET", "/admin/tenants/espoo/credentials", bearer, "", http.StatusOK), &cs)
+	if len(cs) != 1 || cs[0].Key != key || cs[0].Secret != "" || cs[0].Name != "Vendor A" {
+		t.Fatalf("credentials: %+v", cs)
+	}
+
+	t.Run("RotateWorksAtOnce", func(t *testing.T) {
+		var c lrs.CredentialJSON
+		json.Unmarshal(mustCall(t, srv, "POST", "/admin/credentials/"+key+"/rotate", bearer, "", http.StatusOK), &c)
+		mustCall(t, srv, "GET", "/xapi/statements", app, "", http.StatusUnauthorized)
+		app = key + ":" + c.Secret
+		mustCall(t, srv, "GET", "/xapi/statements", app, "", http.StatusOK)
+	})
+	t.Run("DisableTenantWorksAtOnce", func(t *testing.T) {
+		mustCall(t, srv, "PATCH", "/admin/tenants/espoo", bearer, `{"disabled":true}`, http.StatusOK)
+		mustCall(t, srv, "GET", "/xapi/statements", app, "", http.StatusForbidden)
+		mustCall(t, srv, "PATCH", "/admin/tenants/espoo", bearer, `{"disabled":false}`, http.StatusOK)
+		mustCall(t, srv, "GET", "/xapi/statements", app, "", http.StatusOK)
+	})
+	t.Run("RevokeWorksAtOnce", func(t *testing.T) {
+		mustCall(t, srv, "POST", "/admin/credentials/"+key+"/revoke", bearer, "", http.StatusOK)
+		mustCall(t, srv, "GET", "/xapi/statements", app, "", http.StatusUnauthorized)
+		mustCall(t, srv, "POST", "/admin/credentials/"+key+"/rotate", bearer, "", http.StatusConflict)
+	})
+	t.Run("Audit", func(t *testing.T) {
+		var es []lrs.AuditJSON
+		json.Unmarshal(mustCall(t, srv, "GET", "/admin/audit?limit=3", bearer, "", http.StatusOK), &es)
+		var actions []string
+		for _, e := range es {
+			actions = append(actions, e.Action)
+			if e.Actor != "admin-api" || e.Time.IsZero() {
+				t.Errorf("entry %+v: want actor admin-api and a time", e)
+			}
+		}
+		if got, want := strings.Join(actions, " "), "credential.revoke tenant.enable tenant.disable"; got != want {
+			t.Errorf("audit: %s, want %s", got, want)
+		}
+	})
+}
+
+func TestAdminAPI_OffWithoutToken(t *testing.T) {
+	store, err := sqlitestore.New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store}))
+	defer srv.Close()
+	mustCall(t, srv, "GET", "/admin/tenants", "Bearer ", "", http.StatusNotFound)
+}
+
+func TestScopes_ReadMine(t *testing.T) {
+	srv := mustOpenAdminServer(t, lrs.Config{})
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
+	a := mustCreateCredential(t, srv, "espoo", `{"scopes":["statements/write","statements/read/mine"],"app":"A"}`)
+	b := mustCreateCredential(t, srv, "espoo", `{"scopes":["statements/write","statements/read/mine"],"app":"B"}`)
+	reader := mustCreateCredential(t, srv, "espoo", `{"scopes":["statements/read"]}`)
+	writer := mustCreateCredential(t, srv, "espoo", `{"scopes":["statements/write"]}`)
+	idA, idB := "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+	mustCall(t, srv, "POST", "/xapi/statements", a, stmtBody(idA), http.StatusOK)
+	mustCall(t, srv, "POST", "/xapi/statements", b, stmtBody(idB), http.StatusOK)
+	// B refers to A's statement: it matches A's terms, but is not A's.
+	mustCall(t, srv, "POST", "/xapi/statements", b, `{"actor":{"mbox":"mailto:x@example.fi"},"verb":{"id":"https://example.fi/v"},"object":{"objectType":"StatementRef","id":"`+idA+`"}}`, http.StatusOK)
+
+	ids := func(auth string) []string {
+		var r struct{ Statements []struct{ ID string } }
+		json.Unmarshal(mustCall(t, srv, "GET", "/xapi/statements", auth, "", http.StatusOK), &r)
+		var out []string
+		for _, s := range r.Statements {
+			out = append(out, s.ID)
+		}
+		return out
+	}
+	if got := ids(a); len(got) != 1 || got[0] != idA {
+		t.Errorf("A sees %v, want only %s", got, idA)
+	}
+	if got := ids(b); len(got) != 2 {
+		t.Errorf("B sees %v, want its 2", got)
+	}
+	if got := ids(reader); len(got) != 3 {
+		t.Errorf("statements/read sees %v, want all 3", got)
+	}
+	mustCall(t, srv, "GET", "/xapi/statements?statementId="+idA, a, "", http.StatusOK)
+	mustCall(t, srv, "GET", "/xapi/statements?statementId="+idB, a, "", http.StatusNotFound)
+	_, _, body := call(t, srv, "GET", "/xapi/statements", writer, "")
+	if got, _, _ := call(t, srv, "GET", "/xapi/statements", writer, ""); got != http.StatusForbidden || !strings.Contains(string(body), "statements/read/mine") {
+		t.Errorf("write-only credential reading: %d %s, want 403 naming statements/read/mine", got, body)
+	}
+	_, _, body = call(t, srv, "PUT", "/xapi/activities/state?activityId=https://example.fi/a&agent=%7B%22mbox%22%3A%22mailto%3Ax%40example.fi%22%7D&stateId=s", a, `{}`)
+	if !strings.Contains(string(body), `scope \"state\"`) {
+		t.Errorf("state without the scope: %s, want a message naming state", body)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	srv := mustOpenAdminServer(t, lrs.Config{Now: clock})
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo","limits":{"rate":1,"burst":3,"batch":2,"queryLimit":1}}`, http.StatusCreated)
+	c := mustCreateCredential(t, srv, "espoo", `{"scopes":["all"]}`)
+
+	t.Run("Batch", func(t *testing.T) {
+		three := "[" + stmtBody("00000000-0000-4000-8000-000000000001") + "," + stmtBody("00000000-0000-4000-8000-000000000002") + "," + stmtBody("00000000-0000-4000-8000-000000000003") + "]"
+		mustCall(t, srv, "POST", "/xapi/statements", c, three, http.StatusRequestEntityTooLarge)
+		mustCall(t, srv, "POST", "/xapi/statements", c, "["+stmtBody("00000000-0000-4000-8000-000000000001")+","+stmtBody("00000000-0000-4000-8000-000000000002")+"]", http.StatusOK)
+	})
+	t.Run("QueryLimit", func(t *testing.T) {
+		var r struct {
+			Statements []any
+			More       string
+		}
+		json.Unmarshal(mustCall(t, srv, "GET", "/xapi/statements?limit=10", c, "", http.StatusOK), &r)
+		if len(r.Statements) != 1 || r.More == "" {
+			t.Errorf("limit=10 under a query limit of 1: %d statements, more %q", len(r.Statements), r.More)
+		}
+	})
+	t.Run("Rate", func(t *testing.T) {
+		// The burst of 3 is spent by the requests above: the next is 429.
+		got, h, b := call(t, srv, "GET", "/xapi/statements", c, "")
+		if got != http.StatusTooManyRequests || h.Get("Retry-After") != "1" {
+			t.Fatalf("over the rate: %d, Retry-After %q: %s", got, h.Get("Retry-After"), b)
+		}
+		now = now.Add(time.Second)
+		mustCall(t, srv, "GET", "/xapi/statements", c, "", http.StatusOK)
+	})
+}
+
+func TestLogin_Backoff(t *testing.T) {
+	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	srv := mustOpenAdminServer(t, lrs.Config{Now: func() time.Time { return now }})
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
+	good := mustCreateCredential(t, srv, "espoo", `{"scopes":["all"]}`)
+	key := strings.Split(good, ":")[0]
+	mustCall(t, srv, "GET", "/xapi/statements", good, "", http.StatusOK)
+	for range 5 {
+		mustCall(t, srv, "GET", "/xapi/statements", key+":guess", "", http.StatusUnauthorized)
+	}
+	mustCall(t, srv, "GET", "/xapi/statements", key+":guess", "", http.StatusUnauthorized)
+	// After the free failures, guesses wait, unchecked.
+	got, h, _ := call(t, srv, "GET", "/xapi/statements", key+":guess", "")
+	if got != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+		t.Fatalf("guess during backoff: %d, Retry-After %q; want 429 with Retry-After", got, h.Get("Retry-After"))
+	}
+	// The legitimate client, from the same address, is not locked out.
+	mustCall(t, srv, "GET", "/xapi/statements", good, "", http.StatusOK)
+	now = now.Add(2 * time.Second)
+	mustCall(t, srv, "GET", "/xapi/statements", key+":guess", "", http.StatusUnauthorized)
+}

@@ -1,0 +1,219 @@
+package lrs
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/statements"
+)
+
+// DefaultLimits are the limits of a credential when neither it nor its
+// tenant sets them. They stop a runaway or hostile client without touching
+// a legitimate heavy one: a vendor app's one credential serves every
+// learner of a municipality, so its rate allows a lesson start of
+// thousands of requests, and a batch is twice the largest page of a query.
+var DefaultLimits = statements.Limits{
+	Rate:       1000,                // requests per second
+	Burst:      5000,                // requests at once
+	Batch:      1000,                // statements per POST
+	QueryLimit: statements.MaxLimit, // statements per page
+	BodyBytes:  -1,                  // only Config.MaxBodyBytes
+}
+
+// Unlimited are the limits of the bootstrap credential: none.
+var Unlimited = statements.Limits{Rate: -1, Burst: -1, Batch: -1, QueryLimit: -1, BodyBytes: -1}
+
+// ctxLimits is the key of the request credential's statements.Limits.
+const ctxLimits = "lrs.limits"
+
+// limitsOf returns the limits of the request's credential.
+func limitsOf(c *gin.Context) statements.Limits {
+	v, ok := c.Get(ctxLimits)
+	if !ok {
+		return DefaultLimits
+	}
+	return v.(statements.Limits)
+}
+
+// rateLimiter keeps a token bucket per credential key.
+type rateLimiter struct {
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+	rate   float64
+	burst  float64
+}
+
+func newRateLimiter() *rateLimiter { return &rateLimiter{buckets: map[string]*bucket{}} }
+
+// allow takes a token of key's bucket; when there is none it returns how
+// long until there is one.
+func (r *rateLimiter) allow(key string, l statements.Limits, now time.Time) (bool, time.Duration) {
+	if l.Rate < 0 {
+		return true, 0
+	}
+	burst := float64(l.Burst)
+	if l.Burst < 0 {
+		burst = math.Inf(1)
+	}
+	burst = max(burst, 1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.buckets[key]
+	if b == nil || b.rate != l.Rate || b.burst != burst {
+		if len(r.buckets) > 100000 {
+			clear(r.buckets)
+		}
+		b = &bucket{tokens: burst, last: now, rate: l.Rate, burst: burst}
+		r.buckets[key] = b
+	}
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(b.burst, b.tokens+el.Seconds()*b.rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	if b.rate <= 0 {
+		return false, time.Hour
+	}
+	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}
+
+func (r *rateLimiter) forget(key string) {
+	r.mu.Lock()
+	delete(r.buckets, key)
+	r.mu.Unlock()
+}
+
+// limit enforces the credential's rate and body size limits.
+func (s *Server) limit(c *gin.Context) {
+	cred, l := credentialOf(c), limitsOf(c)
+	if ok, wait := s.rates.allow(cred.Key, l, s.now()); !ok {
+		s.tooMany(c, wait, "rate limit of this credential exceeded ("+strconv.FormatFloat(l.Rate, 'f', -1, 64)+" requests per second)")
+		return
+	}
+	if l.BodyBytes > 0 {
+		if c.Request.ContentLength > l.BodyBytes {
+			s.fail(c, statements.Errorf(statements.ETooLarge, "body: larger than this credential's limit of %d bytes", l.BodyBytes))
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, l.BodyBytes)
+	}
+	c.Next()
+}
+
+// tooMany answers 429 with Retry-After.
+func (s *Server) tooMany(c *gin.Context, wait time.Duration, msg string) {
+	secs := int(math.Ceil(wait.Seconds()))
+	c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
+	c.Set(ctxStatus, http.StatusTooManyRequests)
+	writeErrorStatus(c.Writer, requestIDOf(c), http.StatusTooManyRequests, msg)
+	c.Abort()
+}
+
+// Failed logins. Each (key, client address) pair, and each client address,
+// may fail a few times freely; after that it must wait, twice as long after
+// each further failure, before its next attempt is even checked. An
+// attacker guessing one key's secret is thus slowed to a handful of
+// guesses an hour per address. The legitimate client of that key is never
+// locked out: a secret that this process verified before (its SHA-256 is
+// remembered, not the secret) skips the wait and is checked as usual.
+const (
+	freeKeyFailures  = 5
+	freeAddrFailures = 50
+	maxLoginBackoff  = 15 * time.Minute
+)
+
+type loginGuard struct {
+	mu       sync.Mutex
+	failures map[string]*failure // by "k|" + key + "|" + addr and "a|" + addr
+	good     map[string][32]byte // by key: SHA-256 of the last verified secret
+}
+
+type failure struct {
+	n     int
+	until time.Time // no attempt is checked before
+	last  time.Time
+}
+
+func newLoginGuard() *loginGuard {
+	return &loginGuard{failures: map[string]*failure{}, good: map[string][32]byte{}}
+}
+
+// wait returns how long the client at addr must wait before an attempt
+// with key and secret is checked; 0 when it may be checked now.
+func (g *loginGuard) wait(key, secret, addr string, now time.Time) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if sum, ok := g.good[key]; ok {
+		got := sha256.Sum256([]byte(secret))
+		if subtle.ConstantTimeCompare(got[:], sum[:]) == 1 {
+			return 0
+		}
+	}
+	var w time.Duration
+	for _, k := range []string{"k|" + key + "|" + addr, "a|" + addr} {
+		if f := g.failures[k]; f != nil && now.Before(f.until) {
+			w = max(w, f.until.Sub(now))
+		}
+	}
+	return w
+}
+
+// failed records a failed attempt.
+func (g *loginGuard) failed(key, addr string, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.failures) > 100000 {
+		for k, f := range g.failures {
+			if now.Sub(f.last) > maxLoginBackoff {
+				delete(g.failures, k)
+			}
+		}
+	}
+	for k, free := range map[string]int{"k|" + key + "|" + addr: freeKeyFailures, "a|" + addr: freeAddrFailures} {
+		f := g.failures[k]
+		if f == nil || now.Sub(f.last) > maxLoginBackoff {
+			f = &failure{}
+			g.failures[k] = f
+		}
+		f.n++
+		f.last = now
+		if f.n > free {
+			d := time.Second << min(f.n-free-1, 20)
+			f.until = now.Add(min(d, maxLoginBackoff))
+		}
+	}
+}
+
+// succeeded remembers the verified secret of key and forgives the
+// failures of key from addr.
+func (g *loginGuard) succeeded(key, secret, addr string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.good) > 100000 {
+		clear(g.good)
+	}
+	g.good[key] = sha256.Sum256([]byte(secret))
+	delete(g.failures, "k|"+key+"|"+addr)
+}
+
+// forget drops what is remembered of key's secret (rotated or revoked).
+func (g *loginGuard) forget(key string) {
+	g.mu.Lock()
+	delete(g.good, key)
+	g.mu.Unlock()
+}
