@@ -2,11 +2,8 @@ package lrs
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"errors"
-	"hash"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -152,7 +149,7 @@ func (ps *attachmentParts) spool(n int, p *multipart.Part) error {
 		return statements.Errorf(statements.EInvalid,
 			"multipart part %d: an attachment part must have an %s header (Communication 1.5.2.s2.b2.b3)", n, hashHeader)
 	}
-	h := newSHA2(declared)
+	h := statements.NewSHA2(declared)
 	if h == nil {
 		return statements.Errorf(statements.EInvalid,
 			"multipart part %d: %s must be a hex SHA-2 hash (56, 64, 96 or 128 hex digits)", n, hashHeader)
@@ -205,25 +202,4 @@ func multipartError(err error) error {
 		return err
 	}
 	return statements.Errorf(statements.EInvalid, "body: not a valid multipart/mixed body: %v", err)
-}
-
-// newSHA2 returns the SHA-2 function whose hex digest has the length of
-// sha2 (lower case), or nil when sha2 is not such a digest.
-func newSHA2(sha2 string) hash.Hash {
-	for _, r := range sha2 {
-		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
-			return nil
-		}
-	}
-	switch len(sha2) {
-	case 56:
-		return sha256.New224()
-	case 64:
-		return sha256.New()
-	case 96:
-		return sha512.New384()
-	case 128:
-		return sha512.New()
-	}
-	return nil
 }

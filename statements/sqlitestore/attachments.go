@@ -3,10 +3,8 @@ package sqlitestore
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"errors"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -47,7 +45,7 @@ func (s *Store) dataDir(ctx context.Context) (string, error) {
 
 // attachmentPath returns the file of the content of sha2 for tenant.
 func (s *Store) attachmentPath(ctx context.Context, tenant, sha2 string) (string, error) {
-	if newSHA2(sha2) == nil {
+	if statements.NewSHA2(sha2) == nil {
 		return "", statements.Errorf(statements.EInvalid, "sha2: %q is not a lower-case hex SHA-2 hash", sha2)
 	}
 	dir, err := s.dataDir(ctx)
@@ -56,27 +54,6 @@ func (s *Store) attachmentPath(ctx context.Context, tenant, sha2 string) (string
 	}
 	t := sha256.Sum256([]byte(tenant))
 	return filepath.Join(dir, attachmentsDir, hex.EncodeToString(t[:]), sha2), nil
-}
-
-// newSHA2 returns the SHA-2 function whose hex digest has the length of
-// sha2, or nil when sha2 is not a lower-case hex SHA-2 digest.
-func newSHA2(sha2 string) hash.Hash {
-	for _, r := range sha2 {
-		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
-			return nil
-		}
-	}
-	switch len(sha2) {
-	case 56:
-		return sha256.New224()
-	case 64:
-		return sha256.New()
-	case 96:
-		return sha512.New384()
-	case 128:
-		return sha512.New()
-	}
-	return nil
 }
 
 // PutAttachment stores content in its file unless the file exists. It
@@ -102,7 +79,7 @@ func (s *Store) PutAttachment(ctx context.Context, tenant, sha2 string, content 
 		return statements.Internal(err, "cannot store the attachment")
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	h := newSHA2(sha2)
+	h := statements.NewSHA2(sha2)
 	_, err = io.Copy(io.MultiWriter(tmp, h), &ctxReader{ctx, content})
 	if err == nil {
 		err = tmp.Sync()
