@@ -8,7 +8,12 @@ import (
 // TestConformance runs every check, for both xAPI versions, against the LRS
 // that startLRS provides; each check is a subtest named after its requirement.
 func TestConformance(t *testing.T) {
-	base := startLRS(t)
+	runChecks(t, startLRS(t))
+}
+
+// runChecks runs every check, for both xAPI versions, against the LRS base
+// reaches.
+func runChecks(t *testing.T, base Config) {
 	for _, version := range Versions() {
 		t.Run(version, func(t *testing.T) {
 			cfg := base

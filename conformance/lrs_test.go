@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/sqlitestore"
 )
 
@@ -15,11 +16,19 @@ import (
 // scope "all".
 func startLRS(t *testing.T) Config {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlitestore.New(ctx, t.TempDir())
+	store, err := sqlitestore.New(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
+	return serveLRS(t, store)
+}
+
+// serveLRS serves the LRS in process on store, closed at the end of the
+// test, and returns a Config that reaches it with a credential of scope
+// "all".
+func serveLRS(t *testing.T, store statements.Store) Config {
+	t.Helper()
+	ctx := context.Background()
 	boot, err := lrs.Bootstrap(ctx, store, "conformance", "conformance-secret", time.Now())
 	if err != nil || boot == nil {
 		t.Fatalf("bootstrap: %v", err)

@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"crypto/sha256"
+	"io"
 	"net/http"
 	"time"
 
@@ -46,6 +47,12 @@ type Config struct {
 	// Limits are the limits of a credential where neither it nor its
 	// tenant sets one; fields left zero take DefaultLimits.
 	Limits statements.Limits
+	// Ready reports, for /readyz, what else the LRS needs to be ready
+	// (the forwarders' sinks); nil = nothing else.
+	Ready func() error
+	// Metrics writes metrics in the Prometheus text format for /metrics;
+	// nil = no /metrics.
+	Metrics func(io.Writer) error
 }
 
 // Server serves the LRS over HTTP. It is an http.Handler.
@@ -63,6 +70,9 @@ type Server struct {
 	logins     *loginGuard
 	rates      *rateLimiter
 	engine     *gin.Engine
+
+	ready   func() error
+	metrics func(io.Writer) error
 }
 
 // New returns a Server for cfg.
@@ -76,6 +86,8 @@ func New(cfg Config) *Server {
 		admin:   cfg.Admin,
 		logins:  newLoginGuard(),
 		rates:   newRateLimiter(),
+		ready:   cfg.Ready,
+		metrics: cfg.Metrics,
 	}
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
@@ -135,6 +147,10 @@ func (s *Server) routes() {
 	e.NoMethod(s.handleMethodNotAllowed)
 
 	e.GET("/healthz", s.handleHealth)
+	e.GET("/readyz", s.handleReady)
+	if s.metrics != nil {
+		e.GET("/metrics", s.handleMetrics)
+	}
 
 	x := e.Group("/xapi")
 	x.GET("/about", s.handleGetAbout)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // serveConfig is the configuration of `lrs serve`. Each field is a flag
@@ -13,11 +14,25 @@ import (
 type serveConfig struct {
 	Addr            string // --addr, LRS_ADDR; default ":8080"
 	DataDir         string // --data-dir, LRS_DATA_DIR; default "./lrs-data"
-	Store           string // --store, LRS_STORE; default "sqlite" (embedded)
+	Store           string // --store, LRS_STORE; default "sqlite" (embedded), or "mongo"
+	MongoURI        string // --mongo-uri, LRS_MONGO_URI (or LRS_MONGO_URI_FILE); required with --store mongo
+	MongoDatabase   string // --mongo-database, LRS_MONGO_DATABASE; default "" = "lrs"
 	LogLevel        string // --log-level, LRS_LOG_LEVEL; default "info"
 	BootstrapKey    string // LRS_BOOTSTRAP_KEY (or LRS_BOOTSTRAP_KEY_FILE); default generated
 	BootstrapSecret string // LRS_BOOTSTRAP_SECRET (or LRS_BOOTSTRAP_SECRET_FILE); default generated
 	AdminToken      string // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
+
+	KafkaBrokers       string // --kafka-brokers, LRS_KAFKA_BROKERS: host:port,...; default none: no Kafka sink
+	KafkaTopic         string // --kafka-topic, LRS_KAFKA_TOPIC; default "" = kafkasink.DefaultTopic ("xapi.statements")
+	KafkaCompression   string // --kafka-compression, LRS_KAFKA_COMPRESSION; default "" = lz4
+	KafkaTLS           bool   // --kafka-tls, LRS_KAFKA_TLS=true; default false
+	KafkaSASLMechanism string // --kafka-sasl-mechanism, LRS_KAFKA_SASL_MECHANISM: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; default none
+	KafkaSASLUser      string // --kafka-sasl-user, LRS_KAFKA_SASL_USER; default none
+	KafkaSASLPassword  string // LRS_KAFKA_SASL_PASSWORD (or LRS_KAFKA_SASL_PASSWORD_FILE); default none
+
+	RelayLeaseTTL time.Duration // --relay-lease-ttl, LRS_RELAY_LEASE_TTL; default 0 = 15s: how soon another process takes over the sinks of one that died
+
+	mongoTimeout time.Duration // how long start-up waits for MongoDB; 0 = mongostore's default (10s)
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -32,8 +47,19 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", env("LRS_ADDR", ":8080"), "listen address (LRS_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("LRS_DATA_DIR", "./lrs-data"), "directory of the embedded store (LRS_DATA_DIR)")
-	fs.StringVar(&cfg.Store, "store", env("LRS_STORE", "sqlite"), "store: sqlite (embedded) (LRS_STORE)")
+	fs.StringVar(&cfg.Store, "store", env("LRS_STORE", "sqlite"), "store: sqlite (embedded) or mongo (LRS_STORE)")
+	// The URI may hold a password: its flag has no default, so -h never
+	// prints the environment's.
+	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB connection string, with --store mongo (LRS_MONGO_URI or LRS_MONGO_URI_FILE)")
+	fs.StringVar(&cfg.MongoDatabase, "mongo-database", env("LRS_MONGO_DATABASE", ""), `MongoDB database (LRS_MONGO_DATABASE; default "lrs")`)
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LRS_LOG_LEVEL", "info"), "log level: debug, info, warn, error, disabled (LRS_LOG_LEVEL)")
+	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", env("LRS_KAFKA_BROKERS", ""), "Kafka bootstrap brokers host:port,...; none: no Kafka sink (LRS_KAFKA_BROKERS)")
+	fs.StringVar(&cfg.KafkaTopic, "kafka-topic", env("LRS_KAFKA_TOPIC", ""), "Kafka topic of stored statements; default xapi.statements (LRS_KAFKA_TOPIC)")
+	fs.StringVar(&cfg.KafkaCompression, "kafka-compression", env("LRS_KAFKA_COMPRESSION", ""), "Kafka compression: none, gzip, snappy, lz4, zstd; default lz4 (LRS_KAFKA_COMPRESSION)")
+	fs.BoolVar(&cfg.KafkaTLS, "kafka-tls", env("LRS_KAFKA_TLS", "") == "true", "connect to Kafka over TLS (LRS_KAFKA_TLS=true)")
+	fs.StringVar(&cfg.KafkaSASLMechanism, "kafka-sasl-mechanism", env("LRS_KAFKA_SASL_MECHANISM", ""), "Kafka SASL: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; password from LRS_KAFKA_SASL_PASSWORD(_FILE) (LRS_KAFKA_SASL_MECHANISM)")
+	fs.StringVar(&cfg.KafkaSASLUser, "kafka-sasl-user", env("LRS_KAFKA_SASL_USER", ""), "Kafka SASL user (LRS_KAFKA_SASL_USER)")
+	leaseTTL := fs.String("relay-lease-ttl", env("LRS_RELAY_LEASE_TTL", ""), "how soon another LRS process on the store takes over the sinks of one that died; default 15s (LRS_RELAY_LEASE_TTL)")
 	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -42,10 +68,23 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	var err error
+	if *leaseTTL != "" {
+		if cfg.RelayLeaseTTL, err = time.ParseDuration(*leaseTTL); err != nil || cfg.RelayLeaseTTL <= 0 {
+			return cfg, fmt.Errorf("--relay-lease-ttl %q: want a positive duration such as 15s", *leaseTTL)
+		}
+	}
+	if cfg.MongoURI == "" {
+		if cfg.MongoURI, err = secretValue(getenv, "LRS_MONGO_URI"); err != nil {
+			return cfg, err
+		}
+	}
 	if cfg.BootstrapKey, err = secretValue(getenv, "LRS_BOOTSTRAP_KEY"); err != nil {
 		return cfg, err
 	}
 	if cfg.BootstrapSecret, err = secretValue(getenv, "LRS_BOOTSTRAP_SECRET"); err != nil {
+		return cfg, err
+	}
+	if cfg.KafkaSASLPassword, err = secretValue(getenv, "LRS_KAFKA_SASL_PASSWORD"); err != nil {
 		return cfg, err
 	}
 	if *adminTokenFile != "" {
@@ -60,7 +99,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	switch cfg.Store {
 	case "sqlite":
 	case "mongo":
-		return cfg, fmt.Errorf("--store mongo: the MongoDB store is not available in this build yet; use sqlite")
+		if cfg.MongoURI == "" {
+			return cfg, fmt.Errorf("--store mongo needs --mongo-uri (or LRS_MONGO_URI)")
+		}
 	default:
 		return cfg, fmt.Errorf("--store %q: must be sqlite or mongo", cfg.Store)
 	}

@@ -138,7 +138,7 @@ func (s *Store) Close() error {
 
 // schema is the whole schema: the statement log here, the other
 // resources' tables in their files.
-var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema)
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema)
 
 var statementsSchema = []string{
 	`CREATE TABLE statements (

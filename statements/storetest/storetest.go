@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_Documents", documentTests},
 		{"TestStore_Attachments", attachmentTests},
 		{"TestStore_ActivityDefinitions", activityTests},
+		{"TestStore_Log", logTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

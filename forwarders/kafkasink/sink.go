@@ -1,0 +1,281 @@
+package kafkasink
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/segmentio/kafka-go/sasl/plain"
+	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"github.com/digione/lrs/forwarders"
+	"github.com/digione/lrs/statements"
+)
+
+// DefaultTopic is the topic of stored statements when none is configured.
+const DefaultTopic = "xapi.statements"
+
+// Type is the CloudEvents type of a stored statement, with its version.
+const Type = "fi.digione.lrs.statement.stored.v1"
+
+// Targets finds the statement a voiding statement voids; statements.Store
+// is one.
+type Targets interface {
+	Statement(ctx context.Context, tenant, id string, voided bool) (*statements.Record, error)
+}
+
+// Config configures a Sink. Only Brokers is required.
+type Config struct {
+	// Brokers are the bootstrap brokers, host:port.
+	Brokers []string
+	// Topic receives the statements; default DefaultTopic.
+	Topic string
+	// Name names the sink's cursor in the store; default "kafka:" + Topic.
+	// A new name starts from the beginning of the log.
+	Name string
+	// Targets finds the statements voiding statements void, for their
+	// key. Without it (nil), a voiding statement is keyed by its own actor.
+	Targets Targets
+	// Compression is "none", "gzip", "snappy", "lz4" or "zstd"; default
+	// "lz4".
+	Compression string
+	// TLS enables TLS with this configuration; default none (plain TCP).
+	TLS *tls.Config
+	// SASLMechanism is "PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512" with
+	// SASLUser and SASLPassword; default none.
+	SASLMechanism, SASLUser, SASLPassword string
+	// BatchBytes bounds the bytes of one produce request per partition;
+	// default 1 MiB (Kafka's default message.max.bytes). A statement
+	// larger than it cannot be sent.
+	BatchBytes int64
+	// Linger is how long a partly filled batch waits for more messages;
+	// default 1 ms (the relay hands over whole batches anyway).
+	Linger time.Duration
+	// WriteTimeout bounds one produce request; default 10 s.
+	WriteTimeout time.Duration
+	// AllowAutoTopicCreation lets the broker create Topic on first use
+	// (when the broker allows it); default false: the topic must exist.
+	AllowAutoTopicCreation bool
+}
+
+// Sink publishes statements to Kafka; it is a forwarders.Sink.
+type Sink struct {
+	name       string
+	topic      string
+	targets    Targets
+	batchBytes int64
+	w          *kafka.Writer
+}
+
+var _ forwarders.Sink = (*Sink)(nil)
+
+// New returns a Sink for cfg. It does not connect until the first Send.
+func New(cfg Config) (*Sink, error) {
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("kafkasink: no brokers")
+	}
+	if cfg.Topic == "" {
+		cfg.Topic = DefaultTopic
+	}
+	if cfg.Name == "" {
+		cfg.Name = "kafka:" + cfg.Topic
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = 1 << 20
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = time.Millisecond
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	var codec kafka.Compression
+	switch strings.ToLower(cfg.Compression) {
+	case "", "lz4":
+		codec = kafka.Lz4
+	case "none":
+	case "gzip":
+		codec = kafka.Gzip
+	case "snappy":
+		codec = kafka.Snappy
+	case "zstd":
+		codec = kafka.Zstd
+	default:
+		return nil, fmt.Errorf("kafkasink: compression %q: want none, gzip, snappy, lz4 or zstd", cfg.Compression)
+	}
+	var mech sasl.Mechanism
+	switch m := strings.ToUpper(cfg.SASLMechanism); m {
+	case "":
+	case "PLAIN":
+		mech = plain.Mechanism{Username: cfg.SASLUser, Password: cfg.SASLPassword}
+	case "SCRAM-SHA-256", "SCRAM-SHA-512":
+		algo := scram.SHA256
+		if m == "SCRAM-SHA-512" {
+			algo = scram.SHA512
+		}
+		var err error
+		if mech, err = scram.Mechanism(algo, cfg.SASLUser, cfg.SASLPassword); err != nil {
+			return nil, fmt.Errorf("kafkasink: SASL: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("kafkasink: SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", cfg.SASLMechanism)
+	}
+	w := &kafka.Writer{
+		Addr:         kafka.TCP(cfg.Brokers...),
+		Topic:        cfg.Topic,
+		Balancer:     &kafka.Murmur2Balancer{Consistent: true}, // the Java client's partitioner
+		RequiredAcks: kafka.RequireAll,
+		Compression:  codec,
+		// One Send call is split into chunks that fit one batch per
+		// partition (see Send), so these bounds never split a chunk.
+		BatchSize: maxChunk, // kafka-go allocates this many per batch
+
+		BatchBytes:      cfg.BatchBytes,
+		BatchTimeout:    cfg.Linger,
+		MaxAttempts:     3,
+		WriteBackoffMin: 50 * time.Millisecond,
+		WriteBackoffMax: 500 * time.Millisecond,
+		ReadTimeout:     cfg.WriteTimeout,
+		WriteTimeout:    cfg.WriteTimeout,
+		Transport: &kafka.Transport{
+			ClientID:    "digione-lrs",
+			DialTimeout: 5 * time.Second,
+			TLS:         cfg.TLS,
+			SASL:        mech,
+		},
+		AllowAutoTopicCreation: cfg.AllowAutoTopicCreation,
+	}
+	return &Sink{name: cfg.Name, topic: cfg.Topic, targets: cfg.Targets, batchBytes: cfg.BatchBytes, w: w}, nil
+}
+
+// Name returns the name of the sink's cursor.
+func (s *Sink) Name() string { return s.name }
+
+// Send publishes entries and returns when the brokers acknowledged all of
+// them (acks=all).
+//
+// The entries go in chunks, one after the other, each small enough to be
+// one produce batch per partition: a chunk is written whole or not at all
+// on each partition, and a chunk is written only after the one before was
+// acknowledged. So messages of one key land in the order of the log, even
+// when a write fails half-way and the relay sends again.
+func (s *Sink) Send(ctx context.Context, entries []statements.LogEntry) error {
+	msgs := make([]kafka.Message, 0, len(entries))
+	for _, e := range entries {
+		m, err := s.Message(ctx, e)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+	}
+	limit := s.batchBytes / 2 // room for kafka-go's accounting and record overhead
+	for len(msgs) > 0 {
+		n, size := 0, int64(0)
+		for n < len(msgs) && n < maxChunk {
+			sz := messageSize(msgs[n])
+			if n > 0 && size+sz > limit {
+				break
+			}
+			size += sz
+			n++
+		}
+		if err := s.w.WriteMessages(ctx, msgs[:n]...); err != nil {
+			return fmt.Errorf("kafka topic %s: %w", s.topic, err)
+		}
+		msgs = msgs[n:]
+	}
+	return nil
+}
+
+// maxChunk is the most messages written at once.
+const maxChunk = 1000
+
+func messageSize(m kafka.Message) int64 {
+	n := len(m.Key) + len(m.Value) + 64
+	for _, h := range m.Headers {
+		n += len(h.Key) + len(h.Value) + 8
+	}
+	return int64(n)
+}
+
+// Message returns the message of one stored statement.
+func (s *Sink) Message(ctx context.Context, e statements.LogEntry) (kafka.Message, error) {
+	r := e.Record
+	key, err := s.key(ctx, e)
+	if err != nil {
+		return kafka.Message{}, err
+	}
+	headers := []kafka.Header{
+		{Key: "ce_specversion", Value: []byte("1.0")},
+		{Key: "ce_id", Value: []byte(r.ID)},
+		{Key: "ce_source", Value: []byte(e.Tenant)},
+		{Key: "ce_type", Value: []byte(Type)},
+		{Key: "ce_time", Value: []byte(statements.FormatTime(r.Stored))},
+		{Key: "content-type", Value: []byte("application/json")},
+	}
+	if r.Voids != "" {
+		headers = append(headers, kafka.Header{Key: "ce_xapivoids", Value: []byte(r.Voids)})
+	}
+	return kafka.Message{Key: key, Value: r.JSON(), Headers: headers}, nil
+}
+
+// key returns the message key of e: Key of its tenant and actor, or, for a
+// voiding statement, of the statement it voids.
+func (s *Sink) key(ctx context.Context, e statements.LogEntry) ([]byte, error) {
+	r := e.Record
+	if r.Voids != "" && s.targets != nil {
+		t, err := s.target(ctx, e.Tenant, r.Voids)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			r = t
+		}
+	}
+	var st struct {
+		Actor statements.Actor `json:"actor"`
+	}
+	if err := json.Unmarshal(r.Statement, &st); err != nil {
+		return nil, fmt.Errorf("statement %s: %w", r.ID, err)
+	}
+	id := st.Actor.Key()
+	if id == "" {
+		// An anonymous group has no identity: its statement is its own key.
+		id = "statement|" + r.ID
+	}
+	return []byte(Key(e.Tenant, id)), nil
+}
+
+// target returns the stored statement id, voided or not; nil when it is
+// not stored (yet): the voiding statement then keeps its own key.
+func (s *Sink) target(ctx context.Context, tenant, id string) (*statements.Record, error) {
+	for _, voided := range []bool{true, false} {
+		t, err := s.targets.Statement(ctx, tenant, id, voided)
+		if err == nil {
+			return t, nil
+		}
+		if statements.ErrorCode(err) != statements.ENotFound {
+			return nil, fmt.Errorf("voided statement %s: %w", id, err)
+		}
+	}
+	return nil, nil
+}
+
+// Key returns the message key of the statements of tenant whose actor has
+// the identity actorKey (statements.Actor.Key): the hex SHA-256 of both,
+// so the key names no learner.
+func Key(tenant, actorKey string) string {
+	h := sha256.Sum256([]byte(tenant + "\x00" + actorKey))
+	return hex.EncodeToString(h[:16])
+}
+
+// Close flushes and closes the writer.
+func (s *Sink) Close() error { return s.w.Close() }

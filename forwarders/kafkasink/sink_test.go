@@ -1,0 +1,173 @@
+package kafkasink_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/digione/lrs/forwarders/kafkasink"
+	"github.com/digione/lrs/statements"
+)
+
+// targets is a Targets over a map of tenant/id.
+type targets map[string]*statements.Record
+
+func (m targets) Statement(_ context.Context, tenant, id string, voided bool) (*statements.Record, error) {
+	r, ok := m[tenant+"/"+id]
+	if !ok || r.Voided != voided {
+		return nil, statements.Errorf(statements.ENotFound, "no statement %s", id)
+	}
+	return r, nil
+}
+
+func record(id, actor string, pos int64, voids string) *statements.Record {
+	obj := `{"id":"https://example.org/a"}`
+	if voids != "" {
+		obj = fmt.Sprintf(`{"objectType":"StatementRef","id":%q}`, voids)
+	}
+	return &statements.Record{ID: id, Position: pos, Voids: voids,
+		Stored:    time.Date(2026, 3, 1, 8, 0, 0, int(pos)*int(time.Millisecond), time.UTC),
+		Statement: fmt.Appendf(nil, `{"id":%q,"actor":%s,"verb":{"id":"https://example.org/v"},"object":%s}`, id, actor, obj)}
+}
+
+func agent(name string) string {
+	return fmt.Sprintf(`{"account":{"homePage":"https://mpass-proxy.csc.fi","name":%q}}`, name)
+}
+
+// TestSink_Contract publishes statements of two learners of two tenants and
+// a voiding statement to a Kafka-wire broker, and reads them back: headers,
+// value, keys (a learner's key per tenant; a void keyed like its target) and
+// the order of each key.
+func TestSink_Contract(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(4, "lrs.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	ann1 := record("00000000-0000-4000-8000-000000000001", agent("ann"), 1, "")
+	voided := *ann1
+	voided.Voided = true
+	tg := targets{"espoo/" + ann1.ID: &voided}
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: c.ListenAddrs(), Topic: "lrs.test", Targets: tg, Compression: "zstd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	if got, want := sink.Name(), "kafka:lrs.test"; got != want {
+		t.Errorf("Name: %q, want %q", got, want)
+	}
+
+	var entries []statements.LogEntry
+	entries = append(entries, statements.LogEntry{Tenant: "espoo", Record: ann1})
+	for i := range 30 {
+		tenant, who := "espoo", "ann"
+		if i%3 == 1 {
+			who = "bob"
+		}
+		if i%3 == 2 {
+			tenant = "vantaa"
+		}
+		entries = append(entries, statements.LogEntry{Tenant: tenant,
+			Record: record(fmt.Sprintf("00000000-0000-4000-8000-%012d", 100+i), agent(who), int64(2+i), "")})
+	}
+	void := record("00000000-0000-4000-8000-000000000999", agent("teacher"), 40, ann1.ID)
+	entries = append(entries, statements.LogEntry{Tenant: "espoo", Record: void})
+	if err := sink.Send(t.Context(), entries); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("lrs.test"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for len(recs) < len(entries) && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	if len(recs) != len(entries) {
+		t.Fatalf("%d messages, want %d", len(recs), len(entries))
+	}
+	byID := map[string]*kgo.Record{}
+	lastPos := map[string]int64{} // key -> position of its last message
+	for _, r := range recs {
+		h := map[string]string{}
+		for _, x := range r.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		byID[h["ce_id"]] = r
+		var e statements.LogEntry
+		for _, x := range entries {
+			if x.Record.ID == h["ce_id"] {
+				e = x
+			}
+		}
+		if e.Record == nil {
+			t.Fatalf("message with unknown ce_id %q", h["ce_id"])
+		}
+		want := map[string]string{"ce_specversion": "1.0", "ce_source": e.Tenant, "ce_type": kafkasink.Type,
+			"ce_time": statements.FormatTime(e.Record.Stored), "content-type": "application/json"}
+		if e.Record.Voids != "" {
+			want["ce_xapivoids"] = e.Record.Voids
+		}
+		for k, v := range want {
+			if h[k] != v {
+				t.Errorf("%s: header %s = %q, want %q", e.Record.ID, k, h[k], v)
+			}
+		}
+		if len(h) != len(want)+1 {
+			t.Errorf("%s: headers %v", e.Record.ID, h)
+		}
+		if string(r.Value) != string(e.Record.JSON()) {
+			t.Errorf("%s: value %s, want %s", e.Record.ID, r.Value, e.Record.JSON())
+		}
+		// Messages of one key come in position order (they share a partition).
+		if p, ok := lastPos[string(r.Key)]; ok && p > e.Record.Position && e.Record.Voids == "" {
+			t.Errorf("key %s: position %d after %d", r.Key, e.Record.Position, p)
+		}
+		lastPos[string(r.Key)] = e.Record.Position
+	}
+
+	annKey := kafkasink.Key("espoo", "Agent|account|https://mpass-proxy.csc.fi|ann")
+	if got := string(byID[ann1.ID].Key); got != annKey {
+		t.Errorf("ann's key %s, want %s", got, annKey)
+	}
+	if got := string(byID[void.ID].Key); got != annKey {
+		t.Errorf("the voiding statement's key %s, want its target's %s", got, annKey)
+	}
+	if byID[void.ID].Partition != byID[ann1.ID].Partition {
+		t.Errorf("the voiding statement is in partition %d, its target in %d", byID[void.ID].Partition, byID[ann1.ID].Partition)
+	}
+	if got, other := annKey, kafkasink.Key("vantaa", "Agent|account|https://mpass-proxy.csc.fi|ann"); got == other {
+		t.Error("one learner id in two tenants has one key")
+	}
+}
+
+// TestNew_Errors: bad options are refused.
+func TestNew_Errors(t *testing.T) {
+	for _, cfg := range []kafkasink.Config{
+		{},
+		{Brokers: []string{"x:9092"}, Compression: "brotli"},
+		{Brokers: []string{"x:9092"}, SASLMechanism: "GSSAPI"},
+	} {
+		if _, err := kafkasink.New(cfg); err == nil {
+			t.Errorf("New(%+v): no error", cfg)
+		}
+	}
+	for _, m := range []string{"PLAIN", "SCRAM-SHA-256", "scram-sha-512"} {
+		s, err := kafkasink.New(kafkasink.Config{Brokers: []string{"x:9092"}, SASLMechanism: m, SASLUser: "u", SASLPassword: "p"})
+		if err != nil {
+			t.Errorf("SASL %s: %v", m, err)
+			continue
+		}
+		s.Close()
+	}
+}

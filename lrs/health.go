@@ -1,0 +1,36 @@
+package lrs
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// handleReady serves GET /readyz: 200 when the store answers and every
+// check of Config.Ready passes, 503 with the reason otherwise.
+func (s *Server) handleReady(c *gin.Context) {
+	if _, err := s.store.ConsistentThrough(c.Request.Context(), ""); err != nil {
+		s.log.Warn().Err(err).Msg("not ready: store")
+		c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("store: unavailable\n"))
+		return
+	}
+	if s.ready != nil {
+		if err := s.ready(); err != nil {
+			c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte(err.Error()+"\n"))
+			return
+		}
+	}
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte("ready\n"))
+}
+
+// handleMetrics serves GET /metrics in the Prometheus text format.
+func (s *Server) handleMetrics(c *gin.Context) {
+	var b bytes.Buffer
+	if err := s.metrics(&b); err != nil {
+		s.log.Error().Err(err).Msg("metrics")
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	c.Data(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", b.Bytes())
+}

@@ -1,0 +1,51 @@
+package statements
+
+import (
+	"context"
+	"time"
+)
+
+// LogEntry is one stored statement in the store's log, with its tenant.
+type LogEntry struct {
+	Tenant string
+	Record *Record
+}
+
+// Log is the store's ordered, durable log of stored statements, the outbox
+// of the forwarders (DESIGN.md decision 2), with a cursor per sink and
+// leases that let one of several LRS processes drive a sink.
+//
+// It is separate from Store until every store implements it; a store that
+// does asserts var _ statements.Log = (*Store)(nil) and passes storetest's
+// TestStore_Log group.
+type Log interface {
+	// ReadLog returns, in position order across tenants, up to limit
+	// statements with Position > after (their records carry Stored and
+	// Position). It never returns a position above the store's visibility
+	// watermark: no statement with a position at or below the last one
+	// returned commits later, so a reader that continues after the last
+	// position it got never skips a statement. limit <= 0 means MaxLimit.
+	ReadLog(ctx context.Context, after int64, limit int) ([]LogEntry, error)
+
+	// LogHead returns the highest position ReadLog can return now; 0 when
+	// the log is empty.
+	LogHead(ctx context.Context) (int64, error)
+
+	// Cursor returns the position through which sink has acknowledged the
+	// log; 0 when it has none.
+	Cursor(ctx context.Context, sink string) (int64, error)
+
+	// SetCursor moves the cursor of sink to pos when pos is above it; a
+	// cursor never moves back (a lower pos is no error and no change).
+	SetCursor(ctx context.Context, sink string, pos int64) error
+
+	// AcquireLease takes the lease name for holder until now + ttl, or
+	// renews it when holder has it. It returns false, and changes nothing,
+	// while another holder's lease has not expired. Atomic across the
+	// processes sharing the store.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+
+	// ReleaseLease ends the lease name when holder has it; otherwise it
+	// does nothing.
+	ReleaseLease(ctx context.Context, name, holder string) error
+}

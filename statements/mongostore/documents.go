@@ -1,0 +1,245 @@
+package mongostore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/digione/lrs/statements"
+)
+
+// docVersion is a version of a document of the state, activity profile or
+// agent profile resources; a deletion is a version too.
+type docVersion struct {
+	ID           string `bson:"_id"`
+	Base         string `bson:"base"`
+	V            int64  `bson:"v"`
+	At           int64  `bson:"at"` // unix ms of the write
+	Tenant       string `bson:"tn"`
+	Kind         string `bson:"kind"`
+	ActivityID   string `bson:"act"`
+	Agent        string `bson:"agent"`
+	Registration string `bson:"reg"`
+	DocID        string `bson:"did"`
+	Deleted      bool   `bson:"del"`
+	Content      []byte `bson:"content"`
+	ContentType  string `bson:"ct"`
+	ETag         string `bson:"etag"`
+	Updated      int64  `bson:"upd"` // unix ms
+}
+
+func docBase(tenant string, k statements.DocumentKey) string {
+	return base(tenant, k.Kind, k.ActivityID, k.Agent, k.Registration, k.ID)
+}
+
+func checkKind(key statements.DocumentKey, single bool) error {
+	switch key.Kind {
+	case statements.KindState, statements.KindActivityProfile, statements.KindAgentProfile:
+	default:
+		return statements.Errorf(statements.EInvalid, "document: unknown kind %q", key.Kind)
+	}
+	if single && key.ID == "" {
+		return statements.Errorf(statements.EInvalid, "document: id is required")
+	}
+	return nil
+}
+
+// current returns the latest version of the document at key and whether
+// the document exists.
+func (s *Store) current(ctx context.Context, tenant string, key statements.DocumentKey) (*docVersion, bool, error) {
+	var d docVersion
+	found, err := latest(ctx, s.documents, docBase(tenant, key), &d)
+	if err != nil {
+		return nil, false, mapErr(err, "cannot read the document")
+	}
+	return &d, found && !d.Deleted, nil
+}
+
+// Document returns the document at key; see statements.DocumentStore.
+func (s *Store) Document(ctx context.Context, tenant string, key statements.DocumentKey) (*statements.Document, error) {
+	if err := checkKind(key, true); err != nil {
+		return nil, err
+	}
+	d, exists, err := s.current(ctx, tenant, key)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, statements.Errorf(statements.ENotFound, "no document %q", key.ID)
+	}
+	content := d.Content
+	if content == nil {
+		content = []byte{}
+	}
+	return &statements.Document{Key: key, Content: content, ContentType: d.ContentType, ETag: d.ETag,
+		Updated: time.UnixMilli(d.Updated).UTC()}, nil
+}
+
+// setFilter selects the versions of the documents of key's Kind,
+// ActivityID, Agent and Registration (any when "").
+func setFilter(tenant string, key statements.DocumentKey) bson.D {
+	f := bson.D{{Key: "tn", Value: tenant}, {Key: "kind", Value: key.Kind},
+		{Key: "act", Value: key.ActivityID}, {Key: "agent", Value: key.Agent}}
+	if key.Registration != "" {
+		f = append(f, bson.E{Key: "reg", Value: key.Registration})
+	}
+	return f
+}
+
+// latestOfSet returns the latest version of each document of the set.
+func (s *Store) latestOfSet(ctx context.Context, tenant string, key statements.DocumentKey) ([]*docVersion, error) {
+	cur, err := s.documents.Find(ctx, setFilter(tenant, key),
+		options.Find().SetProjection(bson.D{{Key: "content", Value: 0}}))
+	if err != nil {
+		return nil, mapErr(err, "cannot read the documents")
+	}
+	var vs []docVersion
+	if err := cur.All(ctx, &vs); err != nil {
+		return nil, mapErr(err, "cannot read the documents")
+	}
+	last := map[string]*docVersion{}
+	for i := range vs {
+		if l, ok := last[vs[i].Base]; !ok || l.V < vs[i].V {
+			last[vs[i].Base] = &vs[i]
+		}
+	}
+	out := make([]*docVersion, 0, len(last))
+	for _, v := range last {
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// DocumentIDs returns the ids of a set of documents; see
+// statements.DocumentStore.
+func (s *Store) DocumentIDs(ctx context.Context, tenant string, key statements.DocumentKey, since time.Time) ([]string, error) {
+	if err := checkKind(key, false); err != nil {
+		return nil, err
+	}
+	vs, err := s.latestOfSet(ctx, tenant, key)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for _, v := range vs {
+		if v.Deleted || !since.IsZero() && v.Updated <= since.UnixMilli() {
+			continue
+		}
+		ids = append(ids, v.DocID)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
+// PutDocument creates or replaces a document if cond holds; see
+// statements.DocumentStore.
+func (s *Store) PutDocument(ctx context.Context, tenant string, doc *statements.Document, cond statements.Condition) error {
+	key := doc.Key
+	if err := checkKind(key, true); err != nil {
+		return err
+	}
+	etag := doc.ETag
+	if etag == "" {
+		etag = statements.DocumentETag(doc.Content)
+	}
+	updated := doc.Updated
+	if updated.IsZero() {
+		updated = s.now()
+	}
+	content := doc.Content
+	if content == nil {
+		content = []byte{}
+	}
+	return s.writeDocument(ctx, tenant, key, cond, false, func(v *docVersion) {
+		v.Content, v.ContentType, v.ETag, v.Updated = content, doc.ContentType, etag, updated.UnixMilli()
+	})
+}
+
+// DeleteDocument deletes a document if cond holds; see
+// statements.DocumentStore.
+func (s *Store) DeleteDocument(ctx context.Context, tenant string, key statements.DocumentKey, cond statements.Condition) error {
+	if err := checkKind(key, true); err != nil {
+		return err
+	}
+	return s.writeDocument(ctx, tenant, key, cond, true, func(v *docVersion) {
+		v.Deleted, v.Updated = true, s.nowMs()
+	})
+}
+
+// writeDocument inserts the next version of the document at key if cond
+// holds for the latest one: a compare-and-swap. Without a condition it
+// retries until its version is the next.
+func (s *Store) writeDocument(ctx context.Context, tenant string, key statements.DocumentKey, cond statements.Condition,
+	del bool, set func(*docVersion)) error {
+	b := docBase(tenant, key)
+	for attempt := 0; ; attempt++ {
+		readAt := time.Now()
+		cur, exists, err := s.current(ctx, tenant, key)
+		if err != nil {
+			return err
+		}
+		if err := checkCondition(cond, exists, cur.ETag); err != nil {
+			return err
+		}
+		if del && !exists {
+			return nil
+		}
+		v := cur.V + 1
+		next := &docVersion{ID: versionID(b, v), Base: b, V: v, At: s.nowMs(), Tenant: tenant, Kind: key.Kind,
+			ActivityID: key.ActivityID, Agent: key.Agent, Registration: key.Registration, DocID: key.ID}
+		set(next)
+		ok, err := s.insertVersion(ctx, s.documents, b, v, next, readAt)
+		if err != nil {
+			return mapErr(err, "cannot write the document")
+		}
+		if ok {
+			return nil
+		}
+		if cond != (statements.Condition{}) {
+			return statements.Errorf(statements.EPreconditionFailed, "the document changed while it was written")
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// checkCondition returns EPreconditionFailed unless cond holds for a
+// document that exists (or not) with etag.
+func checkCondition(cond statements.Condition, exists bool, etag string) error {
+	if m := cond.IfMatch; m != "" && (!exists || m != "*" && m != etag) {
+		if !exists {
+			return statements.Errorf(statements.EPreconditionFailed, "If-Match: the document does not exist")
+		}
+		return statements.Errorf(statements.EPreconditionFailed, "If-Match: the document has changed (its ETag is %s)", etag)
+	}
+	if n := cond.IfNoneMatch; n != "" && exists && (n == "*" || n == etag) {
+		return statements.Errorf(statements.EPreconditionFailed, "If-None-Match: the document exists")
+	}
+	return nil
+}
+
+// DeleteDocuments deletes a set of documents, each by a deletion version;
+// see statements.DocumentStore.
+func (s *Store) DeleteDocuments(ctx context.Context, tenant string, key statements.DocumentKey) error {
+	if err := checkKind(key, false); err != nil {
+		return err
+	}
+	vs, err := s.latestOfSet(ctx, tenant, key)
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if v.Deleted {
+			continue
+		}
+		k := statements.DocumentKey{Kind: v.Kind, ActivityID: v.ActivityID, Agent: v.Agent, Registration: v.Registration, ID: v.DocID}
+		if err := s.DeleteDocument(ctx, tenant, k, statements.Condition{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

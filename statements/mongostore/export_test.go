@@ -1,0 +1,41 @@
+package mongostore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/digione/lrs/statements"
+)
+
+// CrashBeforeCommit does what InsertStatements does up to its commit and
+// stops, as a writer that dies there.
+func CrashBeforeCommit(ctx context.Context, s *Store, tenant string, recs []*statements.Record) error {
+	_, err := s.claimOnly(ctx, tenant, recs)
+	return err
+}
+
+// CrashAfterCommit does what InsertStatements does up to its commit,
+// commits, and stops, as a writer that dies right after.
+func CrashAfterCommit(ctx context.Context, s *Store, tenant string, recs []*statements.Record) error {
+	b, err := s.claimOnly(ctx, tenant, recs)
+	if err != nil {
+		return err
+	}
+	_, err = s.decide(ctx, b, true)
+	return err
+}
+
+func (s *Store) claimOnly(ctx context.Context, tenant string, recs []*statements.Record) (*block, error) {
+	b, err := s.reserve(ctx, tenant, len(recs))
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]any, len(recs))
+	for i, r := range recs {
+		docs[i] = &stmtDoc{ID: key(tenant, strings.ToLower(r.ID)), Tenant: tenant, SID: strings.ToLower(r.ID),
+			Pos: b.Lo + int64(i), Stored: b.St, Block: b.Seq, Fingerprint: r.Fingerprint, Credential: r.Credential,
+			Terms: r.Terms, Statement: r.Statement}
+	}
+	_, err = s.pending.InsertMany(ctx, docs)
+	return b, err
+}

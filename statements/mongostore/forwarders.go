@@ -1,0 +1,133 @@
+package mongostore
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/digione/lrs/statements"
+)
+
+var _ statements.Log = (*Store)(nil)
+
+// ReadLog returns statements of every tenant in position order, up to the
+// watermark; see statements.Log.
+func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
+	if limit <= 0 || limit > statements.MaxLimit {
+		limit = statements.MaxLimit
+	}
+	l, err := s.currentLog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := l.watermark()
+	if w <= after {
+		return nil, nil
+	}
+	cur, err := s.stmts.Find(ctx, bson.D{{Key: "pos", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: w}}}},
+		options.Find().SetSort(bson.D{{Key: "pos", Value: 1}}).SetLimit(int64(limit)).SetProjection(bson.D{{Key: "terms", Value: 0}}))
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	var docs []stmtDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	out := make([]statements.LogEntry, len(docs))
+	for i := range docs {
+		out[i] = statements.LogEntry{Tenant: docs[i].Tenant, Record: docs[i].record()}
+	}
+	return out, nil
+}
+
+// LogHead returns the watermark; see statements.Log.
+func (s *Store) LogHead(ctx context.Context) (int64, error) {
+	l, err := s.currentLog(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return max(l.watermark(), 0), nil
+}
+
+// Cursors and leases are versions too (see versions.go): a cursor moves by
+// inserting sink/position, so it never moves back even when two processes
+// race; a lease changes hands by inserting its next version.
+
+type cursorDoc struct {
+	ID   string `bson:"_id"` // versionID(base(sink), pos)
+	Base string `bson:"base"`
+	V    int64  `bson:"v"` // the position
+	At   int64  `bson:"at"`
+}
+
+// Cursor returns the position a sink acknowledged; see statements.Log.
+func (s *Store) Cursor(ctx context.Context, sink string) (int64, error) {
+	var d cursorDoc
+	found, err := latest(ctx, s.cursors, base("cursor", sink), &d)
+	if err != nil {
+		return 0, mapErr(err, "cannot read the cursor")
+	}
+	if !found {
+		return 0, nil
+	}
+	return d.V, nil
+}
+
+// SetCursor moves a sink's cursor forward; see statements.Log.
+func (s *Store) SetCursor(ctx context.Context, sink string, pos int64) error {
+	b := base("cursor", sink)
+	_, err := s.cursors.InsertOne(ctx, cursorDoc{ID: versionID(b, pos), Base: b, V: pos, At: s.nowMs()})
+	if err != nil && !mongo.IsDuplicateKeyError(err) { // set already
+		return mapErr(err, "cannot move the cursor")
+	}
+	// Lower positions can go: the cursor is the highest.
+	_, err = s.cursors.DeleteMany(ctx, bson.D{{Key: "base", Value: b}, {Key: "v", Value: bson.D{{Key: "$lt", Value: pos}}}})
+	return mapErr(err, "cannot move the cursor")
+}
+
+type leaseDoc struct {
+	ID     string `bson:"_id"`
+	Base   string `bson:"base"`
+	V      int64  `bson:"v"`
+	At     int64  `bson:"at"`
+	Holder string `bson:"holder"` // "" when released
+	Until  int64  `bson:"until"`  // unix ms
+}
+
+// AcquireLease takes or renews a lease by inserting its next version; see
+// statements.Log.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	b := base("lease", name)
+	readAt := time.Now()
+	var cur leaseDoc
+	if _, err := latest(ctx, s.leases, b, &cur); err != nil {
+		return false, mapErr(err, "cannot read the lease")
+	}
+	now := s.nowMs()
+	if cur.Holder != "" && cur.Holder != holder && cur.Until > now {
+		return false, nil
+	}
+	v := cur.V + 1
+	ok, err := s.insertVersion(ctx, s.leases, b, v, leaseDoc{ID: versionID(b, v), Base: b, V: v, At: now,
+		Holder: holder, Until: now + ttl.Milliseconds()}, readAt)
+	return ok, mapErr(err, "cannot take the lease")
+}
+
+// ReleaseLease ends a lease its holder has; see statements.Log.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	b := base("lease", name)
+	readAt := time.Now()
+	var cur leaseDoc
+	if _, err := latest(ctx, s.leases, b, &cur); err != nil {
+		return mapErr(err, "cannot read the lease")
+	}
+	if cur.Holder != holder {
+		return nil
+	}
+	v := cur.V + 1
+	_, err := s.insertVersion(ctx, s.leases, b, v, leaseDoc{ID: versionID(b, v), Base: b, V: v, At: s.nowMs()}, readAt)
+	return mapErr(err, "cannot release the lease")
+}

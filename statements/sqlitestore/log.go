@@ -1,0 +1,180 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/digione/lrs/statements"
+)
+
+var _ statements.Log = (*Store)(nil)
+
+// logSchema holds the forwarders' state: a cursor per sink and the leases.
+// IF NOT EXISTS: a database created before these tables gets them on first
+// use (ensureLog), without a schema version of its own.
+var logSchema = []string{
+	`CREATE TABLE IF NOT EXISTS cursors (
+		sink     TEXT    PRIMARY KEY,
+		position INTEGER NOT NULL
+	) WITHOUT ROWID`,
+	`CREATE TABLE IF NOT EXISTS leases (
+		name    TEXT    PRIMARY KEY,
+		holder  TEXT    NOT NULL,
+		expires INTEGER NOT NULL
+	) WITHOUT ROWID`,
+}
+
+const (
+	qReadLog = `SELECT s.tenant, ` + recordColumns + ` FROM statements s WHERE s.position > ? ORDER BY s.position LIMIT ?`
+	qLogHead = `SELECT coalesce(max(position), 0) FROM statements`
+	qCursor  = `SELECT position FROM cursors WHERE sink = ?`
+)
+
+// createLog creates the log's tables in a database made before them.
+func (s *Store) createLog(ctx context.Context) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.unlock()
+	for _, q := range logSchema {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			return mapErr(err, "cannot create the forwarders' tables")
+		}
+	}
+	return nil
+}
+
+// withLog runs fn, and once more after creating the log's tables when they
+// are missing.
+func (s *Store) withLog(ctx context.Context, fn func() error) error {
+	err := fn()
+	if err == nil || !strings.Contains(err.Error(), "no such table") {
+		return err
+	}
+	if err := s.createLog(ctx); err != nil {
+		return err
+	}
+	return fn()
+}
+
+// ReadLog returns statements in position order; see statements.Log.
+//
+// Batches commit in position order under the write lock (see the package
+// comment), so every snapshot a reader sees holds a prefix of the log: the
+// watermark is simply the last committed position.
+func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
+	if limit <= 0 || limit > statements.MaxLimit {
+		limit = statements.MaxLimit
+	}
+	st, err := s.read(ctx, qReadLog)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, after, limit)
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	defer rows.Close()
+	var out []statements.LogEntry
+	for rows.Next() {
+		var tenant string
+		r, err := scanRecord(scanFunc(func(dest ...any) error {
+			return rows.Scan(append([]any{&tenant}, dest...)...)
+		}))
+		if err != nil {
+			return nil, mapErr(err, "cannot read the statement log")
+		}
+		out = append(out, statements.LogEntry{Tenant: tenant, Record: r})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	return out, nil
+}
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// LogHead returns the last committed position; see statements.Log.
+func (s *Store) LogHead(ctx context.Context) (int64, error) {
+	st, err := s.read(ctx, qLogHead)
+	if err != nil {
+		return 0, err
+	}
+	var pos int64
+	if err := st.QueryRowContext(ctx).Scan(&pos); err != nil {
+		return 0, mapErr(err, "cannot read the statement log")
+	}
+	return pos, nil
+}
+
+// Cursor returns the cursor of sink; see statements.Log.
+func (s *Store) Cursor(ctx context.Context, sink string) (int64, error) {
+	var pos int64
+	err := s.withLog(ctx, func() error {
+		err := s.r.QueryRowContext(ctx, qCursor, sink).Scan(&pos)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, mapErr(err, "cannot read the cursor of "+sink)
+	}
+	return pos, nil
+}
+
+// SetCursor moves the cursor of sink forward; see statements.Log.
+func (s *Store) SetCursor(ctx context.Context, sink string, pos int64) error {
+	return mapErr(s.withLog(ctx, func() error {
+		return s.exec(ctx, `INSERT INTO cursors (sink, position) VALUES (?, ?)
+			ON CONFLICT (sink) DO UPDATE SET position = max(position, excluded.position)`, sink, pos)
+	}), "cannot set the cursor of "+sink)
+}
+
+// AcquireLease takes or renews a lease; see statements.Log. One statement
+// does the compare and the swap, so it is atomic across processes too.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	var n int64
+	err := s.withLog(ctx, func() error {
+		if err := s.lock(ctx); err != nil {
+			return err
+		}
+		defer s.unlock()
+		now := s.nowMs()
+		res, err := s.w.ExecContext(ctx, `INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+			WHERE leases.holder = excluded.holder OR leases.expires <= ?`,
+			name, holder, now+ttl.Milliseconds(), now)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, mapErr(err, "cannot take the lease "+name)
+	}
+	return n == 1, nil
+}
+
+// ReleaseLease ends a lease its holder has; see statements.Log.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	return mapErr(s.withLog(ctx, func() error {
+		return s.exec(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
+	}), "cannot release the lease "+name)
+}
+
+// exec runs one write statement on the writer, under the write lock.
+func (s *Store) exec(ctx context.Context, q string, args ...any) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.unlock()
+	_, err := s.w.ExecContext(ctx, q, args...)
+	return err
+}
