@@ -1,0 +1,14 @@
+package mongostore_test
+
+import (
+	"testing"
+
+	"github.com/digione/lrs/lrs/lrstest"
+	"github.com/digione/lrs/statements"
+)
+
+// TestIsolation runs the LRS's tenant isolation test over HTTP on the
+// MongoDB store.
+func TestIsolation(t *testing.T) {
+	lrstest.Isolation(t, func(t *testing.T) statements.Store { return MustOpenStore(t, newDatabase()) })
+}
