@@ -98,6 +98,9 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 func openStore(ctx context.Context, cfg serveConfig) (statements.Store, error) {
 	if cfg.Store == "mongo" {
 		opts := []mongostore.Option{mongostore.WithDatabase(mongoDatabase(cfg))}
+		if cfg.MongoLease > 0 {
+			opts = append(opts, mongostore.WithLease(cfg.MongoLease))
+		}
 		if cfg.mongoTimeout > 0 {
 			opts = append(opts, mongostore.WithConnectTimeout(cfg.mongoTimeout))
 		}

@@ -32,6 +32,7 @@ type serveConfig struct {
 
 	RelayLeaseTTL time.Duration // --relay-lease-ttl, LRS_RELAY_LEASE_TTL; default 0 = 15s: how soon another process takes over the sinks of one that died
 
+	MongoLease   time.Duration // --mongo-lease, LRS_MONGO_LEASE; default 0 = mongostore's (30s): how long a batch of a process that died may stay in flight
 	mongoTimeout time.Duration // how long start-up waits for MongoDB; 0 = mongostore's default (10s)
 }
 
@@ -59,6 +60,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.BoolVar(&cfg.KafkaTLS, "kafka-tls", env("LRS_KAFKA_TLS", "") == "true", "connect to Kafka over TLS (LRS_KAFKA_TLS=true)")
 	fs.StringVar(&cfg.KafkaSASLMechanism, "kafka-sasl-mechanism", env("LRS_KAFKA_SASL_MECHANISM", ""), "Kafka SASL: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; password from LRS_KAFKA_SASL_PASSWORD(_FILE) (LRS_KAFKA_SASL_MECHANISM)")
 	fs.StringVar(&cfg.KafkaSASLUser, "kafka-sasl-user", env("LRS_KAFKA_SASL_USER", ""), "Kafka SASL user (LRS_KAFKA_SASL_USER)")
+	mongoLease := fs.String("mongo-lease", env("LRS_MONGO_LEASE", ""), "how long a write batch of an LRS process that died blocks the MongoDB log before another process settles it; default 30s (LRS_MONGO_LEASE)")
 	leaseTTL := fs.String("relay-lease-ttl", env("LRS_RELAY_LEASE_TTL", ""), "how soon another LRS process on the store takes over the sinks of one that died; default 15s (LRS_RELAY_LEASE_TTL)")
 	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +70,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	var err error
+	if *mongoLease != "" {
+		if cfg.MongoLease, err = time.ParseDuration(*mongoLease); err != nil || cfg.MongoLease <= 0 {
+			return cfg, fmt.Errorf("--mongo-lease %q: want a positive duration such as 30s", *mongoLease)
+		}
+	}
 	if *leaseTTL != "" {
 		if cfg.RelayLeaseTTL, err = time.ParseDuration(*leaseTTL); err != nil || cfg.RelayLeaseTTL <= 0 {
 			return cfg, fmt.Errorf("--relay-lease-ttl %q: want a positive duration such as 15s", *leaseTTL)

@@ -263,10 +263,35 @@ func (c *consumer) checkOrder(t *testing.T, got *acked) {
 	}
 }
 
-func kafkaApp(t *testing.T, c *kfake.Cluster) (runningApp, poster) {
+// stores are the stores the Kafka tests run on.
+var stores = []string{"sqlite", "mongo"}
+
+// eachStore runs test on each store.
+func eachStore(t *testing.T, test func(t *testing.T, store string)) {
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) { test(t, store) })
+	}
+}
+
+// storeArgs returns the flags of an lrs serve on a fresh, empty store of
+// kind store: a data directory, or a database of the test MongoDB server.
+func storeArgs(t *testing.T, store string) []string {
 	t.Helper()
-	cfg := serveConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Store: "sqlite", LogLevel: "disabled",
-		BootstrapKey: "k", BootstrapSecret: "s3cret-s3cret", KafkaBrokers: strings.Join(c.ListenAddrs(), ",")}
+	if store == "mongo" {
+		return []string{"--store", "mongo", "--mongo-uri", testMongoURI(t),
+			"--mongo-database", fmt.Sprintf("lrs_kafka_%d_%d", os.Getpid(), time.Now().UnixNano()), "--mongo-lease", "2s"}
+	}
+	return []string{"--data-dir", t.TempDir()}
+}
+
+func kafkaApp(t *testing.T, c *kfake.Cluster, store string) (runningApp, poster) {
+	t.Helper()
+	cfg, err := parseServeConfig(append(storeArgs(t, store), "--addr", "127.0.0.1:0", "--log-level", "disabled",
+		"--kafka-brokers", strings.Join(c.ListenAddrs(), ",")),
+		env(map[string]string{"LRS_BOOTSTRAP_KEY": "k", "LRS_BOOTSTRAP_SECRET": "s3cret-s3cret"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := startApp(t, cfg, io.Discard)
 	return a, poster{base: "http://" + a.Addr(), key: "k", secret: "s3cret-s3cret"}
 }
@@ -274,9 +299,11 @@ func kafkaApp(t *testing.T, c *kfake.Cluster) (runningApp, poster) {
 // TestKafka_ConcurrentClients: N statements posted by concurrent clients
 // reach the topic, exactly once each with no failure, each learner's in the
 // order stored and under one key, with the CloudEvents headers.
-func TestKafka_ConcurrentClients(t *testing.T) {
+func TestKafka_ConcurrentClients(t *testing.T) { eachStore(t, testKafkaConcurrentClients) }
+
+func testKafkaConcurrentClients(t *testing.T, store string) {
 	c := startKafka(t)
-	a, p := kafkaApp(t, c)
+	a, p := kafkaApp(t, c, store)
 	cons := newConsumer(t, c.ListenAddrs())
 	got := newAcked()
 	clients(p, got, 12, 20, nil).Wait()
@@ -325,11 +352,13 @@ func freePort(t *testing.T) int {
 // TestKafka_BrokerRestart stops the broker mid-stream and starts it again
 // on the same port and data: after recovery every statement the LRS
 // acknowledged is on the topic, also those stored while it was down.
-func TestKafka_BrokerRestart(t *testing.T) {
+func TestKafka_BrokerRestart(t *testing.T) { eachStore(t, testKafkaBrokerRestart) }
+
+func testKafkaBrokerRestart(t *testing.T, store string) {
 	dir, port := t.TempDir(), freePort(t)
 	opts := []kfake.Opt{kfake.Ports(port), kfake.DataDir(dir)}
 	c := startKafka(t, opts...)
-	a, p := kafkaApp(t, c)
+	a, p := kafkaApp(t, c, store)
 	brokers := c.ListenAddrs()
 	cons := newConsumer(t, brokers)
 
@@ -363,10 +392,11 @@ type lrsProcess struct {
 	base string
 }
 
-func startLRSProcess(t *testing.T, dataDir string, port int, brokers []string) *lrsProcess {
+func startLRSProcess(t *testing.T, storeArgs []string, port int, brokers []string) *lrsProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dataDir,
-		"--log-level", "disabled", "--relay-lease-ttl", "1s", "--kafka-brokers", strings.Join(brokers, ","))
+	args := append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port),
+		"--log-level", "disabled", "--relay-lease-ttl", "1s", "--kafka-brokers", strings.Join(brokers, ",")}, storeArgs...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "LRS_TEST_MAIN=1", "LRS_BOOTSTRAP_KEY=k", "LRS_BOOTSTRAP_SECRET=s3cret-s3cret")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -400,10 +430,14 @@ func TestKafka_LRSKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts LRS processes")
 	}
+	eachStore(t, testKafkaLRSKilled)
+}
+
+func testKafkaLRSKilled(t *testing.T, store string) {
 	c := startKafka(t)
 	cons := newConsumer(t, c.ListenAddrs())
-	dir, port := t.TempDir(), freePort(t)
-	proc := startLRSProcess(t, dir, port, c.ListenAddrs())
+	sargs, port := storeArgs(t, store), freePort(t)
+	proc := startLRSProcess(t, sargs, port, c.ListenAddrs())
 	p := poster{base: proc.base, key: "k", secret: "s3cret-s3cret"}
 
 	got := newAcked()
@@ -417,9 +451,9 @@ func TestKafka_LRSKilled(t *testing.T) {
 	wg.Wait()
 	before := len(got.all())
 
-	startLRSProcess(t, dir, port, c.ListenAddrs())
+	startLRSProcess(t, sargs, port, c.ListenAddrs())
 	clients(p, got, 3, 5, nil).Wait()
-	cons.waitFor(t, got.all(), 15*time.Second)
+	cons.waitFor(t, got.all(), 30*time.Second)
 	cons.checkOrder(t, got)
 	dups := cons.count() - len(got.all())
 	t.Logf("%d statements acknowledged before the kill, %d in all; %d duplicates", before, len(got.all()), dups)
@@ -438,7 +472,7 @@ func TestKafka_Throughput(t *testing.T) {
 		t.Skip("a measurement: set LRS_KAFKA_BENCH=1 to run it")
 	}
 	c := startKafka(t)
-	_, p := kafkaApp(t, c)
+	_, p := kafkaApp(t, c, "sqlite")
 	cons := newConsumer(t, c.ListenAddrs())
 	got := newAcked()
 	const clientsN, batches, batch = 16, 60, 20
