@@ -273,8 +273,8 @@ func contextList(raw json.RawMessage) []activityNode {
 // MergeDefinition honours by only adding what an authoritative definition
 // lacks.
 //
-// A definition already merged last for its activity is not merged again
-// (see mergedDefinitions). A statement the store already had changes nothing (Communication
+// A definition already merged for its activity is not merged again (see
+// mergedDefinitions). A statement the store already had changes nothing (Communication
 // 2.1.1.s2.b2, 2.1.2.s2.b4): a record stored before the request's
 // consistent-through time is such a statement, since everything stored
 // after it was new to this request or arrived concurrently with it.
@@ -309,54 +309,59 @@ func (s *Server) mergeDefinitions(c *gin.Context, recs []*statements.Record) {
 		}
 	}
 	for _, id := range order {
-		if merged[id] == nil || s.merged.seen(cred.Tenant, id, merged[id], auth) {
+		if merged[id] == nil || s.merged.seenBefore(cred.Tenant, id, merged[id], auth) {
 			continue
 		}
 		if err := s.store.MergeActivityDefinition(ctx, cred.Tenant, id, merged[id], auth); err != nil {
-			s.merged.forget(cred.Tenant, id)
+			s.merged.forget(cred.Tenant, id, merged[id], auth)
 			s.log.Error().Err(err).Str("request_id", requestIDOf(c)).Msg("cannot merge an activity definition")
 		}
 	}
 }
 
-// mergedDefinitions remembers the definition last merged for each
-// activity, so that the same definition arriving again, as it does with
-// every statement an app sends about an activity, costs no write.
+// mergedDefinitions remembers the definitions merged recently, per
+// activity, so that a definition arriving again, as it does with every
+// statement an app sends about an activity, costs no store call. A
+// definition merged once is not merged again while remembered, so the
+// canonical definition does not flip back and forth between two that
+// alternate.
 type mergedDefinitions struct {
 	mu   sync.Mutex
-	last map[string][sha256.Size]byte
+	seen map[string]struct{} // tenant, activity id and hash of definition and authority
 }
 
 // maxMergedDefinitions bounds the memory of mergedDefinitions.
 const maxMergedDefinitions = 100_000
 
-// seen reports whether def was the last definition merged for the
-// activity id of tenant, and remembers it as the last one.
-func (m *mergedDefinitions) seen(tenant, id string, def []byte, auth bool) bool {
+func mergedKey(tenant, id string, def []byte, auth bool) string {
 	h := sha256.New()
 	h.Write(def)
 	if auth {
 		h.Write([]byte{1})
 	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	key := tenant + "\x00" + id
+	return tenant + "\x00" + id + "\x00" + string(h.Sum(nil))
+}
+
+// seenBefore reports whether def was merged for the activity id of tenant
+// already, and remembers it as merged.
+func (m *mergedDefinitions) seenBefore(tenant, id string, def []byte, auth bool) bool {
+	key := mergedKey(tenant, id, def, auth)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.last == nil || len(m.last) >= maxMergedDefinitions {
-		m.last = map[string][sha256.Size]byte{}
+	if m.seen == nil || len(m.seen) >= maxMergedDefinitions {
+		m.seen = map[string]struct{}{}
 	}
-	if m.last[key] == sum {
+	if _, ok := m.seen[key]; ok {
 		return true
 	}
-	m.last[key] = sum
+	m.seen[key] = struct{}{}
 	return false
 }
 
-// forget drops what seen remembered of an activity whose merge failed.
-func (m *mergedDefinitions) forget(tenant, id string) {
+// forget drops a definition whose merge failed.
+func (m *mergedDefinitions) forget(tenant, id string, def []byte, auth bool) {
 	m.mu.Lock()
-	delete(m.last, tenant+"\x00"+id)
+	delete(m.seen, mergedKey(tenant, id, def, auth))
 	m.mu.Unlock()
 }
 
