@@ -31,10 +31,9 @@ type Config struct {
 	// revoked or rotated, or a tenant disabled, through another process
 	// stops working within it; through this process's admin API, at once.
 	AuthCacheTTL time.Duration
-	// Admin keeps the tenants' state and limits and the audit log. With
-	// it, credentials of a disabled tenant are refused and the tenants'
-	// limits apply; without it (nil), neither. Temporary: it becomes part
-	// of Store once every store implements statements.AdminStore.
+	// Admin keeps the tenants' state and limits and the audit log, usually
+	// the Store itself. With it, credentials of a disabled tenant are
+	// refused and the tenants' limits apply; without it (nil), neither.
 	Admin statements.AdminStore
 	// AdminToken is the bearer token of the admin API under /admin/; the
 	// API is served only with a token and an Admin store. Default none.

@@ -140,6 +140,8 @@ type Store interface {
 	DocumentStore
 	AttachmentStore
 	ActivityStore
+	AdminStore
+	Log
 
 	// InsertStatements stores recs atomically: all of them or none. For
 	// each record it sets Stored and Position; positions grow in the order

@@ -283,10 +283,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		return err
 	}
 	defer st.Close()
-	as, ok := st.(statements.AdminStore)
-	if !ok {
-		return fmt.Errorf("the %s store cannot administer tenants yet", cfg.Store)
-	}
+	var as statements.AdminStore = st
 	level := zerolog.InfoLevel
 	if l, err := zerolog.ParseLevel(cfg.LogLevel); err == nil {
 		level = l

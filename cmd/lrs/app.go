@@ -72,12 +72,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	if relay != nil {
 		lcfg.Ready, lcfg.Metrics = relay.Ready, relay.WriteMetrics
 	}
-	// Temporary: until statements.Store embeds statements.AdminStore.
-	if as, ok := store.(statements.AdminStore); ok {
-		lcfg.Admin = as
-	} else if cfg.AdminToken != "" {
-		log.Warn().Str("store", cfg.Store).Msg("this store cannot administer tenants yet: no admin API")
-	}
+	lcfg.Admin = store
 	srv := lrs.New(lcfg)
 	a := &app{log: log, store: store, ln: ln, relay: relay, sinks: sinks, http: &http.Server{
 		Handler:           srv,
@@ -133,10 +128,7 @@ func newRelay(cfg serveConfig, store statements.Store, log zerolog.Logger) (*for
 	if cfg.KafkaBrokers == "" {
 		return nil, nil, nil
 	}
-	storeLog, ok := store.(statements.Log)
-	if !ok {
-		return nil, nil, fmt.Errorf("--kafka-brokers: the %s store has no statement log for the forwarders yet", cfg.Store)
-	}
+	storeLog := statements.Log(store)
 	kcfg := kafkasink.Config{
 		Brokers:       strings.Split(cfg.KafkaBrokers, ","),
 		Topic:         cfg.KafkaTopic,

@@ -51,10 +51,7 @@ func Isolation(t *testing.T, newStore func(t *testing.T) statements.Store) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 
 	store := newStore(t)
-	cfg := lrs.Config{Store: store}
-	if a, ok := store.(statements.AdminStore); ok {
-		cfg.Admin = a
-	}
+	cfg := lrs.Config{Store: store, Admin: store}
 	srv := httptest.NewServer(lrs.New(cfg))
 	t.Cleanup(srv.Close)
 
