@@ -68,6 +68,24 @@ type poster struct {
 	base, key, secret string
 }
 
+// postRaw stores one statement given as JSON.
+func (p poster) postRaw(stmt string) error {
+	req, _ := http.NewRequest("POST", p.base+"/xapi/statements", strings.NewReader(stmt))
+	req.SetBasicAuth(p.key, p.secret)
+	req.Header.Set("X-Experience-API-Version", "1.0.3")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("POST: %d %s", resp.StatusCode, body)
+	}
+	return nil
+}
+
 // post stores a batch; it returns the ids when the LRS acknowledged them.
 func (p poster) post(learner, seq, n int) ([]string, error) {
 	ids := make([]string, n)
@@ -335,6 +353,33 @@ func testKafkaConcurrentClients(t *testing.T, store string) {
 	stats := a.relay.Stats()
 	if stats[0].Sent != uint64(len(want)) || stats[0].Failed != 0 {
 		t.Errorf("stats: %+v", stats[0])
+	}
+
+	// A teacher voids a statement of learner 0: the voiding statement is
+	// keyed like the statement it voids, so it follows it in its partition.
+	target := got.byUser[0][0]
+	voidID := uuid.NewString()
+	void := fmt.Sprintf(`{"id":%q,"actor":{"objectType":"Agent","account":{"homePage":"https://mpass-proxy.csc.fi","name":"teacher-1"}},
+		"verb":{"id":"http://adlnet.gov/expapi/verbs/voided","display":{"en-US":"voided"}},
+		"object":{"objectType":"StatementRef","id":%q}}`, voidID, target)
+	if err := p.postRaw(void); err != nil {
+		t.Fatal(err)
+	}
+	cons.waitFor(t, map[string]bool{voidID: true}, 15*time.Second)
+	cons.mu.Lock()
+	defer cons.mu.Unlock()
+	var targetMsg, voidMsg message
+	for _, m := range cons.all {
+		switch m.headers["ce_id"] {
+		case target:
+			targetMsg = m
+		case voidID:
+			voidMsg = m
+		}
+	}
+	if voidMsg.key != targetMsg.key || voidMsg.partition != targetMsg.partition {
+		t.Errorf("voiding statement key %s partition %d, want its target's %s partition %d",
+			voidMsg.key, voidMsg.partition, targetMsg.key, targetMsg.partition)
 	}
 }
 
