@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -214,4 +215,66 @@ func field(text, label string) string {
 		return ""
 	}
 	return f[0]
+}
+
+// TestReadmeTenants runs the README's offline set-up of two municipalities
+// and their vendor apps, as written but with the lrs command built once,
+// then checks that the credentials it printed work, with their scopes.
+func TestReadmeTenants(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "<!-- readme-tenants -->")
+	if !ok {
+		t.Fatal("README has no readme-tenants block")
+	}
+	_, block, _ = strings.Cut(block, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "lrs")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build lrs: %v\n%s", err, out)
+	}
+	script := strings.ReplaceAll(block, "go run ./cmd/lrs", bin)
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("README set-up failed: %v\n%s", err, out)
+	}
+
+	cfg := serveConfig{Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "lrs-data"), Store: "sqlite", LogLevel: "disabled"}
+	a := startApp(t, cfg, io.Discard)
+	defer a.stop()
+	base := "http://" + a.Addr() + "/xapi/statements"
+	post := func(file string) (int, string) {
+		var cred struct{ Key, Secret string }
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &cred); err != nil || cred.Key == "" || cred.Secret == "" {
+			t.Fatalf("%s: %v: %s", file, err, b)
+		}
+		req, _ := http.NewRequest("POST", base, strings.NewReader(`{"actor":{"mbox":"mailto:a@example.fi"},
+			"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://example.fi/a"}}`))
+		req.SetBasicAuth(cred.Key, cred.Secret)
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, cred.Key
+	}
+	for _, f := range []string{"espoo-vendor-a.json", "vantaa-vendor-b.json"} {
+		if got, _ := post(f); got != http.StatusOK {
+			t.Errorf("%s: POST statement: %d, want 200", f, got)
+		}
+	}
+	if got, _ := post("espoo-reporting.json"); got != http.StatusForbidden {
+		t.Errorf("read-only credential: POST statement: %d, want 403", got)
+	}
 }
