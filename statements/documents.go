@@ -46,3 +46,32 @@ type Condition struct {
 	IfMatch     string // the document must exist with this ETag; "*": must exist
 	IfNoneMatch string // "*": the document must not exist
 }
+
+// Check returns nil when key addresses documents of a known kind and, when
+// single, one document (it has an ID); EInvalid otherwise.
+func (key DocumentKey) Check(single bool) error {
+	switch key.Kind {
+	case KindState, KindActivityProfile, KindAgentProfile:
+	default:
+		return Errorf(EInvalid, "document: unknown kind %q", key.Kind)
+	}
+	if single && key.ID == "" {
+		return Errorf(EInvalid, "document: id is required")
+	}
+	return nil
+}
+
+// Check returns EPreconditionFailed unless c holds for a document that
+// exists (or not) with etag.
+func (c Condition) Check(exists bool, etag string) error {
+	if m := c.IfMatch; m != "" && (!exists || m != "*" && m != etag) {
+		if !exists {
+			return Errorf(EPreconditionFailed, "If-Match: the document does not exist")
+		}
+		return Errorf(EPreconditionFailed, "If-Match: the document has changed (its ETag is %s)", etag)
+	}
+	if n := c.IfNoneMatch; n != "" && exists && (n == "*" || n == etag) {
+		return Errorf(EPreconditionFailed, "If-None-Match: the document exists")
+	}
+	return nil
+}

@@ -35,18 +35,6 @@ func docBase(tenant string, k statements.DocumentKey) string {
 	return base(tenant, k.Kind, k.ActivityID, k.Agent, k.Registration, k.ID)
 }
 
-func checkKind(key statements.DocumentKey, single bool) error {
-	switch key.Kind {
-	case statements.KindState, statements.KindActivityProfile, statements.KindAgentProfile:
-	default:
-		return statements.Errorf(statements.EInvalid, "document: unknown kind %q", key.Kind)
-	}
-	if single && key.ID == "" {
-		return statements.Errorf(statements.EInvalid, "document: id is required")
-	}
-	return nil
-}
-
 // current returns the latest version of the document at key and whether
 // the document exists.
 func (s *Store) current(ctx context.Context, tenant string, key statements.DocumentKey) (*docVersion, bool, error) {
@@ -60,7 +48,7 @@ func (s *Store) current(ctx context.Context, tenant string, key statements.Docum
 
 // Document returns the document at key; see statements.DocumentStore.
 func (s *Store) Document(ctx context.Context, tenant string, key statements.DocumentKey) (*statements.Document, error) {
-	if err := checkKind(key, true); err != nil {
+	if err := key.Check(true); err != nil {
 		return nil, err
 	}
 	d, exists, err := s.current(ctx, tenant, key)
@@ -116,7 +104,7 @@ func (s *Store) latestOfSet(ctx context.Context, tenant string, key statements.D
 // DocumentIDs returns the ids of a set of documents; see
 // statements.DocumentStore.
 func (s *Store) DocumentIDs(ctx context.Context, tenant string, key statements.DocumentKey, since time.Time) ([]string, error) {
-	if err := checkKind(key, false); err != nil {
+	if err := key.Check(false); err != nil {
 		return nil, err
 	}
 	vs, err := s.latestOfSet(ctx, tenant, key)
@@ -138,7 +126,7 @@ func (s *Store) DocumentIDs(ctx context.Context, tenant string, key statements.D
 // statements.DocumentStore.
 func (s *Store) PutDocument(ctx context.Context, tenant string, doc *statements.Document, cond statements.Condition) error {
 	key := doc.Key
-	if err := checkKind(key, true); err != nil {
+	if err := key.Check(true); err != nil {
 		return err
 	}
 	etag := doc.ETag
@@ -161,7 +149,7 @@ func (s *Store) PutDocument(ctx context.Context, tenant string, doc *statements.
 // DeleteDocument deletes a document if cond holds; see
 // statements.DocumentStore.
 func (s *Store) DeleteDocument(ctx context.Context, tenant string, key statements.DocumentKey, cond statements.Condition) error {
-	if err := checkKind(key, true); err != nil {
+	if err := key.Check(true); err != nil {
 		return err
 	}
 	return s.writeDocument(ctx, tenant, key, cond, true, func(v *docVersion) {
@@ -181,7 +169,7 @@ func (s *Store) writeDocument(ctx context.Context, tenant string, key statements
 		if err != nil {
 			return err
 		}
-		if err := checkCondition(cond, exists, cur.ETag); err != nil {
+		if err := cond.Check(exists, cur.ETag); err != nil {
 			return err
 		}
 		if del && !exists {
@@ -207,25 +195,10 @@ func (s *Store) writeDocument(ctx context.Context, tenant string, key statements
 	}
 }
 
-// checkCondition returns EPreconditionFailed unless cond holds for a
-// document that exists (or not) with etag.
-func checkCondition(cond statements.Condition, exists bool, etag string) error {
-	if m := cond.IfMatch; m != "" && (!exists || m != "*" && m != etag) {
-		if !exists {
-			return statements.Errorf(statements.EPreconditionFailed, "If-Match: the document does not exist")
-		}
-		return statements.Errorf(statements.EPreconditionFailed, "If-Match: the document has changed (its ETag is %s)", etag)
-	}
-	if n := cond.IfNoneMatch; n != "" && exists && (n == "*" || n == etag) {
-		return statements.Errorf(statements.EPreconditionFailed, "If-None-Match: the document exists")
-	}
-	return nil
-}
-
 // DeleteDocuments deletes a set of documents, each by a deletion version;
 // see statements.DocumentStore.
 func (s *Store) DeleteDocuments(ctx context.Context, tenant string, key statements.DocumentKey) error {
-	if err := checkKind(key, false); err != nil {
+	if err := key.Check(false); err != nil {
 		return err
 	}
 	vs, err := s.latestOfSet(ctx, tenant, key)

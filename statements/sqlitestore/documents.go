@@ -31,21 +31,9 @@ var documentsSchema = []string{
 	`CREATE INDEX documents_updated ON documents (tenant, kind, activity_id, agent, registration, updated, id)`,
 }
 
-func checkKind(key statements.DocumentKey, single bool) error {
-	switch key.Kind {
-	case statements.KindState, statements.KindActivityProfile, statements.KindAgentProfile:
-	default:
-		return statements.Errorf(statements.EInvalid, "document: unknown kind %q", key.Kind)
-	}
-	if single && key.ID == "" {
-		return statements.Errorf(statements.EInvalid, "document: id is required")
-	}
-	return nil
-}
-
 // Document returns the document at key; see statements.DocumentStore.
 func (s *Store) Document(ctx context.Context, tenant string, key statements.DocumentKey) (*statements.Document, error) {
-	if err := checkKind(key, true); err != nil {
+	if err := key.Check(true); err != nil {
 		return nil, err
 	}
 	d := &statements.Document{Key: key}
@@ -70,7 +58,7 @@ func (s *Store) Document(ctx context.Context, tenant string, key statements.Docu
 // DocumentIDs returns the ids of a set of documents; see
 // statements.DocumentStore.
 func (s *Store) DocumentIDs(ctx context.Context, tenant string, key statements.DocumentKey, since time.Time) ([]string, error) {
-	if err := checkKind(key, false); err != nil {
+	if err := key.Check(false); err != nil {
 		return nil, err
 	}
 	q := `SELECT DISTINCT id FROM documents WHERE tenant = ? AND kind = ? AND activity_id = ? AND agent = ?`
@@ -105,7 +93,7 @@ func (s *Store) DocumentIDs(ctx context.Context, tenant string, key statements.D
 // statements.DocumentStore.
 func (s *Store) PutDocument(ctx context.Context, tenant string, doc *statements.Document, cond statements.Condition) error {
 	key := doc.Key
-	if err := checkKind(key, true); err != nil {
+	if err := key.Check(true); err != nil {
 		return err
 	}
 	etag := doc.ETag
@@ -136,7 +124,7 @@ func (s *Store) PutDocument(ctx context.Context, tenant string, doc *statements.
 // DeleteDocument deletes a document if cond holds; see
 // statements.DocumentStore.
 func (s *Store) DeleteDocument(ctx context.Context, tenant string, key statements.DocumentKey, cond statements.Condition) error {
-	if err := checkKind(key, true); err != nil {
+	if err := key.Check(true); err != nil {
 		return err
 	}
 	return s.writeDocument(ctx, tenant, key, cond, func(tx *sql.Tx) error {
@@ -167,7 +155,7 @@ func (s *Store) writeDocument(ctx context.Context, tenant string, key statements
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return mapErr(err, "cannot write the document")
 	}
-	if err := checkCondition(cond, exists, etag); err != nil {
+	if err := cond.Check(exists, etag); err != nil {
 		return err
 	}
 	if err := write(tx); err != nil {
@@ -176,24 +164,9 @@ func (s *Store) writeDocument(ctx context.Context, tenant string, key statements
 	return mapErr(tx.Commit(), "cannot write the document")
 }
 
-// checkCondition returns EPreconditionFailed unless cond holds for a
-// document that exists (or not) with etag.
-func checkCondition(cond statements.Condition, exists bool, etag string) error {
-	if m := cond.IfMatch; m != "" && (!exists || m != "*" && m != etag) {
-		if !exists {
-			return statements.Errorf(statements.EPreconditionFailed, "If-Match: the document does not exist")
-		}
-		return statements.Errorf(statements.EPreconditionFailed, "If-Match: the document has changed (its ETag is %s)", etag)
-	}
-	if n := cond.IfNoneMatch; n != "" && exists && (n == "*" || n == etag) {
-		return statements.Errorf(statements.EPreconditionFailed, "If-None-Match: the document exists")
-	}
-	return nil
-}
-
 // DeleteDocuments deletes a set of documents; see statements.DocumentStore.
 func (s *Store) DeleteDocuments(ctx context.Context, tenant string, key statements.DocumentKey) error {
-	if err := checkKind(key, false); err != nil {
+	if err := key.Check(false); err != nil {
 		return err
 	}
 	q := `DELETE FROM documents WHERE tenant = ? AND kind = ? AND activity_id = ? AND agent = ?`
