@@ -105,7 +105,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		}
 		s.prepared[q] = st
 	}
-	r, err := sql.Open("sqlite", path+common+"&_pragma=query_only(1)&_pragma=mmap_size(268435456)&_pragma=cache_size(-16000)")
+	r, err := sql.Open("sqlite", path+common+"&_pragma=query_only(1)&_pragma=mmap_size(0)&_pragma=cache_size(-16000)")
 	if err != nil {
 		w.Close()
 		return nil, statements.Internal(err, "cannot open the store")
