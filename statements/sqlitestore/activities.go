@@ -72,38 +72,28 @@ func (s *Store) MergeActivityDefinition(ctx context.Context, tenant, id string, 
 		return nil
 	}
 
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.unlock()
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return mapErr(err, "cannot store the activity definition")
-	}
-	defer tx.Rollback()
-	cur, curAuth = nil, false
-	err = tx.QueryRowContext(ctx, qActivityDefinition, tenant, id).Scan(&cur, &curAuth)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return mapErr(err, "cannot store the activity definition")
-	}
-	merged, auth, err = statements.MergeDefinition(cur, curAuth, definition, authoritative)
-	if err != nil {
-		return err
-	}
-	if cur != nil && auth == curAuth && sameJSON(cur, merged) {
-		return nil
-	}
-	merged, err = compactJSON(merged)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, qPutActivity, tenant, id, merged, auth); err != nil {
-		return mapErr(err, "cannot store the activity definition")
-	}
-	if err := tx.Commit(); err != nil {
-		return mapErr(err, "cannot store the activity definition")
-	}
-	return nil
+	// The write joins the group commit of the statements being stored.
+	return s.write(ctx, tenant, func(w *writeTx, _, pos int64) (int64, error) {
+		cur, curAuth := []byte(nil), false
+		err := w.tx.QueryRowContext(w.ctx, qActivityDefinition, tenant, id).Scan(&cur, &curAuth)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return pos, mapErr(err, "cannot store the activity definition")
+		}
+		merged, auth, err := statements.MergeDefinition(cur, curAuth, definition, authoritative)
+		if err != nil {
+			return pos, err
+		}
+		if cur != nil && auth == curAuth && sameJSON(cur, merged) {
+			return pos, nil
+		}
+		if merged, err = compactJSON(merged); err != nil {
+			return pos, err
+		}
+		if _, err := w.tx.ExecContext(w.ctx, qPutActivity, tenant, id, merged, auth); err != nil {
+			return pos, mapErr(err, "cannot store the activity definition")
+		}
+		return pos, nil
+	})
 }
 
 // sameJSON reports whether two JSON values are equal as values.

@@ -122,39 +122,43 @@ func (s *Store) InsertStatements(ctx context.Context, tenant string, recs []*sta
 		}
 	}
 
-	req := &insertRequest{ctx: ctx, tenant: tenant, recs: recs, alias: alias,
-		done: make(chan struct{}), lead: make(chan struct{})}
-	s.write(req)
-	if req.err != nil {
-		return req.err
+	var res []result
+	err := s.write(ctx, tenant, func(w *writeTx, stored, pos int64) (int64, error) {
+		var err error
+		res, pos, err = s.insert(w, recs, alias, stored, pos)
+		return pos, err
+	})
+	if err != nil {
+		return err
 	}
 	for i, r := range recs {
-		x := req.res[alias[i]]
+		x := res[alias[i]]
 		r.Position, r.Stored, r.Voided = x.pos, time.UnixMilli(x.stored).UTC(), x.voided
 	}
 	return nil
 }
 
-// insertRequest is one InsertStatements call on its way to the database.
-type insertRequest struct {
+// writeRequest is one write on its way to the database: apply runs in the
+// group's transaction with the group's Stored time and the first free log
+// position, and returns the next free position.
+type writeRequest struct {
 	ctx    context.Context
 	tenant string
-	recs   []*statements.Record
-	alias  []int
+	apply  func(w *writeTx, stored, pos int64) (int64, error)
 
-	res  []result
 	err  error
 	done chan struct{} // closed when the request is written or failed
 	lead chan struct{} // closed when the request is to lead the next group
 }
 
-// write stores req together with the requests queued beside it: group
-// commit. One writer at a time leads: it takes the whole queue, runs each
+// write runs apply in a transaction together with the writes queued beside
+// it (statement batches, activity definitions): group commit. One writer at a time leads: it takes the whole queue, runs each
 // request in a savepoint of one transaction (a failing request rolls back
 // alone) and commits once, so concurrent writers share one sync to disk
 // instead of paying one each. Then it hands the lead to the first request
-// queued meanwhile. write returns when req is done.
-func (s *Store) write(req *insertRequest) {
+// queued meanwhile. write returns when its request is committed or failed.
+func (s *Store) write(ctx context.Context, tenant string, apply func(w *writeTx, stored, pos int64) (int64, error)) error {
+	req := &writeRequest{ctx: ctx, tenant: tenant, apply: apply, done: make(chan struct{}), lead: make(chan struct{})}
 	s.qmu.Lock()
 	s.queue = append(s.queue, req)
 	lead := !s.leading
@@ -163,7 +167,7 @@ func (s *Store) write(req *insertRequest) {
 	if !lead {
 		select {
 		case <-req.done:
-			return
+			return req.err
 		case <-req.lead:
 		}
 	}
@@ -184,11 +188,12 @@ func (s *Store) write(req *insertRequest) {
 		s.leading = false
 	}
 	s.qmu.Unlock()
+	return req.err
 }
 
 // commitGroup runs the requests of a group in one transaction, under the
 // write lock, and marks each done.
-func (s *Store) commitGroup(group []*insertRequest) {
+func (s *Store) commitGroup(group []*writeRequest) {
 	defer func() {
 		for _, r := range group {
 			close(r.done)
@@ -226,7 +231,7 @@ func (s *Store) commitGroup(group []*insertRequest) {
 			}
 		}
 		w.tenant, w.learned, w.counts = r.tenant, map[termKey]int64{}, map[int64]int{}
-		res, next, err := s.insert(w, r.recs, r.alias, stored, pos)
+		next, err := r.apply(w, stored, pos)
 		if err != nil {
 			r.err = err
 			if alone {
@@ -248,7 +253,7 @@ func (s *Store) commitGroup(group []*insertRequest) {
 				return
 			}
 		}
-		r.res, pos = res, next
+		pos = next
 		maps.Copy(learned, w.learned)
 		for id, n := range w.counts {
 			counts[id] += n
@@ -271,11 +276,10 @@ func (s *Store) commitGroup(group []*insertRequest) {
 }
 
 // failAll fails every request of a group that has not failed already.
-func failAll(group []*insertRequest, err error) {
+func failAll(group []*writeRequest, err error) {
 	for _, r := range group {
 		if r.err == nil {
 			r.err = err
-			r.res = nil
 		}
 	}
 }

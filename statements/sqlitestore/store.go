@@ -46,10 +46,9 @@ type Store struct {
 	nextPos int64
 	terms   map[termKey]int64 // cache of the term dictionary
 
-	// qmu guards queue: the InsertStatements calls waiting for the next
-	// group commit.
+	// qmu guards queue: the writes waiting for the next group commit.
 	qmu     sync.Mutex
-	queue   []*insertRequest
+	queue   []*writeRequest
 	leading bool // a write is leading the queue
 
 	// mu guards the watermark state shared by writers and
