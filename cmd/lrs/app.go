@@ -68,7 +68,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		store.Close()
 		return nil, err
 	}
-	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken}
+	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies)}
 	if relay != nil {
 		lcfg.Ready, lcfg.Metrics = relay.Ready, relay.WriteMetrics
 	}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ type serveConfig struct {
 	BootstrapKey    string // LRS_BOOTSTRAP_KEY (or LRS_BOOTSTRAP_KEY_FILE); default generated
 	BootstrapSecret string // LRS_BOOTSTRAP_SECRET (or LRS_BOOTSTRAP_SECRET_FILE); default generated
 	AdminToken      string // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
+	TrustedProxies  string // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
 
 	KafkaBrokers       string // --kafka-brokers, LRS_KAFKA_BROKERS: host:port,...; default none: no Kafka sink
 	KafkaTopic         string // --kafka-topic, LRS_KAFKA_TOPIC; default "" = kafkasink.DefaultTopic ("xapi.statements")
@@ -62,6 +64,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.KafkaSASLUser, "kafka-sasl-user", env("LRS_KAFKA_SASL_USER", ""), "Kafka SASL user (LRS_KAFKA_SASL_USER)")
 	mongoLease := fs.String("mongo-lease", env("LRS_MONGO_LEASE", ""), "how long a write batch of an LRS process that died blocks the MongoDB log before another process settles it; default 30s (LRS_MONGO_LEASE)")
 	leaseTTL := fs.String("relay-lease-ttl", env("LRS_RELAY_LEASE_TTL", ""), "how soon another LRS process on the store takes over the sinks of one that died; default 15s (LRS_RELAY_LEASE_TTL)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("LRS_TRUSTED_PROXIES", ""), "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client, for the slowdown of failed logins (LRS_TRUSTED_PROXIES)")
 	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -103,6 +106,13 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	} else if cfg.AdminToken, err = secretValue(getenv, "LRS_ADMIN_TOKEN"); err != nil {
 		return cfg, err
 	}
+	for _, p := range splitList(cfg.TrustedProxies) {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return cfg, fmt.Errorf("--trusted-proxies: %q is neither an IP address nor a CIDR", p)
+			}
+		}
+	}
 	switch cfg.Store {
 	case "sqlite":
 	case "mongo":
@@ -130,4 +140,15 @@ func secretValue(getenv func(string) string, name string) (string, error) {
 		return "", fmt.Errorf("%s_FILE: %w", name, err)
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// splitList returns the non-empty, trimmed items of a comma-separated list.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }

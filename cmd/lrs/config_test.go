@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,19 @@ func TestServe_MongoUnreachable(t *testing.T) {
 	msg := err.Error()
 	if !strings.Contains(msg, "cannot reach MongoDB at 127.0.0.1:1") || strings.Contains(msg, "hunter2") {
 		t.Errorf("error: %q, want it to name the server, not the password", msg)
+	}
+}
+
+func TestParseServeConfig_TrustedProxies(t *testing.T) {
+	cfg, err := parseServeConfig([]string{"--trusted-proxies", "10.0.0.0/8, 192.168.1.7"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := splitList(cfg.TrustedProxies), []string{"10.0.0.0/8", "192.168.1.7"}; !slices.Equal(got, want) {
+		t.Errorf("trusted proxies %q, want %q", got, want)
+	}
+	_, err = parseServeConfig(nil, env(map[string]string{"LRS_TRUSTED_PROXIES": "proxy.example.fi"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
+		t.Errorf("err = %v, want an error naming --trusted-proxies", err)
 	}
 }
