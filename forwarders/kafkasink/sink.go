@@ -53,8 +53,10 @@ type Config struct {
 	// SASLUser and SASLPassword; default none.
 	SASLMechanism, SASLUser, SASLPassword string
 	// BatchBytes bounds the bytes of one produce request per partition;
-	// default 1 MiB (Kafka's default message.max.bytes). A statement
-	// larger than it cannot be sent.
+	// default 1 MiB (Kafka's default message.max.bytes). A statement whose
+	// message would take more than half of it is sent as a reference
+	// (header ce_xapitruncated, value {"id","stored"}): the consumer reads
+	// it from the LRS by id.
 	BatchBytes int64
 	// Linger is how long a partly filled batch waits for more messages;
 	// default 1 ms (the relay hands over whole batches anyway).
@@ -224,7 +226,14 @@ func (s *Sink) Message(ctx context.Context, e statements.LogEntry) (kafka.Messag
 	if r.Voids != "" {
 		headers = append(headers, kafka.Header{Key: "ce_xapivoids", Value: []byte(r.Voids)})
 	}
-	return kafka.Message{Key: key, Value: r.JSON(), Headers: headers}, nil
+	m := kafka.Message{Key: key, Value: r.JSON(), Headers: headers}
+	if messageSize(m) > s.batchBytes/2 {
+		// Too large for the topic: a message the broker refuses would hold
+		// up every statement after it. Send where to read it instead.
+		m.Value = fmt.Appendf(nil, `{"id":%q,"stored":%q}`, r.ID, statements.FormatTime(r.Stored))
+		m.Headers = append(m.Headers, kafka.Header{Key: "ce_xapitruncated", Value: []byte("true")})
+	}
+	return m, nil
 }
 
 // key returns the message key of e: Key of its tenant and actor, or, for a

@@ -3,6 +3,7 @@ package kafkasink_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,6 +149,58 @@ func TestSink_Contract(t *testing.T) {
 	}
 	if got, other := annKey, kafkasink.Key("vantaa", "Agent|account|https://mpass-proxy.csc.fi|ann"); got == other {
 		t.Error("one learner id in two tenants has one key")
+	}
+}
+
+// TestSink_TooLarge: a statement too large for one message arrives as a
+// reference to read from the LRS, and the statements after it follow.
+func TestSink_TooLarge(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, "lrs.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: c.ListenAddrs(), Topic: "lrs.test", BatchBytes: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	big := record("00000000-0000-4000-8000-000000000001", agent("ann"), 1, "")
+	big.Statement = []byte(strings.Replace(string(big.Statement), `"verb"`,
+		`"result":{"response":"`+strings.Repeat("x", 16<<10)+`"},"verb"`, 1))
+	small := record("00000000-0000-4000-8000-000000000002", agent("ann"), 2, "")
+	if err := sink.Send(t.Context(), []statements.LogEntry{{Tenant: "espoo", Record: big}, {Tenant: "espoo", Record: small}}); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("lrs.test"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for len(recs) < 2 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	if len(recs) != 2 {
+		t.Fatalf("%d messages, want 2", len(recs))
+	}
+	truncated := func(r *kgo.Record) bool {
+		for _, h := range r.Headers {
+			if h.Key == "ce_xapitruncated" {
+				return string(h.Value) == "true"
+			}
+		}
+		return false
+	}
+	want := fmt.Sprintf(`{"id":%q,"stored":%q}`, big.ID, statements.FormatTime(big.Stored))
+	if got := string(recs[0].Value); got != want || !truncated(recs[0]) {
+		t.Errorf("large statement: value %s (truncated %v), want %s with ce_xapitruncated", got, truncated(recs[0]), want)
+	}
+	if got := string(recs[1].Value); got != string(small.JSON()) || truncated(recs[1]) {
+		t.Errorf("small statement: value %s (truncated %v), want it whole", got, truncated(recs[1]))
 	}
 }
 
