@@ -171,8 +171,12 @@ func TestRelay_RetriesAndCursor(t *testing.T) {
 	stop := run(t, r)
 	defer stop()
 	waitUntil(t, "the sink fails", func() bool { return r.Stats()[0].Failed > 0 })
-	if err := r.Ready(); err == nil || !strings.Contains(err.Error(), "broker down") {
-		t.Errorf("Ready while failing: %v", err)
+	// Ready turns to an error once the sink has failed for FailingAfter,
+	// and the sink keeps failing for at least one backoff (20 ms).
+	var notReady error
+	waitUntil(t, "Ready reports the failing sink", func() bool { notReady = r.Ready(); return notReady != nil })
+	if !strings.Contains(notReady.Error(), "broker down") {
+		t.Errorf("Ready while failing: %v", notReady)
 	}
 	waitUntil(t, "all are sent", func() bool { return len(sink.acked()) == 25 })
 	wantInOrder(t, sink.acked(), 25)
