@@ -19,10 +19,7 @@ var propertyChecks = []Check{
 		Run: func(ctx context.Context, c *Client) error {
 			before := time.Now()
 			s := c.statement(func(s obj) { s["stored"] = "2001-01-01T00:00:00.000Z" })
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -44,10 +41,7 @@ var propertyChecks = []Check{
 		},
 		Run: func(ctx context.Context, c *Client) error {
 			s := c.statement()
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -66,10 +60,7 @@ var propertyChecks = []Check{
 		Run: func(ctx context.Context, c *Client) error {
 			forged := c.agent()
 			s := c.statement(func(s obj) { s["authority"] = forged })
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -97,10 +88,7 @@ var propertyChecks = []Check{
 		},
 		Run: func(ctx context.Context, c *Client) error {
 			s := c.statement()
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -127,10 +115,7 @@ var propertyChecks = []Check{
 		Run: func(ctx context.Context, c *Client) error {
 			sent := "2015-11-18T12:17:00.250+02:00"
 			s := c.statement(func(s obj) { s["timestamp"] = sent })
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -154,10 +139,7 @@ var propertyChecks = []Check{
 		Run: func(ctx context.Context, c *Client) error {
 			sent := "2020-02-29T23:59:58.987Z"
 			s := c.statement(func(s obj) { s["timestamp"] = sent })
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -262,10 +244,7 @@ var propertyChecks = []Check{
 		Run: func(ctx context.Context, c *Client) error {
 			parent := c.activity()
 			s := c.statement(func(s obj) { set(s, "context/contextActivities/parent", parent) })
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -287,10 +266,7 @@ var propertyChecks = []Check{
 		},
 		Run: func(ctx context.Context, c *Client) error {
 			s := c.richStatement()
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -315,10 +291,7 @@ var propertyChecks = []Check{
 				set(s, "verb/display", obj{"fi": "kävi läpi", "ja": "体験した"})
 				set(s, "result/response", "Ĉu vi parolas? — «ja» 👍")
 			})
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -340,10 +313,7 @@ var propertyChecks = []Check{
 			s := c.statement(func(s obj) {
 				set(s, "result/score", obj{"scaled": 0.123456789, "raw": 123456.7, "min": -1.5e-3, "max": 3.4e37})
 			})
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -376,10 +346,7 @@ var propertyChecks = []Check{
 				set(s, "context/extensions", ext)
 				set(s, "object/definition/extensions", ext)
 			})
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}

@@ -146,6 +146,15 @@ func (c *Client) store(ctx context.Context, stmts ...obj) ([]string, error) {
 	return got, nil
 }
 
+// storeAndFetch POSTs the statement and returns it as the LRS gives it back.
+func (c *Client) storeAndFetch(ctx context.Context, stmt obj) (obj, error) {
+	if _, err := c.store(ctx, stmt); err != nil {
+		return nil, err
+	}
+	got, _, err := c.fetch(ctx, idOf(stmt), nil, nil)
+	return got, err
+}
+
 // storeEach POSTs the statements one by one, a little apart, so that their
 // "stored" times differ and follow the order given.
 func (c *Client) storeEach(ctx context.Context, stmts ...obj) error {

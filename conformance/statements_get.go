@@ -18,10 +18,7 @@ var getChecks = []Check{
 		},
 		Run: func(ctx context.Context, c *Client) error {
 			s := c.statement()
-			if _, err := c.store(ctx, s); err != nil {
-				return err
-			}
-			got, _, err := c.fetch(ctx, idOf(s), nil, nil)
+			got, err := c.storeAndFetch(ctx, s)
 			if err != nil {
 				return err
 			}
