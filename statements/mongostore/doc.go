@@ -115,6 +115,9 @@
 //	cursors     {base, v}                the forwarders' cursors (a version per
 //	                                     position, so a cursor never moves back)
 //	leases      {base, v}                the forwarders' leases (versions too)
+//	sinkitems   {base, v}                SinkItem and its compare-and-swap
+//	            {sk, tn, key, v}         SinkItems by tenant and key
+//	            {sk, st, due}            SinkItems due in a state
 //
 // Paging goes by position, never by skip. New creates every index (an
 // existing one is left as it is) and fails when the server does not answer.

@@ -43,6 +43,7 @@ type Store struct {
 	audit       *mongo.Collection
 	cursors     *mongo.Collection // the forwarders' cursors
 	leases      *mongo.Collection // the forwarders' leases
+	sinkItems   *mongo.Collection // the forwarders' items
 	documents   *mongo.Collection
 	activities  *mongo.Collection
 	files       *mongo.Collection // attachments
@@ -125,6 +126,7 @@ func New(ctx context.Context, uri string, opts ...Option) (*Store, error) {
 	s.audit = s.db.Collection("audit")
 	s.cursors = s.db.Collection("cursors")
 	s.leases = s.db.Collection("leases")
+	s.sinkItems = s.db.Collection("sinkitems")
 	s.documents = s.db.Collection("documents")
 	s.activities = s.db.Collection("activities")
 	s.files = s.db.Collection("attachments")
@@ -202,6 +204,12 @@ func (s *Store) indexes() []index {
 		// Cursor and AcquireLease: the latest version.
 		{coll: s.cursors, name: "base_v", keys: bson.D{{Key: "base", Value: 1}, {Key: "v", Value: -1}}},
 		{coll: s.leases, name: "base_v", keys: bson.D{{Key: "base", Value: 1}, {Key: "v", Value: -1}}},
+		// SinkItem and its compare-and-swap; SinkItems checks candidates.
+		{coll: s.sinkItems, name: "base_v", keys: bson.D{{Key: "base", Value: 1}, {Key: "v", Value: -1}}},
+		// SinkItems in (tenant, key) order, and by state and due time.
+		{coll: s.sinkItems, name: "sk_tn_key_v", keys: bson.D{{Key: "sk", Value: 1}, {Key: "tn", Value: 1},
+			{Key: "key", Value: 1}, {Key: "v", Value: -1}}},
+		{coll: s.sinkItems, name: "sk_st_due", keys: bson.D{{Key: "sk", Value: 1}, {Key: "st", Value: 1}, {Key: "due", Value: 1}}},
 		// ActivityDefinition and its compare-and-swap.
 		{coll: s.activities, name: "base_v", keys: bson.D{{Key: "base", Value: 1}, {Key: "v", Value: -1}}},
 		// The chunks of an upload, to delete them (reads go by _id).

@@ -137,7 +137,7 @@ func (s *Store) Close() error {
 
 // schema is the whole schema: the statement log here, the other
 // resources' tables in their files.
-var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema)
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema)
 
 var statementsSchema = []string{
 	`CREATE TABLE statements (

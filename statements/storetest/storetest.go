@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_Attachments", attachmentTests},
 		{"TestStore_ActivityDefinitions", activityTests},
 		{"TestStore_Log", logTests},
+		{"TestStore_SinkItems", sinkItemTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
