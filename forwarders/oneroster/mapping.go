@@ -1,6 +1,8 @@
 package oneroster
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -45,6 +47,17 @@ const (
 	StatusSubmitted   = "submitted"
 )
 
+// Statuses of a OneRoster object: a result retracted after its statements
+// were voided is written once more as StatusToBeDeleted.
+const (
+	StatusActive      = "active"
+	StatusToBeDeleted = "tobedeleted"
+)
+
+// MetaStatementID is the metadata key of the id of the statement a result
+// was written from.
+const MetaStatementID = "xapiStatementId"
+
 // Result is a OneRoster 1.2 gradebook result, as written.
 type Result struct {
 	SourcedID        string            `json:"sourcedId"`
@@ -74,12 +87,36 @@ type Skip string
 // Reasons to skip a statement.
 const (
 	SkipVerb     Skip = "verb"      // not a completion-type verb: ignored
-	SkipVoided   Skip = "voided"    // voided or voiding: not handled yet
-	SkipStudent  Skip = "student"   // no account on the identity home page
-	SkipLineItem Skip = "line item" // no line item extension
+	SkipVoided   Skip = "voided"    // voided by the time it was read
+	SkipStudent  Skip = "student"   // no account on the identity home page, or none in a required mapping
+	SkipLineItem Skip = "line item" // no line item extension and no activity mapping
 	SkipScore    Skip = "score"     // scored without a score
 	SkipInvalid  Skip = "invalid"   // unreadable statement or timestamp
 )
+
+// Scale is the score range of a line item.
+type Scale struct {
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
+}
+
+// Target is where the results of an activity go: a line item and,
+// optionally, its class and score scale.
+type Target struct {
+	LineItem string `json:"lineItem"`
+	Class    string `json:"class,omitempty"`
+	Scale    *Scale `json:"scale,omitempty"`
+}
+
+// Resolver looks up a tenant's mapping tables. Either method may return
+// ok false for "not in the table"; an error makes the statement wait.
+type Resolver interface {
+	// Student returns the OneRoster user sourcedId of an identity account
+	// name.
+	Student(ctx context.Context, account string) (sourcedID string, ok bool, err error)
+	// Activity returns the target of the results of an activity id.
+	Activity(ctx context.Context, activityID string) (t Target, ok bool, err error)
+}
 
 // Mapper maps stored statements to results. The zero value is not usable;
 // see NewMapper.
@@ -87,6 +124,9 @@ type Mapper struct {
 	base     string
 	homePage string
 	verbs    map[string]bool
+	// RequireStudent makes a student absent from the Resolver's table a
+	// SkipStudent, instead of taking the account name as the sourcedId.
+	RequireStudent bool
 }
 
 // NewMapper returns a Mapper for results under base (the URL up to and
@@ -106,6 +146,9 @@ func NewMapper(base, homePage string, verbs []string) Mapper {
 	return m
 }
 
+// Maps reports whether statements with verb make results.
+func (m Mapper) Maps(verb string) bool { return m.verbs[verb] }
+
 // ResultID returns the sourcedId of the result of student on lineItem in
 // tenant.
 func ResultID(tenant, lineItem, student string) string {
@@ -119,11 +162,14 @@ type mapped struct {
 	Verb   statements.Verb  `json:"verb"`
 	Object struct {
 		ObjectType string `json:"objectType"`
+		ID         string `json:"id"`
 	} `json:"object"`
 	Result *struct {
 		Score *struct {
 			Scaled *float64 `json:"scaled"`
 			Raw    *float64 `json:"raw"`
+			Min    *float64 `json:"min"`
+			Max    *float64 `json:"max"`
 		} `json:"score"`
 		Response string `json:"response"`
 	} `json:"result"`
@@ -133,52 +179,87 @@ type mapped struct {
 	Timestamp string `json:"timestamp"`
 }
 
-// Map returns the result of one stored statement, or why it has none.
+// Map returns the result of one stored statement, or why it has none,
+// without mapping tables: the student is the account name, the line item
+// and class come from the context extensions.
 func (m Mapper) Map(e statements.LogEntry) (*Result, Skip) {
-	r := e.Record
+	res, _, skip, _ := m.MapWith(context.Background(), e, nil)
+	return res, skip
+}
+
+// MapWith returns the result of one stored statement and the time that
+// orders it among the statements of the same result (its timestamp), or
+// why it has none. The line item and class come from the context
+// extensions, else from r's activity table; the student from r's student
+// table, else (unless RequireStudent) the account name. r may be nil.
+func (m Mapper) MapWith(ctx context.Context, e statements.LogEntry, r Resolver) (*Result, time.Time, Skip, error) {
+	rec := e.Record
 	var st mapped
-	if err := json.Unmarshal(r.Statement, &st); err != nil {
-		return nil, SkipInvalid
+	if err := json.Unmarshal(rec.Statement, &st); err != nil {
+		return nil, time.Time{}, SkipInvalid, nil
 	}
 	if !m.verbs[st.Verb.ID] {
-		return nil, SkipVerb
+		return nil, time.Time{}, SkipVerb, nil
 	}
-	if r.Voided || r.Voids != "" || st.Object.ObjectType == "StatementRef" {
-		return nil, SkipVoided
+	if rec.Voided || rec.Voids != "" || st.Object.ObjectType == "StatementRef" {
+		return nil, time.Time{}, SkipVoided, nil
 	}
 	a := st.Actor.Account
 	if a == nil || a.Name == "" || strings.TrimRight(a.HomePage, "/") != m.homePage {
-		return nil, SkipStudent
+		return nil, time.Time{}, SkipStudent, nil
 	}
 	student := a.Name
-	var lineItem, class string
-	if st.Context != nil {
-		lineItem = extString(st.Context.Extensions[ExtLineItem])
-		class = extString(st.Context.Extensions[ExtClass])
+	if r != nil {
+		id, ok, err := r.Student(ctx, a.Name)
+		if err != nil {
+			return nil, time.Time{}, "", err
+		}
+		switch {
+		case ok:
+			student = id
+		case m.RequireStudent:
+			return nil, time.Time{}, SkipStudent, nil
+		}
+	} else if m.RequireStudent {
+		return nil, time.Time{}, SkipStudent, nil
 	}
-	if lineItem == "" {
-		return nil, SkipLineItem
+	var t Target
+	if st.Context != nil {
+		t.LineItem = extString(st.Context.Extensions[ExtLineItem])
+		t.Class = extString(st.Context.Extensions[ExtClass])
+	}
+	if r != nil && st.Object.ID != "" && (st.Object.ObjectType == "" || st.Object.ObjectType == "Activity") {
+		mt, ok, err := r.Activity(ctx, st.Object.ID)
+		if err != nil {
+			return nil, time.Time{}, "", err
+		}
+		if ok {
+			if t.LineItem == "" {
+				t.LineItem, t.Class = mt.LineItem, cmp.Or(t.Class, mt.Class)
+			}
+			if t.LineItem == mt.LineItem {
+				t.Scale = mt.Scale
+			}
+		}
+	}
+	if t.LineItem == "" {
+		return nil, time.Time{}, SkipLineItem, nil
 	}
 
 	var score *float64
 	if st.Result != nil && st.Result.Score != nil {
-		switch s := st.Result.Score; {
-		case s.Raw != nil:
-			score = s.Raw
-		case s.Scaled != nil:
-			v := math.Round(*s.Scaled*100*1e6) / 1e6 // 0.07*100 is 7.000000000000001
-			score = &v
-		}
+		s := st.Result.Score
+		score = scoreOf(s.Raw, s.Min, s.Max, s.Scaled, t.Scale)
 	}
 	res := &Result{
-		SourcedID: ResultID(e.Tenant, lineItem, student),
-		Status:    "active",
-		Metadata:  map[string]string{"xapiStatementId": r.ID},
-		LineItem:  m.ref("lineItems", "lineItem", lineItem),
+		SourcedID: ResultID(e.Tenant, t.LineItem, student),
+		Status:    StatusActive,
+		Metadata:  map[string]string{MetaStatementID: rec.ID},
+		LineItem:  m.ref("lineItems", "lineItem", t.LineItem),
 		Student:   m.ref("users", "user", student),
 	}
-	if class != "" {
-		c := m.ref("classes", "class", class)
+	if t.Class != "" {
+		c := m.ref("classes", "class", t.Class)
 		res.Class = &c
 	}
 	switch {
@@ -189,23 +270,50 @@ func (m Mapper) Map(e statements.LogEntry) (*Result, Skip) {
 	case st.Verb.ID == VerbFailed:
 		res.ScoreStatus, res.TextScore = StatusFullyGraded, "fail"
 	case st.Verb.ID == VerbScored:
-		return nil, SkipScore
+		return nil, time.Time{}, SkipScore, nil
 	default:
 		res.ScoreStatus = StatusSubmitted
 	}
 	if st.Result != nil {
 		res.Comment = st.Result.Response
 	}
-	when := r.Stored
-	if !r.StampTimestamp && st.Timestamp != "" {
+	when := rec.Stored
+	if !rec.StampTimestamp && st.Timestamp != "" {
 		t, err := time.Parse(time.RFC3339Nano, st.Timestamp)
 		if err != nil {
-			return nil, SkipInvalid
+			return nil, time.Time{}, SkipInvalid, nil
 		}
 		when = t
 	}
 	res.ScoreDate = FormatTime(when)
-	return res, ""
+	return res, when, "", nil
+}
+
+// scoreOf returns the score of a result on scale: raw when the statement's
+// min and max are the scale's (or no scale is known), otherwise raw or
+// scaled rescaled to it; scaled × 100 without a scale or a raw score.
+func scoreOf(raw, lo, hi, scaled *float64, scale *Scale) *float64 {
+	round := func(v float64) *float64 {
+		v = math.Round(v*1e6) / 1e6 // 0.07*100 is 7.000000000000001
+		return &v
+	}
+	switch {
+	case scale == nil && raw != nil:
+		return raw
+	case scale == nil && scaled != nil:
+		return round(*scaled * 100)
+	case scale == nil:
+		return nil
+	case raw != nil && lo != nil && hi != nil && *lo == scale.Min && *hi == scale.Max:
+		return raw
+	case scaled != nil:
+		return round(scale.Min + *scaled*(scale.Max-scale.Min))
+	case raw != nil && lo != nil && hi != nil && *hi > *lo:
+		return round(scale.Min + (*raw-*lo)/(*hi-*lo)*(scale.Max-scale.Min))
+	case raw != nil:
+		return raw
+	}
+	return nil
 }
 
 // FormatTime formats t as a OneRoster dateTime: RFC 3339 in UTC.

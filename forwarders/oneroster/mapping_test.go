@@ -1,6 +1,7 @@
 package oneroster_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -181,4 +182,69 @@ func TestResultID(t *testing.T) {
 	if a[14] != '5' {
 		t.Errorf("%s is not a version 5 UUID", a)
 	}
+}
+
+// tableOf is a Resolver over fixed tables.
+type tableOf struct {
+	students   map[string]string
+	activities map[string]oneroster.Target
+}
+
+func (r tableOf) Student(_ context.Context, a string) (string, bool, error) {
+	id, ok := r.students[a]
+	return id, ok, nil
+}
+
+func (r tableOf) Activity(_ context.Context, id string) (oneroster.Target, bool, error) {
+	t, ok := r.activities[id]
+	return t, ok, nil
+}
+
+func TestMapper_MapWith_Scale(t *testing.T) {
+	m := oneroster.NewMapper(base, "", nil)
+	scale := &oneroster.Scale{Min: 4, Max: 10} // the Finnish school scale
+	r := tableOf{activities: map[string]oneroster.Target{"https://example.org/course/1": {LineItem: "li-1", Scale: scale}}}
+	tests := []struct {
+		name, res string
+		want      float64
+	}{
+		{"RawOnTheScale", `{"score":{"raw":9,"min":4,"max":10,"scaled":0.2}}`, 9},
+		{"Scaled", `{"score":{"scaled":0.5}}`, 7},
+		{"RawOnAnotherScale", `{"score":{"raw":50,"min":0,"max":100}}`, 7},
+		{"ScaledWins", `{"score":{"raw":50,"min":0,"max":100,"scaled":1}}`, 10},
+		{"RawAlone", `{"score":{"raw":8}}`, 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, skip, err := m.MapWith(context.Background(), entry(t, 1, oneroster.VerbPassed, tt.res, nil), r)
+			if err != nil || skip != "" {
+				t.Fatalf("skip %q, err %v", skip, err)
+			}
+			if got.Score == nil || *got.Score != tt.want {
+				t.Errorf("score: got %v, want %v", got.Score, tt.want)
+			}
+		})
+	}
+	t.Run("ExtensionLineItemWithoutScale", func(t *testing.T) {
+		// The extension names another line item: the mapping's scale is
+		// not that line item's.
+		got, _, _, _ := m.MapWith(context.Background(), entry(t, 1, oneroster.VerbPassed, `{"score":{"scaled":0.5}}`, func(s map[string]any) {
+			s["context"] = map[string]any{"extensions": map[string]any{oneroster.ExtLineItem: "li-other"}}
+		}), r)
+		if got.Score == nil || *got.Score != 50 {
+			t.Errorf("score: got %v, want 50", got.Score)
+		}
+	})
+	t.Run("RequireStudent", func(t *testing.T) {
+		m := m
+		m.RequireStudent = true
+		if _, _, skip, _ := m.MapWith(context.Background(), entry(t, 1, oneroster.VerbPassed, "", nil), r); skip != oneroster.SkipStudent {
+			t.Errorf("unmapped student: skip %q, want %q", skip, oneroster.SkipStudent)
+		}
+		r := tableOf{students: map[string]string{"s-1": "u-1"}}
+		got, _, _, _ := m.MapWith(context.Background(), entry(t, 1, oneroster.VerbPassed, "", nil), r)
+		if got == nil || got.Student.SourcedID != "u-1" || got.SourcedID != oneroster.ResultID("t1", "li-1", "u-1") {
+			t.Errorf("mapped student: %+v", got)
+		}
+	})
 }

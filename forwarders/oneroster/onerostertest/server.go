@@ -33,18 +33,23 @@ type Server struct {
 	*httptest.Server
 	clientID, secret string
 
-	mu        sync.Mutex
-	tokens    map[string]bool
-	results   map[string]map[string]any
-	failN     int
-	failCode  int
-	tokenReqs int
-	puts      int
+	mu         sync.Mutex
+	tokens     map[string]bool
+	results    map[string]map[string]any
+	history    map[string][]map[string]any
+	users      map[string]bool // known user sourcedIds; nil: any
+	failN      int
+	failCode   int
+	retryAfter string
+	failFor    map[string]int // result sourcedId -> status to answer, every time
+	tokenReqs  int
+	puts       int
 }
 
 // New starts a Server that grants tokens to clientID and secret.
 func New(clientID, secret string) *Server {
-	s := &Server{clientID: clientID, secret: secret, tokens: map[string]bool{}, results: map[string]map[string]any{}}
+	s := &Server{clientID: clientID, secret: secret, tokens: map[string]bool{},
+		results: map[string]map[string]any{}, history: map[string][]map[string]any{}, failFor: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.handleToken)
 	mux.HandleFunc("PUT "+BasePath+"/results/{id}", s.handlePutResult)
@@ -59,10 +64,52 @@ func (s *Server) BaseURL() string { return s.URL + BasePath }
 func (s *Server) TokenURL() string { return s.URL + "/token" }
 
 // FailNext makes the next n PUT requests answer status, before any check.
+// A 429 or 503 carries the Retry-After that SetRetryAfter set, if any.
 func (s *Server) FailNext(n, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failN, s.failCode = n, status
+}
+
+// SetRetryAfter sets the Retry-After header of forced 429 and 503 answers
+// ("" for none).
+func (s *Server) SetRetryAfter(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retryAfter = v
+}
+
+// FailFor makes every PUT of the result with sourcedId id answer status
+// after the token check, until FailFor(id, 0).
+func (s *Server) FailFor(id string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if status == 0 {
+		delete(s.failFor, id)
+	} else {
+		s.failFor[id] = status
+	}
+}
+
+// KnowUsers makes the gradebook know only the users with these sourcedIds
+// (and the ones known before): a result for any other student is refused
+// with 422. Without a call, every student is known.
+func (s *Server) KnowUsers(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users == nil {
+		s.users = map[string]bool{}
+	}
+	for _, id := range ids {
+		s.users[id] = true
+	}
+}
+
+// History returns every result accepted for sourcedId id, oldest first.
+func (s *Server) History(id string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.history[id])
 }
 
 // RevokeTokens makes every token granted so far invalid.
@@ -155,18 +202,26 @@ func (s *Server) handlePutResult(w http.ResponseWriter, r *http.Request) {
 	s.puts++
 	if s.failN > 0 {
 		s.failN--
-		code := s.failCode
+		code, ra := s.failCode, s.retryAfter
 		s.mu.Unlock()
+		if ra != "" && (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) {
+			w.Header().Set("Retry-After", ra)
+		}
 		imsxError(w, code, "forced", "failure requested by the test")
 		return
 	}
 	auth := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(auth, "Bearer ")
 	valid := ok && s.tokens[tok]
+	forced := s.failFor[r.PathValue("id")]
 	s.mu.Unlock()
 	if !valid {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		imsxError(w, http.StatusUnauthorized, "unauthorisedrequest", "missing or invalid bearer token")
+		return
+	}
+	if forced != 0 {
+		imsxError(w, forced, "forced", "failure requested by the test for this result")
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -194,8 +249,16 @@ func (s *Server) handlePutResult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	_, existed := s.results[res["sourcedId"].(string)]
-	s.results[res["sourcedId"].(string)] = res
+	student := res["student"].(map[string]any)["sourcedId"].(string)
+	if s.users != nil && !s.users[student] {
+		s.mu.Unlock()
+		imsxError(w, http.StatusUnprocessableEntity, "unknownobject", fmt.Sprintf("result.student: no user %q", student))
+		return
+	}
+	id := res["sourcedId"].(string)
+	_, existed := s.results[id]
+	s.results[id] = res
+	s.history[id] = append(s.history[id], res)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if existed {

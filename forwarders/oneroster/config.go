@@ -1,0 +1,73 @@
+package oneroster
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// TenantConfig connects one tenant to its OneRoster provider. It is kept
+// in the store (set through the admin API or the CLI) or given to the
+// Sink directly (Config.Static, from the environment).
+type TenantConfig struct {
+	// BaseURL is the gradebook service, up to and including
+	// /ims/oneroster/gradebook/v1p2.
+	BaseURL string `json:"baseUrl"`
+	// TokenURL is the OAuth 2 token endpoint; ClientID and ClientSecret
+	// are the client credentials sent to it.
+	TokenURL     string `json:"tokenUrl"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret,omitempty"`
+	// IdentityHomePage is the account home page whose names identify
+	// students; default DefaultIdentityHomePage (MPASSid).
+	IdentityHomePage string `json:"identityHomePage,omitempty"`
+	// Verbs are the verb IRIs that make results; default DefaultVerbs.
+	Verbs []string `json:"verbs,omitempty"`
+	// RequireStudentMapping makes a student absent from the tenant's
+	// student table unmappable, instead of taking the account name as the
+	// OneRoster user sourcedId.
+	RequireStudentMapping bool `json:"requireStudentMapping,omitempty"`
+	// Disabled stops new results of the tenant; statements stored while
+	// disabled are skipped for good.
+	Disabled bool `json:"disabled,omitempty"`
+}
+
+// Check returns what is wrong with c, naming the JSON field and the rule;
+// nil when c is complete.
+func (c TenantConfig) Check() error {
+	for _, f := range []struct{ name, v string }{
+		{"baseUrl", c.BaseURL}, {"tokenUrl", c.TokenURL},
+		{"clientId", c.ClientID}, {"clientSecret", c.ClientSecret},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			return fmt.Errorf("%s: required", f.name)
+		}
+	}
+	for _, f := range []struct{ name, v string }{{"baseUrl", c.BaseURL}, {"tokenUrl", c.TokenURL}} {
+		u, err := url.Parse(f.v)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%s: must be an absolute http(s) URL without query or fragment, got %q", f.name, f.v)
+		}
+	}
+	if !strings.HasSuffix(strings.TrimRight(c.BaseURL, "/"), "/ims/oneroster/gradebook/v1p2") {
+		return fmt.Errorf("baseUrl: must end with /ims/oneroster/gradebook/v1p2, got %q", c.BaseURL)
+	}
+	if c.IdentityHomePage != "" {
+		if u, err := url.Parse(c.IdentityHomePage); err != nil || u.Scheme == "" || u.Host == "" {
+			return fmt.Errorf("identityHomePage: must be an absolute URL, got %q", c.IdentityHomePage)
+		}
+	}
+	for i, v := range c.Verbs {
+		if u, err := url.Parse(v); err != nil || u.Scheme == "" {
+			return fmt.Errorf("verbs[%d]: must be an IRI, got %q", i, v)
+		}
+	}
+	return nil
+}
+
+// mapper returns the Mapper of c.
+func (c TenantConfig) mapper() Mapper {
+	m := NewMapper(c.BaseURL, c.IdentityHomePage, c.Verbs)
+	m.RequireStudent = c.RequireStudentMapping
+	return m
+}
