@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/statements"
 )
 
@@ -41,6 +42,9 @@ func AppAuthority(key, app, tenant, tenantName string) []byte {
 type Admin struct {
 	Store statements.Store
 	Admin statements.AdminStore
+	// OneRoster, when set, holds the OneRoster write-back's operations
+	// (SetOneRosterConfig, ...); without it they are ENotFound.
+	OneRoster *oneroster.Admin
 	// Log receives one line per action; the zero value logs nothing.
 	Log zerolog.Logger
 	// Now returns the current time; default time.Now.

@@ -36,6 +36,19 @@ func (s *Server) adminRoutes() {
 	g.POST("/credentials/:key/rotate", s.handleAdminRotateCredential)
 	g.POST("/credentials/:key/revoke", s.handleAdminRevokeCredential)
 	g.GET("/audit", s.handleAdminAudit)
+
+	or := g.Group("/tenants/:tenant/oneroster")
+	or.GET("", s.handleAdminGetOneRoster)
+	or.PUT("", s.handleAdminPutOneRoster)
+	or.DELETE("", s.handleAdminDeleteOneRoster)
+	or.GET("/results", s.handleAdminOneRosterResults)
+	or.GET("/dead-letters", s.handleAdminOneRosterDeadLetters)
+	or.POST("/dead-letters/replay", s.handleAdminOneRosterReplay)
+	or.POST("/dead-letters/:sourcedId/replay", s.handleAdminOneRosterReplay)
+	or.GET("/students", s.handleAdminOneRosterStudents)
+	or.POST("/students", s.handleAdminSetOneRosterStudents)
+	or.GET("/activities", s.handleAdminOneRosterActivities)
+	or.POST("/activities", s.handleAdminSetOneRosterActivities)
 }
 
 // authenticateAdmin requires "Authorization: Bearer <admin token>".
@@ -64,7 +77,7 @@ func (s *Server) authenticateAdmin(c *gin.Context) {
 
 // adminOps returns the operations for a request of the admin API.
 func (s *Server) adminOps() *Admin {
-	return &Admin{Store: s.store, Admin: s.admin, Log: s.log, Now: s.now,
+	return &Admin{Store: s.store, Admin: s.admin, OneRoster: s.oneRoster, Log: s.log, Now: s.now,
 		Changed: func(tenant, key string) {
 			s.auth.forget(tenant, key)
 			if key != "" {
@@ -135,8 +148,12 @@ func CredentialView(c statements.Credential, secret string) CredentialJSON {
 }
 
 // readAdminBody decodes a JSON request body of at most 64 KiB into v.
-func readAdminBody(c *gin.Context, v any) error {
-	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+func readAdminBody(c *gin.Context, v any) error { return readAdminBodyMax(c, v, 64<<10) }
+
+// readAdminBodyMax decodes a JSON request body of at most limit bytes into
+// v; a field v does not have is EInvalid, naming it.
+func readAdminBodyMax(c *gin.Context, v any, limit int64) error {
+	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	if err != nil {
 		return statements.Errorf(statements.EInvalid, "body: %v", err)
 	}

@@ -2,7 +2,10 @@
 // /xapi/ with version negotiation, authentication and scopes, CORS, health,
 // and the mapping of statements.Error codes to HTTP status codes.
 //
-// It depends on the statements domain and the validation package only; it
-// must not import store adapters, Kafka or forwarders. *gin.Context never
-// leaves this package: handlers pass the request context down.
+// It depends on the statements domain and the validation package; it must
+// not import store adapters, Kafka or forwarders, with one exception:
+// forwarders/oneroster, for oneroster.Admin (the gradebook write-back's
+// operator actions, which need only the store) that the admin API serves.
+// *gin.Context never leaves this package: handlers pass the request
+// context down.
 package lrs

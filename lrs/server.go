@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/statements"
 )
 
@@ -52,6 +53,10 @@ type Config struct {
 	// Metrics writes metrics in the Prometheus text format for /metrics;
 	// nil = no /metrics.
 	Metrics func(io.Writer) error
+	// OneRoster holds the operations of the OneRoster gradebook
+	// write-back, served by the admin API under
+	// /admin/tenants/{id}/oneroster; nil = those routes answer 404.
+	OneRoster *oneroster.Admin
 }
 
 // Server serves the LRS over HTTP. It is an http.Handler.
@@ -70,8 +75,9 @@ type Server struct {
 	rates      *rateLimiter
 	engine     *gin.Engine
 
-	ready   func() error
-	metrics func(io.Writer) error
+	ready     func() error
+	metrics   func(io.Writer) error
+	oneRoster *oneroster.Admin
 }
 
 // New returns a Server for cfg.
@@ -87,6 +93,8 @@ func New(cfg Config) *Server {
 		rates:   newRateLimiter(),
 		ready:   cfg.Ready,
 		metrics: cfg.Metrics,
+
+		oneRoster: cfg.OneRoster,
 	}
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))

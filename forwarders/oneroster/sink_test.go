@@ -104,7 +104,7 @@ func lineItem(li string) func(map[string]any) {
 // voiding returns the log entry of a statement voiding id.
 func voiding(pos int64, id string) statements.LogEntry {
 	return statements.LogEntry{Tenant: "t1", Record: &statements.Record{
-		ID: "9a1c0f4e-0000-4000-8000-0000000000" + string(rune('0'+pos/10%10)) + string(rune('0'+pos%10)),
+		ID:        "9a1c0f4e-0000-4000-8000-0000000000" + string(rune('0'+pos/10%10)) + string(rune('0'+pos%10)),
 		Statement: []byte(`{"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"` + id + `"}}`),
 		Voids:     id, Position: pos, Stored: time.Now(),
 	}}
