@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/statements"
 )
@@ -39,6 +40,14 @@ type adminOptions struct {
 	Limit       int
 	Limits      statements.Limits
 	limitsGiven bool
+
+	// The oneroster commands' flags.
+	URL, TokenURL, ClientID, ClientSecretFile string
+	IdentityHomePage, Verbs                   string
+	RequireStudentMapping, Disabled           bool
+	State, After, Result, File                string
+
+	getenv func(string) string
 }
 
 func limitFlags(fs *flag.FlagSet, o *adminOptions) {
@@ -218,7 +227,7 @@ func printJSON(out io.Writer, v any) error {
 	return e.Encode(v)
 }
 
-// runAdmin runs `lrs tenant|credential|audit SUBCOMMAND [flags] [args]`
+// runAdmin runs `lrs tenant|credential|audit|oneroster SUBCOMMAND [flags] [args]`
 // against the configured store, without a server.
 func runAdmin(ctx context.Context, group string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
@@ -227,9 +236,11 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	}
 	name := group + " " + args[0]
 	var cmd *adminCommand
-	for i := range adminCommands {
-		if adminCommands[i].name == name {
-			cmd = &adminCommands[i]
+	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands} {
+		for i := range list {
+			if list[i].name == name {
+				cmd = &list[i]
+			}
 		}
 	}
 	if cmd == nil {
@@ -238,7 +249,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	}
 	fs := flag.NewFlagSet("lrs "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var o adminOptions
+	o := adminOptions{getenv: getenv}
 	var storeArgs []string
 	dataDir := fs.String("data-dir", "", "directory of the embedded store (LRS_DATA_DIR; default ./lrs-data)")
 	store := fs.String("store", "", "store: sqlite (embedded) (LRS_STORE)")
@@ -273,8 +284,16 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	if *store != "" {
 		storeArgs = append(storeArgs, "--store", *store)
 	}
-	// The store is chosen exactly as for serve.
-	cfg, err := parseServeConfig(storeArgs, getenv, stderr)
+	// The store is chosen exactly as for serve. LRS_ONEROSTER_* configure
+	// the OneRoster tenant of serve, not these commands: `lrs oneroster
+	// set` reads LRS_ONEROSTER_CLIENT_SECRET itself.
+	storeEnv := func(name string) string {
+		if strings.HasPrefix(name, "LRS_ONEROSTER_") {
+			return ""
+		}
+		return getenv(name)
+	}
+	cfg, err := parseServeConfig(storeArgs, storeEnv, stderr)
 	if err != nil {
 		return err
 	}
@@ -289,6 +308,9 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		level = l
 	}
 	ops := &lrs.Admin{Store: st, Admin: as, Log: zerolog.New(stderr).Level(level).With().Timestamp().Logger()}
+	if ss, ok := st.(statements.SinkStore); ok {
+		ops.OneRoster = &oneroster.Admin{Store: ss}
+	}
 	err = cmd.run(ctx, ops, &o, pos, stdout)
 	if err != nil && statements.ErrorCode(err) != statements.EInternal {
 		var de *statements.Error
@@ -310,4 +332,15 @@ const adminUsage = `Administration, offline against the store (--data-dir, --sto
   lrs credential revoke KEY
   lrs credential limits KEY [limits]
   lrs audit list [--limit N]
+  lrs oneroster show --tenant ID
+  lrs oneroster set --tenant ID --url URL --token-url URL --client-id ID
+      [--client-secret-file FILE] [--identity-home-page URL] [--verbs IRI,...]
+      [--require-student-mapping] [--disabled]
+      (the secret from the file or LRS_ONEROSTER_CLIENT_SECRET; neither keeps the stored one)
+  lrs oneroster delete --tenant ID
+  lrs oneroster results --tenant ID [--state pending|sent|dead] [--after SOURCEDID] [--limit N]
+  lrs oneroster dead-letters --tenant ID [--after SOURCEDID] [--limit N]
+  lrs oneroster replay --tenant ID [--result SOURCEDID]   (all dead letters without --result)
+  lrs oneroster map-students --tenant ID --file STUDENTS.csv       (rows account,sourcedId)
+  lrs oneroster map-activities --tenant ID --file ACTIVITIES.csv   (rows activityId,lineItem[,class[,scaleMin,scaleMax]])
 Every command takes --json for machine-readable output.`

@@ -8,27 +8,32 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/digione/lrs/forwarders"
 	"github.com/digione/lrs/forwarders/kafkasink"
+	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/mongostore"
 	"github.com/digione/lrs/statements/sqlitestore"
 )
 
-// app is a running LRS: its store, its HTTP server and its listener.
+// app is a running LRS: its store, its HTTP server and its listener, the
+// relay and its sinks.
 type app struct {
-	log   zerolog.Logger
-	store statements.Store
-	ln    net.Listener
-	http  *http.Server
-	relay *forwarders.Relay // nil when no sink is configured
-	sinks []io.Closer
+	log       zerolog.Logger
+	store     statements.Store
+	ln        net.Listener
+	http      *http.Server
+	relay     *forwarders.Relay
+	oneRoster *oneroster.Sink // in the relay; delivers results in a Run of its own
+	sinks     []io.Closer
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -62,19 +67,36 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		store.Close()
 		return nil, err
 	}
-	relay, sinks, err := newRelay(cfg, store, log)
+	static, err := oneRosterStatic(cfg)
 	if err != nil {
 		ln.Close()
 		store.Close()
 		return nil, err
 	}
+	relay, or, sinks, err := newRelay(cfg, store, static, log)
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
+	for tenant := range static {
+		if _, err := store.Tenant(ctx, tenant); err != nil {
+			log.Warn().Err(err).Str("tenant", tenant).Msg("LRS_ONEROSTER_TENANT: no such tenant yet")
+		}
+	}
 	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies)}
-	if relay != nil {
-		lcfg.Ready, lcfg.Metrics = relay.Ready, relay.WriteMetrics
+	lcfg.Ready = relay.Ready
+	lcfg.Metrics = func(w io.Writer) error {
+		if err := relay.WriteMetrics(w); err != nil {
+			return err
+		}
+		return or.WriteMetrics(w)
 	}
 	lcfg.Admin = store
+	lcfg.OneRoster = &oneroster.Admin{Store: store.(statements.SinkStore), Static: static,
+		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
 	srv := lrs.New(lcfg)
-	a := &app{log: log, store: store, ln: ln, relay: relay, sinks: sinks, http: &http.Server{
+	a := &app{log: log, store: store, ln: ln, relay: relay, oneRoster: or, sinks: sinks, http: &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -88,6 +110,10 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	ev.Msg("serving xAPI at /xapi/")
 	return a, nil
 }
+
+// shutdownDeadline is how long shutdown waits for the relay to catch up,
+// and then for the OneRoster deliveries in flight.
+const shutdownDeadline = 5 * time.Second
 
 // openStore opens the store cfg.Store names.
 func openStore(ctx context.Context, cfg serveConfig) (statements.Store, error) {
@@ -122,52 +148,85 @@ func mongoDatabase(cfg serveConfig) string {
 // Addr returns the address the LRS listens on.
 func (a *app) Addr() string { return a.ln.Addr().String() }
 
-// newRelay returns the relay of the sinks cfg configures, with the sinks
-// to close after it; nil when there are none.
-func newRelay(cfg serveConfig, store statements.Store, log zerolog.Logger) (*forwarders.Relay, []io.Closer, error) {
-	if cfg.KafkaBrokers == "" {
-		return nil, nil, nil
+// newRelay returns the relay of the sinks cfg configures: Kafka when
+// brokers are given, and always the OneRoster write-back (static: the
+// tenant from the environment). It returns the sinks to close after the
+// relay.
+func newRelay(cfg serveConfig, store statements.Store, static map[string]oneroster.TenantConfig, log zerolog.Logger) (*forwarders.Relay, *oneroster.Sink, []io.Closer, error) {
+	ss, ok := store.(statements.SinkStore)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("store %s cannot keep the OneRoster write-back's items", cfg.Store)
 	}
-	storeLog := statements.Log(store)
-	kcfg := kafkasink.Config{
-		Brokers:       strings.Split(cfg.KafkaBrokers, ","),
-		Topic:         cfg.KafkaTopic,
-		Targets:       store,
-		Compression:   cfg.KafkaCompression,
-		SASLMechanism: cfg.KafkaSASLMechanism,
-		SASLUser:      cfg.KafkaSASLUser,
-		SASLPassword:  cfg.KafkaSASLPassword,
+	// One holder for the relay's leases and the OneRoster delivery lease.
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
+	var sinks []forwarders.Sink
+	var closers []io.Closer
+	if cfg.KafkaBrokers != "" {
+		kcfg := kafkasink.Config{
+			Brokers:       strings.Split(cfg.KafkaBrokers, ","),
+			Topic:         cfg.KafkaTopic,
+			Targets:       store,
+			Compression:   cfg.KafkaCompression,
+			SASLMechanism: cfg.KafkaSASLMechanism,
+			SASLUser:      cfg.KafkaSASLUser,
+			SASLPassword:  cfg.KafkaSASLPassword,
+		}
+		if cfg.KafkaTLS {
+			kcfg.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		sink, err := kafkasink.New(kcfg)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("--kafka-*: %w", err)
+		}
+		sinks, closers = append(sinks, sink), append(closers, sink)
+		log.Info().Str("brokers", cfg.KafkaBrokers).Str("sink", sink.Name()).Msg("forwarding stored statements to Kafka")
 	}
-	if cfg.KafkaTLS {
-		kcfg.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	sink, err := kafkasink.New(kcfg)
+	or, err := oneroster.New(oneroster.Config{Store: ss, Log: store, Static: static, Logger: log,
+		Holder: holder, LeaseTTL: cfg.RelayLeaseTTL})
 	if err != nil {
-		return nil, nil, fmt.Errorf("--kafka-*: %w", err)
+		closeAll(closers, log)
+		return nil, nil, nil, err
 	}
-	relay, err := forwarders.New(forwarders.Config{Log: storeLog, Sinks: []forwarders.Sink{sink}, Logger: log,
-		LeaseTTL: cfg.RelayLeaseTTL})
+	sinks = append(sinks, or)
+	for tenant, c := range static {
+		log.Info().Str("tenant", tenant).Str("gradebook", c.BaseURL).Msg("writing results back to OneRoster (from the environment)")
+	}
+	relay, err := forwarders.New(forwarders.Config{Log: store, Sinks: sinks, Logger: log,
+		Holder: holder, LeaseTTL: cfg.RelayLeaseTTL})
 	if err != nil {
-		sink.Close()
-		return nil, nil, err
+		closeAll(closers, log)
+		return nil, nil, nil, err
 	}
-	log.Info().Str("brokers", cfg.KafkaBrokers).Str("sink", sink.Name()).Msg("forwarding stored statements to Kafka")
-	return relay, []io.Closer{sink}, nil
+	return relay, or, closers, nil
+}
+
+func closeAll(cs []io.Closer, log zerolog.Logger) {
+	for _, c := range cs {
+		if err := c.Close(); err != nil {
+			log.Warn().Err(err).Msg("closing a sink")
+		}
+	}
 }
 
 // Run serves until ctx is done, then shuts down gracefully: it stops
 // accepting requests, lets those in flight finish, lets the relay forward
-// what is stored (for a few seconds at most), closes the sinks and the
-// store.
+// what is stored (for a few seconds at most), stops the OneRoster
+// deliveries (as soon as those in flight end, within as long), closes the
+// sinks and the store.
 func (a *app) Run(ctx context.Context) error {
-	relayDone := make(chan struct{})
+	relayDone, orDone := make(chan struct{}), make(chan struct{})
 	rctx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRelay()
-	if a.relay != nil {
-		go func() { a.relay.Run(rctx); close(relayDone) }()
-	} else {
-		close(relayDone)
-	}
+	octx, stopOneRoster := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOneRoster()
+	go func() { a.relay.Run(rctx); close(relayDone) }()
+	go func() {
+		if err := a.oneRoster.Run(octx); err != nil {
+			a.log.Error().Err(err).Msg("OneRoster deliveries stopped")
+		}
+		close(orDone)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	var err error
@@ -182,21 +241,22 @@ func (a *app) Run(ctx context.Context) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	if a.relay != nil {
-		a.relay.Shutdown()
-		select {
-		case <-relayDone:
-		case <-time.After(5 * time.Second):
-			a.log.Warn().Msg("the relay did not catch up in 5 s: the rest is forwarded after the next start")
-		}
+	a.relay.Shutdown()
+	select {
+	case <-relayDone:
+	case <-time.After(shutdownDeadline):
+		a.log.Warn().Msg("the relay did not catch up in 5 s: the rest is forwarded after the next start")
 	}
 	stopRelay()
 	<-relayDone
-	for _, s := range a.sinks {
-		if cerr := s.Close(); cerr != nil {
-			a.log.Warn().Err(cerr).Msg("closing a sink")
-		}
+	// Results not yet written stay due in the store for the next start.
+	stopOneRoster()
+	select {
+	case <-orDone:
+	case <-time.After(shutdownDeadline):
+		a.log.Warn().Msg("OneRoster deliveries did not stop in 5 s: closing the store under them")
 	}
+	closeAll(a.sinks, a.log)
 	if cerr := a.store.Close(); err == nil {
 		err = cerr
 	}

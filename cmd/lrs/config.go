@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -8,6 +9,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/digione/lrs/forwarders/oneroster"
+	"github.com/digione/lrs/lrs"
 )
 
 // serveConfig is the configuration of `lrs serve`. Each field is a flag
@@ -31,6 +35,17 @@ type serveConfig struct {
 	KafkaSASLMechanism string // --kafka-sasl-mechanism, LRS_KAFKA_SASL_MECHANISM: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; default none
 	KafkaSASLUser      string // --kafka-sasl-user, LRS_KAFKA_SASL_USER; default none
 	KafkaSASLPassword  string // LRS_KAFKA_SASL_PASSWORD (or LRS_KAFKA_SASL_PASSWORD_FILE); default none
+
+	// The OneRoster gradebook of one tenant, from the environment (others
+	// are configured through the admin API or `lrs oneroster set`). URL,
+	// TokenURL, ClientID and ClientSecret: all four or none.
+	OneRosterTenant           string // --oneroster-tenant, LRS_ONEROSTER_TENANT; default lrs.DefaultTenant ("default")
+	OneRosterURL              string // --oneroster-url, LRS_ONEROSTER_URL: the gradebook service, up to /ims/oneroster/gradebook/v1p2; default none: no tenant from the environment
+	OneRosterTokenURL         string // --oneroster-token-url, LRS_ONEROSTER_TOKEN_URL: the OAuth 2 token endpoint; default none
+	OneRosterClientID         string // --oneroster-client-id, LRS_ONEROSTER_CLIENT_ID; default none
+	OneRosterClientSecret     string // --oneroster-client-secret-file, LRS_ONEROSTER_CLIENT_SECRET (or LRS_ONEROSTER_CLIENT_SECRET_FILE); default none
+	OneRosterIdentityHomePage string // --oneroster-identity-home-page, LRS_ONEROSTER_IDENTITY_HOME_PAGE; default "" = oneroster.DefaultIdentityHomePage (MPASSid)
+	OneRosterVerbs            string // --oneroster-verbs, LRS_ONEROSTER_VERBS: comma-separated verb IRIs; default "" = oneroster.DefaultVerbs
 
 	RelayLeaseTTL time.Duration // --relay-lease-ttl, LRS_RELAY_LEASE_TTL; default 0 = 15s: how soon another process takes over the sinks of one that died
 
@@ -65,6 +80,13 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	mongoLease := fs.String("mongo-lease", env("LRS_MONGO_LEASE", ""), "how long a write batch of an LRS process that died blocks the MongoDB log before another process settles it; default 30s (LRS_MONGO_LEASE)")
 	leaseTTL := fs.String("relay-lease-ttl", env("LRS_RELAY_LEASE_TTL", ""), "how soon another LRS process on the store takes over the sinks of one that died; default 15s (LRS_RELAY_LEASE_TTL)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("LRS_TRUSTED_PROXIES", ""), "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client, for the slowdown of failed logins (LRS_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.OneRosterTenant, "oneroster-tenant", env("LRS_ONEROSTER_TENANT", lrs.DefaultTenant), "the tenant whose OneRoster gradebook the --oneroster-* flags configure (LRS_ONEROSTER_TENANT)")
+	fs.StringVar(&cfg.OneRosterURL, "oneroster-url", env("LRS_ONEROSTER_URL", ""), "OneRoster gradebook service of that tenant, up to /ims/oneroster/gradebook/v1p2; none: no tenant from the environment (LRS_ONEROSTER_URL)")
+	fs.StringVar(&cfg.OneRosterTokenURL, "oneroster-token-url", env("LRS_ONEROSTER_TOKEN_URL", ""), "its OAuth 2 token endpoint (LRS_ONEROSTER_TOKEN_URL)")
+	fs.StringVar(&cfg.OneRosterClientID, "oneroster-client-id", env("LRS_ONEROSTER_CLIENT_ID", ""), "its OAuth 2 client id (LRS_ONEROSTER_CLIENT_ID)")
+	oneRosterSecretFile := fs.String("oneroster-client-secret-file", "", "file holding its OAuth 2 client secret (LRS_ONEROSTER_CLIENT_SECRET, LRS_ONEROSTER_CLIENT_SECRET_FILE)")
+	fs.StringVar(&cfg.OneRosterIdentityHomePage, "oneroster-identity-home-page", env("LRS_ONEROSTER_IDENTITY_HOME_PAGE", ""), "account home page whose names identify students; default "+oneroster.DefaultIdentityHomePage+" (LRS_ONEROSTER_IDENTITY_HOME_PAGE)")
+	fs.StringVar(&cfg.OneRosterVerbs, "oneroster-verbs", env("LRS_ONEROSTER_VERBS", ""), "comma-separated verb IRIs that make results; default passed, failed, completed, scored, satisfied (LRS_ONEROSTER_VERBS)")
 	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -106,6 +128,18 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	} else if cfg.AdminToken, err = secretValue(getenv, "LRS_ADMIN_TOKEN"); err != nil {
 		return cfg, err
 	}
+	if *oneRosterSecretFile != "" {
+		b, err := os.ReadFile(*oneRosterSecretFile)
+		if err != nil {
+			return cfg, fmt.Errorf("--oneroster-client-secret-file: %w", err)
+		}
+		cfg.OneRosterClientSecret = strings.TrimSpace(string(b))
+	} else if cfg.OneRosterClientSecret, err = secretValue(getenv, "LRS_ONEROSTER_CLIENT_SECRET"); err != nil {
+		return cfg, err
+	}
+	if _, err := oneRosterStatic(cfg); err != nil {
+		return cfg, err
+	}
 	for _, p := range splitList(cfg.TrustedProxies) {
 		if net.ParseIP(p) == nil {
 			if _, _, err := net.ParseCIDR(p); err != nil {
@@ -123,6 +157,51 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return cfg, fmt.Errorf("--store %q: must be sqlite or mongo", cfg.Store)
 	}
 	return cfg, nil
+}
+
+// oneRosterStatic returns the OneRoster tenant cfg configures from the
+// environment (oneroster.Config.Static); nil when it configures none. The
+// errors name the variables and flags, never the secret.
+func oneRosterStatic(cfg serveConfig) (map[string]oneroster.TenantConfig, error) {
+	vars := []struct{ env, flag, value string }{
+		{"LRS_ONEROSTER_URL", "--oneroster-url", cfg.OneRosterURL},
+		{"LRS_ONEROSTER_TOKEN_URL", "--oneroster-token-url", cfg.OneRosterTokenURL},
+		{"LRS_ONEROSTER_CLIENT_ID", "--oneroster-client-id", cfg.OneRosterClientID},
+		{"LRS_ONEROSTER_CLIENT_SECRET", "--oneroster-client-secret-file", cfg.OneRosterClientSecret},
+	}
+	var set, missing []string
+	for _, v := range vars {
+		if v.value != "" {
+			set = append(set, v.env)
+		} else {
+			missing = append(missing, v.env+" (or "+v.flag+")")
+		}
+	}
+	if len(set) == 0 {
+		return nil, nil
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("OneRoster from the environment: %s set, but %s missing: set all four or none",
+			strings.Join(set, ", "), strings.Join(missing, ", "))
+	}
+	if cfg.OneRosterTenant == "" {
+		return nil, errors.New("LRS_ONEROSTER_TENANT (--oneroster-tenant): empty")
+	}
+	c := oneroster.TenantConfig{BaseURL: cfg.OneRosterURL, TokenURL: cfg.OneRosterTokenURL, ClientID: cfg.OneRosterClientID,
+		ClientSecret: cfg.OneRosterClientSecret, IdentityHomePage: cfg.OneRosterIdentityHomePage, Verbs: splitList(cfg.OneRosterVerbs)}
+	if err := c.Check(); err != nil {
+		// Check names the JSON field: name the variable instead.
+		msg := err.Error()
+		for field, name := range map[string]string{"baseUrl": "LRS_ONEROSTER_URL (--oneroster-url)",
+			"tokenUrl": "LRS_ONEROSTER_TOKEN_URL (--oneroster-token-url)", "identityHomePage": "LRS_ONEROSTER_IDENTITY_HOME_PAGE (--oneroster-identity-home-page)",
+			"verbs": "LRS_ONEROSTER_VERBS (--oneroster-verbs)"} {
+			if rest, ok := strings.CutPrefix(msg, field); ok {
+				msg = name + rest
+			}
+		}
+		return nil, errors.New(msg)
+	}
+	return map[string]oneroster.TenantConfig{cfg.OneRosterTenant: c}, nil
 }
 
 // secretValue reads name from the environment, or the file named by

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/digione/lrs/forwarders/oneroster"
 )
 
 func TestParseServeConfig_Mongo(t *testing.T) {
@@ -64,8 +68,8 @@ func TestParseServeConfig_Mongo(t *testing.T) {
 	})
 	t.Run("HelpHidesURI", func(t *testing.T) {
 		var out strings.Builder
-		parseServeConfig([]string{"-h"}, env(map[string]string{"LRS_MONGO_URI": "mongodb://user:secret@db/"}), &out)
-		if strings.Contains(out.String(), "secret") {
+		parseServeConfig([]string{"-h"}, env(map[string]string{"LRS_MONGO_URI": "mongodb://user:pw-9f3e@db/"}), &out)
+		if strings.Contains(out.String(), "pw-9f3e") {
 			t.Errorf("-h prints the URI from the environment:\n%s", out.String())
 		}
 		if !strings.Contains(out.String(), "-mongo-uri") || !strings.Contains(out.String(), "-mongo-database") {
@@ -101,4 +105,106 @@ func TestParseServeConfig_TrustedProxies(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
 		t.Errorf("err = %v, want an error naming --trusted-proxies", err)
 	}
+}
+
+func TestParseServeConfig_OneRoster(t *testing.T) {
+	full := map[string]string{
+		"LRS_ONEROSTER_URL":           "https://gb.example.fi/ims/oneroster/gradebook/v1p2",
+		"LRS_ONEROSTER_TOKEN_URL":     "https://gb.example.fi/token",
+		"LRS_ONEROSTER_CLIENT_ID":     "lrs",
+		"LRS_ONEROSTER_CLIENT_SECRET": "or-secret-7c1",
+	}
+	with := func(m map[string]string, kv ...string) map[string]string {
+		out := maps.Clone(m)
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "" {
+				delete(out, kv[i])
+			} else {
+				out[kv[i]] = kv[i+1]
+			}
+		}
+		return out
+	}
+	t.Run("None", func(t *testing.T) {
+		cfg, err := parseServeConfig(nil, env(nil), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if static, err := oneRosterStatic(cfg); err != nil || static != nil {
+			t.Errorf("static: %v, %v; want none", static, err)
+		}
+	})
+	t.Run("EnvironmentFallback", func(t *testing.T) {
+		cfg, err := parseServeConfig(nil, env(with(full, "LRS_ONEROSTER_TENANT", "espoo",
+			"LRS_ONEROSTER_IDENTITY_HOME_PAGE", "https://idp.example.fi", "LRS_ONEROSTER_VERBS", "http://adlnet.gov/expapi/verbs/passed, http://adlnet.gov/expapi/verbs/failed")), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		static, err := oneRosterStatic(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := oneroster.TenantConfig{BaseURL: full["LRS_ONEROSTER_URL"], TokenURL: full["LRS_ONEROSTER_TOKEN_URL"], ClientID: "lrs",
+			ClientSecret: "or-secret-7c1", IdentityHomePage: "https://idp.example.fi",
+			Verbs: []string{"http://adlnet.gov/expapi/verbs/passed", "http://adlnet.gov/expapi/verbs/failed"}}
+		if got := static["espoo"]; len(static) != 1 || !reflect.DeepEqual(got, want) {
+			t.Errorf("static: %+v, want espoo: %+v", static, want)
+		}
+	})
+	t.Run("DefaultTenant", func(t *testing.T) {
+		cfg, err := parseServeConfig(nil, env(full), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if static, _ := oneRosterStatic(cfg); static["default"].ClientID != "lrs" {
+			t.Errorf("static: %+v, want the tenant default", static)
+		}
+	})
+	t.Run("SecretFromFile", func(t *testing.T) {
+		f := filepath.Join(t.TempDir(), "secret")
+		os.WriteFile(f, []byte("from-file\n"), 0o600)
+		cfg, err := parseServeConfig(nil, env(with(full, "LRS_ONEROSTER_CLIENT_SECRET", "", "LRS_ONEROSTER_CLIENT_SECRET_FILE", f)), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.OneRosterClientSecret != "from-file" {
+			t.Errorf("secret: %q", cfg.OneRosterClientSecret)
+		}
+		g := filepath.Join(t.TempDir(), "flag-secret")
+		os.WriteFile(g, []byte("from-flag"), 0o600)
+		cfg, err = parseServeConfig([]string{"--oneroster-client-secret-file", g, "--oneroster-client-id", "flag-id"}, env(full), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.OneRosterClientSecret != "from-flag" || cfg.OneRosterClientID != "flag-id" {
+			t.Errorf("flags do not win: %q %q", cfg.OneRosterClientSecret, cfg.OneRosterClientID)
+		}
+	})
+	t.Run("ErrMissing", func(t *testing.T) {
+		for _, name := range []string{"LRS_ONEROSTER_URL", "LRS_ONEROSTER_TOKEN_URL", "LRS_ONEROSTER_CLIENT_ID", "LRS_ONEROSTER_CLIENT_SECRET"} {
+			_, err := parseServeConfig(nil, env(with(full, name, "")), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), name+" (or --oneroster-") {
+				t.Errorf("without %s: err = %v, want an error naming it", name, err)
+			} else if strings.Contains(err.Error(), "or-secret-7c1") {
+				t.Errorf("without %s: the error prints the secret: %v", name, err)
+			}
+		}
+		_, err := parseServeConfig(nil, env(map[string]string{"LRS_ONEROSTER_CLIENT_SECRET": "or-secret-7c1"}), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "LRS_ONEROSTER_URL") || strings.Contains(err.Error(), "or-secret-7c1") {
+			t.Errorf("only the secret: err = %v, want an error naming LRS_ONEROSTER_URL and not the secret", err)
+		}
+	})
+	t.Run("ErrBadURL", func(t *testing.T) {
+		_, err := parseServeConfig(nil, env(with(full, "LRS_ONEROSTER_URL", "https://gb.example.fi/v1")), io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), "LRS_ONEROSTER_URL (--oneroster-url): must end with") {
+			t.Errorf("err = %v, want an error naming LRS_ONEROSTER_URL", err)
+		}
+	})
+	t.Run("HelpHidesSecret", func(t *testing.T) {
+		var out strings.Builder
+		parseServeConfig([]string{"-h"}, env(full), &out)
+		if strings.Contains(out.String(), "or-secret-7c1") || !strings.Contains(out.String(), "-oneroster-url") {
+			t.Errorf("-h:\n%s", out.String())
+		}
+	})
 }

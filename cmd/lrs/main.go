@@ -4,6 +4,8 @@
 //	lrs tenant ...        create, list, disable tenants (offline)
 //	lrs credential ...    create, list, rotate, revoke credentials (offline)
 //	lrs audit list        show the latest administrative actions
+//	lrs oneroster ...     configure a tenant's OneRoster gradebook write-back,
+//	                      its mappings, results and dead letters (offline)
 //
 // Every flag has an LRS_* environment fallback; see `lrs serve -h`.
 package main
@@ -49,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return a.Run(ctx)
-	case "tenant", "credential", "audit":
+	case "tenant", "credential", "audit", "oneroster":
 		return runAdmin(ctx, cmd, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprintln(stdout, usage)
@@ -68,6 +70,8 @@ Commands:
   tenant       create, list, disable and enable tenants
   credential   create, list, rotate and revoke credentials
   audit        show the audit log of administrative actions
+  oneroster    configure a tenant's OneRoster gradebook write-back; list results,
+               replay dead letters, map students and activities
   help         show this text
 
 Run "lrs serve -h" for the flags.`

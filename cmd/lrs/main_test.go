@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/digione/lrs/forwarders/oneroster"
+	"github.com/digione/lrs/forwarders/oneroster/onerostertest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -26,7 +29,7 @@ func TestParseServeConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := cfg, (serveConfig{Addr: ":8080", DataDir: "./lrs-data", Store: "sqlite", LogLevel: "info"}); got != want {
+		if got, want := cfg, (serveConfig{Addr: ":8080", DataDir: "./lrs-data", Store: "sqlite", LogLevel: "info", OneRosterTenant: "default"}); got != want {
 			t.Errorf("got %+v, want %+v", got, want)
 		}
 	})
@@ -41,7 +44,7 @@ func TestParseServeConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got, want := cfg, (serveConfig{Addr: "127.0.0.1:9", DataDir: "/d", Store: "sqlite", LogLevel: "info",
-			BootstrapKey: "k", BootstrapSecret: "s3cret"}); got != want {
+			BootstrapKey: "k", BootstrapSecret: "s3cret", OneRosterTenant: "default"}); got != want {
 			t.Errorf("got %+v, want %+v", got, want)
 		}
 	})
@@ -277,4 +280,66 @@ func TestReadmeTenants(t *testing.T) {
 	if got, _ := post("espoo-reporting.json"); got != http.StatusForbidden {
 		t.Errorf("read-only credential: POST statement: %d, want 403", got)
 	}
+}
+
+// TestServe_OneRoster starts the LRS with a OneRoster tenant from the
+// environment: a completion statement posted to it becomes a result in the
+// gradebook, /metrics counts it, and the admin API shows the configuration
+// without its secret.
+func TestServe_OneRoster(t *testing.T) {
+	book := onerostertest.New("lrs-client", "or-secret-7c1")
+	defer book.Close()
+	vars := map[string]string{
+		"LRS_ONEROSTER_URL": book.BaseURL(), "LRS_ONEROSTER_TOKEN_URL": book.TokenURL(),
+		"LRS_ONEROSTER_CLIENT_ID": "lrs-client", "LRS_ONEROSTER_CLIENT_SECRET": "or-secret-7c1",
+		"LRS_BOOTSTRAP_KEY": "k", "LRS_BOOTSTRAP_SECRET": "s", "LRS_ADMIN_TOKEN": "admin-token",
+	}
+	cfg, err := parseServeConfig([]string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "disabled"}, env(vars), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, cfg, io.Discard)
+	base := "http://" + a.Addr()
+
+	p := poster{base: base, key: "k", secret: "s"}
+	stmt := `{"id":"0b0c3a52-1e7d-4f5a-9c2b-5d1e8f0a7b31","actor":{"objectType":"Agent","account":{"homePage":"https://mpass-proxy.csc.fi","name":"oppilas-1"}},
+		"verb":{"id":"http://adlnet.gov/expapi/verbs/passed"},"object":{"id":"https://oppimateriaali.example.fi/t/1"},
+		"result":{"score":{"raw":9,"min":0,"max":10}},
+		"context":{"extensions":{"https://digione.fi/xapi/extensions/oneroster/lineitem":"li-1","https://digione.fi/xapi/extensions/oneroster/class":"c-1"}}}`
+	if err := p.postRaw(stmt); err != nil {
+		t.Fatal(err)
+	}
+	id := oneroster.ResultID("default", "li-1", "oppilas-1")
+	deadline := time.Now().Add(10 * time.Second)
+	for book.Result(id) == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := book.Result(id); r == nil || r["score"] != 9.0 {
+		t.Fatalf("gradebook result %s: %v", id, r)
+	}
+
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`lrs_oneroster_results_written_total{sink="oneroster"} 1`, `sink="oneroster"`, "lrs_relay_"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+		}
+	}
+
+	req, _ := http.NewRequest("GET", base+"/admin/tenants/default/oneroster", nil)
+	req.Header.Set("Authorization", "Bearer admin-token")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(view), `"source":"environment"`) || strings.Contains(string(view), "or-secret-7c1") {
+		t.Errorf("GET /admin/tenants/default/oneroster: %d %s", resp.StatusCode, view)
+	}
+	a.stop()
 }
