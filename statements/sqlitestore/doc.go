@@ -31,8 +31,10 @@
 //
 //	statements   position INTEGER PRIMARY KEY (the log; global across tenants),
 //	             tenant, id, stored (unix ms), voided, voids, ref_target,
-//	             fingerprint, credential, terms (term ids, own and inherited,
-//	             uvarint deltas), statement (the bytes as stored)
+//	             fingerprint (a SHA-256 digest as 32 bytes), credential, terms
+//	             (term ids, own and inherited, uvarint deltas), statement (the
+//	             bytes as stored, zstd-compressed with an xAPI dictionary:
+//	             codec.go)
 //	terms        term_id INTEGER PRIMARY KEY, tenant, term, n (postings added)
 //	postings     (term_id, position) PRIMARY KEY, WITHOUT ROWID
 //	tenants      id PRIMARY KEY, name, created, disabled
@@ -40,7 +42,8 @@
 //	             created, revoked
 //
 // The schema version is PRAGMA user_version; New creates or migrates the
-// schema and refuses a file written by a newer version.
+// schema and refuses a file written by a newer version. Rows written by an
+// older version are read as they are, never rewritten.
 //
 // # Which index serves which query
 //

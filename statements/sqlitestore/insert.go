@@ -122,10 +122,19 @@ func (s *Store) InsertStatements(ctx context.Context, tenant string, recs []*sta
 		}
 	}
 
+	// Compressed before the write lock, in the caller's goroutine: the
+	// writer is the part that cannot run in parallel.
+	blobs := make([][]byte, len(recs))
+	for i, r := range recs {
+		if alias[i] == i {
+			blobs[i] = encodeStatement(r.Statement)
+		}
+	}
+
 	var res []result
 	err := s.write(ctx, tenant, func(w *writeTx, stored, pos int64) (int64, error) {
 		var err error
-		res, pos, err = s.insert(w, recs, alias, stored, pos)
+		res, pos, err = s.insert(w, recs, blobs, alias, stored, pos)
 		return pos, err
 	})
 	if err != nil {
@@ -292,8 +301,9 @@ func errVoidsVoiding(id, target string) error {
 
 // insert writes one request's records in w's transaction, giving the new
 // ones positions from pos on, and returns the outcome of each first record
-// of an id and the next free position.
-func (s *Store) insert(w *writeTx, recs []*statements.Record, alias []int, stored, pos int64) ([]result, int64, error) {
+// of an id and the next free position. blobs holds the statement column of
+// each first record of an id.
+func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, alias []int, stored, pos int64) ([]result, int64, error) {
 	tenant := w.tenant
 	res := make([]result, len(recs))
 
@@ -308,7 +318,7 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, alias []int, store
 		var pos, st int64
 		var fp string
 		var voided bool
-		found, err := w.row(qExisting, []any{tenant, id}, &pos, &st, &fp, &voided)
+		found, err := w.row(qExisting, []any{tenant, id}, &pos, &st, fingerprintDest{&fp}, &voided)
 		if err != nil {
 			return nil, 0, mapErr(err, "cannot store statements")
 		}
@@ -376,7 +386,7 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, alias []int, store
 			}
 		}
 		err := w.exec(qInsertStmt, pos, tenant, id, stored, voided, nullable(voids), nullable(ref),
-			r.Fingerprint, r.Credential, terms.encode(), r.Statement, r.StampTimestamp)
+			fingerprintValue(r.Fingerprint), r.Credential, terms.encode(), blobs[i], r.StampTimestamp)
 		if err != nil {
 			return nil, 0, mapErr(err, "cannot store statement "+id)
 		}

@@ -39,7 +39,11 @@ func scanRecord(sc scanner) (*statements.Record, error) {
 	var r statements.Record
 	var stored int64
 	var voids, ref sql.NullString
-	if err := sc.Scan(&r.Position, &r.ID, &stored, &r.Voided, &voids, &ref, &r.Fingerprint, &r.Credential, &r.Statement, &r.StampTimestamp); err != nil {
+	if err := sc.Scan(&r.Position, &r.ID, &stored, &r.Voided, &voids, &ref, fingerprintDest{&r.Fingerprint}, &r.Credential, &r.Statement, &r.StampTimestamp); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Statement, err = decodeStatement(r.Statement); err != nil {
 		return nil, err
 	}
 	r.Stored = time.UnixMilli(stored).UTC()

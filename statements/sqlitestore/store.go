@@ -24,8 +24,14 @@ const FileName = "lrs.db"
 const termCacheSize = 1 << 16
 
 // schemaVersion is the version of the schema this package writes, kept in
-// PRAGMA user_version.
-const schemaVersion = 1
+// PRAGMA user_version:
+//
+//  1. the tables of statementsSchema and the others.
+//  2. the same tables; the statement column may hold compressed
+//     statements and the fingerprint column 32-byte BLOBs (see codec.go),
+//     which a version 1 binary would misread. Rows of version 1 stay as
+//     they are and read as before.
+const schemaVersion = 2
 
 var _ statements.Store = (*Store)(nil)
 
@@ -192,8 +198,8 @@ var statementsSchema = []string{
 	`CREATE INDEX credentials_tenant ON credentials (tenant)`,
 }
 
-// migrate creates the schema in a new database; a database of a newer
-// schema is refused.
+// migrate creates the schema in a new database and brings an older one up
+// to schemaVersion; a database of a newer schema is refused.
 func (s *Store) migrate(ctx context.Context) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -211,12 +217,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		return statements.Internal(fmt.Errorf("schema version %d, want at most %d", v, schemaVersion),
 			"the store was written by a newer version of the LRS")
 	}
-	// v == 0: a new database. Later versions add steps from v up.
-	for _, q := range schema {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return statements.Internal(err, "cannot create the schema")
+	if v == 0 { // a new database
+		for _, q := range schema {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot create the schema")
+			}
 		}
 	}
+	// From 1 to 2 there is nothing to change but the version, which keeps
+	// older binaries out.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return statements.Internal(err, "cannot set the schema version")
 	}

@@ -1,0 +1,157 @@
+package sqlitestore_test
+
+import (
+	"bytes"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/statements/sqlitestore"
+	"github.com/digione/lrs/statements/storetest"
+)
+
+// TestStore_Version1Rows: a database of schema version 1 (statements as
+// they are, fingerprints as hex TEXT) opens, reads as before, and takes
+// new statements beside its old rows.
+func TestStore_Version1Rows(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlitestore.New(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := []*statements.Record{record(t, stmtJSON), storetest.Record(t, benchStatement(1)), storetest.Record(t, benchStatement(2))}
+	if err := s.InsertStatements(t.Context(), "t", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Make it a version 1 database: the same tables, the values as version
+	// 1 wrote them.
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, r := range old {
+		var tag []byte
+		var fpType string
+		if err := db.QueryRow(`SELECT substr(statement, 1, 1), typeof(fingerprint) FROM statements WHERE id = ?`, r.ID).Scan(&tag, &fpType); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(tag, []byte{1}) || fpType != "blob" {
+			t.Errorf("statement %s as written: tag %x, fingerprint %s; want 01, blob", r.ID, tag, fpType)
+		}
+		if _, err := db.Exec(`UPDATE statements SET statement = ?, fingerprint = ? WHERE id = ?`, r.Statement, r.Fingerprint, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+
+	s = MustOpenStore(t, dir)
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 2 {
+		t.Errorf("schema version after New: %d, %v; want 2", v, err)
+	}
+	same := func(what string, got, want *statements.Record) {
+		t.Helper()
+		if !bytes.Equal(got.Statement, want.Statement) || got.Fingerprint != want.Fingerprint || got.Position != want.Position {
+			t.Errorf("%s %s: got %q (fingerprint %s, position %d), want %q (%s, %d)", what, want.ID,
+				got.Statement, got.Fingerprint, got.Position, want.Statement, want.Fingerprint, want.Position)
+		}
+	}
+	for _, r := range old {
+		got, err := s.Statement(t.Context(), "t", r.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same("Statement", got, r)
+	}
+	page, err := s.QueryStatements(t.Context(), "t", statements.Filter{Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != len(old) {
+		t.Fatalf("QueryStatements: %d records, want %d", len(page.Records), len(old))
+	}
+	for i, r := range old {
+		same("QueryStatements", page.Records[i], r)
+	}
+	log, err := s.ReadLog(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range old {
+		same("ReadLog", log[i].Record, r)
+	}
+
+	// The same statement again is idempotent (the TEXT fingerprint
+	// compares equal), other content with its id conflicts.
+	again := *old[1]
+	if err := s.InsertStatements(t.Context(), "t", []*statements.Record{&again}); err != nil {
+		t.Fatalf("the same statement again: %v", err)
+	}
+	if again.Position != old[1].Position {
+		t.Errorf("the same statement again: position %d, want %d", again.Position, old[1].Position)
+	}
+	other := storetest.Record(t, benchStatement(3))
+	other.ID = old[1].ID
+	err = s.InsertStatements(t.Context(), "t", []*statements.Record{other})
+	if got := statements.ErrorCode(err); got != statements.EConflict {
+		t.Errorf("other content under a stored id: got %v, want a conflict", err)
+	}
+
+	// New rows are compressed beside the old ones.
+	r := storetest.Record(t, benchStatement(4))
+	if err := s.InsertStatements(t.Context(), "t", []*statements.Record{r}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Statement(t.Context(), "t", r.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("new Statement", got, r)
+	var n int
+	if err := db.QueryRow(`SELECT length(statement) FROM statements WHERE id = ?`, r.ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n >= len(r.Statement)/2 {
+		t.Errorf("new statement: %d bytes stored for %d", n, len(r.Statement))
+	}
+}
+
+// TestStore_StatementBytes: the store gives back exactly the bytes it was
+// given, whatever they are.
+func TestStore_StatementBytes(t *testing.T) {
+	s := MustOpenStore(t, t.TempDir())
+	var recs []*statements.Record
+	for _, b := range [][]byte{
+		[]byte("{}"),
+		{0},
+		{1, '{', '}'},
+		{0xff, 0xfe, 0x80, 0x00, 0x01},
+		[]byte("\x01\x28\xb5\x2f\xfd"),
+		bytes.Repeat([]byte("\x01{\"a\":\"\xc3\xa4\xff\"}"), 100),
+		benchStatement(7),
+	} {
+		r := record(t, stmtJSON)
+		r.Statement = b
+		recs = append(recs, r)
+	}
+	if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		got, err := s.Statement(t.Context(), "t", r.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Statement, r.Statement) {
+			t.Errorf("Statement: got %q, want %q", got.Statement, r.Statement)
+		}
+	}
+}
