@@ -44,8 +44,7 @@ type SinkQuery struct {
 // on Version, atomic across the processes sharing the store, so that two
 // writers never lose each other's change.
 //
-// It is separate from Store until every store implements it; a store that
-// does passes storetest's TestStore_SinkItems group.
+// Every Store is one; storetest's TestStore_SinkItems group checks it.
 type SinkStore interface {
 	// SinkItem returns the item named by sink, tenant and key; ENotFound
 	// if none. An item deleted and created again starts again at Version

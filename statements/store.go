@@ -142,6 +142,7 @@ type Store interface {
 	ActivityStore
 	AdminStore
 	Log
+	SinkStore
 
 	// InsertStatements stores recs atomically: all of them or none. For
 	// each record it sets Stored and Position; positions grow in the order

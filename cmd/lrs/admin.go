@@ -307,10 +307,8 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	if l, err := zerolog.ParseLevel(cfg.LogLevel); err == nil {
 		level = l
 	}
-	ops := &lrs.Admin{Store: st, Admin: as, Log: zerolog.New(stderr).Level(level).With().Timestamp().Logger()}
-	if ss, ok := st.(statements.SinkStore); ok {
-		ops.OneRoster = &oneroster.Admin{Store: ss}
-	}
+	ops := &lrs.Admin{Store: st, Admin: as, Log: zerolog.New(stderr).Level(level).With().Timestamp().Logger(),
+		OneRoster: &oneroster.Admin{Store: st}}
 	err = cmd.run(ctx, ops, &o, pos, stdout)
 	if err != nil && statements.ErrorCode(err) != statements.EInternal {
 		var de *statements.Error

@@ -93,7 +93,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		return or.WriteMetrics(w)
 	}
 	lcfg.Admin = store
-	lcfg.OneRoster = &oneroster.Admin{Store: store.(statements.SinkStore), Static: static,
+	lcfg.OneRoster = &oneroster.Admin{Store: store, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
 	srv := lrs.New(lcfg)
 	a := &app{log: log, store: store, ln: ln, relay: relay, oneRoster: or, sinks: sinks, http: &http.Server{
@@ -153,10 +153,6 @@ func (a *app) Addr() string { return a.ln.Addr().String() }
 // tenant from the environment). It returns the sinks to close after the
 // relay.
 func newRelay(cfg serveConfig, store statements.Store, static map[string]oneroster.TenantConfig, log zerolog.Logger) (*forwarders.Relay, *oneroster.Sink, []io.Closer, error) {
-	ss, ok := store.(statements.SinkStore)
-	if !ok {
-		return nil, nil, nil, fmt.Errorf("store %s cannot keep the OneRoster write-back's items", cfg.Store)
-	}
 	// One holder for the relay's leases and the OneRoster delivery lease.
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
@@ -182,7 +178,7 @@ func newRelay(cfg serveConfig, store statements.Store, static map[string]onerost
 		sinks, closers = append(sinks, sink), append(closers, sink)
 		log.Info().Str("brokers", cfg.KafkaBrokers).Str("sink", sink.Name()).Msg("forwarding stored statements to Kafka")
 	}
-	or, err := oneroster.New(oneroster.Config{Store: ss, Log: store, Static: static, Logger: log,
+	or, err := oneroster.New(oneroster.Config{Store: store, Log: store, Static: static, Logger: log,
 		Holder: holder, LeaseTTL: cfg.RelayLeaseTTL})
 	if err != nil {
 		closeAll(closers, log)

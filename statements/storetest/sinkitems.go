@@ -27,16 +27,6 @@ var sinkItemTests = []test{
 // The sink of the suite's items.
 const sinkOR = "oneroster"
 
-// mustSinkStore returns s as a SinkStore, or fails.
-func mustSinkStore(t testing.TB, s statements.Store) statements.SinkStore {
-	t.Helper()
-	ss, ok := s.(statements.SinkStore)
-	if !ok {
-		t.Fatalf("%T does not implement statements.SinkStore", s)
-	}
-	return ss
-}
-
 func mustPutSinkItem(t testing.TB, ss statements.SinkStore, it *statements.SinkItem) {
 	t.Helper()
 	if err := ss.PutSinkItem(t.Context(), it); err != nil {
@@ -87,7 +77,7 @@ func wantSameSinkItem(t testing.TB, got, want *statements.SinkItem) {
 var dueAt = time.Date(2031, 5, 4, 3, 2, 1, 123e6, time.UTC)
 
 func testSinkItemCreate(t *testing.T, s statements.Store) {
-	ss := mustSinkStore(t, s)
+	var ss statements.SinkStore = s
 	wantNoSinkItem(t, ss, sinkOR, tenantA, "result/1")
 
 	before := time.Now().Truncate(time.Millisecond)
@@ -113,7 +103,7 @@ func testSinkItemCreate(t *testing.T, s statements.Store) {
 }
 
 func testSinkItemCAS(t *testing.T, s statements.Store) {
-	ss := mustSinkStore(t, s)
+	var ss statements.SinkStore = s
 	it := &statements.SinkItem{Sink: sinkOR, Tenant: tenantA, Key: "k", Value: []byte("v1"), State: "pending", Due: dueAt}
 	mustPutSinkItem(t, ss, it)
 
@@ -153,7 +143,7 @@ func testSinkItemCAS(t *testing.T, s statements.Store) {
 }
 
 func testSinkItemIsolation(t *testing.T, s statements.Store) {
-	ss := mustSinkStore(t, s)
+	var ss statements.SinkStore = s
 	var items []*statements.SinkItem
 	for _, sink := range []string{sinkOR, "webhook"} {
 		for _, tenant := range []string{tenantA, tenantB, ""} {
@@ -184,7 +174,7 @@ func testSinkItemIsolation(t *testing.T, s statements.Store) {
 }
 
 func testSinkItemValue(t *testing.T, s statements.Store) {
-	ss := mustSinkStore(t, s)
+	var ss statements.SinkStore = s
 	all := make([]byte, 256)
 	for i := range all {
 		all[i] = byte(i)
@@ -216,7 +206,7 @@ func testSinkItemValue(t *testing.T, s statements.Store) {
 }
 
 func testSinkItemDelete(t *testing.T, s statements.Store) {
-	ss := mustSinkStore(t, s)
+	var ss statements.SinkStore = s
 	ctx := t.Context()
 	put := func(key string) *statements.SinkItem {
 		t.Helper()
@@ -296,7 +286,7 @@ func sinkNames(items []statements.SinkItem) []string {
 }
 
 func testSinkItemQuery(t *testing.T, s statements.Store) {
-	ss := mustSinkStore(t, s)
+	var ss statements.SinkStore = s
 	ctx := t.Context()
 	due := func(n int) time.Time { return dueAt.Add(time.Duration(n) * time.Minute) }
 	written := map[string]*statements.SinkItem{}
@@ -401,7 +391,7 @@ func testSinkItemQuery(t *testing.T, s statements.Store) {
 }
 
 func testSinkItemInvalid(t *testing.T, s statements.Store) {
-	ss := mustSinkStore(t, s)
+	var ss statements.SinkStore = s
 	for _, it := range []*statements.SinkItem{{Tenant: tenantA, Key: "k"}, {Sink: sinkOR, Tenant: tenantA}} {
 		wantCode(t, ss.PutSinkItem(t.Context(), it), statements.EInvalid)
 	}
@@ -412,7 +402,7 @@ func testSinkItemInvalid(t *testing.T, s statements.Store) {
 // testSinkItemConcurrent has writers increment one counter by
 // read-modify-write, retrying on EConflict: no increment is lost.
 func testSinkItemConcurrent(t *testing.T, s statements.Store) {
-	ss := mustSinkStore(t, s)
+	var ss statements.SinkStore = s
 	ctx := t.Context()
 	mustPutSinkItem(t, ss, &statements.SinkItem{Sink: sinkOR, Tenant: tenantA, Key: "counter", Value: []byte("0")})
 	writers, increments := 8, 10
