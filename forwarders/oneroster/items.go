@@ -17,15 +17,15 @@ import (
 //	result/{sourcedId} resultState: the statements of one result and its delivery
 //	statement/{id}     the key of the result a statement counts for, to retract it when voided
 const (
-	keyConfig          = "config"
-	prefixStudent      = "student/"
-	prefixActivity     = "activity/"
-	prefixResult       = "result/"
-	prefixStatement    = "statement/"
-	defaultSinkName    = "oneroster"
-	maxCandidates      = 16
-	maxResponseKept    = 4 << 10
-	unconfiguredReplay = time.Minute
+	keyConfig        = "config"
+	prefixStudent    = "student/"
+	prefixActivity   = "activity/"
+	prefixResult     = "result/"
+	prefixStatement  = "statement/"
+	defaultSinkName  = "oneroster"
+	maxCandidates    = 16
+	maxResponseKept  = 4 << 10
+	unconfiguredWait = time.Minute
 )
 
 // States of a result item.

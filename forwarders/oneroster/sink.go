@@ -98,12 +98,11 @@ type Sink struct {
 
 // tenantState is a tenant's configuration as last read, and its client.
 type tenantState struct {
-	cfg     *TenantConfig // nil: the tenant has no OneRoster
-	read    time.Time
-	book    *gradebook
-	mapper  Mapper
-	static  bool
-	changed bool
+	cfg    *TenantConfig // nil: the tenant has no OneRoster
+	read   time.Time
+	book   *gradebook
+	mapper Mapper
+	static bool
 }
 
 var _ forwarders.Sink = (*Sink)(nil)
@@ -539,7 +538,7 @@ func (s *Sink) deliver(ctx context.Context, it statements.SinkItem) bool {
 		// Kept until the tenant has a gradebook again, or an operator
 		// removes it.
 		st.LastStatus, st.LastError = 0, "the tenant has no OneRoster configuration"
-		s.write(ctx, it, StatePending, now.Add(unconfiguredReplay), st)
+		s.write(ctx, it, StatePending, now.Add(unconfiguredWait), st)
 		return true
 	}
 	res := st.next()
