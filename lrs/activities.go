@@ -183,88 +183,6 @@ func respondJSONWithETag(c *gin.Context, body []byte) {
 	c.Data(http.StatusOK, "application/json", body)
 }
 
-// definedActivity is an activity of a statement with its definition.
-type definedActivity struct {
-	id         string
-	definition json.RawMessage
-}
-
-// activityNode and contextNode are the parts of a statement that hold
-// activities: the object (or a SubStatement's) and context activities.
-type activityNode struct {
-	ObjectType string          `json:"objectType"`
-	ID         string          `json:"id"`
-	Definition json.RawMessage `json:"definition"`
-	Object     *activityNode   `json:"object"`
-	Context    *contextNode    `json:"context"`
-}
-
-type contextNode struct {
-	ContextActivities map[string]json.RawMessage `json:"contextActivities"`
-}
-
-// definedActivities returns the activities of a statement that carry a
-// definition, in the order they appear: the object, the context
-// activities, and the same of a SubStatement object.
-func definedActivities(stmt []byte) []definedActivity {
-	var n activityNode
-	if json.Unmarshal(stmt, &n) != nil {
-		return nil
-	}
-	var out []definedActivity
-	var walk func(st *activityNode, depth int)
-	walk = func(st *activityNode, depth int) {
-		if o := st.Object; o != nil {
-			switch o.ObjectType {
-			case "", "Activity":
-				if hasDefinition(o.Definition) && o.ID != "" {
-					out = append(out, definedActivity{o.ID, o.Definition})
-				}
-			case "SubStatement":
-				if depth == 0 {
-					walk(o, depth+1)
-				}
-			}
-		}
-		if st.Context == nil {
-			return
-		}
-		for _, k := range []string{"parent", "grouping", "category", "other"} {
-			for _, a := range contextList(st.Context.ContextActivities[k]) {
-				if hasDefinition(a.Definition) && a.ID != "" {
-					out = append(out, definedActivity{a.ID, a.Definition})
-				}
-			}
-		}
-	}
-	walk(&n, 0)
-	return out
-}
-
-func hasDefinition(d json.RawMessage) bool {
-	d = bytes.TrimSpace(d)
-	return len(d) > 0 && d[0] == '{'
-}
-
-// contextList decodes a context activities list, sent as an array or as
-// one object.
-func contextList(raw json.RawMessage) []activityNode {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return nil
-	}
-	if raw[0] == '{' {
-		var a activityNode
-		if json.Unmarshal(raw, &a) != nil {
-			return nil
-		}
-		return []activityNode{a}
-	}
-	var l []activityNode
-	json.Unmarshal(raw, &l)
-	return l
-}
-
 // mergeDefinitions merges the activity definitions of newly stored
 // statements into the LRS's canonical definitions (Data 2.4.4.1.s4.b3).
 // They count as authoritative when the credential holds the define scope
@@ -295,17 +213,22 @@ func (s *Server) mergeDefinitions(c *gin.Context, recs []*statements.Record) {
 		if !r.Stored.After(through) {
 			continue
 		}
-		for _, a := range definedActivities(r.Statement) {
-			cur, seen := merged[a.id]
-			if !seen {
-				order = append(order, a.id)
+		for _, a := range statements.DefinedActivities(r.Statement) {
+			// The same definition as before, as most statements of an
+			// activity carry, costs no merge at all.
+			if s.merged.has(cred.Tenant, a.ID, a.Definition, auth) {
+				continue
 			}
-			def, _, err := statements.MergeDefinition(cur, auth, a.definition, auth)
+			cur, seen := merged[a.ID]
+			if !seen {
+				order = append(order, a.ID)
+			}
+			def, _, err := statements.MergeDefinition(cur, auth, a.Definition, auth)
 			if err != nil {
 				s.log.Error().Err(err).Str("request_id", requestIDOf(c)).Msg("cannot merge an activity definition")
 				continue
 			}
-			merged[a.id] = def
+			merged[a.ID] = def
 		}
 	}
 	for _, id := range order {
@@ -356,6 +279,16 @@ func (m *mergedDefinitions) seenBefore(tenant, id string, def []byte, auth bool)
 	}
 	m.seen[key] = struct{}{}
 	return false
+}
+
+// has reports whether def was merged for the activity id of tenant
+// already.
+func (m *mergedDefinitions) has(tenant, id string, def []byte, auth bool) bool {
+	key := mergedKey(tenant, id, def, auth)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.seen[key]
+	return ok
 }
 
 // forget drops a definition whose merge failed.

@@ -76,3 +76,92 @@ func mergeObjects(a, b json.RawMessage, onlyAdd bool) (json.RawMessage, error) {
 	}
 	return out, nil
 }
+
+// DefinedActivity is an activity of a statement with the definition the
+// statement gives it.
+type DefinedActivity struct {
+	ID         string
+	Definition json.RawMessage
+}
+
+// DefinedActivities returns the activities of a validated statement that
+// carry a definition, in the order they appear: the object (or a
+// SubStatement's object and context activities), then the context
+// activities, parent, grouping, category and other.
+func DefinedActivities(stmt []byte) []DefinedActivity {
+	var out []DefinedActivity
+	definedIn(stmt, true, &out)
+	return out
+}
+
+func definedIn(stmt []byte, top bool, out *[]DefinedActivity) {
+	ms, err := objectMembers(stmt)
+	if err != nil {
+		return
+	}
+	var obj, ctx []byte
+	for _, m := range ms {
+		switch m.key {
+		case "object":
+			obj = m.val
+		case "context":
+			ctx = m.val
+		}
+	}
+	if obj != nil {
+		var typ string
+		typ, _ = stringValue(memberValue(obj, "objectType"))
+		switch typ {
+		case "", "Activity":
+			addDefined(obj, out)
+		case "SubStatement":
+			if top {
+				definedIn(obj, false, out)
+			}
+		}
+	}
+	ca := memberValue(ctx, "contextActivities")
+	if ca == nil {
+		return
+	}
+	lists, err := objectMembers(ca)
+	if err != nil {
+		return
+	}
+	for _, k := range []string{"parent", "grouping", "category", "other"} {
+		for _, l := range lists {
+			if l.key != k {
+				continue
+			}
+			if len(l.val) > 0 && l.val[0] == '{' {
+				addDefined(l.val, out)
+				continue
+			}
+			elems, _ := arrayElements(l.val)
+			for _, a := range elems {
+				addDefined(a, out)
+			}
+		}
+	}
+}
+
+// addDefined adds the activity a when it has an id and a definition.
+func addDefined(a []byte, out *[]DefinedActivity) {
+	ms, err := objectMembers(a)
+	if err != nil {
+		return
+	}
+	var id string
+	var def []byte
+	for _, m := range ms {
+		switch m.key {
+		case "id":
+			id, _ = stringValue(m.val)
+		case "definition":
+			def = m.val
+		}
+	}
+	if id != "" && len(def) > 0 && def[0] == '{' {
+		*out = append(*out, DefinedActivity{ID: id, Definition: def})
+	}
+}

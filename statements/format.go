@@ -2,9 +2,9 @@ package statements
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,18 +63,35 @@ type Assigned struct {
 // the store sets (see Record.StampTimestamp). raw must have passed
 // validation.
 func Assign(raw []byte, a Assigned) ([]byte, *Statement, error) {
-	members, err := objectMembers(raw)
+	out, err := assignBytes(raw, a)
 	if err != nil {
+		return nil, nil, err
+	}
+	var s Statement
+	if err := json.Unmarshal(out, &s); err != nil {
 		return nil, nil, Errorf(EInvalid, "statement: %v", err)
 	}
-	has := map[string]bool{}
+	return out, &s, nil
+}
+
+// assignBytes returns the statement object raw with the LRS's properties
+// set, as Assign describes.
+func assignBytes(raw []byte, a Assigned) ([]byte, error) {
+	members, err := objectMembers(raw)
+	if err != nil {
+		return nil, Errorf(EInvalid, "statement: %v", err)
+	}
+	hasID, hasVersion := false, false
 	kept := members[:0]
 	for _, m := range members {
-		if m.key == "stored" || m.key == "authority" {
+		switch m.key {
+		case "stored", "authority":
 			continue
-		}
-		has[m.key] = true
-		if m.key == "context" || m.key == "object" {
+		case "id":
+			hasID = true
+		case "version":
+			hasVersion = true
+		case "context", "object":
 			m.val = arrayContextActivities(m.val)
 		}
 		if a.UTC {
@@ -82,21 +99,16 @@ func Assign(raw []byte, a Assigned) ([]byte, *Statement, error) {
 		}
 		kept = append(kept, m)
 	}
-	if !has["id"] {
-		kept = append(kept, member{"id", mustJSON(a.ID)})
+	if !hasID {
+		kept = append(kept, member{"id", appendQuoted(nil, a.ID)})
 	}
-	if !has["version"] && a.Version != "" {
-		kept = append(kept, member{"version", mustJSON(a.Version)})
+	if !hasVersion && a.Version != "" {
+		kept = append(kept, member{"version", appendQuoted(nil, a.Version)})
 	}
 	if len(a.Authority) > 0 {
 		kept = append(kept, member{"authority", a.Authority})
 	}
-	out := buildObject(kept)
-	var s Statement
-	if err := json.Unmarshal(out, &s); err != nil {
-		return nil, nil, Errorf(EInvalid, "statement: %v", err)
-	}
-	return out, &s, nil
+	return buildObject(kept), nil
 }
 
 // arrayContextActivities returns a context (or a SubStatement holding
@@ -146,11 +158,10 @@ func utcTimestamps(key string, val json.RawMessage) json.RawMessage {
 		if json.Unmarshal(val, &ts) != nil {
 			return val
 		}
-		t, err := time.Parse(time.RFC3339Nano, ts)
-		if err != nil || strings.HasSuffix(ts, "Z") {
-			return val
+		if utc := utcTimestamp(ts); utc != ts {
+			return appendQuoted(nil, utc)
 		}
-		return mustJSON(t.UTC().Format(time.RFC3339Nano))
+		return val
 	case "object":
 		ms, err := objectMembers(val)
 		if err != nil {
@@ -179,18 +190,35 @@ type member struct {
 var errNotObject = Errorf(EInvalid, "must be a JSON object")
 
 func buildObject(ms []member) []byte {
-	var b bytes.Buffer
-	b.WriteByte('{')
+	n := 2
+	for _, m := range ms {
+		n += len(m.key) + len(m.val) + 4
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
 	for i, m := range ms {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.Write(mustJSON(m.key))
-		b.WriteByte(':')
-		b.Write(m.val)
+		b = appendQuoted(b, m.key)
+		b = append(b, ':')
+		b = append(b, m.val...)
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return append(b, '}')
+}
+
+// appendQuoted appends s as a JSON string, exactly as encoding/json writes
+// it: the common case, printable ASCII that needs no escape, without its
+// help.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return append(b, mustJSON(s)...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func mustJSON(v any) []byte {
@@ -226,77 +254,113 @@ func Fingerprint(raw []byte) (string, error) {
 	if !ok {
 		return "", errNotObject
 	}
-	for _, k := range []string{"id", "authority", "stored", "version"} {
-		delete(m, k)
-	}
-	normalizeStatement(m)
-	h := sha256.Sum256(canonicalJSON(m))
-	return hex.EncodeToString(h[:]), nil
+	return FingerprintDoc(m), nil
 }
 
-func normalizeStatement(m map[string]any) {
+// normalizeStatement returns a copy of the statement m in the form its
+// fingerprint is taken of. m is not modified: what changes is copied.
+func normalizeStatement(in map[string]any) map[string]any {
+	m := maps.Clone(in)
 	if ts, ok := m["timestamp"].(string); ok {
 		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
 			m["timestamp"] = t.UTC().Format(time.RFC3339Nano)
 		}
 	}
-	normalizeActor(m["actor"])
+	if actor, ok := m["actor"]; ok {
+		m["actor"] = normalizeActor(actor)
+	}
 	if verb, ok := m["verb"].(map[string]any); ok {
-		delete(verb, "display")
+		if _, ok := verb["display"]; ok {
+			verb = maps.Clone(verb)
+			delete(verb, "display")
+			m["verb"] = verb
+		}
 	}
 	if obj, ok := m["object"].(map[string]any); ok {
 		switch obj["objectType"] {
 		case nil, "Activity":
-			delete(obj, "definition")
+			if _, ok := obj["definition"]; ok {
+				obj = maps.Clone(obj)
+				delete(obj, "definition")
+				m["object"] = obj
+			}
 		case "Agent", "Group":
-			normalizeActor(obj)
+			m["object"] = normalizeActor(obj)
 		case "StatementRef":
 			if id, ok := obj["id"].(string); ok {
+				obj = maps.Clone(obj)
 				obj["id"] = strings.ToLower(id)
+				m["object"] = obj
 			}
 		case "SubStatement":
-			normalizeStatement(obj)
+			m["object"] = normalizeStatement(obj)
 		}
 	}
 	if ctx, ok := m["context"].(map[string]any); ok {
+		ctx = maps.Clone(ctx)
+		m["context"] = ctx
 		if r, ok := ctx["registration"].(string); ok {
 			ctx["registration"] = strings.ToLower(r)
 		}
-		normalizeActor(ctx["instructor"])
-		normalizeActor(ctx["team"])
+		for _, key := range []string{"instructor", "team"} {
+			if a, ok := ctx[key]; ok {
+				ctx[key] = normalizeActor(a)
+			}
+		}
 		if ca, ok := ctx["contextActivities"].(map[string]any); ok {
+			ca = maps.Clone(ca)
+			ctx["contextActivities"] = ca
 			for k, l := range ca {
-				if one, ok := l.(map[string]any); ok {
-					l = []any{one}
-					ca[k] = l
+				var list []any
+				switch x := l.(type) {
+				case map[string]any:
+					list = []any{x}
+				case []any:
+					list = slices.Clone(x)
+				default:
+					continue
 				}
-				if list, ok := l.([]any); ok {
-					for _, a := range list {
-						if am, ok := a.(map[string]any); ok {
+				for i, a := range list {
+					if am, ok := a.(map[string]any); ok {
+						if _, ok := am["definition"]; ok {
+							am = maps.Clone(am)
 							delete(am, "definition")
+							list[i] = am
 						}
 					}
 				}
+				ca[k] = list
 			}
 		}
 		for _, key := range []string{"contextAgents", "contextGroups"} {
 			if list, ok := ctx[key].([]any); ok {
-				for _, x := range list {
+				list = slices.Clone(list)
+				ctx[key] = list
+				for i, x := range list {
 					if xm, ok := x.(map[string]any); ok {
-						normalizeActor(xm["agent"])
-						normalizeActor(xm["group"])
+						xm = maps.Clone(xm)
+						for _, k := range []string{"agent", "group"} {
+							if a, ok := xm[k]; ok {
+								xm[k] = normalizeActor(a)
+							}
+						}
+						list[i] = xm
 					}
 				}
 			}
 		}
 	}
+	return m
 }
 
-func normalizeActor(v any) {
-	m, ok := v.(map[string]any)
+// normalizeActor returns a copy of an Agent or Group in the form its
+// fingerprint is taken of; anything else is returned as it is.
+func normalizeActor(v any) any {
+	in, ok := v.(map[string]any)
 	if !ok {
-		return
+		return v
 	}
+	m := maps.Clone(in)
 	if mbox, ok := m["mbox"].(string); ok {
 		m["mbox"] = normalizeMbox(mbox)
 	}
@@ -304,13 +368,16 @@ func normalizeActor(v any) {
 		m["mbox_sha1sum"] = strings.ToLower(s)
 	}
 	if members, ok := m["member"].([]any); ok {
-		for _, x := range members {
-			normalizeActor(x)
+		members = slices.Clone(members)
+		for i, x := range members {
+			members[i] = normalizeActor(x)
 		}
 		sort.Slice(members, func(i, j int) bool {
 			return bytes.Compare(canonicalJSON(members[i]), canonicalJSON(members[j])) < 0
 		})
+		m["member"] = members
 	}
+	return m
 }
 
 // canonicalJSON encodes a decoded tree with sorted keys and numbers in
@@ -334,7 +401,7 @@ func writeCanonical(b *bytes.Buffer, v any) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.Write(mustJSON(k))
+			b.Write(appendQuoted(b.AvailableBuffer(), k))
 			b.WriteByte(':')
 			writeCanonical(b, x[k])
 		}
@@ -354,6 +421,8 @@ func writeCanonical(b *bytes.Buffer, v any) {
 		} else {
 			b.WriteString(string(x))
 		}
+	case string:
+		b.Write(appendQuoted(b.AvailableBuffer(), x))
 	default:
 		enc, _ := json.Marshal(x)
 		b.Write(enc)

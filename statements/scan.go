@@ -133,3 +133,61 @@ func unquote(lit []byte) (string, error) {
 	}
 	return string(body), nil
 }
+
+// arrayElements splits a JSON array into its elements, each kept as its
+// raw bytes.
+func arrayElements(raw []byte) ([][]byte, error) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return nil, errBadJSON
+	}
+	i = skipSpace(raw, i+1)
+	var out [][]byte
+	if i < len(raw) && raw[i] == ']' {
+		return out, nil
+	}
+	for {
+		end, err := skipValue(raw, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, raw[i:end:end])
+		i = skipSpace(raw, end)
+		if i >= len(raw) {
+			return nil, errBadJSON
+		}
+		switch raw[i] {
+		case ',':
+			i = skipSpace(raw, i+1)
+		case ']':
+			return out, nil
+		default:
+			return nil, errBadJSON
+		}
+	}
+}
+
+// memberValue returns the raw value of the member key of the JSON object
+// raw, or nil.
+func memberValue(raw []byte, key string) []byte {
+	ms, err := objectMembers(raw)
+	if err != nil {
+		return nil
+	}
+	for _, m := range ms {
+		if m.key == key {
+			return m.val
+		}
+	}
+	return nil
+}
+
+// stringValue returns the string a raw JSON value stands for, if it is a
+// string.
+func stringValue(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	s, err := unquote(raw)
+	return s, err == nil
+}
