@@ -12,27 +12,17 @@ import (
 )
 
 // FuzzStatement checks that any input yields nil or Errors without
-// panicking, through all three entry points and both versions, and that
-// validating the same input twice gives the same answer.
+// panicking, through all three entry points and both versions, that
+// validating the same input twice gives the same answer, and that the
+// compiled shapes agree with gojsonschema.
 func FuzzStatement(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "examples*", "*.json"))
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range fuzzSeeds(f) {
 		f.Add(data)
-		f.Add([]byte("[" + string(data) + "]"))
 	}
-	for _, tc := range statementCases {
-		f.Add([]byte(tc.json))
-	}
-	f.Add([]byte(`{"mbox":"mailto:a@example.com"}`))
-	f.Add([]byte(strings.Repeat("[", 1000)))
-	f.Add([]byte(`{"actor":1e999999999,"verb":-0.0000000000000000000000001e-99999}`))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkDecodeAgreesWithEncodingJSON(t, data)
+		checkShapesAgree(t, data)
 		for _, v := range []string{V103, V200} {
 			for _, validate := range []func(string, []byte) error{Statement, Statements, Agent} {
 				first := validate(v, data)
@@ -47,6 +37,52 @@ func FuzzStatement(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzSeeds returns the seed inputs of FuzzStatement: the specification's
+// examples alone and in an array, and the bodies of the table tests.
+func fuzzSeeds(tb testing.TB) [][]byte {
+	tb.Helper()
+	var seeds [][]byte
+	files, _ := filepath.Glob(filepath.Join("testdata", "examples*", "*.json"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		seeds = append(seeds, data, []byte("["+string(data)+"]"))
+	}
+	for _, tc := range statementCases {
+		seeds = append(seeds, []byte(tc.json))
+	}
+	seeds = append(seeds,
+		[]byte(`{"mbox":"mailto:a@example.com"}`),
+		[]byte(strings.Repeat("[", 1000)),
+		[]byte(`{"actor":1e999999999,"verb":-0.0000000000000000000000001e-99999}`),
+	)
+	return seeds
+}
+
+// checkShapesAgree asserts that the compiled shapes and gojsonschema give
+// the same verdict on data as a statement (each element, if an array) and
+// as an agent parameter, in both versions.
+func checkShapesAgree(t *testing.T, data []byte) {
+	t.Helper()
+	doc, errs := decode(data)
+	if errs != nil {
+		return
+	}
+	docs := []any{doc}
+	if list, ok := doc.([]any); ok {
+		docs = append(docs, list...)
+	}
+	for _, v := range []string{V103, V200} {
+		set := mustSchemas(t, v)
+		for _, d := range docs {
+			shapeAgrees(t, v+" statement", set.statement, set.statementShape, d)
+		}
+		shapeAgrees(t, v+" agent", set.agent, set.agentShape, doc)
+	}
 }
 
 // checkDecodeAgreesWithEncodingJSON asserts that the strict parser accepts

@@ -3,6 +3,7 @@ package validation
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -19,10 +20,14 @@ var schemaFiles embed.FS
 
 const schemaBase = "https://schemas.digione.example/xapi/"
 
-// schemaSet is the compiled schemas of one xAPI version.
+// schemaSet is the compiled schemas of one xAPI version: each as a
+// gojsonschema.Schema, which names the violations, and as a shape, which
+// only tells whether there are any and is much faster.
 type schemaSet struct {
-	statement *gojsonschema.Schema
-	agent     *gojsonschema.Schema
+	statement      *gojsonschema.Schema
+	agent          *gojsonschema.Schema
+	statementShape *shape
+	agentShape     *shape
 }
 
 var (
@@ -59,12 +64,13 @@ func compileSchemas(version string) (*schemaSet, error) {
 		}
 		return gojsonschema.NewBytesLoader(b), nil
 	}
+	names := []string{"common.json", "statement-" + version + ".json"}
 	compile := func(ref string) (*gojsonschema.Schema, error) {
 		sl := gojsonschema.NewSchemaLoader()
 		sl.Draft = gojsonschema.Draft7
 		sl.AutoDetect = false
 		sl.Validate = true
-		for _, name := range []string{"common.json", "statement-" + version + ".json"} {
+		for _, name := range names {
 			l, err := load(name)
 			if err != nil {
 				return nil, err
@@ -75,15 +81,38 @@ func compileSchemas(version string) (*schemaSet, error) {
 		}
 		return sl.Compile(gojsonschema.NewStringLoader(`{"$ref": "` + ref + `"}`))
 	}
-	st, err := compile(schemaBase + "statement-" + version + ".json#/definitions/statement")
+	stRef := schemaBase + "statement-" + version + ".json#/definitions/statement"
+	agRef := schemaBase + "common.json#/definitions/agentParameter"
+	st, err := compile(stRef)
 	if err != nil {
 		return nil, err
 	}
-	ag, err := compile(schemaBase + "common.json#/definitions/agentParameter")
+	ag, err := compile(agRef)
 	if err != nil {
 		return nil, err
 	}
-	return &schemaSet{statement: st, agent: ag}, nil
+	sub, err := fs.Sub(schemaFiles, "schema")
+	if err != nil {
+		return nil, err
+	}
+	stShape, err := compileShape(sub, names, stRef)
+	if err != nil {
+		return nil, err
+	}
+	agShape, err := compileShape(sub, names, agRef)
+	if err != nil {
+		return nil, err
+	}
+	return &schemaSet{statement: st, agent: ag, statementShape: stShape, agentShape: agShape}, nil
+}
+
+// checkSchema is validateSchema for documents that may well conform: it
+// runs gojsonschema only when shape finds a violation.
+func checkSchema(s *gojsonschema.Schema, sh *shape, doc any, prefix string) (Errors, error) {
+	if sh.conforms(doc) {
+		return nil, nil
+	}
+	return validateSchema(s, doc, prefix)
 }
 
 // validateSchema checks doc, a value from decode, against s and turns the

@@ -125,7 +125,7 @@ func Agent(version string, data []byte) error {
 	if errs != nil {
 		return sortErrors(errs)
 	}
-	errs, err = validateSchema(set.agent, doc, "")
+	errs, err = checkSchema(set.agent, set.agentShape, doc, "")
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func setup(version string) (*schemaSet, error) {
 
 // statement runs the schema and the Go rules over one decoded statement.
 func statement(set *schemaSet, version string, doc any, prefix string) (Errors, error) {
-	errs, err := validateSchema(set.statement, doc, prefix)
+	errs, err := checkSchema(set.statement, set.statementShape, doc, prefix)
 	if err != nil {
 		return nil, err
 	}

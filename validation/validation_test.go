@@ -382,23 +382,29 @@ func TestStatement_Deterministic(t *testing.T) {
 	}
 }
 
+// requestCase is a request body with the violation it must produce
+// (wantPath and wantRule empty for a valid body).
+type requestCase struct {
+	name, json, wantPath, wantRule string
+}
+
+const dupID = "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"
+
+var statementsCases = []requestCase{
+	{"empty array", `[]`, "", ""},
+	{"single object", base, "", ""},
+	{"array", `[` + base + `,` + base + `]`, "", ""},
+	{"invalid second statement", `[` + base + `,` + stmt(`{"actor":{"mbox":"x"}}`) + `]`, "/1/actor/mbox", "mailto"},
+	{"element not an object", `[1]`, "/0", "must be an object"},
+	{"duplicate ids", `[` + stmt(`{"id":"`+dupID+`"}`) + `,` + stmt(`{"id":"`+strings.ToUpper(dupID)+`"}`) + `]`, "/1/id", "repeats the id of statement /0"},
+	{"single invalid object", stmt(`{"verb":"-"}`), "/verb", "is required"},
+	{"not JSON", `[`, "", "not valid JSON"},
+	{"scalar", `"statement"`, "", "must be an object"},
+}
+
 func TestStatements(t *testing.T) {
-	const id = "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"
-	cases := []struct {
-		name, json, wantPath, wantRule string
-	}{
-		{"empty array", `[]`, "", ""},
-		{"single object", base, "", ""},
-		{"array", `[` + base + `,` + base + `]`, "", ""},
-		{"invalid second statement", `[` + base + `,` + stmt(`{"actor":{"mbox":"x"}}`) + `]`, "/1/actor/mbox", "mailto"},
-		{"element not an object", `[1]`, "/0", "must be an object"},
-		{"duplicate ids", `[` + stmt(`{"id":"`+id+`"}`) + `,` + stmt(`{"id":"`+strings.ToUpper(id)+`"}`) + `]`, "/1/id", "repeats the id of statement /0"},
-		{"single invalid object", stmt(`{"verb":"-"}`), "/verb", "is required"},
-		{"not JSON", `[`, "", "not valid JSON"},
-		{"scalar", `"statement"`, "", "must be an object"},
-	}
 	for _, v := range []string{V103, V200} {
-		for _, tc := range cases {
+		for _, tc := range statementsCases {
 			t.Run(v+"/"+tc.name, func(t *testing.T) {
 				checkResult(t, Statements(v, []byte(tc.json)), tc.wantPath, tc.wantRule)
 			})
@@ -406,24 +412,23 @@ func TestStatements(t *testing.T) {
 	}
 }
 
+var agentCases = []requestCase{
+	{"agent", `{"mbox":"mailto:a@example.com"}`, "", ""},
+	{"agent with objectType", `{"objectType":"Agent","account":{"homePage":"http://example.com","name":"a"}}`, "", ""},
+	{"identified group", `{"objectType":"Group","openid":"http://g.example.com/"}`, "", ""},
+	{"anonymous group", `{"objectType":"Group","member":[{"mbox":"mailto:a@example.com"}]}`, "", "identified Group"},
+	{"agent without IFI", `{"name":"a"}`, "", "exactly one"},
+	{"agent with two IFIs", `{"mbox":"mailto:a@example.com","mbox_sha1sum":"ebd31e95054c018b10727ccffd2ef2ec3a016ee9"}`, "", "exactly one"},
+	{"bad mbox", `{"mbox":"a@example.com"}`, "/mbox", "mailto"},
+	{"unknown property", `{"mbox":"mailto:a@example.com","email":"a"}`, "/email", "not a property"},
+	{"objectType case", `{"objectType":"agent","mbox":"mailto:a@example.com"}`, "/objectType", "exact case"},
+	{"not an object", `"mailto:a@example.com"`, "", "must be an object"},
+	{"duplicate key", `{"mbox":"mailto:a@example.com","mbox":"mailto:b@example.com"}`, "/mbox", "more than once"},
+}
+
 func TestAgent(t *testing.T) {
-	cases := []struct {
-		name, json, wantPath, wantRule string
-	}{
-		{"agent", `{"mbox":"mailto:a@example.com"}`, "", ""},
-		{"agent with objectType", `{"objectType":"Agent","account":{"homePage":"http://example.com","name":"a"}}`, "", ""},
-		{"identified group", `{"objectType":"Group","openid":"http://g.example.com/"}`, "", ""},
-		{"anonymous group", `{"objectType":"Group","member":[{"mbox":"mailto:a@example.com"}]}`, "", "identified Group"},
-		{"agent without IFI", `{"name":"a"}`, "", "exactly one"},
-		{"agent with two IFIs", `{"mbox":"mailto:a@example.com","mbox_sha1sum":"ebd31e95054c018b10727ccffd2ef2ec3a016ee9"}`, "", "exactly one"},
-		{"bad mbox", `{"mbox":"a@example.com"}`, "/mbox", "mailto"},
-		{"unknown property", `{"mbox":"mailto:a@example.com","email":"a"}`, "/email", "not a property"},
-		{"objectType case", `{"objectType":"agent","mbox":"mailto:a@example.com"}`, "/objectType", "exact case"},
-		{"not an object", `"mailto:a@example.com"`, "", "must be an object"},
-		{"duplicate key", `{"mbox":"mailto:a@example.com","mbox":"mailto:b@example.com"}`, "/mbox", "more than once"},
-	}
 	for _, v := range []string{V103, V200} {
-		for _, tc := range cases {
+		for _, tc := range agentCases {
 			t.Run(v+"/"+tc.name, func(t *testing.T) {
 				checkResult(t, Agent(v, []byte(tc.json)), tc.wantPath, tc.wantRule)
 			})
