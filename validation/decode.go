@@ -27,15 +27,36 @@ const syntaxRule = "is not valid JSON"
 // within float64 range. The value is built from map[string]any, []any,
 // string, json.Number, bool and nil.
 func decode(data []byte) (any, Errors) {
+	b, errs := decodeBody(data)
+	return b.value, errs
+}
+
+// span is the byte range [start, end) of a value in the input.
+type span struct{ start, end int }
+
+// body is a decoded request body: its value, where the value lies in the
+// input without the surrounding whitespace and, if it is an array, where
+// each element lies.
+type body struct {
+	value any
+	span  span
+	elems []span
+}
+
+// decodeBody is decode that also reports where the top-level value and,
+// for an array, each of its elements lie in data.
+func decodeBody(data []byte) (body, Errors) {
 	if !utf8.Valid(data) {
-		return nil, Errors{{Path: "", Rule: "is not valid UTF-8"}}
+		return body{}, Errors{{Path: "", Rule: "is not valid UTF-8"}}
 	}
 	p := &parser{data: data}
 	p.skipSpace()
 	if p.pos == len(data) {
-		return nil, Errors{{Path: "", Rule: "is empty; a JSON value is required"}}
+		return body{}, Errors{{Path: "", Rule: "is empty; a JSON value is required"}}
 	}
+	start := p.pos
 	v, ok := p.value(0, false)
+	end := p.pos
 	if ok {
 		p.skipSpace()
 		if p.pos != len(data) {
@@ -44,22 +65,23 @@ func decode(data []byte) (any, Errors) {
 		}
 	}
 	if !ok {
-		return nil, p.errs[len(p.errs)-1:] // only the fatal error
+		return body{}, p.errs[len(p.errs)-1:] // only the fatal error
 	}
 	if len(p.errs) > 0 {
-		return nil, p.errs
+		return body{}, p.errs
 	}
-	return v, nil
+	return body{value: v, span: span{start, end}, elems: p.elems}, nil
 }
 
 // parser is a small recursive-descent JSON parser. It keeps the path of
 // the value being parsed as a stack of keys so that a JSON Pointer is built
 // only when there is something to report.
 type parser struct {
-	data []byte
-	pos  int
-	keys []string
-	errs Errors
+	data  []byte
+	pos   int
+	keys  []string
+	errs  Errors
+	elems []span // of the elements of a top-level array
 }
 
 func (p *parser) path() string {
@@ -194,9 +216,14 @@ func (p *parser) array(depth int, inExtensions bool) (any, bool) {
 	}
 	for i := 0; ; i++ {
 		p.keys = append(p.keys, strconv.Itoa(i))
+		p.skipSpace()
+		start := p.pos
 		v, ok := p.value(depth, inExtensions)
 		if !ok {
 			return nil, false
+		}
+		if depth == 1 {
+			p.elems = append(p.elems, span{start, p.pos})
 		}
 		p.keys = p.keys[:len(p.keys)-1]
 		a = append(a, v)

@@ -9,6 +9,9 @@
 // voiding rules). Each violation is an Error naming a JSON Pointer and the
 // rule broken, e.g. "/actor/mbox: must be a mailto: IRI".
 //
+// ParseStatements and ParseStatement also hand back each valid statement,
+// decoded and as its bytes, so that callers parse a request only once.
+//
 // The package is pure: no I/O, no logging, no global state beyond the
 // compiled schemas. It imports only the standard library and gojsonschema;
 // it must not import lrs, the store adapters or forwarders.

@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -23,6 +24,7 @@ func FuzzStatement(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkDecodeAgreesWithEncodingJSON(t, data)
 		checkShapesAgree(t, data)
+		checkParseAgrees(t, data)
 		for _, v := range []string{V103, V200} {
 			for _, validate := range []func(string, []byte) error{Statement, Statements, Agent} {
 				first := validate(v, data)
@@ -82,6 +84,38 @@ func checkShapesAgree(t *testing.T, data []byte) {
 			shapeAgrees(t, v+" statement", set.statement, set.statementShape, d)
 		}
 		shapeAgrees(t, v+" agent", set.agent, set.agentShape, doc)
+	}
+}
+
+// checkParseAgrees asserts that ParseStatements gives the error of
+// Statements and, for a valid body, statements whose Raw bytes lie in data
+// in order and decode to their Doc.
+func checkParseAgrees(t *testing.T, data []byte) {
+	t.Helper()
+	for _, v := range []string{V103, V200} {
+		stmts, batch, err := ParseStatements(v, data)
+		if want := Statements(v, data); !reflect.DeepEqual(err, want) {
+			t.Fatalf("%s: ParseStatements: got %v, want %v", v, err, want)
+		}
+		if err != nil {
+			continue
+		}
+		trimmed := bytes.TrimSpace(data)
+		if got, want := batch, trimmed[0] == '['; got != want {
+			t.Fatalf("%s: batch: got %v, want %v", v, got, want)
+		}
+		if !batch && (len(stmts) != 1 || !bytes.Equal(stmts[0].Raw, trimmed)) {
+			t.Fatalf("%s: got %d statements, want the whole body", v, len(stmts))
+		}
+		end := 0
+		for _, st := range stmts {
+			i := bytes.Index(data[end:], st.Raw)
+			if i < 0 || &data[end+i] != &st.Raw[0] {
+				t.Fatalf("%s: Raw %q is not the next part of the body", v, st.Raw)
+			}
+			end += i + len(st.Raw)
+			checkParsed(t, st)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -51,51 +52,88 @@ func (es Errors) Error() string {
 	return b.String()
 }
 
+// Parsed is one statement of a validated request.
+type Parsed struct {
+	// Raw is the statement exactly as received, without the whitespace
+	// around it. It is a sub-slice of the request body, not a copy.
+	Raw []byte
+	// Doc is the decoded statement as validated: map[string]any, []any,
+	// string, json.Number, bool and nil. Callers may read it but must not
+	// modify it; a changed Doc is no longer what was validated.
+	Doc map[string]any
+}
+
 // Statement validates one statement object as received from a client
 // (before the LRS adds stored, authority and so on) against the rules of
 // version (V103 or V200). It returns nil or an Errors value.
 func Statement(version string, data []byte) error {
+	_, err := ParseStatement(version, data)
+	return err
+}
+
+// ParseStatement validates one statement exactly as Statement does and
+// returns it, so that the caller need not decode it again.
+func ParseStatement(version string, data []byte) (Parsed, error) {
 	set, err := setup(version)
 	if err != nil {
-		return err
+		return Parsed{}, err
 	}
-	doc, errs := decode(data)
+	b, errs := decodeBody(data)
 	if errs != nil {
-		return sortErrors(errs)
+		return Parsed{}, sortErrors(errs)
 	}
-	errs, err = statement(set, version, doc, "")
+	errs, err = statement(set, version, b.value, "")
 	if err != nil {
-		return err
+		return Parsed{}, err
 	}
-	return result(errs)
+	if err := result(errs); err != nil {
+		return Parsed{}, err
+	}
+	return parsed(data, b.span, b.value)
 }
 
 // Statements validates a POST body: a single statement object or a JSON
 // array of statement objects, whose paths start with the index ("/0/...").
 // An empty array is valid. Two statements of one array may not share an id.
 func Statements(version string, data []byte) error {
+	_, _, err := ParseStatements(version, data)
+	return err
+}
+
+// ParseStatements validates a POST body exactly as Statements does (same
+// errors) and returns its statements in order: one for a single object,
+// one per element for an array (none for []). Batch reports whether the
+// body is a JSON array. On error, stmts is nil.
+func ParseStatements(version string, data []byte) (stmts []Parsed, batch bool, err error) {
 	set, err := setup(version)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	doc, errs := decode(data)
+	b, errs := decodeBody(data)
 	if errs != nil {
-		return sortErrors(errs)
+		return nil, false, sortErrors(errs)
 	}
-	list, ok := doc.([]any)
-	if !ok {
-		errs, err = statement(set, version, doc, "")
+	list, batch := b.value.([]any)
+	if !batch {
+		errs, err = statement(set, version, b.value, "")
 		if err != nil {
-			return err
+			return nil, false, err
 		}
-		return result(errs)
+		if err := result(errs); err != nil {
+			return nil, false, err
+		}
+		st, err := parsed(data, b.span, b.value)
+		if err != nil {
+			return nil, false, err
+		}
+		return []Parsed{st}, false, nil
 	}
 	ids := make(map[string]int)
 	for i, st := range list {
-		prefix := child("", fmt.Sprint(i))
+		prefix := child("", strconv.Itoa(i))
 		es, err := statement(set, version, st, prefix)
 		if err != nil {
-			return err
+			return nil, true, err
 		}
 		errs = append(errs, es...)
 		if m, ok := st.(map[string]any); ok {
@@ -109,7 +147,26 @@ func Statements(version string, data []byte) error {
 			}
 		}
 	}
-	return result(errs)
+	if err := result(errs); err != nil {
+		return nil, true, err
+	}
+	stmts = make([]Parsed, len(list))
+	for i, st := range list {
+		if stmts[i], err = parsed(data, b.elems[i], st); err != nil {
+			return nil, true, err
+		}
+	}
+	return stmts, true, nil
+}
+
+// parsed pairs a valid statement with its bytes.
+func parsed(data []byte, sp span, v any) (Parsed, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		// The schema requires an object; reaching here is a bug.
+		return Parsed{}, fmt.Errorf("validation: statement of type %T passed validation", v)
+	}
+	return Parsed{Raw: data[sp.start:sp.end:sp.end], Doc: m}, nil
 }
 
 // Agent validates an agent parameter value (GET /statements and the
