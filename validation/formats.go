@@ -17,28 +17,44 @@ func isIRI(s string) bool {
 	}
 	hashes := 0
 	for i := colon + 1; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			switch {
+			case iriExcluded[c]:
+				return false
+			case c == '#':
+				hashes++
+				if hashes > 1 {
+					return false
+				}
+			case c == '%':
+				if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+					return false
+				}
+			}
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
+		if r == utf8.RuneError && size <= 1 || r <= 0x9f || r == 0xfffd {
 			return false
-		case r <= 0x20, r >= 0x7f && r <= 0x9f, r == 0xfffd:
-			return false
-		case strings.ContainsRune("<>\"{}|\\^`", r):
-			return false
-		case r == '#':
-			hashes++
-			if hashes > 1 {
-				return false
-			}
-		case r == '%':
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return false
-			}
 		}
 		i += size
 	}
 	return true
 }
+
+// iriExcluded marks the ASCII characters an IRI may not contain: controls,
+// space, DEL and <>"{}|\^`.
+var iriExcluded = func() (t [utf8.RuneSelf]bool) {
+	for c := 0; c <= 0x20; c++ {
+		t[c] = true
+	}
+	t[0x7f] = true
+	for _, c := range "<>\"{}|\\^`" {
+		t[c] = true
+	}
+	return t
+}()
 
 // isURI is isIRI restricted to ASCII (RFC 3986).
 func isURI(s string) bool {
@@ -132,6 +148,24 @@ func isMediaType(s string) bool {
 // (2.2.s4.b2), grandfathered tags included. Registry membership is not
 // checked (2.2.s4.b7 allows best effort).
 func isLanguageTag(s string) bool {
+	return isCommonLanguageTag(s) || isAnyLanguageTag(s)
+}
+
+// isCommonLanguageTag reports, without allocating, whether s has the
+// commonest form of a language tag: a language of two or three letters,
+// optionally followed by a region of two letters or three digits.
+func isCommonLanguageTag(s string) bool {
+	lang, region, hasRegion := strings.Cut(s, "-")
+	if len(lang) < 2 || len(lang) > 3 || !isAlphaString(lang) {
+		return false
+	}
+	return !hasRegion ||
+		len(region) == 2 && isAlphaString(region) ||
+		len(region) == 3 && isDigitString(region)
+}
+
+// isAnyLanguageTag is isLanguageTag for all forms.
+func isAnyLanguageTag(s string) bool {
 	if s == "" {
 		return false
 	}

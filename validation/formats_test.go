@@ -1,6 +1,10 @@
 package validation
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestFormats(t *testing.T) {
 	cases := []struct {
@@ -91,5 +95,88 @@ func TestFormats(t *testing.T) {
 				t.Errorf("%q: got %v, want %v", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestIsCommonLanguageTag checks that the quick test for the commonest
+// language tags accepts only tags the full grammar accepts.
+func TestIsCommonLanguageTag(t *testing.T) {
+	const alphabet = "aBx1-"
+	var gen func(prefix string, n int)
+	common := 0
+	gen = func(prefix string, n int) {
+		if isCommonLanguageTag(prefix) {
+			common++
+			if !isAnyLanguageTag(prefix) {
+				t.Errorf("%q: common form, but not a language tag", prefix)
+			}
+		}
+		if n == 0 {
+			return
+		}
+		for i := 0; i < len(alphabet); i++ {
+			gen(prefix+alphabet[i:i+1], n-1)
+		}
+	}
+	gen("", 7)
+	for _, s := range []string{"en", "en-US", "de-DE", "es-419", "zh-CN", "haw"} {
+		if !isCommonLanguageTag(s) {
+			t.Errorf("%q: got not common, want common", s)
+		}
+	}
+	if common == 0 {
+		t.Fatal("no common tags generated")
+	}
+}
+
+// isIRIByRune is isIRI as first written, one rune at a time; the
+// table-driven isIRI must agree with it.
+func isIRIByRune(s string) bool {
+	colon := strings.IndexByte(s, ':')
+	if colon < 1 || colon == len(s)-1 || !isScheme(s[:colon]) {
+		return false
+	}
+	hashes := 0
+	for i := colon + 1; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return false
+		case r <= 0x20, r >= 0x7f && r <= 0x9f, r == 0xfffd:
+			return false
+		case strings.ContainsRune("<>\"{}|\\^`", r):
+			return false
+		case r == '#':
+			hashes++
+			if hashes > 1 {
+				return false
+			}
+		case r == '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return false
+			}
+		}
+		i += size
+	}
+	return true
+}
+
+func TestIsIRI_AgreesByRune(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		if got, want := isIRI(s), isIRIByRune(s); got != want {
+			t.Fatalf("isIRI(%q): got %v, want %v", s, got, want)
+		}
+	}
+	for r := rune(0); r <= utf8.MaxRune; r++ {
+		check("http://e.example/" + string(r) + "x")
+		if r < 0x100 {
+			check("h:" + string(r))
+			check("h:" + string([]byte{byte(r)}))
+			check("h:#%" + string(r) + "0#")
+		}
+	}
+	for _, s := range []string{"", ":", "h:", "h:#", "h:##", "h:%4", "h:%4g", "h:%41", "1h:x", "a+b:x", "h:\xff", "h:\xe2\x82"} {
+		check(s)
 	}
 }

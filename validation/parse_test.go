@@ -99,7 +99,7 @@ func TestValidation_DoesNotModify(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &checker{version: v}
-			c.agentParameter("", doc)
+			c.agentParameter(&path{}, doc)
 			if !reflect.DeepEqual(doc, want) {
 				t.Fatalf("validation changed %v into %v", want, doc)
 			}

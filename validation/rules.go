@@ -25,64 +25,122 @@ type checker struct {
 	errs    Errors
 }
 
-func (c *checker) add(path, rule string) {
-	c.errs = append(c.errs, Error{Path: path, Rule: rule})
+func (c *checker) add(p *path, rule string) {
+	c.errs = append(c.errs, Error{Path: p.String(), Rule: rule})
+}
+
+// A path is the JSON Pointer of a value as a chain of steps, so that the
+// string is built only for a violation. The root step holds the prefix of
+// the document ("" or "/3"), already a JSON Pointer.
+type path struct {
+	up    *path
+	key   string // property name; the prefix at the root
+	i     int    // array index, when isIdx
+	isIdx bool
+}
+
+// at returns the path of property key under p.
+func (p *path) at(key string) *path { return &path{up: p, key: key} }
+
+// index returns the path of array element i under p.
+func (p *path) index(i int) *path { return &path{up: p, i: i, isIdx: true} }
+
+// String returns the JSON Pointer. It only copies from the steps, so that
+// paths can live on the stack of the checks that build them.
+func (p *path) String() string {
+	var num [20]byte
+	n := 0
+	q := p
+	for ; q.up != nil; q = q.up {
+		if q.isIdx {
+			n += 1 + len(strconv.AppendInt(num[:0], int64(q.i), 10))
+		} else {
+			n += 1 + len(q.key) + strings.Count(q.key, "~") + strings.Count(q.key, "/")
+		}
+	}
+	b := make([]byte, n+len(q.key))
+	copy(b, q.key)
+	i := len(b)
+	for q = p; q.up != nil; q = q.up {
+		if q.isIdx {
+			d := strconv.AppendInt(num[:0], int64(q.i), 10)
+			i -= len(d)
+			copy(b[i:], d)
+		} else {
+			for j := len(q.key) - 1; j >= 0; j-- {
+				switch c := q.key[j]; c {
+				case '~':
+					i -= 2
+					b[i], b[i+1] = '~', '0'
+				case '/':
+					i -= 2
+					b[i], b[i+1] = '~', '1'
+				default:
+					i--
+					b[i] = c
+				}
+			}
+		}
+		i--
+		b[i] = '/'
+	}
+	return string(b)
 }
 
 // statement checks a Statement, or a SubStatement when sub is set.
-func (c *checker) statement(p string, m map[string]any, sub bool) {
+func (c *checker) statement(p *path, m map[string]any, sub bool) {
 	if sub {
 		for _, k := range []string{"id", "stored", "version", "authority"} {
 			if _, ok := m[k]; ok {
-				c.add(child(p, k), "must not be used in a SubStatement (2.4.4.3.s8.b3)")
+				c.add(p.at(k), "must not be used in a SubStatement (2.4.4.3.s8.b3)")
 			}
 		}
 	} else {
 		if id, ok := m["id"].(string); ok && !isUUID(id) {
-			c.add(p+"/id", "must be a UUID in standard string form, e.g. 12345678-1234-5678-1234-567812345678 (2.4.1.s1, 4.4)")
+			c.add(p.at("id"), "must be a UUID in standard string form, e.g. 12345678-1234-5678-1234-567812345678 (2.4.1.s1, 4.4)")
 		}
 		if s, ok := m["stored"].(string); ok {
-			c.timestamp(p+"/stored", s)
+			c.timestamp(p.at("stored"), s)
 		}
 		if v, ok := m["authority"]; ok {
-			c.authority(p+"/authority", v)
+			c.authority(p.at("authority"), v)
 		}
 		if s, ok := m["version"].(string); ok {
-			c.statementVersion(p+"/version", s)
+			c.statementVersion(p.at("version"), s)
 		}
 	}
 	if v, ok := m["actor"]; ok {
-		c.actor(p+"/actor", v)
+		c.actor(p.at("actor"), v)
 	}
 	verbID := ""
 	if v, ok := m["verb"].(map[string]any); ok {
 		verbID, _ = v["id"].(string)
-		c.verb(p+"/verb", v)
+		c.verb(p.at("verb"), v)
 	}
 	kind := ""
 	if v, ok := m["object"].(map[string]any); ok {
-		kind = c.object(p+"/object", v, sub)
+		kind = c.object(p.at("object"), v, sub)
 	}
 	if !sub && verbID == verbVoided && kind != "" && kind != "StatementRef" {
-		c.add(p+"/object", "the object of a voiding statement (verb "+verbVoided+") must be a StatementRef (2.3.2.s2.b1)")
+		c.add(p.at("object"), "the object of a voiding statement (verb "+verbVoided+") must be a StatementRef (2.3.2.s2.b1)")
 	}
 	if v, ok := m["result"].(map[string]any); ok {
-		c.result(p+"/result", v)
+		c.result(p.at("result"), v)
 	}
 	if v, ok := m["context"].(map[string]any); ok {
-		c.context(p+"/context", v, kind)
+		c.context(p.at("context"), v, kind)
 	}
 	if s, ok := m["timestamp"].(string); ok {
-		c.timestamp(p+"/timestamp", s)
+		c.timestamp(p.at("timestamp"), s)
 	}
 	if v, ok := m["attachments"].([]any); ok {
-		c.attachments(p+"/attachments", v)
+		c.attachments(p.at("attachments"), v)
 	}
 }
 
 // statementVersion checks the "version" property against the request's
 // version (2.4.10.s2.b1, 2.4.10.s3.b2).
-func (c *checker) statementVersion(p, s string) {
+func (c *checker) statementVersion(p *path, s string) {
 	if c.version == V103 {
 		if !isSemver(s, "1.0.") {
 			c.add(p, `must be a 1.0.x version such as "1.0.0" (2.4.10.s3.b2)`)
@@ -116,7 +174,7 @@ func isSemver(s, prefix string) bool {
 	return pre != ""
 }
 
-func (c *checker) timestamp(p, s string) {
+func (c *checker) timestamp(p *path, s string) {
 	if c.version == V103 {
 		if !isISO8601DateTime(s) {
 			c.add(p, "must be an ISO 8601 date and time such as 2015-11-18T12:17:00.000+00:00; a -00:00 offset is not ISO 8601 (4.5.s1.b1)")
@@ -129,7 +187,7 @@ func (c *checker) timestamp(p, s string) {
 }
 
 // actor checks an Agent or a Group (2.4.2).
-func (c *checker) actor(p string, v any) {
+func (c *checker) actor(p *path, v any) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return
@@ -143,7 +201,7 @@ func (c *checker) actor(p string, v any) {
 
 // agentParameter checks the agent parameter of the REST resources: an
 // Agent or an identified Group.
-func (c *checker) agentParameter(p string, v any) {
+func (c *checker) agentParameter(p *path, v any) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return
@@ -158,13 +216,13 @@ func (c *checker) agentParameter(p string, v any) {
 	c.agent(p, m)
 }
 
-func (c *checker) agent(p string, m map[string]any) {
+func (c *checker) agent(p *path, m map[string]any) {
 	if c.ifis(p, m) != 1 {
 		c.add(p, "an Agent must have exactly one inverse functional identifier: mbox, mbox_sha1sum, openid or account (2.4.2.1.s2.b1, 2.4.2.1.s2.b2)")
 	}
 }
 
-func (c *checker) group(p string, m map[string]any) {
+func (c *checker) group(p *path, m map[string]any) {
 	switch c.ifis(p, m) {
 	case 0:
 		// A "member" of the wrong type is reported by the schema.
@@ -181,42 +239,42 @@ func (c *checker) group(p string, m map[string]any) {
 
 // members checks the Agents of a Group; the schema already rejects Groups
 // as members (2.4.2.2.s4.b2, 2.4.2.2.s5.b2).
-func (c *checker) members(p string, m map[string]any) {
+func (c *checker) members(p *path, m map[string]any) {
 	ms, _ := m["member"].([]any)
 	for i, v := range ms {
 		if mm, ok := v.(map[string]any); ok && mm["objectType"] != "Group" {
-			c.agent(child(p+"/member", strconv.Itoa(i)), mm)
+			c.agent(p.at("member").index(i), mm)
 		}
 	}
 }
 
 // ifis counts the inverse functional identifiers of an Agent or Group and
 // checks the format of each (2.4.2.3).
-func (c *checker) ifis(p string, m map[string]any) int {
+func (c *checker) ifis(p *path, m map[string]any) int {
 	n := 0
 	if v, ok := m["mbox"]; ok {
 		n++
 		if s, ok := v.(string); ok && !isMbox(s) {
-			c.add(p+"/mbox", "must be a mailto: IRI")
+			c.add(p.at("mbox"), "must be a mailto: IRI")
 		}
 	}
 	if v, ok := m["mbox_sha1sum"]; ok {
 		n++
 		if s, ok := v.(string); ok && !isHexLen(s, 40) {
-			c.add(p+"/mbox_sha1sum", "must be the hex-encoded SHA-1 hash of a mailto: IRI (40 hex digits) (2.4.2.3.s3)")
+			c.add(p.at("mbox_sha1sum"), "must be the hex-encoded SHA-1 hash of a mailto: IRI (40 hex digits) (2.4.2.3.s3)")
 		}
 	}
 	if v, ok := m["openid"]; ok {
 		n++
 		if s, ok := v.(string); ok && !isURI(s) {
-			c.add(p+"/openid", "must be a URI (2.4.2.3.s3)")
+			c.add(p.at("openid"), "must be a URI (2.4.2.3.s3)")
 		}
 	}
 	if v, ok := m["account"]; ok {
 		n++
 		if a, ok := v.(map[string]any); ok {
 			if s, ok := a["homePage"].(string); ok && !isIRI(s) {
-				c.add(p+"/account/homePage", "must be an IRL (2.4.2.4.s2)")
+				c.add(p.at("account").at("homePage"), "must be an IRL (2.4.2.4.s2)")
 			}
 		}
 	}
@@ -225,25 +283,25 @@ func (c *checker) ifis(p string, m map[string]any) int {
 
 // authority checks the authority an LRS may keep (2.4.9.s3.b1): an Agent,
 // or for 3-legged OAuth a Group of two Agents.
-func (c *checker) authority(p string, v any) {
+func (c *checker) authority(p *path, v any) {
 	c.actor(p, v)
 	if m, ok := v.(map[string]any); ok && m["objectType"] == "Group" {
 		if ms, ok := m["member"].([]any); ok && len(ms) != 2 {
-			c.add(p+"/member", "an authority Group must consist of exactly two Agents (2.4.9.s3.b1)")
+			c.add(p.at("member"), "an authority Group must consist of exactly two Agents (2.4.9.s3.b1)")
 		}
 	}
 }
 
-func (c *checker) verb(p string, m map[string]any) {
+func (c *checker) verb(p *path, m map[string]any) {
 	if s, ok := m["id"].(string); ok && !isIRI(s) {
-		c.add(p+"/id", "must be an IRI (2.4.3.s3, 2.2.s4.b1.b8)")
+		c.add(p.at("id"), "must be an IRI (2.4.3.s3, 2.2.s4.b1.b8)")
 	}
-	c.languageMap(p+"/display", m["display"])
+	c.languageMap(p.at("display"), m["display"])
 }
 
 // object checks the object of a Statement or SubStatement and returns its
 // objectType ("" if unknown).
-func (c *checker) object(p string, m map[string]any, sub bool) string {
+func (c *checker) object(p *path, m map[string]any, sub bool) string {
 	kind, _ := m["objectType"].(string)
 	if _, present := m["objectType"]; !present {
 		kind = "Activity"
@@ -269,18 +327,18 @@ func (c *checker) object(p string, m map[string]any, sub bool) string {
 	return kind
 }
 
-func (c *checker) statementRef(p string, m map[string]any) {
+func (c *checker) statementRef(p *path, m map[string]any) {
 	if s, ok := m["id"].(string); ok && !isUUID(s) {
-		c.add(p+"/id", "must be the UUID of a statement in standard string form (2.4.4.3.s4.b2)")
+		c.add(p.at("id"), "must be the UUID of a statement in standard string form (2.4.4.3.s4.b2)")
 	}
 }
 
-func (c *checker) activity(p string, m map[string]any) {
+func (c *checker) activity(p *path, m map[string]any) {
 	if s, ok := m["id"].(string); ok && !isIRI(s) {
-		c.add(p+"/id", "must be an IRI (2.4.4.1.s1 table, 2.2.s4.b1.b8)")
+		c.add(p.at("id"), "must be an IRI (2.4.4.1.s1 table, 2.2.s4.b1.b8)")
 	}
 	if d, ok := m["definition"].(map[string]any); ok {
-		c.definition(p+"/definition", d)
+		c.definition(p.at("definition"), d)
 	}
 }
 
@@ -301,16 +359,16 @@ var componentLists = map[string][]string{
 
 var allComponentLists = []string{"choices", "scale", "source", "target", "steps"}
 
-func (c *checker) definition(p string, d map[string]any) {
-	c.languageMap(p+"/name", d["name"])
-	c.languageMap(p+"/description", d["description"])
+func (c *checker) definition(p *path, d map[string]any) {
+	c.languageMap(p.at("name"), d["name"])
+	c.languageMap(p.at("description"), d["description"])
 	if s, ok := d["type"].(string); ok && !isIRI(s) {
-		c.add(p+"/type", "must be an IRI (2.4.4.1.s2 table)")
+		c.add(p.at("type"), "must be an IRI (2.4.4.1.s2 table)")
 	}
 	if s, ok := d["moreInfo"].(string); ok && !isIRI(s) {
-		c.add(p+"/moreInfo", "must be an IRL (2.4.4.1.s2 table)")
+		c.add(p.at("moreInfo"), "must be an IRL (2.4.4.1.s2 table)")
 	}
-	c.extensions(p+"/extensions", d["extensions"])
+	c.extensions(p.at("extensions"), d["extensions"])
 
 	_, hasPattern := d["correctResponsesPattern"]
 	it, hasType := d["interactionType"]
@@ -323,18 +381,18 @@ func (c *checker) definition(p string, d map[string]any) {
 		if hasType {
 			allowed, known := componentLists[itype]
 			if known && !contains(allowed, list) {
-				c.add(child(p, list), `is not supported for interactionType "`+itype+`" (2.4.4.1.s15 table 2)`)
+				c.add(p.at(list), `is not supported for interactionType "`+itype+`" (2.4.4.1.s15 table 2)`)
 			}
 		}
-		c.components(child(p, list), v)
+		c.components(p.at(list), v)
 	}
 	if !hasType && hasPattern {
-		c.add(p+"/interactionType", "is required when correctResponsesPattern is present: interaction activities must have a valid interactionType (2.4.4.1.s13.b1)")
+		c.add(p.at("interactionType"), "is required when correctResponsesPattern is present: interaction activities must have a valid interactionType (2.4.4.1.s13.b1)")
 	}
 	if !hasType && !hasPattern {
 		for _, list := range allComponentLists {
 			if _, ok := d[list]; ok {
-				c.add(p+"/interactionType", "is required when interaction components are present: interaction activities must have a valid interactionType (2.4.4.1.s13.b1)")
+				c.add(p.at("interactionType"), "is required when interaction components are present: interaction activities must have a valid interactionType (2.4.4.1.s13.b1)")
 				break
 			}
 		}
@@ -343,37 +401,58 @@ func (c *checker) definition(p string, d map[string]any) {
 
 // components checks one interaction component list: distinct ids
 // (2.4.4.1.s16.b1) and language maps.
-func (c *checker) components(p string, v any) {
+func (c *checker) components(p *path, v any) {
 	list, _ := v.([]any)
-	seen := make(map[string]bool, len(list))
+	var seen map[string]bool // for long lists; short ones are searched
+	if len(list) > 16 {
+		seen = make(map[string]bool, len(list))
+	}
 	for i, item := range list {
 		m, ok := item.(map[string]any)
 		if !ok {
 			continue
 		}
-		ip := child(p, strconv.Itoa(i))
+		ip := p.index(i)
 		if id, ok := m["id"].(string); ok {
-			if seen[id] {
-				c.add(ip+"/id", "repeats the id of an earlier component in this list; ids must be distinct (2.4.4.1.s16.b1)")
+			dup := false
+			if seen != nil {
+				dup = seen[id]
+				seen[id] = true
+			} else {
+				dup = hasComponentID(list[:i], id)
 			}
-			seen[id] = true
+			if dup {
+				c.add(ip.at("id"), "repeats the id of an earlier component in this list; ids must be distinct (2.4.4.1.s16.b1)")
+			}
 		}
-		c.languageMap(ip+"/description", m["description"])
+		c.languageMap(ip.at("description"), m["description"])
 	}
 }
 
-func (c *checker) result(p string, m map[string]any) {
+// hasComponentID reports whether one of the components in list has id.
+func hasComponentID(list []any, id string) bool {
+	for _, item := range list {
+		if m, ok := item.(map[string]any); ok {
+			if s, ok := m["id"].(string); ok && s == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c *checker) result(p *path, m map[string]any) {
 	if s, ok := m["score"].(map[string]any); ok {
-		c.score(p+"/score", s)
+		c.score(p.at("score"), s)
 	}
 	if s, ok := m["duration"].(string); ok && !isDuration(s) {
-		c.add(p+"/duration", "must be an ISO 8601 duration such as PT4H35M59.14S or P4W (4.6.s1.b1)")
+		c.add(p.at("duration"), "must be an ISO 8601 duration such as PT4H35M59.14S or P4W (4.6.s1.b1)")
 	}
-	c.extensions(p+"/extensions", m["extensions"])
+	c.extensions(p.at("extensions"), m["extensions"])
 }
 
 // score checks the ranges of the Score object (2.4.5.1.s2 table).
-func (c *checker) score(p string, m map[string]any) {
+func (c *checker) score(p *path, m map[string]any) {
 	num := func(k string) (float64, bool) {
 		n, ok := m[k].(json.Number)
 		if !ok {
@@ -383,43 +462,43 @@ func (c *checker) score(p string, m map[string]any) {
 		return f, err == nil && !math.IsInf(f, 0)
 	}
 	if f, ok := num("scaled"); ok && (f < -1 || f > 1) {
-		c.add(p+"/scaled", "must be between -1 and 1 inclusive (2.4.5.1.s2 table)")
+		c.add(p.at("scaled"), "must be between -1 and 1 inclusive (2.4.5.1.s2 table)")
 	}
 	minV, hasMin := num("min")
 	maxV, hasMax := num("max")
 	if hasMin && hasMax && !(minV < maxV) {
-		c.add(p+"/min", "must be less than max (2.4.5.1.s2 table)")
+		c.add(p.at("min"), "must be less than max (2.4.5.1.s2 table)")
 	}
 	if raw, ok := num("raw"); ok {
 		if hasMin && raw < minV {
-			c.add(p+"/raw", "must not be less than min (2.4.5.1.s2 table)")
+			c.add(p.at("raw"), "must not be less than min (2.4.5.1.s2 table)")
 		}
 		if hasMax && raw > maxV {
-			c.add(p+"/raw", "must not be greater than max (2.4.5.1.s2 table)")
+			c.add(p.at("raw"), "must not be greater than max (2.4.5.1.s2 table)")
 		}
 	}
 }
 
 // context checks the Context object; kind is the objectType of the
 // statement's object (2.4.6).
-func (c *checker) context(p string, m map[string]any, kind string) {
+func (c *checker) context(p *path, m map[string]any, kind string) {
 	if s, ok := m["registration"].(string); ok && !isUUID(s) {
-		c.add(p+"/registration", "must be a UUID in standard string form (2.4.6.s3 table, 4.4)")
+		c.add(p.at("registration"), "must be a UUID in standard string form (2.4.6.s3 table, 4.4)")
 	}
 	if v, ok := m["instructor"]; ok {
-		c.actor(p+"/instructor", v)
+		c.actor(p.at("instructor"), v)
 	}
 	if v, ok := m["team"].(map[string]any); ok && v["objectType"] == "Group" {
-		c.group(p+"/team", v)
+		c.group(p.at("team"), v)
 	}
 	if ca, ok := m["contextActivities"].(map[string]any); ok {
-		for _, k := range sortedKeys(ca) {
-			kp := child(p+"/contextActivities", k)
-			switch v := ca[k].(type) {
+		for k, v := range ca {
+			kp := p.at("contextActivities").at(k)
+			switch v := v.(type) {
 			case []any:
 				for i, a := range v {
 					if am, ok := a.(map[string]any); ok {
-						c.activity(child(kp, strconv.Itoa(i)), am)
+						c.activity(kp.index(i), am)
 					}
 				}
 			case map[string]any:
@@ -429,79 +508,79 @@ func (c *checker) context(p string, m map[string]any, kind string) {
 	}
 	if kind != "" && kind != "Activity" {
 		if _, ok := m["revision"]; ok {
-			c.add(p+"/revision", `may only be used when the statement's object is an Activity (2.4.6.s4.b1); its objectType is "`+kind+`"`)
+			c.add(p.at("revision"), `may only be used when the statement's object is an Activity (2.4.6.s4.b1); its objectType is "`+kind+`"`)
 		}
 		if _, ok := m["platform"]; ok {
-			c.add(p+"/platform", `may only be used when the statement's object is an Activity (2.4.6.s4.b2); its objectType is "`+kind+`"`)
+			c.add(p.at("platform"), `may only be used when the statement's object is an Activity (2.4.6.s4.b2); its objectType is "`+kind+`"`)
 		}
 	}
 	if s, ok := m["language"].(string); ok && !isLanguageTag(s) {
-		c.add(p+"/language", "must be an RFC 5646 language tag (2.4.6.s3 table)")
+		c.add(p.at("language"), "must be an RFC 5646 language tag (2.4.6.s3 table)")
 	}
 	if v, ok := m["statement"].(map[string]any); ok {
-		c.statementRef(p+"/statement", v)
+		c.statementRef(p.at("statement"), v)
 	}
-	c.extensions(p+"/extensions", m["extensions"])
+	c.extensions(p.at("extensions"), m["extensions"])
 	if c.version == V200 {
-		c.contextAgents(p+"/contextAgents", m["contextAgents"], "agent")
-		c.contextAgents(p+"/contextGroups", m["contextGroups"], "group")
+		c.contextAgents(p.at("contextAgents"), m["contextAgents"], "agent")
+		c.contextAgents(p.at("contextGroups"), m["contextGroups"], "group")
 	}
 }
 
 // contextAgents checks the contextAgents or contextGroups array of xAPI
 // 2.0.0; key is "agent" or "group".
-func (c *checker) contextAgents(p string, v any, key string) {
+func (c *checker) contextAgents(p *path, v any, key string) {
 	list, _ := v.([]any)
 	for i, item := range list {
 		m, ok := item.(map[string]any)
 		if !ok {
 			continue
 		}
-		ip := child(p, strconv.Itoa(i))
+		ip := p.index(i)
 		if a, ok := m[key].(map[string]any); ok {
 			if key == "agent" {
-				c.agent(ip+"/agent", a)
+				c.agent(ip.at("agent"), a)
 			} else if a["objectType"] == "Group" {
-				c.group(ip+"/group", a)
+				c.group(ip.at("group"), a)
 			}
 		}
 		types, _ := m["relevantTypes"].([]any)
 		for j, t := range types {
 			if s, ok := t.(string); ok && !isIRI(s) {
-				c.add(child(ip+"/relevantTypes", strconv.Itoa(j)), "must be an IRI")
+				c.add(ip.at("relevantTypes").index(j), "must be an IRI")
 			}
 		}
 	}
 }
 
-func (c *checker) attachments(p string, list []any) {
+func (c *checker) attachments(p *path, list []any) {
 	for i, item := range list {
 		m, ok := item.(map[string]any)
 		if !ok {
 			continue
 		}
-		ip := child(p, strconv.Itoa(i))
+		ip := p.index(i)
 		usage, _ := m["usageType"].(string)
 		if _, ok := m["usageType"].(string); ok && !isIRI(usage) {
-			c.add(ip+"/usageType", "must be an IRI (2.4.11.s2 table)")
+			c.add(ip.at("usageType"), "must be an IRI (2.4.11.s2 table)")
 		}
-		c.languageMap(ip+"/display", m["display"])
-		c.languageMap(ip+"/description", m["description"])
+		c.languageMap(ip.at("display"), m["display"])
+		c.languageMap(ip.at("description"), m["description"])
 		if s, ok := m["contentType"].(string); ok {
 			if !isMediaType(s) {
-				c.add(ip+"/contentType", "must be an Internet media type such as application/pdf (2.4.11.s2 table)")
+				c.add(ip.at("contentType"), "must be an Internet media type such as application/pdf (2.4.11.s2 table)")
 			} else if usage == usageTypeSignature && !strings.EqualFold(strings.TrimSpace(strings.Split(s, ";")[0]), "application/octet-stream") {
-				c.add(ip+"/contentType", "must be application/octet-stream for a signature attachment (2.6.s4.b1)")
+				c.add(ip.at("contentType"), "must be application/octet-stream for a signature attachment (2.6.s4.b1)")
 			}
 		}
 		if n, ok := m["length"].(json.Number); ok && !isNonNegativeInteger(n) {
-			c.add(ip+"/length", "must be a non-negative integer number of octets (2.4.11.s2 table)")
+			c.add(ip.at("length"), "must be a non-negative integer number of octets (2.4.11.s2 table)")
 		}
 		if s, ok := m["sha2"].(string); ok && !isHexLen(s, 56, 64, 96, 128) {
-			c.add(ip+"/sha2", "must be a hex-encoded SHA-2 hash (56, 64, 96 or 128 hex digits) (2.4.11.s2 table)")
+			c.add(ip.at("sha2"), "must be a hex-encoded SHA-2 hash (56, 64, 96 or 128 hex digits) (2.4.11.s2 table)")
 		}
 		if s, ok := m["fileUrl"].(string); ok && !isIRI(s) {
-			c.add(ip+"/fileUrl", "must be an IRL (2.4.11.s2 table)")
+			c.add(ip.at("fileUrl"), "must be an IRL (2.4.11.s2 table)")
 		}
 	}
 }
@@ -515,28 +594,28 @@ func isNonNegativeInteger(n json.Number) bool {
 
 // languageMap checks the keys of a language map (2.2.s4.b2); the schema
 // checks that the values are strings.
-func (c *checker) languageMap(p string, v any) {
+func (c *checker) languageMap(p *path, v any) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return
 	}
 	for k := range m {
 		if !isLanguageTag(k) {
-			c.add(child(p, k), "is not an RFC 5646 language tag (2.2.s4.b2)")
+			c.add(p.at(k), "is not an RFC 5646 language tag (2.2.s4.b2)")
 		}
 	}
 }
 
 // extensions checks that extension keys are IRIs (4.1.s3.b1); values are
 // free JSON and not validated (4.1.s3.b2).
-func (c *checker) extensions(p string, v any) {
+func (c *checker) extensions(p *path, v any) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return
 	}
 	for k := range m {
 		if !isIRI(k) {
-			c.add(child(p, k), "extension key must be an IRI (4.1.s3.b1)")
+			c.add(p.at(k), "extension key must be an IRI (4.1.s3.b1)")
 		}
 	}
 }

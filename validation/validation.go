@@ -187,7 +187,7 @@ func Agent(version string, data []byte) error {
 		return err
 	}
 	c := &checker{version: version, errs: errs}
-	c.agentParameter("", doc)
+	c.agentParameter(&path{}, doc)
 	return result(c.errs)
 }
 
@@ -206,7 +206,7 @@ func statement(set *schemaSet, version string, doc any, prefix string) (Errors, 
 	}
 	c := &checker{version: version, errs: errs}
 	if m, ok := doc.(map[string]any); ok {
-		c.statement(prefix, m, false)
+		c.statement(&path{key: prefix}, m, false)
 	}
 	return c.errs, nil
 }
