@@ -82,6 +82,7 @@ type parser struct {
 	keys  []string
 	errs  Errors
 	elems []span // of the elements of a top-level array
+	stack []any  // elements of the arrays being parsed
 }
 
 func (p *parser) path() string {
@@ -130,13 +131,24 @@ func (p *parser) value(depth int, inExtensions bool) (any, bool) {
 		}
 		return p.array(depth+1, inExtensions)
 	case c == '"':
-		return p.string()
+		s, boxed, ok := p.string()
+		if boxed != nil {
+			return boxed, ok
+		}
+		return s, ok
 	case c == '-' || isDigit(c):
 		n, ok := p.number()
-		if ok && !inExtensions {
-			p.checkNumber(n)
+		if !ok {
+			return nil, false
 		}
-		return n, ok
+		if len(n) == 1 {
+			return digits[n[0]-'0'], true
+		}
+		lit := string(n)
+		if !inExtensions {
+			p.checkNumber(lit)
+		}
+		return json.Number(lit), true
 	case p.literal("true"):
 		return true, true
 	case p.literal("false"):
@@ -169,11 +181,10 @@ func (p *parser) object(depth int, inExtensions bool) (any, bool) {
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return nil, p.fail("expected a string key")
 		}
-		k, ok := p.string()
+		key, _, ok := p.string()
 		if !ok {
 			return nil, false
 		}
-		key := k.(string)
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
 			return nil, p.fail("expected ':' after object key")
@@ -184,10 +195,12 @@ func (p *parser) object(depth int, inExtensions bool) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		if _, dup := m[key]; dup {
+		// On a repeated key the later value wins, but decode then
+		// returns only errors.
+		n := len(m)
+		m[key] = v
+		if len(m) == n {
 			p.report("property used more than once (2.2.s2.b2)")
-		} else {
-			m[key] = v
 		}
 		p.keys = p.keys[:len(p.keys)-1]
 		p.skipSpace()
@@ -208,12 +221,12 @@ func (p *parser) object(depth int, inExtensions bool) (any, bool) {
 
 func (p *parser) array(depth int, inExtensions bool) (any, bool) {
 	p.pos++ // '['
-	a := []any{}
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return a, true
+		return []any{}, true
 	}
+	base := len(p.stack)
 	for i := 0; ; i++ {
 		p.keys = append(p.keys, strconv.Itoa(i))
 		p.skipSpace()
@@ -226,7 +239,7 @@ func (p *parser) array(depth int, inExtensions bool) (any, bool) {
 			p.elems = append(p.elems, span{start, p.pos})
 		}
 		p.keys = p.keys[:len(p.keys)-1]
-		a = append(a, v)
+		p.stack = append(p.stack, v)
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return nil, p.fail("unexpected end of input in array")
@@ -236,6 +249,9 @@ func (p *parser) array(depth int, inExtensions bool) (any, bool) {
 			p.pos++
 		case ']':
 			p.pos++
+			a := make([]any, len(p.stack)-base)
+			copy(a, p.stack[base:])
+			p.stack = p.stack[:base]
 			return a, true
 		default:
 			return nil, p.fail("expected ',' or ']' in array")
@@ -244,28 +260,49 @@ func (p *parser) array(depth int, inExtensions bool) (any, bool) {
 }
 
 // string parses a JSON string starting at the opening quote. Unpaired
-// surrogate escapes become U+FFFD, as in encoding/json.
-func (p *parser) string() (any, bool) {
+// surrogate escapes become U+FFFD, as in encoding/json. A string without
+// escapes that is in interned comes from there, with boxed holding it as a
+// ready any value.
+func (p *parser) string() (s string, boxed any, ok bool) {
 	p.pos++ // '"'
 	start := p.pos
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
+		if !stringSpecial[c] {
+			p.pos++
+			continue
+		}
 		switch {
 		case c == '"':
-			s := string(p.data[start:p.pos])
+			b := p.data[start:p.pos]
 			p.pos++
-			return s, true
+			if len(b) <= maxInterned {
+				if v, ok := interned[string(b)]; ok {
+					return v.(string), v, true
+				}
+			}
+			return string(b), nil, true
 		case c == '\\':
-			return p.escapedString(start)
-		case c < 0x20:
-			return nil, p.fail("control character in string")
+			s, ok := p.escapedString(start)
+			return s, nil, ok
+		default:
+			return "", nil, p.fail("control character in string")
 		}
-		p.pos++
 	}
-	return nil, p.fail("unexpected end of input in string")
+	return "", nil, p.fail("unexpected end of input in string")
 }
 
-func (p *parser) escapedString(start int) (any, bool) {
+// stringSpecial marks the bytes that end the plain run of a JSON string:
+// the quote, the backslash and control characters.
+var stringSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+func (p *parser) escapedString(start int) (string, bool) {
 	var b strings.Builder
 	b.Write(p.data[start:p.pos])
 	for p.pos < len(p.data) {
@@ -275,7 +312,7 @@ func (p *parser) escapedString(start int) (any, bool) {
 			p.pos++
 			return b.String(), true
 		case c < 0x20:
-			return nil, p.fail("control character in string")
+			return "", p.fail("control character in string")
 		case c != '\\':
 			b.WriteByte(c)
 			p.pos++
@@ -302,7 +339,7 @@ func (p *parser) escapedString(start int) (any, bool) {
 		case 'u':
 			r, ok := p.hex4()
 			if !ok {
-				return nil, p.fail(`invalid \u escape in string`)
+				return "", p.fail(`invalid \u escape in string`)
 			}
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
@@ -310,7 +347,7 @@ func (p *parser) escapedString(start int) (any, bool) {
 					save := p.pos
 					p.pos += 2
 					if r2, ok = p.hex4(); !ok {
-						return nil, p.fail(`invalid \u escape in string`)
+						return "", p.fail(`invalid \u escape in string`)
 					}
 					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
 						b.WriteRune(dec)
@@ -322,10 +359,10 @@ func (p *parser) escapedString(start int) (any, bool) {
 			}
 			b.WriteRune(r)
 		default:
-			return nil, p.fail("invalid escape in string")
+			return "", p.fail("invalid escape in string")
 		}
 	}
-	return nil, p.fail("unexpected end of input in string")
+	return "", p.fail("unexpected end of input in string")
 }
 
 func (p *parser) hex4() (rune, bool) {
@@ -349,8 +386,9 @@ func (p *parser) hex4() (rune, bool) {
 	return r, true
 }
 
-// number parses -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (p *parser) number() (json.Number, bool) {
+// number parses -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? and returns
+// the literal, which aliases the input.
+func (p *parser) number() ([]byte, bool) {
 	start := p.pos
 	digits := func() int {
 		n := 0
@@ -366,12 +404,12 @@ func (p *parser) number() (json.Number, bool) {
 	if p.pos < len(p.data) && p.data[p.pos] == '0' {
 		p.pos++
 	} else if digits() == 0 {
-		return "", p.fail("invalid number")
+		return nil, p.fail("invalid number")
 	}
 	if p.pos < len(p.data) && p.data[p.pos] == '.' {
 		p.pos++
 		if digits() == 0 {
-			return "", p.fail("invalid number")
+			return nil, p.fail("invalid number")
 		}
 	}
 	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
@@ -380,18 +418,18 @@ func (p *parser) number() (json.Number, bool) {
 			p.pos++
 		}
 		if digits() == 0 {
-			return "", p.fail("invalid number")
+			return nil, p.fail("invalid number")
 		}
 	}
-	return json.Number(p.data[start:p.pos]), true
+	return p.data[start:p.pos], true
 }
 
-func (p *parser) checkNumber(n json.Number) {
+func (p *parser) checkNumber(n string) {
 	if len(n) > maxNumberLen {
 		p.report(fmt.Sprintf("number literal is longer than %d characters", maxNumberLen))
 		return
 	}
-	if _, err := strconv.ParseFloat(string(n), 64); err != nil {
+	if _, err := strconv.ParseFloat(n, 64); err != nil {
 		p.report("number is out of range")
 	}
 }
@@ -405,3 +443,44 @@ func child(path, key string) string {
 	}
 	return path + "/" + key
 }
+
+// digits holds the one-digit numbers, boxed once.
+var digits = [10]any{
+	json.Number("0"), json.Number("1"), json.Number("2"), json.Number("3"), json.Number("4"),
+	json.Number("5"), json.Number("6"), json.Number("7"), json.Number("8"), json.Number("9"),
+}
+
+// maxInterned is the length of the longest string in interned.
+const maxInterned = 23 // correctResponsesPattern
+
+// interned holds, boxed once, the strings that statements repeat: the
+// property names of the schemas, the values of their enumerations and
+// common language tags. decode takes them from here instead of allocating.
+var interned = func() map[string]any {
+	m := make(map[string]any)
+	for _, s := range strings.Fields(`
+		account actor agent attachments authority category choices completion
+		context contextActivities contextAgents contextGroups contentType
+		correctResponsesPattern definition description display duration
+		extensions fileUrl group grouping homePage id instructor
+		interactionType language length max mbox mbox_sha1sum member min
+		moreInfo name object objectType openid other parent platform raw
+		registration relevantTypes response result revision scale scaled
+		score sha2 source statement steps stored success target team
+		timestamp type usageType verb version
+
+		Activity Agent Group StatementRef SubStatement contextAgent
+		contextGroup true-false choice fill-in long-fill-in matching
+		performance sequencing likert numeric other
+
+		1.0.0 1.0.1 1.0.2 1.0.3 2.0.0
+
+		und en en-US en-GB en-AU en-CA de de-DE de-AT de-CH fr fr-FR fr-CA
+		es es-ES es-MX es-419 it it-IT nl nl-NL pt pt-BR pt-PT ja ja-JP zh
+		zh-CN zh-TW ko ko-KR ru ru-RU pl pl-PL sv sv-SE da da-DK fi fi-FI
+		nb nb-NO tr tr-TR ar ar-SA he he-IL hi hi-IN
+	`) {
+		m[s] = s
+	}
+	return m
+}()
