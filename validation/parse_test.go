@@ -95,7 +95,7 @@ func TestValidation_DoesNotModify(t *testing.T) {
 		for _, v := range []string{V103, V200} {
 			set := mustSchemas(t, v)
 			want := deepCopy(doc)
-			if _, err := statement(set, v, doc, ""); err != nil {
+			if _, err := statement(set, v, doc, &path{}); err != nil {
 				t.Fatal(err)
 			}
 			c := &checker{version: v}

@@ -108,11 +108,11 @@ func compileSchemas(version string) (*schemaSet, error) {
 
 // checkSchema is validateSchema for documents that may well conform: it
 // runs gojsonschema only when shape finds a violation.
-func checkSchema(s *gojsonschema.Schema, sh *shape, doc any, prefix string) (Errors, error) {
+func checkSchema(s *gojsonschema.Schema, sh *shape, doc any, prefix *path) (Errors, error) {
 	if sh.conforms(doc) {
 		return nil, nil
 	}
-	return validateSchema(s, doc, prefix)
+	return validateSchema(s, doc, prefix.String())
 }
 
 // validateSchema checks doc, a value from decode, against s and turns the

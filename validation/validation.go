@@ -2,7 +2,6 @@ package validation
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -82,7 +81,7 @@ func ParseStatement(version string, data []byte) (Parsed, error) {
 	if errs != nil {
 		return Parsed{}, sortErrors(errs)
 	}
-	errs, err = statement(set, version, b.value, "")
+	errs, err = statement(set, version, b.value, &path{})
 	if err != nil {
 		return Parsed{}, err
 	}
@@ -115,7 +114,7 @@ func ParseStatements(version string, data []byte) (stmts []Parsed, batch bool, e
 	}
 	list, batch := b.value.([]any)
 	if !batch {
-		errs, err = statement(set, version, b.value, "")
+		errs, err = statement(set, version, b.value, &path{})
 		if err != nil {
 			return nil, false, err
 		}
@@ -130,7 +129,7 @@ func ParseStatements(version string, data []byte) (stmts []Parsed, batch bool, e
 	}
 	ids := make(map[string]int)
 	for i, st := range list {
-		prefix := child("", strconv.Itoa(i))
+		prefix := (&path{}).index(i)
 		es, err := statement(set, version, st, prefix)
 		if err != nil {
 			return nil, true, err
@@ -140,7 +139,7 @@ func ParseStatements(version string, data []byte) (stmts []Parsed, batch bool, e
 			if id, ok := m["id"].(string); ok && isUUID(id) {
 				key := strings.ToLower(id)
 				if first, dup := ids[key]; dup {
-					errs = append(errs, Error{Path: prefix + "/id", Rule: fmt.Sprintf("repeats the id of statement /%d in the same request", first)})
+					errs = append(errs, Error{Path: prefix.at("id").String(), Rule: fmt.Sprintf("repeats the id of statement /%d in the same request", first)})
 				} else {
 					ids[key] = i
 				}
@@ -182,7 +181,7 @@ func Agent(version string, data []byte) error {
 	if errs != nil {
 		return sortErrors(errs)
 	}
-	errs, err = checkSchema(set.agent, set.agentShape, doc, "")
+	errs, err = checkSchema(set.agent, set.agentShape, doc, &path{})
 	if err != nil {
 		return err
 	}
@@ -199,14 +198,14 @@ func setup(version string) (*schemaSet, error) {
 }
 
 // statement runs the schema and the Go rules over one decoded statement.
-func statement(set *schemaSet, version string, doc any, prefix string) (Errors, error) {
+func statement(set *schemaSet, version string, doc any, prefix *path) (Errors, error) {
 	errs, err := checkSchema(set.statement, set.statementShape, doc, prefix)
 	if err != nil {
 		return nil, err
 	}
 	c := &checker{version: version, errs: errs}
 	if m, ok := doc.(map[string]any); ok {
-		c.statement(&path{key: prefix}, m, false)
+		c.statement(prefix, m, false)
 	}
 	return c.errs, nil
 }
