@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/validation"
 )
 
 // usageSignature is the usageType of a JWS signature attachment (Data 2.6.s4.b1).
@@ -43,24 +44,33 @@ func attachmentsOf(raw []byte) ([]attachment, error) {
 	return st.Attachments, nil
 }
 
+// attachmentsIn returns the attachments of a decoded statement.
+func attachmentsIn(doc map[string]any) []attachment {
+	list, _ := doc["attachments"].([]any)
+	out := make([]attachment, 0, len(list))
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		str := func(k string) string { s, _ := m[k].(string); return s }
+		out = append(out, attachment{UsageType: str("usageType"), ContentType: str("contentType"), SHA2: str("sha2"), FileURL: str("fileUrl")})
+	}
+	return out
+}
+
 // acceptAttachments checks the attachments of the validated statements
 // raws against the parts of the request: each attachment has a fileUrl or
 // a part with its hash (Communication 1.5.2.s3.b5), each part belongs to
 // an attachment, and each signature attachment has a part holding a JWS
 // that verifies against its statement (Data 2.6.s5). Paths name the batch
 // member when batch.
-func acceptAttachments(raws [][]byte, parts *attachmentParts, batch bool) error {
+func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch bool) error {
 	used := map[string]bool{}
-	for i, raw := range raws {
+	for i, st := range stmts {
 		prefix := ""
 		if batch {
 			prefix = fmt.Sprintf("/%d", i)
 		}
-		atts, err := attachmentsOf(raw)
-		if err != nil {
-			return err
-		}
-		for j, a := range atts {
+		raw := st.Raw
+		for j, a := range attachmentsIn(st.Doc) {
 			p := parts.get(a.SHA2)
 			path := fmt.Sprintf("%s/attachments/%d", prefix, j)
 			if p != nil {

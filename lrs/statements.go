@@ -2,7 +2,6 @@ package lrs
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -40,11 +39,12 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		return
 	}
 	defer parts.Close()
-	if err := validation.Statement(versionOf(c), body); err != nil {
+	st, err := validation.ParseStatement(versionOf(c), body)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	rec, err := s.newRecord(c, body, id)
+	rec, err := s.newRecord(c, st, id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -53,7 +53,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, statements.Errorf(statements.EInvalid, "/id: %q does not match the statementId parameter %q", rec.ID, id))
 		return
 	}
-	if err := acceptAttachments([][]byte{body}, parts, false); err != nil {
+	if err := acceptAttachments([]validation.Parsed{st}, parts, false); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -86,11 +86,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		return
 	}
 	defer parts.Close()
-	if err := validation.Statements(versionOf(c), body); err != nil {
-		s.fail(c, err)
-		return
-	}
-	raws, err := splitBatch(body)
+	raws, _, err := validation.ParseStatements(versionOf(c), body)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -137,11 +133,8 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 
 // newRecord turns a validated statement into the record the store keeps.
 // id is used when the statement has none; "" means a new one.
-func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.Record, error) {
-	fp, err := statements.Fingerprint(raw)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) newRecord(c *gin.Context, p validation.Parsed, id string) (*statements.Record, error) {
+	fp := statements.FingerprintDoc(p.Doc)
 	if id == "" {
 		id = s.newID()
 	}
@@ -150,7 +143,7 @@ func (s *Server) newRecord(c *gin.Context, raw []byte, id string) (*statements.R
 	if versionOf(c) == Version200 {
 		version = Version200
 	}
-	stmt, st, err := statements.Assign(raw, statements.Assigned{
+	stmt, st, err := statements.AssignDoc(p.Raw, p.Doc, statements.Assigned{
 		ID: strings.ToLower(id), Authority: cred.Authority, Version: version, UTC: versionOf(c) == Version200,
 	})
 	if err != nil {
@@ -203,23 +196,6 @@ func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
 		return nil, statements.Errorf(statements.EInvalid, "body: a statement is required")
 	}
 	return body, nil
-}
-
-// splitBatch returns the statements of a validated POST body.
-func splitBatch(body []byte) ([][]byte, error) {
-	b := bytes.TrimSpace(body)
-	if len(b) > 0 && b[0] != '[' {
-		return [][]byte{b}, nil
-	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		return nil, statements.Errorf(statements.EInvalid, "body: %v", err)
-	}
-	out := make([][]byte, len(raws))
-	for i, r := range raws {
-		out[i] = r
-	}
-	return out, nil
 }
 
 // consistentThrough sets X-Experience-API-Consistent-Through on every
