@@ -135,7 +135,31 @@ func (s *shape) conforms(v any) bool {
 
 func (s *shape) object(m map[string]any) bool {
 	found := 0 // required props present
-	if s.closed || s.additional != nil {
+	if s.additional == nil {
+		// Look up each property; with additionalProperties false, any
+		// key left over is not allowed.
+		if s.closed && len(m) > len(s.props) {
+			return false
+		}
+		seen := 0
+		for i := range s.props {
+			p := &s.props[i]
+			v, ok := m[p.name]
+			if !ok {
+				continue
+			}
+			seen++
+			if p.required {
+				found++
+			}
+			if !p.shape.conforms(v) {
+				return false
+			}
+		}
+		if s.closed && seen != len(m) {
+			return false
+		}
+	} else {
 		for k, v := range m {
 			p := s.prop(k)
 			switch {
@@ -146,25 +170,7 @@ func (s *shape) object(m map[string]any) bool {
 				if !p.shape.conforms(v) {
 					return false
 				}
-			case s.closed:
-				return false
-			default:
-				if !s.additional.conforms(v) {
-					return false
-				}
-			}
-		}
-	} else {
-		for i := range s.props {
-			p := &s.props[i]
-			v, ok := m[p.name]
-			if !ok {
-				continue
-			}
-			if p.required {
-				found++
-			}
-			if !p.shape.conforms(v) {
+			case !s.additional.conforms(v):
 				return false
 			}
 		}
