@@ -2,9 +2,13 @@ package sqlitestore_test
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/digione/lrs/cmd/lrs-bench/gen"
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/storetest"
 )
@@ -129,4 +133,73 @@ func BenchmarkQueryAgent(b *testing.B) {
 			}
 		})
 	}
+}
+
+// genRecords returns n records of generated statements (cmd/lrs-bench/gen,
+// seed 1): about 1.6 KB and a dozen terms each, as the load tests send.
+func genRecords(b *testing.B, n int) []*statements.Record {
+	g, err := gen.New(gen.Config{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs := make([]*statements.Record, n)
+	for i := range rs {
+		rs[i] = storetest.Record(b, g.Statement(uint64(i)).JSON)
+	}
+	return rs
+}
+
+// BenchmarkInsertGenBatch100 has 8 clients each storing batches of 100
+// generated statements, as `lrs-bench --mode batch --concurrency 8` does.
+// An op is one batch.
+func BenchmarkInsertGenBatch100(b *testing.B) {
+	s := MustOpenStore(b, b.TempDir())
+	rs := genRecords(b, 100*b.N)
+	var next atomic.Int64
+	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+	cpu := processCPU(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1) - 1
+			if err := s.InsertStatements(b.Context(), "t", rs[100*i:100*i+100]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "statements/s")
+	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/float64(100*b.N), "cpu-µs/statement")
+}
+
+// processCPU returns the CPU time the process has used so far: on a
+// machine shared with other work it says more than the elapsed time.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkInsertGenConcurrent32 has 32 clients each storing one generated
+// statement at a time, as single-statement POSTs at concurrency 32 do.
+func BenchmarkInsertGenConcurrent32(b *testing.B) {
+	s := MustOpenStore(b, b.TempDir())
+	rs := genRecords(b, b.N)
+	var next atomic.Int64
+	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+	cpu := processCPU(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1) - 1
+			if err := s.InsertStatements(b.Context(), "t", rs[i:i+1]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "statements/s")
+	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/float64(b.N), "cpu-µs/statement")
 }
