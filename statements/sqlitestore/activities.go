@@ -75,8 +75,7 @@ func (s *Store) MergeActivityDefinition(ctx context.Context, tenant, id string, 
 	// The write joins the group commit of the statements being stored.
 	return s.write(ctx, tenant, func(w *writeTx, _, pos int64) (int64, error) {
 		cur, curAuth := []byte(nil), false
-		err := w.tx.QueryRowContext(w.ctx, qActivityDefinition, tenant, id).Scan(&cur, &curAuth)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if _, err := w.row(qActivityDefinition, []any{tenant, id}, &cur, &curAuth); err != nil {
 			return pos, mapErr(err, "cannot store the activity definition")
 		}
 		merged, auth, err := statements.MergeDefinition(cur, curAuth, definition, authoritative)
@@ -89,7 +88,7 @@ func (s *Store) MergeActivityDefinition(ctx context.Context, tenant, id string, 
 		if merged, err = compactJSON(merged); err != nil {
 			return pos, err
 		}
-		if _, err := w.tx.ExecContext(w.ctx, qPutActivity, tenant, id, merged, auth); err != nil {
+		if err := w.exec(qPutActivity, tenant, id, merged, auth); err != nil {
 			return pos, mapErr(err, "cannot store the activity definition")
 		}
 		return pos, nil

@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,20 +15,38 @@ import (
 
 // The writer's statements, prepared once on the writer connection.
 const (
-	qExisting    = `SELECT position, stored, fingerprint, voided FROM statements WHERE tenant = ? AND id = ?`
 	qTargetVoids = `SELECT voids FROM statements WHERE tenant = ? AND id = ?`
 	qTargetTerms = `SELECT terms FROM statements WHERE tenant = ? AND id = ?`
-	qIsVoided    = `SELECT 1 FROM statements WHERE tenant = ? AND voids = ? LIMIT 1`
-	qTermID      = `SELECT term_id FROM terms WHERE tenant = ? AND term = ?`
-	qInsertTerm  = `INSERT INTO terms (tenant, term, n) VALUES (?, ?, ?)`
-	qCountTerm   = `UPDATE terms SET n = n + ? WHERE term_id = ?`
 	qInsertStmt  = `INSERT INTO statements
 		(position, tenant, id, stored, voided, voids, ref_target, fingerprint, credential, terms, statement, stamp)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsertPosting = `INSERT INTO postings (term_id, position) VALUES (?, ?)`
-	qVoid          = `UPDATE statements SET voided = 1 WHERE tenant = ? AND id = ?`
-	qReferrers     = `SELECT position, id, terms FROM statements WHERE tenant = ? AND ref_target = ?`
-	qSetTerms      = `UPDATE statements SET terms = ? WHERE position = ?`
+	qVoid      = `UPDATE statements SET voided = 1 WHERE tenant = ? AND id = ?`
+	qReferrers = `SELECT position, id, terms FROM statements WHERE tenant = ? AND ref_target = ?`
+	qSetTerms  = `UPDATE statements SET terms = ? WHERE position = ?`
+)
+
+// The writer's statements over lists, one per power of two of rows.
+var (
+	// bExisting finds the stored statements among ids.
+	bExisting = newBatched(`SELECT id, position, stored, fingerprint, voided FROM statements WHERE tenant = ? AND id IN (`, `?`, `)`)
+	// bVoidedAmong finds the ids a stored voiding statement targets.
+	bVoidedAmong = newBatched(`SELECT voids FROM statements WHERE tenant = ? AND voids IN (`, `?`, `)`)
+	// bReferredAmong finds the ids a stored statement refers to.
+	bReferredAmong = newBatched(`SELECT ref_target FROM statements WHERE tenant = ? AND ref_target IN (`, `?`, `)`)
+	// bTermIDs looks terms up in the dictionary.
+	bTermIDs = newBatched(`SELECT term, term_id FROM terms WHERE tenant = ? AND term IN (`, `?`, `)`)
+	// The statements that change several rows stop at the first row that
+	// fails (OR FAIL) rather than undo the rows before (the default, OR
+	// ABORT), which would make SQLite keep a copy of every page they
+	// change: a statement that fails fails its request, and the request's
+	// changes are undone with it (see commitGroup).
+
+	// bInsertTerms adds terms to the dictionary (?1 is the tenant).
+	bInsertTerms = newBatched(`INSERT OR FAIL INTO terms (tenant, term, n) VALUES `, `(?1, ?, 0)`, ` RETURNING term, term_id`)
+	// bInsertPostings adds postings.
+	bInsertPostings = newBatched(`INSERT OR FAIL INTO postings (term_id, position) VALUES `, `(?, ?)`, ``)
+	// bCountTerms adds to the terms' counts of postings.
+	bCountTerms = newBatched(`UPDATE OR FAIL terms SET n = n + v.column2 FROM (VALUES `, `(?, ?)`, `) AS v WHERE terms.term_id = v.column1`)
 )
 
 // writeTx is one write transaction with its statements bound to it.
@@ -42,12 +61,15 @@ type writeTx struct {
 	cache   map[termKey]int64 // committed term ids
 	learned map[termKey]int64 // term ids to cache once committed
 	counts  map[int64]int     // new postings per term id, added to terms.n at commit
+
+	wrote bool // a statement that writes has run in the transaction
 }
 
 type termKey struct{ tenant, term string }
 
-var writerQueries = []string{qExisting, qTargetVoids, qTargetTerms, qIsVoided, qTermID, qInsertTerm, qCountTerm,
-	qInsertStmt, qInsertPosting, qVoid, qReferrers, qSetTerms}
+var writerQueries = slices.Concat([]string{qTargetVoids, qTargetTerms, qInsertStmt, qVoid, qReferrers, qSetTerms, qActivityDefinition, qPutActivity},
+	bExisting.sizes, bVoidedAmong.sizes, bReferredAmong.sizes, bTermIDs.sizes, bInsertTerms.sizes,
+	bInsertPostings.sizes, bCountTerms.sizes)
 
 func (w *writeTx) stmt(q string) (*sql.Stmt, error) {
 	if st, ok := w.stmts[q]; ok {
@@ -67,8 +89,31 @@ func (w *writeTx) exec(q string, args ...any) error {
 	if err != nil {
 		return err
 	}
+	w.wrote = true
 	_, err = st.ExecContext(w.ctx, args...)
 	return err
+}
+
+// query runs q and calls scan for each row.
+func (w *writeTx) query(q string, args []any, scan func(*sql.Rows) error) error {
+	st, err := w.stmt(q)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(q, "SELECT") {
+		w.wrote = true
+	}
+	rows, err := st.QueryContext(w.ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // row runs a query of one row; found is false when there is none.
@@ -202,6 +247,12 @@ func (s *Store) write(ctx context.Context, tenant string, apply func(w *writeTx,
 
 // commitGroup runs the requests of a group in one transaction, under the
 // write lock, and marks each done.
+//
+// The requests first run one after the other with nothing between them: a
+// request that fails does so before it writes (a conflict, a voiding
+// statement voided), and then there is nothing to undo. Only if a request
+// fails after writing does the group run again, each request in a
+// savepoint of its own, so that it rolls back alone.
 func (s *Store) commitGroup(group []*writeRequest) {
 	defer func() {
 		for _, r := range group {
@@ -212,54 +263,72 @@ func (s *Store) commitGroup(group []*writeRequest) {
 	// that gives up.
 	ctx := context.WithoutCancel(group[0].ctx)
 	stored := s.beginWrite()
-	committed := false
-	defer func() { s.endWrite(stored, committed) }()
+	committed, again := s.runGroup(ctx, group, stored, false)
+	if again {
+		for _, r := range group {
+			r.err = nil
+		}
+		committed, _ = s.runGroup(ctx, group, stored, true)
+	}
+	s.endWrite(stored, committed)
+}
 
+// runGroup runs the requests of a group in one transaction and commits
+// it, each request in a savepoint if savepoints is set. Without
+// savepoints, again says that a request failed after writing: the
+// transaction is rolled back and the group is to run again with them.
+func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int64, savepoints bool) (committed, again bool) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		failAll(group, mapErr(err, "cannot store statements"))
-		return
+		return false, false
 	}
 	defer tx.Rollback()
 	w := &writeTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, prepared: s.prepared, cache: s.terms}
 	learned := map[termKey]int64{}
 	counts := map[int64]int{}
 	pos := s.nextPos
+	// A request alone in its group fails with the transaction.
+	alone := len(group) == 1
+	savepoints = savepoints && !alone
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = statements.Internal(err, "the request ended before the store could write")
 			continue
 		}
-		// A request alone in its group fails with the transaction; with
-		// others it rolls back to its savepoint.
-		alone := len(group) == 1
-		if !alone {
+		if savepoints {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
 				r.err = mapErr(err, "cannot store statements")
 				continue
 			}
 		}
-		w.tenant, w.learned, w.counts = r.tenant, map[termKey]int64{}, map[int64]int{}
+		w.tenant, w.learned, w.counts, w.wrote = r.tenant, map[termKey]int64{}, map[int64]int{}, false
 		next, err := r.apply(w, stored, pos)
 		if err != nil {
 			r.err = err
-			if alone {
-				return
-			}
-			_, err = tx.ExecContext(ctx, `ROLLBACK TO request`)
-			if err == nil {
-				_, err = tx.ExecContext(ctx, `RELEASE request`)
-			}
-			if err != nil {
-				failAll(group, mapErr(err, "cannot store statements"))
-				return
+			switch {
+			case alone:
+				return false, false
+			case savepoints:
+				_, err = tx.ExecContext(ctx, `ROLLBACK TO request`)
+				if err == nil {
+					_, err = tx.ExecContext(ctx, `RELEASE request`)
+				}
+				if err != nil {
+					failAll(group, mapErr(err, "cannot store statements"))
+					return false, false
+				}
+			case w.wrote || statements.ErrorCode(err) == statements.EInternal:
+				// Something to undo, or a fault of the database, after
+				// which the transaction may be gone.
+				return false, true
 			}
 			continue
 		}
-		if !alone {
+		if savepoints {
 			if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
 				failAll(group, mapErr(err, "cannot store statements"))
-				return
+				return false, false
 			}
 		}
 		pos = next
@@ -270,18 +339,18 @@ func (s *Store) commitGroup(group []*writeRequest) {
 	}
 	if err := w.countTerms(counts); err != nil {
 		failAll(group, err)
-		return
+		return false, false
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(group, mapErr(err, "cannot store statements"))
-		return
+		return false, false
 	}
-	committed = true
 	s.nextPos = pos
 	if len(s.terms)+len(learned) > termCacheSize {
 		clear(s.terms)
 	}
 	maps.Copy(s.terms, learned)
+	return true, false
 }
 
 // failAll fails every request of a group that has not failed already.
@@ -303,31 +372,55 @@ func errVoidsVoiding(id, target string) error {
 // ones positions from pos on, and returns the outcome of each first record
 // of an id and the next free position. blobs holds the statement column of
 // each first record of an id.
+//
+// What the records need to know of the stored statements (which ids are
+// stored, voided, referred to) is read for the whole request at once;
+// what the request's own records change of it is followed in memory.
 func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, alias []int, stored, pos int64) ([]result, int64, error) {
 	tenant := w.tenant
 	res := make([]result, len(recs))
 
 	// Known ids: idempotent or conflicting; voiding rules for stored targets.
+	ids := make([]string, len(recs)) // lower case, of the first records of an id
+	var firsts []string
+	for i, r := range recs {
+		if alias[i] == i {
+			ids[i] = strings.ToLower(r.ID)
+			firsts = append(firsts, ids[i])
+		}
+	}
+	type existing struct {
+		result
+		fp string
+	}
+	known := map[string]existing{}
+	err := w.queryBatched(bExisting, []any{tenant}, len(firsts), func(a []any, i int) []any { return append(a, firsts[i]) },
+		func(rows *sql.Rows) error {
+			var id string
+			var e existing
+			if err := rows.Scan(&id, &e.pos, &e.stored, fingerprintDest{&e.fp}, &e.voided); err != nil {
+				return err
+			}
+			known[id] = e
+			return nil
+		})
+	if err != nil {
+		return nil, 0, mapErr(err, "cannot store statements")
+	}
 	isNew := make([]bool, len(recs))
+	var fresh []string // ids of the new records
 	counts := map[string]int{}
 	for i, r := range recs {
 		if alias[i] != i {
 			continue
 		}
-		id := strings.ToLower(r.ID)
-		var pos, st int64
-		var fp string
-		var voided bool
-		found, err := w.row(qExisting, []any{tenant, id}, &pos, &st, fingerprintDest{&fp}, &voided)
-		if err != nil {
-			return nil, 0, mapErr(err, "cannot store statements")
-		}
-		if found {
-			if fp != r.Fingerprint {
+		id := ids[i]
+		if e, found := known[id]; found {
+			if e.fp != r.Fingerprint {
 				return nil, 0, statements.Errorf(statements.EConflict,
 					"statement %s already exists with different content", id)
 			}
-			res[i] = result{pos: pos, stored: st, voided: voided}
+			res[i] = e.result
 			continue
 		}
 		if r.Voids != "" {
@@ -341,9 +434,13 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 			}
 		}
 		isNew[i] = true
+		fresh = append(fresh, id)
 		for _, t := range r.Terms {
 			counts[t]++
 		}
+	}
+	if len(fresh) == 0 {
+		return res, pos, nil
 	}
 
 	// The term dictionary.
@@ -352,11 +449,24 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 		return nil, 0, err
 	}
 
+	// The new ids that stored statements void or refer to. Those the
+	// request's own records void or refer to are added as they are
+	// written.
+	voidedIDs, err := w.among(bVoidedAmong, fresh)
+	if err != nil {
+		return nil, 0, mapErr(err, "cannot store statements")
+	}
+	referred, err := w.among(bReferredAmong, fresh)
+	if err != nil {
+		return nil, 0, mapErr(err, "cannot store statements")
+	}
+
+	var posts []posting
 	for i, r := range recs {
 		if !isNew[i] {
 			continue
 		}
-		id := strings.ToLower(r.ID)
+		id := ids[i]
 		voids, ref := strings.ToLower(r.Voids), strings.ToLower(r.RefTarget)
 		own := make([]int64, 0, len(r.Terms))
 		for _, t := range r.Terms {
@@ -377,34 +487,50 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 				terms, _ = terms.union(target)
 			}
 		}
-		voided := false
-		if voids == "" {
-			var one int
-			voided, err = w.row(qIsVoided, []any{tenant, id}, &one)
-			if err != nil {
-				return nil, 0, mapErr(err, "cannot store statements")
-			}
-		}
+		voided := voids == "" && voidedIDs[id]
 		err := w.exec(qInsertStmt, pos, tenant, id, stored, voided, nullable(voids), nullable(ref),
 			fingerprintValue(r.Fingerprint), r.Credential, terms.encode(), blobs[i], r.StampTimestamp)
 		if err != nil {
 			return nil, 0, mapErr(err, "cannot store statement "+id)
 		}
-		if err := w.postings(pos, terms); err != nil {
-			return nil, 0, err
-		}
+		posts = appendPostings(posts, pos, terms)
 		if voids != "" {
 			if err := w.exec(qVoid, tenant, voids); err != nil {
 				return nil, 0, mapErr(err, "cannot store statements")
 			}
+			voidedIDs[voids] = true
 		}
-		if err := w.propagate(id, terms); err != nil {
-			return nil, 0, err
+		if referred[id] {
+			if posts, err = w.propagate(id, terms, posts); err != nil {
+				return nil, 0, err
+			}
+		}
+		if ref != "" {
+			referred[ref] = true
 		}
 		res[i] = result{pos: pos, stored: stored, voided: voided}
 		pos++
 	}
+	if err := w.insertPostings(posts); err != nil {
+		return nil, 0, err
+	}
 	return res, pos, nil
+}
+
+// among returns the ids that b, a query of one column over a list of
+// ids, finds.
+func (w *writeTx) among(b *batched, ids []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	err := w.queryBatched(b, []any{w.tenant}, len(ids), func(a []any, i int) []any { return append(a, ids[i]) },
+		func(rows *sql.Rows) error {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			found[id] = true
+			return nil
+		})
+	return found, err
 }
 
 func nullable(s string) any {
@@ -417,37 +543,42 @@ func nullable(s string) any {
 // upsertTerms adds the terms to the dictionary, notes their new postings
 // in w.counts, and returns their ids.
 func (w *writeTx) upsertTerms(counts map[string]int) (map[string]int64, error) {
-	terms := make([]string, 0, len(counts))
+	ids := make(map[string]int64, len(counts))
+	var missing []string
 	for t := range counts {
-		terms = append(terms, t)
-	}
-	slices.Sort(terms)
-	ids := make(map[string]int64, len(terms))
-	for _, t := range terms {
-		k := termKey{w.tenant, t}
-		id, ok := w.cache[k]
-		if !ok {
-			found, err := w.row(qTermID, []any{w.tenant, t}, &id)
-			if err != nil {
-				return nil, mapErr(err, "cannot store statements")
-			}
-			if !found {
-				st, err := w.stmt(qInsertTerm)
-				if err != nil {
-					return nil, mapErr(err, "cannot store statements")
-				}
-				res, err := st.ExecContext(w.ctx, w.tenant, t, 0)
-				if err != nil {
-					return nil, mapErr(err, "cannot store statements")
-				}
-				if id, err = res.LastInsertId(); err != nil {
-					return nil, mapErr(err, "cannot store statements")
-				}
-			}
-			w.learned[k] = id
+		if id, ok := w.cache[termKey{w.tenant, t}]; ok {
+			ids[t] = id
+		} else {
+			missing = append(missing, t)
 		}
-		w.counts[id] += counts[t]
-		ids[t] = id
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		learn := func(rows *sql.Rows) error {
+			var t string
+			var id int64
+			if err := rows.Scan(&t, &id); err != nil {
+				return err
+			}
+			ids[t] = id
+			w.learned[termKey{w.tenant, t}] = id
+			return nil
+		}
+		term := func(a []any, i int) []any { return append(a, missing[i]) }
+		if err := w.queryBatched(bTermIDs, []any{w.tenant}, len(missing), term, learn); err != nil {
+			return nil, mapErr(err, "cannot store statements")
+		}
+		missing = slices.DeleteFunc(missing, func(t string) bool { _, ok := ids[t]; return ok })
+		if err := w.queryBatched(bInsertTerms, []any{w.tenant}, len(missing), term, learn); err != nil {
+			return nil, mapErr(err, "cannot store statements")
+		}
+	}
+	for t, n := range counts {
+		id, ok := ids[t]
+		if !ok {
+			return nil, statements.Internal(errors.New("term "+t+" has no id"), "cannot store statements")
+		}
+		w.counts[id] += n
 	}
 	return ids, nil
 }
@@ -456,26 +587,40 @@ func (w *writeTx) upsertTerms(counts map[string]int) (map[string]int64, error) {
 // update per term per group commit, not per statement.
 func (w *writeTx) countTerms(counts map[int64]int) error {
 	ids := slices.Sorted(maps.Keys(counts))
-	for _, id := range ids {
-		if err := w.exec(qCountTerm, counts[id], id); err != nil {
-			return mapErr(err, "cannot store statements")
-		}
-	}
-	return nil
+	err := w.execBatched(bCountTerms, nil, len(ids), func(a []any, i int) []any {
+		return append(a, ids[i], counts[ids[i]])
+	})
+	return mapErr(err, "cannot store statements")
 }
 
-func (w *writeTx) postings(pos int64, terms termIDs) error {
+// posting is one row of the postings table.
+type posting struct{ term, pos int64 }
+
+func appendPostings(p []posting, pos int64, terms termIDs) []posting {
 	for _, t := range terms {
-		if err := w.exec(qInsertPosting, t, pos); err != nil {
-			return mapErr(err, "cannot store statements")
-		}
+		p = append(p, posting{t, pos})
 	}
-	return nil
+	return p
+}
+
+// insertPostings adds the postings in index order.
+func (w *writeTx) insertPostings(p []posting) error {
+	slices.SortFunc(p, func(a, b posting) int {
+		if c := cmp.Compare(a.term, b.term); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	err := w.execBatched(bInsertPostings, nil, len(p), func(a []any, i int) []any {
+		return append(a, p[i].term, p[i].pos)
+	})
+	return mapErr(err, "cannot store statements")
 }
 
 // propagate gives the statements that refer to id (and, transitively,
-// those that refer to them) the terms add, which id has just gained.
-func (w *writeTx) propagate(id string, add termIDs) error {
+// those that refer to them) the terms add, which id has just gained, and
+// appends their new postings to posts.
+func (w *writeTx) propagate(id string, add termIDs, posts []posting) ([]posting, error) {
 	type gain struct {
 		id  string
 		add termIDs
@@ -490,45 +635,32 @@ func (w *writeTx) propagate(id string, add termIDs) error {
 			terms []byte
 		}
 		var refs []referrer
-		err := func() error {
-			st, err := w.stmt(qReferrers)
-			if err != nil {
+		err := w.query(qReferrers, []any{w.tenant, g.id}, func(rows *sql.Rows) error {
+			var r referrer
+			if err := rows.Scan(&r.pos, &r.id, &r.terms); err != nil {
 				return err
 			}
-			rows, err := st.QueryContext(w.ctx, w.tenant, g.id)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var r referrer
-				if err := rows.Scan(&r.pos, &r.id, &r.terms); err != nil {
-					return err
-				}
-				refs = append(refs, r)
-			}
-			return rows.Err()
-		}()
+			refs = append(refs, r)
+			return nil
+		})
 		if err != nil {
-			return mapErr(err, "cannot store statements")
+			return nil, mapErr(err, "cannot store statements")
 		}
 		for _, r := range refs {
 			cur, err := decodeTermIDs(r.terms)
 			if err != nil {
-				return statements.Internal(err, "cannot store statements")
+				return nil, statements.Internal(err, "cannot store statements")
 			}
 			all, added := cur.union(g.add)
 			if len(added) == 0 {
 				continue
 			}
 			if err := w.exec(qSetTerms, all.encode(), r.pos); err != nil {
-				return mapErr(err, "cannot store statements")
+				return nil, mapErr(err, "cannot store statements")
 			}
-			if err := w.postings(r.pos, added); err != nil {
-				return err
-			}
+			posts = appendPostings(posts, r.pos, added)
 			queue = append(queue, gain{r.id, added})
 		}
 	}
-	return nil
+	return posts, nil
 }

@@ -82,7 +82,10 @@ func TestQueryPlans(t *testing.T) {
 			t.Errorf("%s: driven by %q, want %q", sh.name, joined, sh.first)
 		}
 		for _, step := range plan {
-			if strings.HasPrefix(step, "SCAN") && !strings.HasPrefix(step, "SCAN CONSTANT") {
+			// A list of VALUES (named v) is the statement's own input, not
+			// a table.
+			if strings.HasPrefix(step, "SCAN") && !strings.HasPrefix(step, "SCAN CONSTANT") &&
+				!strings.HasSuffix(step, "-ROW VALUES CLAUSE") && step != "SCAN v" {
 				t.Errorf("%s: full scan: %s", sh.name, joined)
 			}
 			if strings.Contains(step, "TEMP B-TREE") {
