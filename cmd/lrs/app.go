@@ -34,6 +34,7 @@ type app struct {
 	relay     *forwarders.Relay
 	oneRoster *oneroster.Sink // in the relay; delivers results in a Run of its own
 	sinks     []io.Closer
+	debug     *debugServer // nil without --debug-addr
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -84,6 +85,16 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 			log.Warn().Err(err).Str("tenant", tenant).Msg("LRS_ONEROSTER_TENANT: no such tenant yet")
 		}
 	}
+	var debug *debugServer
+	if cfg.DebugAddr != "" {
+		if debug, err = listenDebug(cfg.DebugAddr); err != nil {
+			closeAll(sinks, log)
+			ln.Close()
+			store.Close()
+			return nil, fmt.Errorf("--debug-addr: %w", err)
+		}
+		log.Warn().Str("debug_addr", debug.Addr()).Msg("serving the Go profiler at /debug/pprof/")
+	}
 	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies)}
 	lcfg.Ready = relay.Ready
 	lcfg.Metrics = func(w io.Writer) error {
@@ -96,7 +107,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.OneRoster = &oneroster.Admin{Store: store, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
 	srv := lrs.New(lcfg)
-	a := &app{log: log, store: store, ln: ln, relay: relay, oneRoster: or, sinks: sinks, http: &http.Server{
+	a := &app{log: log, store: store, ln: ln, relay: relay, oneRoster: or, sinks: sinks, debug: debug, http: &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -253,6 +264,9 @@ func (a *app) Run(ctx context.Context) error {
 		a.log.Warn().Msg("OneRoster deliveries did not stop in 5 s: closing the store under them")
 	}
 	closeAll(a.sinks, a.log)
+	if a.debug != nil {
+		a.debug.Close()
+	}
 	if cerr := a.store.Close(); err == nil {
 		err = cerr
 	}

@@ -27,6 +27,7 @@ type serveConfig struct {
 	BootstrapSecret string // LRS_BOOTSTRAP_SECRET (or LRS_BOOTSTRAP_SECRET_FILE); default generated
 	AdminToken      string // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
 	TrustedProxies  string // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
+	DebugAddr       string // --debug-addr, LRS_DEBUG_ADDR: listen address of the Go profiler (/debug/pprof/); default none
 
 	KafkaBrokers       string // --kafka-brokers, LRS_KAFKA_BROKERS: host:port,...; default none: no Kafka sink
 	KafkaTopic         string // --kafka-topic, LRS_KAFKA_TOPIC; default "" = kafkasink.DefaultTopic ("xapi.statements")
@@ -70,6 +71,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	// prints the environment's.
 	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB connection string, with --store mongo (LRS_MONGO_URI or LRS_MONGO_URI_FILE)")
 	fs.StringVar(&cfg.MongoDatabase, "mongo-database", env("LRS_MONGO_DATABASE", ""), `MongoDB database (LRS_MONGO_DATABASE; default "lrs")`)
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("LRS_DEBUG_ADDR", ""), "listen address of the Go profiler, /debug/pprof/, for operators only: keep it on loopback (LRS_DEBUG_ADDR; default none)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LRS_LOG_LEVEL", "info"), "log level: debug, info, warn, error, disabled (LRS_LOG_LEVEL)")
 	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", env("LRS_KAFKA_BROKERS", ""), "Kafka bootstrap brokers host:port,...; none: no Kafka sink (LRS_KAFKA_BROKERS)")
 	fs.StringVar(&cfg.KafkaTopic, "kafka-topic", env("LRS_KAFKA_TOPIC", ""), "Kafka topic of stored statements; default xapi.statements (LRS_KAFKA_TOPIC)")

@@ -351,3 +351,38 @@ func TestServe_OneRoster(t *testing.T) {
 	}
 	a.stop()
 }
+
+// TestServe_DebugAddr serves the Go profiler only when asked, on its own
+// listener, and stops it with the LRS.
+func TestServe_DebugAddr(t *testing.T) {
+	cfg := serveConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Store: "sqlite", LogLevel: "disabled", DebugAddr: "127.0.0.1:0"}
+	a := startApp(t, cfg, io.Discard)
+	if a.debug == nil {
+		t.Fatal("no profiler with --debug-addr")
+	}
+	base := "http://" + a.debug.Addr()
+	resp, err := http.Get(base + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "heap profile") {
+		t.Fatalf("GET /debug/pprof/heap: %d %.100s", resp.StatusCode, body)
+	}
+	// The xAPI listener does not serve it.
+	if got := get(t, "http://"+a.Addr()+"/debug/pprof/", "", "").StatusCode; got != 404 && got != 401 {
+		t.Errorf("GET /debug/pprof/ on the xAPI address: %d, want 404 or 401", got)
+	}
+	a.stop()
+	if _, err := http.Get(base + "/debug/pprof/"); err == nil {
+		t.Error("the profiler still answers after the LRS stopped")
+	}
+
+	// Without the flag, none.
+	b := startApp(t, serveConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Store: "sqlite", LogLevel: "disabled"}, io.Discard)
+	defer b.stop()
+	if b.debug != nil {
+		t.Error("a profiler without --debug-addr")
+	}
+}
