@@ -231,16 +231,29 @@ func (s *Server) mergeDefinitions(c *gin.Context, recs []*statements.Record) {
 			merged[a.ID] = def
 		}
 	}
+	// The merges of different activities are independent: sent together,
+	// they share the store's group commits instead of taking one each.
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxConcurrentMerges)
 	for _, id := range order {
 		if merged[id] == nil || s.merged.seenBefore(cred.Tenant, id, merged[id], auth) {
 			continue
 		}
-		if err := s.store.MergeActivityDefinition(ctx, cred.Tenant, id, merged[id], auth); err != nil {
-			s.merged.forget(cred.Tenant, id, merged[id], auth)
-			s.log.Error().Err(err).Str("request_id", requestIDOf(c)).Msg("cannot merge an activity definition")
-		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := s.store.MergeActivityDefinition(ctx, cred.Tenant, id, merged[id], auth); err != nil {
+				s.merged.forget(cred.Tenant, id, merged[id], auth)
+				s.log.Error().Err(err).Str("request_id", requestIDOf(c)).Msg("cannot merge an activity definition")
+			}
+		})
 	}
+	wg.Wait()
 }
+
+// maxConcurrentMerges bounds the definition merges one request has in
+// flight at once.
+const maxConcurrentMerges = 32
 
 // mergedDefinitions remembers the definitions merged recently, per
 // activity, so that a definition arriving again, as it does with every
