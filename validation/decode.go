@@ -13,21 +13,23 @@ const (
 	// maxDepth bounds nesting of arrays and objects, extensions included,
 	// so that hostile input cannot exhaust the stack.
 	maxDepth = 256
-	// maxNumberLen bounds the length of a number literal outside
-	// extensions; the schema library parses numbers as exact rationals.
+	// maxNumberLen bounds the length of a number literal outside the
+	// values of extensions; the schema library parses numbers as exact
+	// rationals.
 	maxNumberLen = 100
 )
 
 // syntaxRule starts the rule of every error that means "not JSON at all".
 const syntaxRule = "is not valid JSON"
 
-// decode parses data as a single JSON value (RFC 8259) with the strictness
-// the specification asks for: valid UTF-8, no duplicate keys in any object
-// (2.2.s2.b2), numbers kept exact (json.Number) and, outside extensions,
-// within float64 range. The value is built from map[string]any, []any,
-// string, json.Number, bool and nil.
+// decode parses data, a request body of statements, as a single JSON value
+// (RFC 8259) with the strictness the specification asks for: valid UTF-8,
+// no duplicate keys in any object (2.2.s2.b2), numbers kept exact
+// (json.Number) and, outside the values of extensions, within float64
+// range. The value is built from map[string]any, []any, string,
+// json.Number, bool and nil.
 func decode(data []byte) (any, Errors) {
-	b, errs := decodeBody(data)
+	b, errs := decodeBody(data, placeBody)
 	return b.value, errs
 }
 
@@ -44,8 +46,10 @@ type body struct {
 }
 
 // decodeBody is decode that also reports where the top-level value and,
-// for an array, each of its elements lie in data.
-func decodeBody(data []byte) (body, Errors) {
+// for an array, each of its elements lie in data. Root is the place of the
+// top-level value: placeBody for statements, placeOther for a document
+// that has no extensions, such as an agent parameter.
+func decodeBody(data []byte, root place) (body, Errors) {
 	if !utf8.Valid(data) {
 		return body{}, Errors{{Path: "", Rule: "is not valid UTF-8"}}
 	}
@@ -55,7 +59,7 @@ func decodeBody(data []byte) (body, Errors) {
 		return body{}, Errors{{Path: "", Rule: "is empty; a JSON value is required"}}
 	}
 	start := p.pos
-	v, ok := p.value(0, false)
+	v, ok := p.value(0, root)
 	end := p.pos
 	if ok {
 		p.skipSpace()
@@ -115,7 +119,8 @@ func (p *parser) skipSpace() {
 	}
 }
 
-func (p *parser) value(depth int, inExtensions bool) (any, bool) {
+// value parses the value at pl.
+func (p *parser) value(depth int, pl place) (any, bool) {
 	p.skipSpace()
 	if p.pos >= len(p.data) {
 		return nil, p.fail("unexpected end of input")
@@ -127,9 +132,9 @@ func (p *parser) value(depth int, inExtensions bool) (any, bool) {
 			return nil, false
 		}
 		if c == '{' {
-			return p.object(depth+1, inExtensions)
+			return p.object(depth+1, pl)
 		}
-		return p.array(depth+1, inExtensions)
+		return p.array(depth+1, pl)
 	case c == '"':
 		s, boxed, ok := p.string()
 		if boxed != nil {
@@ -145,7 +150,7 @@ func (p *parser) value(depth int, inExtensions bool) (any, bool) {
 			return digits[n[0]-'0'], true
 		}
 		lit := string(n)
-		if !inExtensions {
+		if pl != placeExtension {
 			p.checkNumber(lit)
 		}
 		return json.Number(lit), true
@@ -168,7 +173,7 @@ func (p *parser) literal(word string) bool {
 	return false
 }
 
-func (p *parser) object(depth int, inExtensions bool) (any, bool) {
+func (p *parser) object(depth int, pl place) (any, bool) {
 	p.pos++ // '{'
 	m := make(map[string]any)
 	p.skipSpace()
@@ -191,7 +196,7 @@ func (p *parser) object(depth int, inExtensions bool) (any, bool) {
 		}
 		p.pos++
 		p.keys = append(p.keys, key)
-		v, ok := p.value(depth, inExtensions || key == "extensions")
+		v, ok := p.value(depth, pl.member(key))
 		if !ok {
 			return nil, false
 		}
@@ -219,7 +224,7 @@ func (p *parser) object(depth int, inExtensions bool) (any, bool) {
 	}
 }
 
-func (p *parser) array(depth int, inExtensions bool) (any, bool) {
+func (p *parser) array(depth int, pl place) (any, bool) {
 	p.pos++ // '['
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
@@ -231,7 +236,7 @@ func (p *parser) array(depth int, inExtensions bool) (any, bool) {
 		p.keys = append(p.keys, strconv.Itoa(i))
 		p.skipSpace()
 		start := p.pos
-		v, ok := p.value(depth, inExtensions)
+		v, ok := p.value(depth, pl.element())
 		if !ok {
 			return nil, false
 		}
@@ -422,6 +427,98 @@ func (p *parser) number() ([]byte, bool) {
 		}
 	}
 	return p.data[start:p.pos], true
+}
+
+// A place is where a value lies in a request body of statements, as far
+// as numbers are concerned. The value of an extension is any JSON
+// (4.1.s3.b2) and is stored as received, so its numbers need not fit a
+// float64; everywhere else they must, because a number there is either one
+// the specification gives a meaning to (a score, a length) or one the
+// document has no business holding, and the schema library cannot even
+// compare a number outside float64 range with the constants of the schemas.
+//
+// The places follow, through both versions' schemas, the properties that
+// lead to an extensions object: the result and context of a statement or
+// SubStatement, the definition of an Activity (the object of either, or in
+// contextActivities), and the extensions of a context. An object that is
+// merely named "extensions" somewhere else is placeOther like its
+// surroundings; TestPlaces_MatchSchemas holds this list to the schemas.
+type place uint8
+
+const (
+	placeOther             place = iota // nowhere an extension can be
+	placeBody                           // the body: a statement or an array of statements
+	placeStatement                      // an element of the body
+	placeObject                         // a statement's object (an Activity or a SubStatement, among others)
+	placeSubObject                      // a SubStatement's object
+	placeContext                        // a context
+	placeContextActivities              // a context's contextActivities
+	placeContextActivity                // an Activity or an array of Activities in contextActivities
+	placeActivity                       // an element of such an array
+	placeHolder                         // a result or an activity definition
+	placeExtensions                     // an extensions object
+	placeExtension                      // in the value of an extension
+)
+
+// member returns the place of the property key of an object at pl.
+func (pl place) member(key string) place {
+	switch pl {
+	case placeOther:
+	case placeBody, placeStatement:
+		switch key {
+		case "result":
+			return placeHolder
+		case "context":
+			return placeContext
+		case "object":
+			return placeObject
+		}
+	case placeObject:
+		switch key {
+		case "definition", "result":
+			return placeHolder
+		case "context":
+			return placeContext
+		case "object":
+			return placeSubObject
+		}
+	case placeSubObject, placeContextActivity, placeActivity:
+		if key == "definition" {
+			return placeHolder
+		}
+	case placeContext:
+		switch key {
+		case "extensions":
+			return placeExtensions
+		case "contextActivities":
+			return placeContextActivities
+		}
+	case placeContextActivities:
+		switch key {
+		case "parent", "grouping", "category", "other":
+			return placeContextActivity
+		}
+	case placeHolder:
+		if key == "extensions" {
+			return placeExtensions
+		}
+	case placeExtensions, placeExtension:
+		return placeExtension
+	}
+	return placeOther
+}
+
+// element returns the place of the elements of an array at pl.
+func (pl place) element() place {
+	switch pl {
+	case placeBody:
+		return placeStatement
+	case placeContextActivity:
+		return placeActivity
+	case placeExtension:
+		return placeExtension
+	}
+	return placeOther
 }
 
 func (p *parser) checkNumber(n string) {

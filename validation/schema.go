@@ -112,17 +112,30 @@ func checkSchema(s *gojsonschema.Schema, sh *shape, doc any, prefix *path) (Erro
 	if sh.conforms(doc) {
 		return nil, nil
 	}
-	return validateSchema(s, doc, prefix.String())
+	return validateSchema(s, sh, doc, prefix.String())
 }
 
 // validateSchema checks doc, a value from decode, against s and turns the
-// library's findings into Errors under prefix.
-func validateSchema(s *gojsonschema.Schema, doc any, prefix string) (Errors, error) {
+// library's findings into Errors under prefix. Sh is the shape of the same
+// schema, which points at the violation should the library fail.
+func validateSchema(s *gojsonschema.Schema, sh *shape, doc any, prefix string) (errs Errors, err error) {
+	defer func() {
+		if recover() != nil {
+			// The library panicked on doc. It does so on a value it
+			// cannot re-encode to compare with a const or an enum, such
+			// as a number outside float64 range; decode admits those only
+			// in the values of extensions, which the schemas leave
+			// unchecked, so this is not expected. But doc is client input
+			// and must never crash the LRS: it is rejected at the first
+			// place the shape finds it does not conform, that one
+			// violation standing for all of them.
+			errs, err = Errors{recoveredError(sh, doc, prefix)}, nil
+		}
+	}()
 	res, err := s.Validate(gojsonschema.NewRawLoader(doc))
 	if err != nil {
 		return nil, err
 	}
-	var errs Errors
 	for _, re := range res.Errors() {
 		e, ok := translate(re)
 		if !ok {
@@ -132,6 +145,16 @@ func validateSchema(s *gojsonschema.Schema, doc any, prefix string) (Errors, err
 		errs = append(errs, e)
 	}
 	return errs, nil
+}
+
+// recoveredError is the Error reported for doc when the schema library
+// panics on it: where the shape finds the first violation or, should the
+// shape find none, at prefix itself.
+func recoveredError(sh *shape, doc any, prefix string) Error {
+	if at, rule, ok := sh.violation(doc); ok {
+		return Error{Path: prefix + at, Rule: rule}
+	}
+	return Error{Path: prefix, Rule: "could not be checked against the structure the specification requires"}
 }
 
 // translate turns one gojsonschema error into an Error with a JSON Pointer
@@ -145,34 +168,52 @@ func translate(re gojsonschema.ResultError) (Error, bool) {
 	case "condition_then", "condition_else", "number_one_of", "number_any_of", "number_all_of":
 		return Error{}, false
 	case "required":
-		return Error{Path: child(path, str("property")), Rule: "is required"}, true
+		return Error{Path: child(path, str("property")), Rule: ruleRequired}, true
 	case "additional_property_not_allowed":
-		return Error{Path: child(path, str("property")), Rule: "is not a property allowed here (property names are case sensitive) (2.2.s4.b1.b5, 2.2.s4.b1.b7)"}, true
+		return Error{Path: child(path, str("property")), Rule: ruleNotAllowed}, true
 	case "invalid_type":
-		given, expected := str("given"), str("expected")
-		if given == "null" {
-			return Error{Path: path, Rule: "must not be null (2.2.s4.b1.b1)"}, true
-		}
-		if expected == "number" || expected == "boolean" {
-			return Error{Path: path, Rule: fmt.Sprintf("must be a JSON %s, not %s (2.2.s4.b1.b2, 2.2.s4.b1.b3)", expected, article(given))}, true
-		}
-		return Error{Path: path, Rule: fmt.Sprintf("must be %s, not %s", article(expected), article(given))}, true
+		return Error{Path: path, Rule: typeRule(str("expected"), str("given"))}, true
 	case "enum":
-		allowed := str("allowed")
-		if strings.Contains(path, "/member/") && strings.HasSuffix(path, "/objectType") {
-			return Error{Path: path, Rule: `must be "Agent": the members of a Group are Agents, not Groups (2.4.2.2.s4.b2, 2.4.2.2.s5.b2)`}, true
-		}
-		if !strings.Contains(allowed, ", ") {
-			return Error{Path: path, Rule: "must be " + allowed + " (exact case, 2.2.s4.b1.b6)"}, true
-		}
-		return Error{Path: path, Rule: "must be one of " + allowed + " (exact case, 2.2.s4.b1.b6)"}, true
+		return Error{Path: path, Rule: enumRule(path, str("allowed"))}, true
 	case "const":
 		return Error{Path: path, Rule: "must be " + fmt.Sprint(d["allowed"])}, true
 	case "array_min_items":
-		return Error{Path: path, Rule: "must not be an empty array"}, true
+		return Error{Path: path, Rule: ruleNotEmpty}, true
 	default:
 		return Error{Path: path, Rule: re.Description()}, true
 	}
+}
+
+// The rules of the schema's violations, shared by translate and
+// shape.violation.
+const (
+	ruleRequired   = "is required"
+	ruleNotAllowed = "is not a property allowed here (property names are case sensitive) (2.2.s4.b1.b5, 2.2.s4.b1.b7)"
+	ruleNotEmpty   = "must not be an empty array"
+)
+
+// typeRule is the rule for a value of JSON type given where expected is
+// required.
+func typeRule(expected, given string) string {
+	if given == "null" {
+		return "must not be null (2.2.s4.b1.b1)"
+	}
+	if expected == "number" || expected == "boolean" {
+		return fmt.Sprintf("must be a JSON %s, not %s (2.2.s4.b1.b2, 2.2.s4.b1.b3)", expected, article(given))
+	}
+	return fmt.Sprintf("must be %s, not %s", article(expected), article(given))
+}
+
+// enumRule is the rule for a value at path that is none of allowed, the
+// JSON strings of an enumeration joined with ", ".
+func enumRule(path, allowed string) string {
+	if strings.Contains(path, "/member/") && strings.HasSuffix(path, "/objectType") {
+		return `must be "Agent": the members of a Group are Agents, not Groups (2.4.2.2.s4.b2, 2.4.2.2.s5.b2)`
+	}
+	if !strings.Contains(allowed, ", ") {
+		return "must be " + allowed + " (exact case, 2.2.s4.b1.b6)"
+	}
+	return "must be one of " + allowed + " (exact case, 2.2.s4.b1.b6)"
 }
 
 func article(jsonType string) string {

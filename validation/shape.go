@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"net/url"
 	"sort"
 	"strconv"
@@ -184,6 +185,134 @@ func (s *shape) object(m map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// violation returns the JSON Pointer, relative to v, of the first place
+// where v does not conform to s, and the rule broken there; ok is false if
+// v conforms. Gojsonschema names the violations of a document; this is for
+// when it cannot (see validateSchema), so it favours plainness over speed.
+func (s *shape) violation(v any) (at, rule string, ok bool) {
+	return s.violationAt("", v)
+}
+
+// violationAt is violation for v at path.
+func (s *shape) violationAt(path string, v any) (at, rule string, ok bool) {
+	if s.conforms(v) {
+		return "", "", false
+	}
+	here := func(rule string) (string, string, bool) { return path, rule, true }
+	if s.never {
+		return here("is not allowed here")
+	}
+	k := kindOf(v)
+	if s.kind != kindAny && s.kind != k {
+		given := kindName(k)
+		if n, ok := v.(json.Number); ok {
+			// Named as gojsonschema names it. No type applies inside
+			// the values of extensions, and decode bounds numbers
+			// everywhere else, so the exact value is cheap.
+			if r, ok := new(big.Rat).SetString(string(n)); ok && r.IsInt() {
+				given = "integer"
+			}
+		}
+		return here(typeRule(kindName(s.kind), given))
+	}
+	if s.hasEnum {
+		if str, isStr := v.(string); !isStr || !contains(s.enum, str) {
+			quoted := make([]string, len(s.enum))
+			for i, e := range s.enum {
+				b, _ := json.Marshal(e)
+				quoted[i] = string(b)
+			}
+			return here(enumRule(path, strings.Join(quoted, ", ")))
+		}
+	}
+	if s.not != nil && s.not.conforms(v) {
+		return here("has a value that is not allowed here")
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, p := range s.props {
+			if _, present := x[p.name]; p.required && !present {
+				return child(path, p.name), ruleRequired, true
+			}
+		}
+		for _, name := range s.required {
+			if _, present := x[name]; !present {
+				return child(path, name), ruleRequired, true
+			}
+		}
+		for _, key := range sortedKeys(x) {
+			sub := s.additional
+			if p := s.prop(key); p != nil {
+				sub = p.shape
+			} else if s.closed {
+				return child(path, key), ruleNotAllowed, true
+			}
+			if sub != nil {
+				if at, rule, ok := sub.violationAt(child(path, key), x[key]); ok {
+					return at, rule, true
+				}
+			}
+		}
+	case []any:
+		if len(x) < s.minItems {
+			if s.minItems == 1 {
+				return here(ruleNotEmpty)
+			}
+			return here(fmt.Sprintf("must have at least %d elements", s.minItems))
+		}
+		if s.items != nil {
+			for i, e := range x {
+				if at, rule, ok := s.items.violationAt(child(path, strconv.Itoa(i)), e); ok {
+					return at, rule, true
+				}
+			}
+		}
+	}
+	if s.ifS != nil {
+		branch := s.elsS
+		if s.ifS.conforms(v) {
+			branch = s.thenS
+		}
+		if branch != nil {
+			if at, rule, ok := branch.violationAt(path, v); ok {
+				return at, rule, true
+			}
+		}
+	}
+	// Unreachable while violationAt follows conforms.
+	return here("does not have the structure the specification requires here")
+}
+
+// kindOf returns the JSON type of v, a value built by decode, or kindAny
+// for anything else.
+func kindOf(v any) jsonKind {
+	switch v.(type) {
+	case map[string]any:
+		return kindObject
+	case []any:
+		return kindArray
+	case string:
+		return kindString
+	case json.Number:
+		return kindNumber
+	case bool:
+		return kindBoolean
+	case nil:
+		return kindNull
+	}
+	return kindAny
+}
+
+// kindName returns the name of k in JSON Schema.
+func kindName(k jsonKind) string {
+	for name, kind := range kindNames {
+		if kind == k {
+			return name
+		}
+	}
+	return "value of another kind"
 }
 
 // prop returns the property named name, or nil.

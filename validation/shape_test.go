@@ -162,17 +162,41 @@ func (a *agreement) checkAgent(doc any) {
 }
 
 // shapeAgrees fails t if sh and s disagree on doc and returns the verdict.
+// A document gojsonschema panics on is invalid, as validateSchema reports
+// it. Decode keeps numbers outside float64 range, which make it panic, to
+// the values of extensions, where it never looks, but the edits of
+// TestShape_AgreesWithGojsonschema move values anywhere.
 func shapeAgrees(t testing.TB, what string, s *gojsonschema.Schema, sh *shape, doc any) bool {
 	t.Helper()
-	res, err := s.Validate(gojsonschema.NewRawLoader(doc))
-	if err != nil {
-		t.Fatal(err)
+	res, panicked := gojsonschemaResult(t, s, doc)
+	if panicked {
+		if sh.conforms(doc) {
+			b, _ := json.Marshal(doc)
+			t.Errorf("%s: shape says conforms=true, gojsonschema panicked\ndocument: %s", what, b)
+		}
+		return false
 	}
 	if got, want := sh.conforms(doc), res.Valid(); got != want {
 		b, _ := json.Marshal(doc)
 		t.Errorf("%s: shape says conforms=%v, gojsonschema says valid=%v %v\ndocument: %s", what, got, want, res.Errors(), b)
 	}
 	return res.Valid()
+}
+
+// gojsonschemaResult validates doc against s and reports whether the
+// library panicked instead.
+func gojsonschemaResult(t testing.TB, s *gojsonschema.Schema, doc any) (res *gojsonschema.Result, panicked bool) {
+	t.Helper()
+	defer func() {
+		if recover() != nil {
+			res, panicked = nil, true
+		}
+	}()
+	res, err := s.Validate(gojsonschema.NewRawLoader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, false
 }
 
 func mustSchemas(tb testing.TB, version string) *schemaSet {
@@ -464,4 +488,62 @@ func (e *editor) mutate(doc any) any {
 		}
 	}
 	return doc
+}
+
+// TestShapeViolation_AgreesWithGojsonschema checks that where the shape
+// says a document first fails, and why, is one of the violations
+// gojsonschema reports, on the documents of the tests and on edits of
+// them, so that the error reported when gojsonschema cannot run is one it
+// would have reported.
+func TestShapeViolation_AgreesWithGojsonschema(t *testing.T) {
+	corpus := shapeCorpus(t)
+	rng := rand.New(rand.NewSource(2))
+	e := &editor{rng: rng, vocab: shapeVocabulary(t), donors: map[string][]any{}}
+	docs := append([]any(nil), corpus...)
+	for i := 0; i < 2000; i++ {
+		doc := deepCopy(corpus[i%len(corpus)])
+		for n := 1 + rng.Intn(3); n > 0; n-- {
+			doc = e.mutate(doc)
+		}
+		docs = append(docs, doc)
+	}
+	checked := 0
+	for _, doc := range docs {
+		for _, v := range []string{V103, V200} {
+			set := mustSchemas(t, v)
+			for _, s := range []struct {
+				schema *gojsonschema.Schema
+				shape  *shape
+			}{{set.statement, set.statementShape}, {set.agent, set.agentShape}} {
+				at, rule, ok := s.shape.violation(doc)
+				if ok == s.shape.conforms(doc) {
+					t.Fatalf("%s: violation says ok=%v, conforms says %v", v, ok, s.shape.conforms(doc))
+				}
+				if !ok {
+					continue
+				}
+				if _, panicked := gojsonschemaResult(t, s.schema, doc); panicked {
+					continue
+				}
+				errs, err := validateSchema(s.schema, s.shape, doc, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				checked++
+				want := Error{Path: at, Rule: rule}
+				found := false
+				for _, e := range errs {
+					found = found || e == want
+				}
+				if !found {
+					b, _ := json.Marshal(doc)
+					t.Errorf("%s: shape says %v, gojsonschema says %v\ndocument: %s", v, want, errs, b)
+				}
+			}
+		}
+		if t.Failed() {
+			return
+		}
+	}
+	t.Logf("%d violations compared", checked)
 }

@@ -77,7 +77,7 @@ func ParseStatement(version string, data []byte) (Parsed, error) {
 	if err != nil {
 		return Parsed{}, err
 	}
-	b, errs := decodeBody(data)
+	b, errs := decodeBody(data, placeBody)
 	if errs != nil {
 		return Parsed{}, sortErrors(errs)
 	}
@@ -108,7 +108,7 @@ func ParseStatements(version string, data []byte) (stmts []Parsed, batch bool, e
 	if err != nil {
 		return nil, false, err
 	}
-	b, errs := decodeBody(data)
+	b, errs := decodeBody(data, placeBody)
 	if errs != nil {
 		return nil, false, sortErrors(errs)
 	}
@@ -177,10 +177,11 @@ func Agent(version string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	doc, errs := decode(data)
+	b, errs := decodeBody(data, placeOther)
 	if errs != nil {
 		return sortErrors(errs)
 	}
+	doc := b.value
 	errs, err = checkSchema(set.agent, set.agentShape, doc, &path{})
 	if err != nil {
 		return err

@@ -85,6 +85,22 @@ var statementCases = []statementCase{
 	invalid("deep nesting", both, stmt(`{"result":{"extensions":{"http://example.com/e":`+strings.Repeat("[", 300)+strings.Repeat("]", 300)+`}}}`), "*", "nested more than"),
 	invalid("number out of range", both, score(`{"raw":1e400}`), "/result/score/raw", "out of range"),
 	valid("huge number inside extensions", both, stmt(`{"result":{"extensions":{"http://example.com/e":1e400}}}`)),
+	// Numbers outside float64 range are allowed in the values of extensions
+	// wherever statements have extensions, and nowhere else, not even under
+	// another property named "extensions".
+	valid("huge number in activity definition extensions", both, def(`{"extensions":{"http://example.com/e":1e400}}`)),
+	valid("huge number in context extensions", both, ctx(`{"extensions":{"http://example.com/e":[-1e400,{"k":1E+400}]}}`)),
+	valid("huge number in context activity extensions", both, ctx(`{"contextActivities":{"parent":[{"id":"http://example.com/p","definition":{"extensions":{"http://example.com/e":1e400}}}],"category":{"id":"http://example.com/c","definition":{"extensions":{"http://example.com/e":1e400}}}}}`)),
+	valid("huge number in SubStatement extensions", both, obj(`{"objectType":"SubStatement","actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://example.com/v"},"object":{"id":"http://example.com/a","definition":{"extensions":{"http://example.com/e":1e400}}},"result":{"extensions":{"http://example.com/e":1e400}},"context":{"extensions":{"http://example.com/e":1e400}}}`)),
+	invalid("huge number under extensions in actor objectType", both, stmt(`{"actor":{"objectType":{"extensions":1e400}}}`), "/actor/objectType/extensions", "number is out of range"),
+	invalid("huge number under result extensions in actor objectType", both, stmt(`{"actor":{"objectType":{"result":{"extensions":{"http://example.com/e":1e400}}}}}`), "/actor/objectType/result/extensions/http:~1~1example.com~1e", "number is out of range"),
+	invalid("huge number in verb extensions", both, stmt(`{"verb":{"id":"http://example.com/v","extensions":{"http://example.com/e":1e400}}}`), "/verb/extensions/http:~1~1example.com~1e", "number is out of range"),
+	invalid("huge number under extensions in object objectType", both, obj(`{"id":"http://example.com/a","objectType":{"extensions":{"http://example.com/e":1e400}}}`), "/object/objectType/extensions/http:~1~1example.com~1e", "number is out of range"),
+	invalid("huge number under extensions in interactionType", both, def(`{"interactionType":{"extensions":{"http://example.com/e":1e400}}}`), "/object/definition/interactionType/extensions/http:~1~1example.com~1e", "number is out of range"),
+	invalid("huge number under extensions in a context agent", both, ctx(`{"contextAgents":[{"objectType":{"extensions":1e400},"agent":{"mbox":"mailto:a@example.com"}}]}`), "/context/contextAgents/0/objectType/extensions", "number is out of range"),
+	invalid("huge number as the extensions object", both, stmt(`{"result":{"extensions":1e400}}`), "/result/extensions", "number is out of range"),
+	invalid("huge number in an extensions array", both, ctx(`{"extensions":[1e400]}`), "/context/extensions/0", "number is out of range"),
+	invalid("huge number in the definition of an Agent object", both, obj(`{"objectType":"Agent","mbox":"mailto:a@example.com","definition":{"extensions":{"http://example.com/e":1e400}}}`), "/object/definition", "not a property allowed here"),
 
 	// 2.2 formatting requirements.
 	invalid("actor required", both, stmt(`{"actor":"-"}`), "/actor", "is required"),
@@ -424,6 +440,8 @@ var agentCases = []requestCase{
 	{"objectType case", `{"objectType":"agent","mbox":"mailto:a@example.com"}`, "/objectType", "exact case"},
 	{"not an object", `"mailto:a@example.com"`, "", "must be an object"},
 	{"duplicate key", `{"mbox":"mailto:a@example.com","mbox":"mailto:b@example.com"}`, "/mbox", "more than once"},
+	{"huge number under extensions in objectType", `{"objectType":{"extensions":1e400},"mbox":"mailto:a@example.com"}`, "/objectType/extensions", "number is out of range"},
+	{"huge number in extensions", `{"mbox":"mailto:a@example.com","extensions":{"http://example.com/e":1e400}}`, "/extensions/http:~1~1example.com~1e", "number is out of range"},
 }
 
 func TestAgent(t *testing.T) {
