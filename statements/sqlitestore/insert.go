@@ -61,6 +61,7 @@ type writeTx struct {
 	cache   map[termKey]int64 // committed term ids
 	learned map[termKey]int64 // term ids to cache once committed
 	counts  map[int64]int     // new postings per term id, added to terms.n at commit
+	posts   []posting         // new postings, added at commit
 
 	wrote bool // a statement that writes has run in the transaction
 }
@@ -287,6 +288,7 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 	w := &writeTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, prepared: s.prepared, cache: s.terms}
 	learned := map[termKey]int64{}
 	counts := map[int64]int{}
+	var posts []posting
 	pos := s.nextPos
 	// A request alone in its group fails with the transaction.
 	alone := len(group) == 1
@@ -302,7 +304,7 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 				continue
 			}
 		}
-		w.tenant, w.learned, w.counts, w.wrote = r.tenant, map[termKey]int64{}, map[int64]int{}, false
+		w.tenant, w.learned, w.counts, w.posts, w.wrote = r.tenant, map[termKey]int64{}, map[int64]int{}, w.posts[:0], false
 		next, err := r.apply(w, stored, pos)
 		if err != nil {
 			r.err = err
@@ -336,6 +338,11 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 		for id, n := range w.counts {
 			counts[id] += n
 		}
+		posts = append(posts, w.posts...)
+	}
+	if err := w.insertPostings(posts); err != nil {
+		failAll(group, err)
+		return false, false
 	}
 	if err := w.countTerms(counts); err != nil {
 		failAll(group, err)
@@ -461,7 +468,6 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 		return nil, 0, mapErr(err, "cannot store statements")
 	}
 
-	var posts []posting
 	for i, r := range recs {
 		if !isNew[i] {
 			continue
@@ -493,7 +499,7 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 		if err != nil {
 			return nil, 0, mapErr(err, "cannot store statement "+id)
 		}
-		posts = appendPostings(posts, pos, terms)
+		w.posts = appendPostings(w.posts, pos, terms)
 		if voids != "" {
 			if err := w.exec(qVoid, tenant, voids); err != nil {
 				return nil, 0, mapErr(err, "cannot store statements")
@@ -501,7 +507,7 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 			voidedIDs[voids] = true
 		}
 		if referred[id] {
-			if posts, err = w.propagate(id, terms, posts); err != nil {
+			if err := w.propagate(id, terms); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -510,9 +516,6 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 		}
 		res[i] = result{pos: pos, stored: stored, voided: voided}
 		pos++
-	}
-	if err := w.insertPostings(posts); err != nil {
-		return nil, 0, err
 	}
 	return res, pos, nil
 }
@@ -603,7 +606,7 @@ func appendPostings(p []posting, pos int64, terms termIDs) []posting {
 	return p
 }
 
-// insertPostings adds the postings in index order.
+// insertPostings adds a group's postings in index order.
 func (w *writeTx) insertPostings(p []posting) error {
 	slices.SortFunc(p, func(a, b posting) int {
 		if c := cmp.Compare(a.term, b.term); c != 0 {
@@ -618,9 +621,8 @@ func (w *writeTx) insertPostings(p []posting) error {
 }
 
 // propagate gives the statements that refer to id (and, transitively,
-// those that refer to them) the terms add, which id has just gained, and
-// appends their new postings to posts.
-func (w *writeTx) propagate(id string, add termIDs, posts []posting) ([]posting, error) {
+// those that refer to them) the terms add, which id has just gained.
+func (w *writeTx) propagate(id string, add termIDs) error {
 	type gain struct {
 		id  string
 		add termIDs
@@ -644,23 +646,23 @@ func (w *writeTx) propagate(id string, add termIDs, posts []posting) ([]posting,
 			return nil
 		})
 		if err != nil {
-			return nil, mapErr(err, "cannot store statements")
+			return mapErr(err, "cannot store statements")
 		}
 		for _, r := range refs {
 			cur, err := decodeTermIDs(r.terms)
 			if err != nil {
-				return nil, statements.Internal(err, "cannot store statements")
+				return statements.Internal(err, "cannot store statements")
 			}
 			all, added := cur.union(g.add)
 			if len(added) == 0 {
 				continue
 			}
 			if err := w.exec(qSetTerms, all.encode(), r.pos); err != nil {
-				return nil, mapErr(err, "cannot store statements")
+				return mapErr(err, "cannot store statements")
 			}
-			posts = appendPostings(posts, r.pos, added)
+			w.posts = appendPostings(w.posts, r.pos, added)
 			queue = append(queue, gain{r.id, added})
 		}
 	}
-	return posts, nil
+	return nil
 }
