@@ -35,21 +35,23 @@
 //	             (term ids, own and inherited, uvarint deltas), statement (the
 //	             bytes as stored, zstd-compressed with an xAPI dictionary:
 //	             codec.go)
-//	terms        term_id INTEGER PRIMARY KEY, tenant, term, n (postings added)
+//	terms        term_id INTEGER PRIMARY KEY, tenant, term
+//	term_counts  term_id INTEGER PRIMARY KEY, n (postings added; narrow rows,
+//	             because every commit updates the counts of its terms)
 //	postings     (term_id, position) PRIMARY KEY, WITHOUT ROWID
 //	tenants      id PRIMARY KEY, name, created, disabled
 //	credentials  key PRIMARY KEY, tenant, secret_hash, scopes (JSON), authority,
 //	             created, revoked
 //
 // The schema version is PRAGMA user_version; New creates or migrates the
-// schema and refuses a file written by a newer version. Rows written by an
-// older version are read as they are, never rewritten.
+// schema and refuses a file written by a newer version. Statements written
+// by an older version are read as they are, never rewritten.
 //
 // # Which index serves which query
 //
 //	Statement(id)                 UNIQUE (tenant, id)
 //	query with terms              postings primary key: the posting list of the
-//	                              filter's rarest term (terms.n) read in position
+//	                              filter's rarest term (term_counts) read in position
 //	                              order between two bounds, each other term probed
 //	                              by (term_id, position), then the statement by
 //	                              position; LIMIT n+1 tells More

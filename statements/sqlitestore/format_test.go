@@ -3,7 +3,10 @@ package sqlitestore_test
 import (
 	"bytes"
 	"database/sql"
+	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/digione/lrs/statements"
@@ -48,14 +51,12 @@ func TestStore_Version1Rows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec(`PRAGMA user_version = 1`); err != nil {
-		t.Fatal(err)
-	}
+	downgrade(t, db, 1)
 
 	s = MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 2 {
-		t.Errorf("schema version after New: %d, %v; want 2", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 3 {
+		t.Errorf("schema version after New: %d, %v; want 3", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
 		t.Helper()
@@ -153,5 +154,121 @@ func TestStore_StatementBytes(t *testing.T) {
 		if !bytes.Equal(got.Statement, r.Statement) {
 			t.Errorf("Statement: got %q, want %q", got.Statement, r.Statement)
 		}
+	}
+}
+
+// downgrade gives a database of the current schema the tables of schema
+// version v (1 or 2): the terms' counts in terms.n.
+func downgrade(t *testing.T, db *sql.DB, v int) {
+	t.Helper()
+	for _, q := range []string{
+		`ALTER TABLE terms ADD COLUMN n INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE terms SET n = coalesce((SELECT c.n FROM term_counts c WHERE c.term_id = terms.term_id), 0)`,
+		`DROP TABLE term_counts`,
+		fmt.Sprintf(`PRAGMA user_version = %d`, v),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// TestStore_Version2Counts: New moves the terms' counts of a version 2
+// database to term_counts, and queries and new statements use them.
+func TestStore_Version2Counts(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlitestore.New(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []*statements.Record
+	for i := range 50 {
+		old = append(old, storetest.Record(t, benchStatement(i)))
+	}
+	if err := s.InsertStatements(t.Context(), "t", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	counts := func() map[string]int {
+		t.Helper()
+		rows, err := db.Query(`SELECT t.term, count(*) FROM terms t JOIN postings p ON p.term_id = t.term_id GROUP BY t.term`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		m := map[string]int{}
+		for rows.Next() {
+			var term string
+			var n int
+			if err := rows.Scan(&term, &n); err != nil {
+				t.Fatal(err)
+			}
+			m[term] = n
+		}
+		return m
+	}
+	stored := func(q string) map[string]int {
+		t.Helper()
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		m := map[string]int{}
+		for rows.Next() {
+			var term string
+			var n int
+			if err := rows.Scan(&term, &n); err != nil {
+				t.Fatal(err)
+			}
+			m[term] = n
+		}
+		return m
+	}
+	want := counts()
+	downgrade(t, db, 2)
+	if got := stored(`SELECT term, n FROM terms`); !maps.Equal(got, want) {
+		t.Fatalf("version 2 counts: got %v, want %v", got, want)
+	}
+
+	s = MustOpenStore(t, dir)
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 3 {
+		t.Errorf("schema version after New: %d, %v; want 3", v, err)
+	}
+	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
+	if got := stored(q); !maps.Equal(got, want) {
+		t.Errorf("counts after New: got %v, want %v", got, want)
+	}
+	more := []*statements.Record{storetest.Record(t, benchStatement(50)), storetest.Record(t, benchStatement(1))}
+	if err := s.InsertStatements(t.Context(), "t", more); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stored(q), counts(); !maps.Equal(got, want) {
+		t.Errorf("counts after more statements: got %v, want %v", got, want)
+	}
+	page, err := s.QueryStatements(t.Context(), "t", statements.Filter{Verb: "https://example.org/verbs/attempted", Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range page.Records {
+		ids = append(ids, r.ID)
+	}
+	wantIDs := []string{}
+	for _, r := range append(old, more...) {
+		if bytes.Contains(r.Statement, []byte(`verbs/attempted"`)) {
+			wantIDs = append(wantIDs, r.ID)
+		}
+	}
+	if !slices.Equal(ids, wantIDs) {
+		t.Errorf("query by verb: got %v, want %v", ids, wantIDs)
 	}
 }

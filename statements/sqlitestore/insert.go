@@ -42,11 +42,11 @@ var (
 	// changes are undone with it (see commitGroup).
 
 	// bInsertTerms adds terms to the dictionary (?1 is the tenant).
-	bInsertTerms = newBatched(`INSERT OR FAIL INTO terms (tenant, term, n) VALUES `, `(?1, ?, 0)`, ` RETURNING term, term_id`)
+	bInsertTerms = newBatched(`INSERT OR FAIL INTO terms (tenant, term) VALUES `, `(?1, ?)`, ` RETURNING term, term_id`)
 	// bInsertPostings adds postings.
 	bInsertPostings = newBatched(`INSERT OR FAIL INTO postings (term_id, position) VALUES `, `(?, ?)`, ``)
 	// bCountTerms adds to the terms' counts of postings.
-	bCountTerms = newBatched(`UPDATE OR FAIL terms SET n = n + v.column2 FROM (VALUES `, `(?, ?)`, `) AS v WHERE terms.term_id = v.column1`)
+	bCountTerms = newBatched(`INSERT OR FAIL INTO term_counts (term_id, n) VALUES `, `(?, ?)`, ` ON CONFLICT (term_id) DO UPDATE SET n = n + excluded.n`)
 )
 
 // writeTx is one write transaction with its statements bound to it.
@@ -60,7 +60,7 @@ type writeTx struct {
 
 	cache   map[termKey]int64 // committed term ids
 	learned map[termKey]int64 // term ids to cache once committed
-	counts  map[int64]int     // new postings per term id, added to terms.n at commit
+	counts  map[int64]int     // new postings per term id, added to term_counts at commit
 	posts   []posting         // new postings, added at commit
 
 	wrote bool // a statement that writes has run in the transaction

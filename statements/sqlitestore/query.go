@@ -258,4 +258,4 @@ func querySQL(tenant string, terms []term, lo, hi, sinceMs, untilMs int64, asc b
 	return b.String(), args
 }
 
-const qTerm = `SELECT term_id, n FROM terms WHERE tenant = ? AND term = ?`
+const qTerm = `SELECT t.term_id, coalesce(c.n, 0) FROM terms t LEFT JOIN term_counts c ON c.term_id = t.term_id WHERE t.tenant = ? AND t.term = ?`

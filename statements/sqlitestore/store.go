@@ -31,7 +31,11 @@ const termCacheSize = 1 << 16
 //     statements and the fingerprint column 32-byte BLOBs (see codec.go),
 //     which a version 1 binary would misread. Rows of version 1 stay as
 //     they are and read as before.
-const schemaVersion = 2
+//  3. the terms' counts of postings move from terms.n to a table of their
+//     own, term_counts: a commit rewrites the counts of the terms it adds
+//     postings to, and narrow rows make that a few pages, not most of the
+//     terms table.
+const schemaVersion = 3
 
 var _ statements.Store = (*Store)(nil)
 
@@ -174,9 +178,9 @@ var statementsSchema = []string{
 		term_id INTEGER PRIMARY KEY,
 		tenant  TEXT    NOT NULL,
 		term    TEXT    NOT NULL,
-		n       INTEGER NOT NULL DEFAULT 0,
 		UNIQUE (tenant, term)
 	)`,
+	termCountsTable,
 	`CREATE TABLE postings (
 		term_id  INTEGER NOT NULL,
 		position INTEGER NOT NULL,
@@ -202,6 +206,13 @@ var statementsSchema = []string{
 	) WITHOUT ROWID`,
 	`CREATE INDEX credentials_tenant ON credentials (tenant)`,
 }
+
+// termCountsTable holds the number of postings of each term (schema
+// version 3).
+const termCountsTable = `CREATE TABLE term_counts (
+		term_id INTEGER PRIMARY KEY,
+		n       INTEGER NOT NULL
+	)`
 
 // migrate creates the schema in a new database and brings an older one up
 // to schemaVersion; a database of a newer schema is refused.
@@ -230,7 +241,18 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	// From 1 to 2 there is nothing to change but the version, which keeps
-	// older binaries out.
+	// older binaries out. From 2 to 3 the counts move to their table.
+	if v == 1 || v == 2 {
+		for _, q := range []string{
+			termCountsTable,
+			`INSERT INTO term_counts (term_id, n) SELECT term_id, n FROM terms WHERE n > 0`,
+			`ALTER TABLE terms DROP COLUMN n`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return statements.Internal(err, "cannot set the schema version")
 	}
