@@ -383,49 +383,51 @@ func normalizeActor(v any) any {
 // canonicalJSON encodes a decoded tree with sorted keys and numbers in
 // their shortest form.
 func canonicalJSON(v any) []byte {
-	var b bytes.Buffer
-	writeCanonical(&b, v)
-	return b.Bytes()
+	return appendCanonical(nil, v)
 }
 
-func writeCanonical(b *bytes.Buffer, v any) {
+func appendCanonical(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(x))
+		var arr [32]string
+		keys := arr[:0]
 		for k := range x {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
-		b.WriteByte('{')
+		slices.Sort(keys)
+		b = append(b, '{')
 		for i, k := range keys {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			b.Write(appendQuoted(b.AvailableBuffer(), k))
-			b.WriteByte(':')
-			writeCanonical(b, x[k])
+			b = appendQuoted(b, k)
+			b = append(b, ':')
+			b = appendCanonical(b, x[k])
 		}
-		b.WriteByte('}')
+		return append(b, '}')
 	case []any:
-		b.WriteByte('[')
+		b = append(b, '[')
 		for i, e := range x {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			writeCanonical(b, e)
+			b = appendCanonical(b, e)
 		}
-		b.WriteByte(']')
+		return append(b, ']')
 	case json.Number:
 		if f, err := strconv.ParseFloat(string(x), 64); err == nil {
-			b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
-		} else {
-			b.WriteString(string(x))
+			return strconv.AppendFloat(b, f, 'g', -1, 64)
 		}
+		return append(b, x...)
 	case string:
-		b.Write(appendQuoted(b.AvailableBuffer(), x))
+		return appendQuoted(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case nil:
+		return append(b, "null"...)
 	default:
 		enc, _ := json.Marshal(x)
-		b.Write(enc)
+		return append(b, enc...)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"sync"
 	"time"
 )
 
@@ -20,9 +21,15 @@ func FingerprintDoc(doc map[string]any) string {
 	for _, k := range []string{"id", "authority", "stored", "version"} {
 		delete(m, k)
 	}
-	h := sha256.Sum256(canonicalJSON(m))
+	buf := canonicalBuffers.Get().(*[]byte)
+	*buf = appendCanonical((*buf)[:0], m)
+	h := sha256.Sum256(*buf)
+	canonicalBuffers.Put(buf)
 	return hex.EncodeToString(h[:])
 }
+
+// canonicalBuffers holds buffers for the canonical form of statements.
+var canonicalBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // AssignDoc is Assign for a received statement given both as its bytes
 // raw and as its decoded tree doc. The Statement it returns has the parts

@@ -170,3 +170,16 @@ func TestDefinedActivities(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkFingerprintDoc(b *testing.B) {
+	raw, err := os.ReadFile("../validation/testdata/bench/typical.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc := decodeDoc(b, raw)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		statements.FingerprintDoc(doc)
+	}
+}
