@@ -73,7 +73,7 @@ func (s *Store) MergeActivityDefinition(ctx context.Context, tenant, id string, 
 	}
 
 	// The write joins the group commit of the statements being stored.
-	return s.write(ctx, tenant, func(w *writeTx, _, pos int64) (int64, error) {
+	return s.write(ctx, tenant, nil, func(w *writeTx, _, pos int64) (int64, error) {
 		cur, curAuth := []byte(nil), false
 		if _, err := w.row(qActivityDefinition, []any{tenant, id}, &cur, &curAuth); err != nil {
 			return pos, mapErr(err, "cannot store the activity definition")

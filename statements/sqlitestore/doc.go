@@ -13,6 +13,15 @@
 // lock (SQLite has one writer anyway); reads use a pool of read-only
 // connections and never wait for writes.
 //
+// Writes queued while another is written go in one transaction, one
+// request after the other, and share one sync to disk (group commit); a
+// request that fails fails alone. What the group's statement batches need
+// to know of the stored statements (which of their ids are stored, voided
+// or referred to; the statements they void or refer to) and the ids of
+// their terms are read ahead for the whole group, one query of each kind;
+// what each request writes is followed in memory for the requests after
+// it, and forgotten if the request fails.
+//
 // Inside the write lock a batch gets consecutive positions and one Stored,
 // max(now truncated to ms, the previous Stored, the last ConsistentThrough
 // answer + 1 ms), and commits before the next batch starts. So commit order

@@ -4,11 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/statements/storetest"
 )
 
 // TestStore_GroupCommit: the writes queued while another is written go
@@ -44,7 +49,7 @@ func TestStore_GroupCommit(t *testing.T) {
 			runs := map[int]int{}
 			start := func(i int, apply func(w *writeTx) error) {
 				wg.Go(func() {
-					errs[i] = s.write(t.Context(), "t", func(w *writeTx, _, pos int64) (int64, error) {
+					errs[i] = s.write(t.Context(), "t", nil, func(w *writeTx, _, pos int64) (int64, error) {
 						mu.Lock()
 						runs[i]++
 						mu.Unlock()
@@ -99,4 +104,199 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestStore_GroupCommitStatements: statement batches stored in one group
+// commit end as they do stored one after the other: each sees what the
+// batches before it stored, and one that fails fails alone.
+func TestStore_GroupCommitStatements(t *testing.T) {
+	const (
+		pre = "00000000-0000-4000-8000-0000000000%02d" // stored before the group
+		id  = "00000000-0000-4000-8000-1000000000%02d"
+	)
+	stmt := func(i int, actor string, object string) []byte {
+		return fmt.Appendf(nil, `{"id":%q,"actor":{"mbox":"mailto:%s@example.org"},
+			"verb":{"id":"https://example.org/verbs/did"},"object":%s}`, fmt.Sprintf(id, i), actor, object)
+	}
+	activity := func(name string) string { return `{"id":"https://example.org/activities/` + name + `"}` }
+	ref := func(target string) string { return `{"objectType":"StatementRef","id":"` + target + `"}` }
+	void := func(i int, target string) []byte {
+		return fmt.Appendf(nil, `{"id":%q,"actor":{"mbox":"mailto:admin@example.org"},
+			"verb":{"id":%q},"object":%s}`, fmt.Sprintf(id, i), statements.VerbVoided, ref(target))
+	}
+	x, z, t1, u := fmt.Sprintf(id, 1), fmt.Sprintf(id, 10), fmt.Sprintf(id, 21), fmt.Sprintf(id, 30)
+	before := func() [][]byte {
+		return [][]byte{
+			fmt.Appendf(nil, `{"id":%q,"actor":{"mbox":"mailto:zoe@example.org"},"verb":{"id":"https://example.org/verbs/did"},"object":%s}`,
+				fmt.Sprintf(pre, 1), activity("before")),
+			fmt.Appendf(nil, `{"id":%q,"actor":{"mbox":"mailto:yan@example.org"},"verb":{"id":"https://example.org/verbs/did"},"object":%s}`,
+				fmt.Sprintf(pre, 2), ref(fmt.Sprintf(id, 12))),
+		}
+	}
+	batches := func() [][][]byte {
+		return [][][]byte{
+			{stmt(1, "alice", activity("x"))},                           // X
+			{stmt(1, "alice", activity("other"))},                       // conflicts with X
+			{stmt(1, "alice", activity("x"))},                           // X again
+			{stmt(2, "bob", ref(x))},                                    // refers to X
+			{void(3, x)},                                                // voids X
+			{stmt(1, "alice", activity("x"))},                           // X again, voided
+			{void(4, fmt.Sprintf(id, 3))},                               // voids a voiding statement
+			{stmt(5, "carol", ref(z))},                                  // refers to Z, not stored yet
+			{stmt(10, "dave", activity("z"))},                           // Z: carol's statement gains its terms
+			{stmt(6, "erin", ref(fmt.Sprintf(id, 5)))},                  // refers to carol's
+			{void(20, t1)},                                              // voids T, not stored yet
+			{stmt(21, "frank", activity("t"))},                          // T: voided on arrival
+			{stmt(30, "gina", activity("u")), stmt(1, "alice", "{}")},   // fails on X: U not stored
+			{stmt(31, "hal", ref(u)), stmt(30, "gina", activity("u"))},  // U after all
+			{stmt(32, "ivy", ref(fmt.Sprintf(pre, 1)))},                 // refers to a statement stored before
+			{stmt(12, "jay", activity("j"))},                            // referred to before
+			{stmt(7, "kim", ref(fmt.Sprintf(pre, 2)))},                  // refers to yan's, which gained jay's terms
+			{void(33, fmt.Sprintf(pre, 1))},                             // voids a statement stored before
+			{before()[0]},                                               // stored before, voided
+			{stmt(34, "lee", activity("new")), stmt(35, "lee", ref(x))}, // new terms, twice
+			{stmt(36, "lee", activity("new"))},
+		}
+	}
+	records := func(raw [][]byte) []*statements.Record {
+		rs := make([]*statements.Record, len(raw))
+		for i, b := range raw {
+			rs[i] = storetest.Record(t, b)
+		}
+		return rs
+	}
+	type outcome struct {
+		code   string
+		pos    []int64
+		voided []bool
+	}
+	run := func(grouped bool) ([]outcome, []string) {
+		s, err := New(t.Context(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.InsertStatements(t.Context(), "t", records(before())); err != nil {
+			t.Fatal(err)
+		}
+		bs := batches()
+		recs := make([][]*statements.Record, len(bs))
+		errs := make([]error, len(bs))
+		for i, b := range bs {
+			recs[i] = records(b)
+		}
+		if grouped {
+			// A first write leads alone and waits for the write lock; the
+			// batches queue behind it, in order, and go as one group.
+			s.ws <- struct{}{}
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				if err := s.write(t.Context(), "t", nil, func(_ *writeTx, _, pos int64) (int64, error) { return pos, nil }); err != nil {
+					t.Error(err)
+				}
+			})
+			waitFor(t, func() bool { s.qmu.Lock(); defer s.qmu.Unlock(); return s.leading && len(s.queue) == 0 })
+			for i := range bs {
+				wg.Go(func() { errs[i] = s.InsertStatements(t.Context(), "t", recs[i]) })
+				waitFor(t, func() bool { s.qmu.Lock(); defer s.qmu.Unlock(); return len(s.queue) == i+1 })
+			}
+			<-s.ws
+			wg.Wait()
+		} else {
+			for i := range bs {
+				errs[i] = s.InsertStatements(t.Context(), "t", recs[i])
+			}
+		}
+		var out []outcome
+		var stored time.Time
+		for i, rs := range recs {
+			o := outcome{code: statements.ErrorCode(errs[i])}
+			if errs[i] == nil {
+				for _, r := range rs {
+					o.pos = append(o.pos, r.Position)
+					o.voided = append(o.voided, r.Voided)
+					if grouped && r.Position > 2 {
+						if !stored.IsZero() && !r.Stored.Equal(stored) {
+							t.Errorf("batch %d: stored %v, want %v: not one group", i, r.Stored, stored)
+						}
+						stored = r.Stored
+					}
+				}
+			}
+			out = append(out, o)
+		}
+		return out, dump(t, s)
+	}
+	gotOut, gotDB := run(true)
+	wantOut, wantDB := run(false)
+	for i := range wantOut {
+		if !reflect.DeepEqual(gotOut[i], wantOut[i]) {
+			t.Errorf("batch %d: got %+v, want %+v", i, gotOut[i], wantOut[i])
+		}
+	}
+	if !slices.Equal(gotDB, wantDB) {
+		t.Errorf("stored:\ngot\n%s\nwant\n%s", strings.Join(gotDB, "\n"), strings.Join(wantDB, "\n"))
+	}
+}
+
+// dump returns the rows of the statements, their terms, postings and the
+// terms' counts, with terms by name.
+func dump(t *testing.T, s *Store) []string {
+	t.Helper()
+	names := map[int64]string{}
+	var out []string
+	query := func(q string, scan func(*sql.Rows) error) {
+		rows, err := s.r.QueryContext(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	query(`SELECT term_id, term FROM terms`, func(rows *sql.Rows) error {
+		var id int64
+		var term string
+		err := rows.Scan(&id, &term)
+		names[id] = term
+		return err
+	})
+	query(`SELECT position, id, voided, coalesce(voids, ''), coalesce(ref_target, ''), terms FROM statements ORDER BY position`,
+		func(rows *sql.Rows) error {
+			var pos int64
+			var id, voids, ref string
+			var voided bool
+			var b []byte
+			if err := rows.Scan(&pos, &id, &voided, &voids, &ref, &b); err != nil {
+				return err
+			}
+			ids, err := decodeTermIDs(b)
+			var terms []string
+			for _, i := range ids {
+				terms = append(terms, names[i])
+			}
+			slices.Sort(terms)
+			out = append(out, fmt.Sprint("statement ", pos, id, voided, voids, ref, terms))
+			return err
+		})
+	query(`SELECT term_id, position FROM postings`, func(rows *sql.Rows) error {
+		var id, pos int64
+		err := rows.Scan(&id, &pos)
+		out = append(out, fmt.Sprint("posting ", names[id], pos))
+		return err
+	})
+	query(`SELECT term_id, n FROM term_counts`, func(rows *sql.Rows) error {
+		var id, n int64
+		err := rows.Scan(&id, &n)
+		out = append(out, fmt.Sprint("count ", names[id], n))
+		return err
+	})
+	slices.Sort(out)
+	return out
 }

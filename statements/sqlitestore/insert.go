@@ -15,9 +15,7 @@ import (
 
 // The writer's statements, prepared once on the writer connection.
 const (
-	qTargetVoids = `SELECT voids FROM statements WHERE tenant = ? AND id = ?`
-	qTargetTerms = `SELECT terms FROM statements WHERE tenant = ? AND id = ?`
-	qInsertStmt  = `INSERT INTO statements
+	qInsertStmt = `INSERT INTO statements
 		(position, tenant, id, stored, voided, voids, ref_target, fingerprint, credential, terms, statement, stamp)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qVoid      = `UPDATE statements SET voided = 1 WHERE tenant = ? AND id = ?`
@@ -27,8 +25,9 @@ const (
 
 // The writer's statements over lists, one per power of two of rows.
 var (
-	// bExisting finds the stored statements among ids.
-	bExisting = newBatched(`SELECT id, position, stored, fingerprint, voided FROM statements WHERE tenant = ? AND id IN (`, `?`, `)`)
+	// bStatementsAmong finds the stored statements among ids.
+	bStatementsAmong = newBatched(`SELECT id, position, stored, fingerprint, voided, voids IS NOT NULL, terms
+		FROM statements WHERE tenant = ? AND id IN (`, `?`, `)`)
 	// bVoidedAmong finds the ids a stored voiding statement targets.
 	bVoidedAmong = newBatched(`SELECT voids FROM statements WHERE tenant = ? AND voids IN (`, `?`, `)`)
 	// bReferredAmong finds the ids a stored statement refers to.
@@ -58,18 +57,20 @@ type writeTx struct {
 
 	prepared map[string]*sql.Stmt // on the writer connection
 
-	cache   map[termKey]int64 // committed term ids
-	learned map[termKey]int64 // term ids to cache once committed
-	counts  map[int64]int     // new postings per term id, added to term_counts at commit
-	posts   []posting         // new postings, added at commit
+	cache      map[termKey]int64 // committed term ids
+	groupTerms map[termKey]int64 // ids of the group's terms stored before the request
+	learned    map[termKey]int64 // ids of the terms the request adds
+	counts     map[int64]int     // new postings per term id, added to term_counts at commit
+	posts      []posting         // new postings, added at commit
+	view       view              // the stored statements the request's batch names
 
 	wrote bool // a statement that writes has run in the transaction
 }
 
 type termKey struct{ tenant, term string }
 
-var writerQueries = slices.Concat([]string{qTargetVoids, qTargetTerms, qInsertStmt, qVoid, qReferrers, qSetTerms, qActivityDefinition, qPutActivity},
-	bExisting.sizes, bVoidedAmong.sizes, bReferredAmong.sizes, bTermIDs.sizes, bInsertTerms.sizes,
+var writerQueries = slices.Concat([]string{qInsertStmt, qVoid, qReferrers, qSetTerms, qActivityDefinition, qPutActivity},
+	bStatementsAmong.sizes, bVoidedAmong.sizes, bReferredAmong.sizes, bTermIDs.sizes, bInsertTerms.sizes,
 	bInsertPostings.sizes, bCountTerms.sizes)
 
 func (w *writeTx) stmt(q string) (*sql.Stmt, error) {
@@ -168,19 +169,14 @@ func (s *Store) InsertStatements(ctx context.Context, tenant string, recs []*sta
 		}
 	}
 
-	// Compressed before the write lock, in the caller's goroutine: the
+	// Made ready before the write lock, in the caller's goroutine: the
 	// writer is the part that cannot run in parallel.
-	blobs := make([][]byte, len(recs))
-	for i, r := range recs {
-		if alias[i] == i {
-			blobs[i] = encodeStatement(r.Statement)
-		}
-	}
+	b := newBatch(recs, alias)
 
 	var res []result
-	err := s.write(ctx, tenant, func(w *writeTx, stored, pos int64) (int64, error) {
+	err := s.write(ctx, tenant, b, func(w *writeTx, stored, pos int64) (int64, error) {
 		var err error
-		res, pos, err = s.insert(w, recs, blobs, alias, stored, pos)
+		res, pos, err = s.insert(w, b, stored, pos)
 		return pos, err
 	})
 	if err != nil {
@@ -199,6 +195,7 @@ func (s *Store) InsertStatements(ctx context.Context, tenant string, recs []*sta
 type writeRequest struct {
 	ctx    context.Context
 	tenant string
+	batch  *batch // the statements the request stores, if any
 	apply  func(w *writeTx, stored, pos int64) (int64, error)
 
 	err  error
@@ -212,8 +209,8 @@ type writeRequest struct {
 // alone) and commits once, so concurrent writers share one sync to disk
 // instead of paying one each. Then it hands the lead to the first request
 // queued meanwhile. write returns when its request is committed or failed.
-func (s *Store) write(ctx context.Context, tenant string, apply func(w *writeTx, stored, pos int64) (int64, error)) error {
-	req := &writeRequest{ctx: ctx, tenant: tenant, apply: apply, done: make(chan struct{}), lead: make(chan struct{})}
+func (s *Store) write(ctx context.Context, tenant string, b *batch, apply func(w *writeTx, stored, pos int64) (int64, error)) error {
+	req := &writeRequest{ctx: ctx, tenant: tenant, batch: b, apply: apply, done: make(chan struct{}), lead: make(chan struct{})}
 	s.qmu.Lock()
 	s.queue = append(s.queue, req)
 	lead := !s.leading
@@ -285,8 +282,14 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 		return false, false
 	}
 	defer tx.Rollback()
-	w := &writeTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, prepared: s.prepared, cache: s.terms}
+	w := &writeTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, prepared: s.prepared, cache: s.terms,
+		groupTerms: map[termKey]int64{}}
 	learned := map[termKey]int64{}
+	ahead, err := w.readAhead(group, learned)
+	if err != nil {
+		failAll(group, err)
+		return false, false
+	}
 	counts := map[int64]int{}
 	var posts []posting
 	pos := s.nextPos
@@ -305,6 +308,9 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 			}
 		}
 		w.tenant, w.learned, w.counts, w.posts, w.wrote = r.tenant, map[termKey]int64{}, map[int64]int{}, w.posts[:0], false
+		if r.batch != nil {
+			w.view = view{group: ahead[r.tenant], own: newKnown()}
+		}
 		next, err := r.apply(w, stored, pos)
 		if err != nil {
 			r.err = err
@@ -334,7 +340,11 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 			}
 		}
 		pos = next
+		if r.batch != nil {
+			w.view.group.merge(w.view.own)
+		}
 		maps.Copy(learned, w.learned)
+		maps.Copy(w.groupTerms, w.learned)
 		for id, n := range w.counts {
 			counts[id] += n
 		}
@@ -375,54 +385,28 @@ func errVoidsVoiding(id, target string) error {
 		strings.ToLower(id), strings.ToLower(target))
 }
 
-// insert writes one request's records in w's transaction, giving the new
-// ones positions from pos on, and returns the outcome of each first record
-// of an id and the next free position. blobs holds the statement column of
-// each first record of an id.
+// insert writes one request's batch in w's transaction, giving the new
+// records positions from pos on, and returns the outcome of each first
+// record of an id and the next free position.
 //
 // What the records need to know of the stored statements (which ids are
-// stored, voided, referred to) is read for the whole request at once;
-// what the request's own records change of it is followed in memory.
-func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, alias []int, stored, pos int64) ([]result, int64, error) {
-	tenant := w.tenant
+// stored, voided, referred to) was read ahead for the whole group
+// (readAhead); what the requests before this one and this request's own
+// records change of it is followed in memory (w.view).
+func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64, error) {
+	tenant, recs, v := w.tenant, b.recs, w.view
 	res := make([]result, len(recs))
 
 	// Known ids: idempotent or conflicting; voiding rules for stored targets.
-	ids := make([]string, len(recs)) // lower case, of the first records of an id
-	var firsts []string
-	for i, r := range recs {
-		if alias[i] == i {
-			ids[i] = strings.ToLower(r.ID)
-			firsts = append(firsts, ids[i])
-		}
-	}
-	type existing struct {
-		result
-		fp string
-	}
-	known := map[string]existing{}
-	err := w.queryBatched(bExisting, []any{tenant}, len(firsts), func(a []any, i int) []any { return append(a, firsts[i]) },
-		func(rows *sql.Rows) error {
-			var id string
-			var e existing
-			if err := rows.Scan(&id, &e.pos, &e.stored, fingerprintDest{&e.fp}, &e.voided); err != nil {
-				return err
-			}
-			known[id] = e
-			return nil
-		})
-	if err != nil {
-		return nil, 0, mapErr(err, "cannot store statements")
-	}
 	isNew := make([]bool, len(recs))
-	var fresh []string // ids of the new records
+	fresh := false
 	counts := map[string]int{}
 	for i, r := range recs {
-		if alias[i] != i {
+		if b.alias[i] != i {
 			continue
 		}
-		id := ids[i]
-		if e, found := known[id]; found {
+		id := b.ids[i]
+		if e, found := v.statement(id); found {
 			if e.fp != r.Fingerprint {
 				return nil, 0, statements.Errorf(statements.EConflict,
 					"statement %s already exists with different content", id)
@@ -430,23 +414,18 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 			res[i] = e.result
 			continue
 		}
-		if r.Voids != "" {
-			var voids sql.NullString
-			found, err := w.row(qTargetVoids, []any{tenant, strings.ToLower(r.Voids)}, &voids)
-			if err != nil {
-				return nil, 0, mapErr(err, "cannot store statements")
-			}
-			if found && voids.Valid {
+		if voids := b.voids[i]; voids != "" {
+			if t, found := v.statement(voids); found && t.voiding {
 				return nil, 0, errVoidsVoiding(id, r.Voids)
 			}
 		}
 		isNew[i] = true
-		fresh = append(fresh, id)
+		fresh = true
 		for _, t := range r.Terms {
 			counts[t]++
 		}
 	}
-	if len(fresh) == 0 {
+	if !fresh {
 		return res, pos, nil
 	}
 
@@ -456,65 +435,49 @@ func (s *Store) insert(w *writeTx, recs []*statements.Record, blobs [][]byte, al
 		return nil, 0, err
 	}
 
-	// The new ids that stored statements void or refer to. Those the
-	// request's own records void or refer to are added as they are
-	// written.
-	voidedIDs, err := w.among(bVoidedAmong, fresh)
-	if err != nil {
-		return nil, 0, mapErr(err, "cannot store statements")
-	}
-	referred, err := w.among(bReferredAmong, fresh)
-	if err != nil {
-		return nil, 0, mapErr(err, "cannot store statements")
-	}
-
 	for i, r := range recs {
 		if !isNew[i] {
 			continue
 		}
-		id := ids[i]
-		voids, ref := strings.ToLower(r.Voids), strings.ToLower(r.RefTarget)
+		id, voids, ref := b.ids[i], b.voids[i], b.refs[i]
 		own := make([]int64, 0, len(r.Terms))
 		for _, t := range r.Terms {
 			own = append(own, termID[t])
 		}
 		terms := sortedIDs(own)
 		if ref != "" {
-			var b []byte
-			found, err := w.row(qTargetTerms, []any{tenant, ref}, &b)
-			if err != nil {
-				return nil, 0, mapErr(err, "cannot store statements")
-			}
-			if found {
-				target, err := decodeTermIDs(b)
+			if t, found := v.statement(ref); found {
+				target, err := decodeTermIDs(t.terms)
 				if err != nil {
 					return nil, 0, statements.Internal(err, "cannot store statements")
 				}
 				terms, _ = terms.union(target)
 			}
 		}
-		voided := voids == "" && voidedIDs[id]
+		voided := voids == "" && v.isVoided(id)
+		col := terms.encode()
 		err := w.exec(qInsertStmt, pos, tenant, id, stored, voided, nullable(voids), nullable(ref),
-			fingerprintValue(r.Fingerprint), r.Credential, terms.encode(), blobs[i], r.StampTimestamp)
+			fingerprintValue(r.Fingerprint), r.Credential, col, b.blobs[i], r.StampTimestamp)
 		if err != nil {
 			return nil, 0, mapErr(err, "cannot store statement "+id)
 		}
+		res[i] = result{pos: pos, stored: stored, voided: voided}
+		v.own.stmts[id] = stmt{result: res[i], fp: r.Fingerprint, voiding: voids != "", terms: col}
 		w.posts = appendPostings(w.posts, pos, terms)
 		if voids != "" {
 			if err := w.exec(qVoid, tenant, voids); err != nil {
 				return nil, 0, mapErr(err, "cannot store statements")
 			}
-			voidedIDs[voids] = true
+			v.void(voids)
 		}
-		if referred[id] {
+		if v.isReferred(id) {
 			if err := w.propagate(id, terms); err != nil {
 				return nil, 0, err
 			}
 		}
 		if ref != "" {
-			referred[ref] = true
+			v.own.referred[ref] = true
 		}
-		res[i] = result{pos: pos, stored: stored, voided: voided}
 		pos++
 	}
 	return res, pos, nil
@@ -544,12 +507,13 @@ func nullable(s string) any {
 }
 
 // upsertTerms adds the terms to the dictionary, notes their new postings
-// in w.counts, and returns their ids.
+// in w.counts, and returns their ids. The group's terms stored before
+// the request were read ahead (readAhead).
 func (w *writeTx) upsertTerms(counts map[string]int) (map[string]int64, error) {
 	ids := make(map[string]int64, len(counts))
 	var missing []string
 	for t := range counts {
-		if id, ok := w.cache[termKey{w.tenant, t}]; ok {
+		if id, ok := w.groupTerms[termKey{w.tenant, t}]; ok {
 			ids[t] = id
 		} else {
 			missing = append(missing, t)
@@ -568,10 +532,6 @@ func (w *writeTx) upsertTerms(counts map[string]int) (map[string]int64, error) {
 			return nil
 		}
 		term := func(a []any, i int) []any { return append(a, missing[i]) }
-		if err := w.queryBatched(bTermIDs, []any{w.tenant}, len(missing), term, learn); err != nil {
-			return nil, mapErr(err, "cannot store statements")
-		}
-		missing = slices.DeleteFunc(missing, func(t string) bool { _, ok := ids[t]; return ok })
 		if err := w.queryBatched(bInsertTerms, []any{w.tenant}, len(missing), term, learn); err != nil {
 			return nil, mapErr(err, "cannot store statements")
 		}
@@ -657,9 +617,11 @@ func (w *writeTx) propagate(id string, add termIDs) error {
 			if len(added) == 0 {
 				continue
 			}
-			if err := w.exec(qSetTerms, all.encode(), r.pos); err != nil {
+			col := all.encode()
+			if err := w.exec(qSetTerms, col, r.pos); err != nil {
 				return mapErr(err, "cannot store statements")
 			}
+			w.view.setTerms(r.id, col)
 			w.posts = appendPostings(w.posts, r.pos, added)
 			queue = append(queue, gain{r.id, added})
 		}
