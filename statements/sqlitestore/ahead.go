@@ -19,14 +19,15 @@ type batch struct {
 	voids []string // the voided id, lower case, or ""
 	refs  []string // the referred-to id, lower case, or ""
 	blobs [][]byte // the statement column
-	terms []string // the terms of the first records, each once
+	// counts holds the postings each term gets if every first record of
+	// an id is new: the common case, counted before the write lock.
+	counts map[string]int
 }
 
 func newBatch(recs []*statements.Record, alias []int) *batch {
 	n := len(recs)
 	b := &batch{recs: recs, alias: alias, ids: make([]string, n), voids: make([]string, n),
-		refs: make([]string, n), blobs: make([][]byte, n)}
-	seen := map[string]bool{}
+		refs: make([]string, n), blobs: make([][]byte, n), counts: map[string]int{}}
 	for i, r := range recs {
 		if alias[i] != i {
 			continue
@@ -36,10 +37,7 @@ func newBatch(recs []*statements.Record, alias []int) *batch {
 		b.refs[i] = strings.ToLower(r.RefTarget)
 		b.blobs[i] = encodeStatement(r.Statement)
 		for _, t := range r.Terms {
-			if !seen[t] {
-				seen[t] = true
-				b.terms = append(b.terms, t)
-			}
+			b.counts[t]++
 		}
 	}
 	return b
@@ -180,7 +178,7 @@ func (w *writeTx) readAhead(group []*writeRequest, learned map[termKey]int64) (m
 		var missing []string
 		asked := map[string]bool{}
 		for _, b := range byTenant[tenant] {
-			for _, t := range b.terms {
+			for t := range b.counts {
 				key := termKey{tenant, t}
 				if _, ok := w.groupTerms[key]; ok || asked[t] {
 					continue

@@ -156,6 +156,7 @@ func TestStore_GroupCommitStatements(t *testing.T) {
 			{before()[0]},                                               // stored before, voided
 			{stmt(34, "lee", activity("new")), stmt(35, "lee", ref(x))}, // new terms, twice
 			{stmt(36, "lee", activity("new"))},
+			{stmt(1, "alice", activity("x")), stmt(37, "mo", activity("x"))}, // X again, and a new one
 		}
 	}
 	records := func(raw [][]byte) []*statements.Record {
@@ -176,7 +177,8 @@ func TestStore_GroupCommitStatements(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		if err := s.InsertStatements(t.Context(), "t", records(before())); err != nil {
+		pre := records(before())
+		if err := s.InsertStatements(t.Context(), "t", pre); err != nil {
 			t.Fatal(err)
 		}
 		bs := batches()
@@ -225,7 +227,34 @@ func TestStore_GroupCommitStatements(t *testing.T) {
 			}
 			out = append(out, o)
 		}
-		return out, dump(t, s)
+
+		// A term's count is the number of statements stored with it as
+		// a term of their own.
+		counts := map[string]int{}
+		seen := map[int64]bool{}
+		for i, rs := range append([][]*statements.Record{pre}, recs...) {
+			if i > 0 && errs[i-1] != nil {
+				continue
+			}
+			for _, r := range rs {
+				if !seen[r.Position] {
+					seen[r.Position] = true
+					for _, term := range r.Terms {
+						counts[term]++
+					}
+				}
+			}
+		}
+		db := dump(t, s)
+		for _, line := range db {
+			if term, ok := strings.CutPrefix(line, "count "); ok {
+				term, n, _ := strings.Cut(term, " ")
+				if want := fmt.Sprint(counts[term]); n != want {
+					t.Errorf("term %s: count %s, want %s", term, n, want)
+				}
+			}
+		}
+		return out, db
 	}
 	gotOut, gotDB := run(true)
 	wantOut, wantDB := run(false)
@@ -294,7 +323,7 @@ func dump(t *testing.T, s *Store) []string {
 	query(`SELECT term_id, n FROM term_counts`, func(rows *sql.Rows) error {
 		var id, n int64
 		err := rows.Scan(&id, &n)
-		out = append(out, fmt.Sprint("count ", names[id], n))
+		out = append(out, fmt.Sprint("count ", names[id], " ", n))
 		return err
 	})
 	slices.Sort(out)

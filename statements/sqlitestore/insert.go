@@ -40,8 +40,8 @@ var (
 	// change: a statement that fails fails its request, and the request's
 	// changes are undone with it (see commitGroup).
 
-	// bInsertTerms adds terms to the dictionary (?1 is the tenant).
-	bInsertTerms = newBatched(`INSERT OR FAIL INTO terms (tenant, term) VALUES `, `(?1, ?)`, ` RETURNING term, term_id`)
+	// bInsertTerms adds terms to the dictionary.
+	bInsertTerms = newBatched(`INSERT OR FAIL INTO terms (term_id, tenant, term) VALUES `, `(?, ?, ?)`, ``)
 	// bInsertPostings adds postings.
 	bInsertPostings = newBatched(`INSERT OR FAIL INTO postings (term_id, position) VALUES `, `(?, ?)`, ``)
 	// bCountTerms adds to the terms' counts of postings.
@@ -59,7 +59,8 @@ type writeTx struct {
 
 	cache      map[termKey]int64 // committed term ids
 	groupTerms map[termKey]int64 // ids of the group's terms stored before the request
-	learned    map[termKey]int64 // ids of the terms the request adds
+	learned    map[termKey]int64 // ids of the terms the request adds, added at commit
+	nextTerm   int64             // the next free term id
 	counts     map[int64]int     // new postings per term id, added to term_counts at commit
 	posts      []posting         // new postings, added at commit
 	view       view              // the stored statements the request's batch names
@@ -292,7 +293,8 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 	}
 	counts := map[int64]int{}
 	var posts []posting
-	pos := s.nextPos
+	var added []newTerm
+	pos, nextTerm := s.nextPos, s.nextTerm
 	// A request alone in its group fails with the transaction.
 	alone := len(group) == 1
 	savepoints = savepoints && !alone
@@ -308,6 +310,7 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 			}
 		}
 		w.tenant, w.learned, w.counts, w.posts, w.wrote = r.tenant, map[termKey]int64{}, map[int64]int{}, w.posts[:0], false
+		w.nextTerm = nextTerm
 		if r.batch != nil {
 			w.view = view{group: ahead[r.tenant], own: newKnown()}
 		}
@@ -339,9 +342,12 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 				return false, false
 			}
 		}
-		pos = next
+		pos, nextTerm = next, w.nextTerm
 		if r.batch != nil {
 			w.view.group.merge(w.view.own)
+		}
+		for k, id := range w.learned {
+			added = append(added, newTerm{k, id})
 		}
 		maps.Copy(learned, w.learned)
 		maps.Copy(w.groupTerms, w.learned)
@@ -349,6 +355,10 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 			counts[id] += n
 		}
 		posts = append(posts, w.posts...)
+	}
+	if err := w.insertTerms(added); err != nil {
+		failAll(group, err)
+		return false, false
 	}
 	if err := w.insertPostings(posts); err != nil {
 		failAll(group, err)
@@ -362,7 +372,7 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 		failAll(group, mapErr(err, "cannot store statements"))
 		return false, false
 	}
-	s.nextPos = pos
+	s.nextPos, s.nextTerm = pos, nextTerm
 	if len(s.terms)+len(learned) > termCacheSize {
 		clear(s.terms)
 	}
@@ -399,14 +409,14 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 
 	// Known ids: idempotent or conflicting; voiding rules for stored targets.
 	isNew := make([]bool, len(recs))
-	fresh := false
-	counts := map[string]int{}
+	fresh, repeated := 0, 0
 	for i, r := range recs {
 		if b.alias[i] != i {
 			continue
 		}
 		id := b.ids[i]
 		if e, found := v.statement(id); found {
+			repeated++
 			if e.fp != r.Fingerprint {
 				return nil, 0, statements.Errorf(statements.EConflict,
 					"statement %s already exists with different content", id)
@@ -420,20 +430,24 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 			}
 		}
 		isNew[i] = true
-		fresh = true
-		for _, t := range r.Terms {
-			counts[t]++
-		}
+		fresh++
 	}
-	if !fresh {
+	if fresh == 0 {
 		return res, pos, nil
 	}
 
-	// The term dictionary.
-	termID, err := w.upsertTerms(counts)
-	if err != nil {
-		return nil, 0, err
+	counts := b.counts
+	if repeated > 0 {
+		counts = map[string]int{}
+		for i, r := range recs {
+			if isNew[i] {
+				for _, t := range r.Terms {
+					counts[t]++
+				}
+			}
+		}
 	}
+	termID := w.assignTerms(counts)
 
 	for i, r := range recs {
 		if !isNew[i] {
@@ -506,10 +520,12 @@ func nullable(s string) any {
 	return s
 }
 
-// upsertTerms adds the terms to the dictionary, notes their new postings
-// in w.counts, and returns their ids. The group's terms stored before
-// the request were read ahead (readAhead).
-func (w *writeTx) upsertTerms(counts map[string]int) (map[string]int64, error) {
+// assignTerms returns the ids of the terms, giving the new ones the next
+// free ids, and notes their new postings in w.counts. The group's terms
+// stored before the request were read ahead (readAhead); the new ones go
+// into the dictionary at commit (insertTerms), with those of the other
+// requests.
+func (w *writeTx) assignTerms(counts map[string]int) map[string]int64 {
 	ids := make(map[string]int64, len(counts))
 	var missing []string
 	for t := range counts {
@@ -519,31 +535,31 @@ func (w *writeTx) upsertTerms(counts map[string]int) (map[string]int64, error) {
 			missing = append(missing, t)
 		}
 	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		learn := func(rows *sql.Rows) error {
-			var t string
-			var id int64
-			if err := rows.Scan(&t, &id); err != nil {
-				return err
-			}
-			ids[t] = id
-			w.learned[termKey{w.tenant, t}] = id
-			return nil
-		}
-		term := func(a []any, i int) []any { return append(a, missing[i]) }
-		if err := w.queryBatched(bInsertTerms, []any{w.tenant}, len(missing), term, learn); err != nil {
-			return nil, mapErr(err, "cannot store statements")
-		}
+	slices.Sort(missing)
+	for _, t := range missing {
+		ids[t] = w.nextTerm
+		w.learned[termKey{w.tenant, t}] = w.nextTerm
+		w.nextTerm++
 	}
 	for t, n := range counts {
-		id, ok := ids[t]
-		if !ok {
-			return nil, statements.Internal(errors.New("term "+t+" has no id"), "cannot store statements")
-		}
-		w.counts[id] += n
+		w.counts[ids[t]] += n
 	}
-	return ids, nil
+	return ids
+}
+
+// newTerm is a term added to the dictionary.
+type newTerm struct {
+	termKey
+	id int64
+}
+
+// insertTerms adds a group's new terms to the dictionary, in id order.
+func (w *writeTx) insertTerms(terms []newTerm) error {
+	slices.SortFunc(terms, func(a, b newTerm) int { return cmp.Compare(a.id, b.id) })
+	err := w.execBatched(bInsertTerms, nil, len(terms), func(a []any, i int) []any {
+		return append(a, terms[i].id, terms[i].tenant, terms[i].term)
+	})
+	return mapErr(err, "cannot store statements")
 }
 
 // countTerms adds the group's new postings to the terms' counts: one

@@ -53,8 +53,9 @@ type Store struct {
 	now func() time.Time
 
 	// Under ws.
-	nextPos int64
-	terms   map[termKey]int64 // cache of the term dictionary
+	nextPos  int64
+	nextTerm int64             // the next free term id
+	terms    map[termKey]int64 // cache of the term dictionary
 
 	// qmu guards queue: the writes waiting for the next group commit.
 	qmu     sync.Mutex
@@ -262,7 +263,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// load reads the end of the log: the next position and the last stored.
+// load reads the end of the log (the next position and the last stored)
+// and the next free term id.
 func (s *Store) load(ctx context.Context) error {
 	var pos, stored sql.NullInt64
 	err := s.w.QueryRowContext(ctx,
@@ -272,6 +274,11 @@ func (s *Store) load(ctx context.Context) error {
 	}
 	s.nextPos = pos.Int64 + 1
 	s.last = stored.Int64
+	var term int64
+	if err := s.w.QueryRowContext(ctx, `SELECT coalesce(max(term_id), 0) FROM terms`).Scan(&term); err != nil {
+		return statements.Internal(err, "cannot read the term dictionary")
+	}
+	s.nextTerm = term + 1
 	return nil
 }
 
