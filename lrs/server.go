@@ -68,6 +68,7 @@ type Server struct {
 	maxBody int64
 	auth    *authenticator
 	merged  mergedDefinitions
+	parsing chan struct{} // slots of the statements being parsed; see parseSlots
 
 	admin      statements.AdminStore
 	adminToken [32]byte // SHA-256 of the admin token; zero: no admin API
@@ -95,6 +96,7 @@ func New(cfg Config) *Server {
 		metrics: cfg.Metrics,
 
 		oneRoster: cfg.OneRoster,
+		parsing:   make(chan struct{}, parseSlots()),
 	}
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))

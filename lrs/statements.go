@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"runtime"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -86,29 +87,10 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		return
 	}
 	defer parts.Close()
-	raws, _, err := validation.ParseStatements(versionOf(c), body)
+	raws, recs, err := s.parseBatch(c, body)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if max := limitsOf(c).Batch; max > 0 && len(raws) > max {
-		s.fail(c, statements.Errorf(statements.ETooLarge, "body: %d statements, over this credential's limit of %d per request", len(raws), max))
-		return
-	}
-	recs := make([]*statements.Record, len(raws))
-	seen := make(map[string]int, len(raws))
-	for i, raw := range raws {
-		rec, err := s.newRecord(c, raw, "")
-		if err != nil {
-			s.fail(c, prefixPath(err, len(raws) > 1, i))
-			return
-		}
-		if j, dup := seen[rec.ID]; dup {
-			s.fail(c, statements.Errorf(statements.EInvalid, "/%d/id: statement id %s is also used by statement %d of the batch", i, rec.ID, j))
-			return
-		}
-		seen[rec.ID] = i
-		recs[i] = rec
 	}
 	if err := acceptAttachments(raws, parts, len(raws) > 1); err != nil {
 		s.fail(c, err)
@@ -129,6 +111,55 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		ids[i] = r.ID
 	}
 	c.JSON(http.StatusOK, ids)
+}
+
+// parseBatch validates a POST body and makes the records of its
+// statements, in a parsing slot.
+func (s *Server) parseBatch(c *gin.Context, body []byte) ([]validation.Parsed, []*statements.Record, error) {
+	release, err := s.parseSlot(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
+	raws, _, err := validation.ParseStatements(versionOf(c), body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if max := limitsOf(c).Batch; max > 0 && len(raws) > max {
+		return nil, nil, statements.Errorf(statements.ETooLarge, "body: %d statements, over this credential's limit of %d per request", len(raws), max)
+	}
+	recs := make([]*statements.Record, len(raws))
+	seen := make(map[string]int, len(raws))
+	for i, raw := range raws {
+		rec, err := s.newRecord(c, raw, "")
+		if err != nil {
+			return nil, nil, prefixPath(err, len(raws) > 1, i)
+		}
+		if j, dup := seen[rec.ID]; dup {
+			return nil, nil, statements.Errorf(statements.EInvalid, "/%d/id: statement id %s is also used by statement %d of the batch", i, rec.ID, j)
+		}
+		seen[rec.ID] = i
+		recs[i] = rec
+	}
+	return raws, recs, nil
+}
+
+// parseSlots is how many requests parse statements at once: one fewer
+// than the processors Go runs on, and at least one. Parsing is the part of
+// a write that runs in parallel; the store's writer, the part that does
+// not, then always finds a processor free instead of queueing behind
+// parsers for a scheduling slice after each of its system calls.
+func parseSlots() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
+// parseSlot waits for a parsing slot and returns its release; it gives up
+// when the request ends.
+func (s *Server) parseSlot(c *gin.Context) (func(), error) {
+	select {
+	case s.parsing <- struct{}{}:
+		return func() { <-s.parsing }, nil
+	case <-c.Request.Context().Done():
+		return nil, statements.Internal(c.Request.Context().Err(), "the request ended before its statements were read")
+	}
 }
 
 // newRecord turns a validated statement into the record the store keeps.
