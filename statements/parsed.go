@@ -129,20 +129,16 @@ func accountOf(v any) *Account {
 
 // objectOf decodes a statement's object; sub allows a SubStatement.
 func objectOf(m map[string]any, sub bool) Object {
+	a := actorOf(m) // the parts of an Agent or Group object
 	o := Object{
-		ObjectType:  str(m, "objectType"),
+		ObjectType:  a.ObjectType,
 		ID:          str(m, "id"),
-		Name:        str(m, "name"),
-		Mbox:        str(m, "mbox"),
-		MboxSHA1Sum: str(m, "mbox_sha1sum"),
-		OpenID:      str(m, "openid"),
-		Account:     accountOf(m["account"]),
-	}
-	if members, ok := m["member"].([]any); ok {
-		o.Member = make([]Actor, len(members))
-		for i, x := range members {
-			o.Member[i] = actorOf(x)
-		}
+		Name:        a.Name,
+		Mbox:        a.Mbox,
+		MboxSHA1Sum: a.MboxSHA1Sum,
+		OpenID:      a.OpenID,
+		Account:     a.Account,
+		Member:      a.Member,
 	}
 	if sub && o.ObjectType == "SubStatement" {
 		o.Actor = actorPtr(m["actor"])
