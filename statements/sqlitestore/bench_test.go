@@ -163,23 +163,31 @@ func genRecords(b *testing.B, n int) []*statements.Record {
 // generated statements, as `lrs-bench --mode batch --concurrency 8` does.
 // An op is one batch.
 func BenchmarkInsertGenBatch100(b *testing.B) {
+	insertGenParallel(b, 8, 100)
+}
+
+// insertGenParallel has clients store generated statements, size per
+// request, one request per op, and reports statements/s and the process's
+// CPU per statement.
+func insertGenParallel(b *testing.B, clients, size int) {
 	s := MustOpenStore(b, b.TempDir())
-	rs := genRecords(b, 100*b.N)
+	rs := genRecords(b, size*b.N)
 	var next atomic.Int64
-	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+	b.SetParallelism(max(1, clients/runtime.GOMAXPROCS(0)))
 	cpu := processCPU(b)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			i := next.Add(1) - 1
-			if err := s.InsertStatements(b.Context(), "t", rs[100*i:100*i+100]); err != nil {
+			i := int(next.Add(1) - 1)
+			if err := s.InsertStatements(b.Context(), "t", rs[size*i:size*i+size]); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
-	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "statements/s")
-	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/float64(100*b.N), "cpu-µs/statement")
+	n := float64(size * b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "statements/s")
+	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/n, "cpu-µs/statement")
 }
 
 // processCPU returns the CPU time the process has used so far: on a
@@ -195,21 +203,5 @@ func processCPU(b *testing.B) time.Duration {
 // BenchmarkInsertGenConcurrent32 has 32 clients each storing one generated
 // statement at a time, as single-statement POSTs at concurrency 32 do.
 func BenchmarkInsertGenConcurrent32(b *testing.B) {
-	s := MustOpenStore(b, b.TempDir())
-	rs := genRecords(b, b.N)
-	var next atomic.Int64
-	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
-	cpu := processCPU(b)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := next.Add(1) - 1
-			if err := s.InsertStatements(b.Context(), "t", rs[i:i+1]); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "statements/s")
-	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/float64(b.N), "cpu-µs/statement")
+	insertGenParallel(b, 32, 1)
 }

@@ -19,25 +19,10 @@ import (
 // new statements beside its old rows.
 func TestStore_Version1Rows(t *testing.T) {
 	dir := t.TempDir()
-	s, err := sqlitestore.New(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := []*statements.Record{record(t, stmtJSON), storetest.Record(t, benchStatement(1)), storetest.Record(t, benchStatement(2))}
-	if err := s.InsertStatements(t.Context(), "t", old); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
 	// Make it a version 1 database: the same tables, the values as version
 	// 1 wrote them.
-	db, err := sql.Open("sqlite", filepath.Join(dir, sqlitestore.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storedThenRaw(t, dir, old)
 	for _, r := range old {
 		var tag []byte
 		var fpType string
@@ -53,7 +38,7 @@ func TestStore_Version1Rows(t *testing.T) {
 	}
 	downgrade(t, db, 1)
 
-	s = MustOpenStore(t, dir)
+	s := MustOpenStore(t, dir)
 	var v int
 	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 3 {
 		t.Errorf("schema version after New: %d, %v; want 3", v, err)
@@ -177,25 +162,11 @@ func downgrade(t *testing.T, db *sql.DB, v int) {
 // database to term_counts, and queries and new statements use them.
 func TestStore_Version2Counts(t *testing.T) {
 	dir := t.TempDir()
-	s, err := sqlitestore.New(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var old []*statements.Record
 	for i := range 50 {
 		old = append(old, storetest.Record(t, benchStatement(i)))
 	}
-	if err := s.InsertStatements(t.Context(), "t", old); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", filepath.Join(dir, sqlitestore.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storedThenRaw(t, dir, old)
 	counts := func() map[string]int {
 		t.Helper()
 		rows, err := db.Query(`SELECT t.term, count(*) FROM terms t JOIN postings p ON p.term_id = t.term_id GROUP BY t.term`)
@@ -238,7 +209,7 @@ func TestStore_Version2Counts(t *testing.T) {
 		t.Fatalf("version 2 counts: got %v, want %v", got, want)
 	}
 
-	s = MustOpenStore(t, dir)
+	s := MustOpenStore(t, dir)
 	var v int
 	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 3 {
 		t.Errorf("schema version after New: %d, %v; want 3", v, err)
@@ -271,4 +242,27 @@ func TestStore_Version2Counts(t *testing.T) {
 	if !slices.Equal(ids, wantIDs) {
 		t.Errorf("query by verb: got %v, want %v", ids, wantIDs)
 	}
+}
+
+// storedThenRaw stores recs in a new store in dir, closes it, and opens
+// its database file directly, to be made into an older version's; the
+// database is closed at the end of the test.
+func storedThenRaw(t *testing.T, dir string, recs []*statements.Record) *sql.DB {
+	t.Helper()
+	s, err := sqlitestore.New(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
