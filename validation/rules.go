@@ -139,17 +139,24 @@ func (c *checker) statement(p *path, m map[string]any, sub bool) {
 }
 
 // statementVersion checks the "version" property against the request's
-// version (2.4.10.s2.b1, 2.4.10.s3.b2).
+// version: "1.0" or "1.0.x" under 1.0.3 (2.4.10.s2.b1, 2.4.10.s3.b2), and
+// also "2.0" or "2.0.x" under 2.0.0 (2.4.10).
 func (c *checker) statementVersion(p *path, s string) {
 	if c.version == V103 {
-		if !isSemver(s, "1.0.") {
-			c.add(p, `must be a 1.0.x version such as "1.0.0" (2.4.10.s3.b2)`)
+		if !isVersion(s, "1.0") {
+			c.add(p, `must be "1.0" or a 1.0.x version such as "1.0.0" (2.4.10.s3.b2)`)
 		}
 		return
 	}
-	if !isSemver(s, "1.0.") && !isSemver(s, "2.0.") {
-		c.add(p, `must be a 2.0.x or 1.0.x version such as "2.0.0" (2.4.10)`)
+	if !isVersion(s, "1.0") && !isVersion(s, "2.0") {
+		c.add(p, `must be "2.0", "1.0" or a 2.0.x or 1.0.x version such as "2.0.0" (2.4.10)`)
 	}
+}
+
+// isVersion reports whether s is the minor version minor ("1.0") itself or
+// a semantic version of it ("1.0.3", "1.0.3-rc1").
+func isVersion(s, minor string) bool {
+	return s == minor || isSemver(s, minor+".")
 }
 
 // isSemver reports whether s is prefix followed by a patch number and an
@@ -282,14 +289,23 @@ func (c *checker) ifis(p *path, m map[string]any) int {
 }
 
 // authority checks the authority an LRS may keep (2.4.9.s3.b1): an Agent,
-// or for 3-legged OAuth a Group of two Agents.
+// or for 3-legged OAuth an anonymous Group of exactly two Agents.
 func (c *checker) authority(p *path, v any) {
-	c.actor(p, v)
-	if m, ok := v.(map[string]any); ok && m["objectType"] == "Group" {
-		if ms, ok := m["member"].([]any); ok && len(ms) != 2 {
-			c.add(p.at("member"), "an authority Group must consist of exactly two Agents (2.4.9.s3.b1)")
+	m, ok := v.(map[string]any)
+	if !ok || m["objectType"] != "Group" {
+		c.actor(p, v)
+		return
+	}
+	for _, k := range []string{"mbox", "mbox_sha1sum", "openid", "account"} {
+		if _, ok := m[k]; ok {
+			c.add(p.at(k), "an authority Group must be anonymous: the OAuth consumer and user as its two members, no inverse functional identifier of its own (2.4.9.s3.b1)")
 		}
 	}
+	ms, _ := m["member"].([]any)
+	if len(ms) != 2 {
+		c.add(p.at("member"), "an authority Group must consist of exactly two Agents (2.4.9.s3.b1)")
+	}
+	c.members(p, m)
 }
 
 func (c *checker) verb(p *path, m map[string]any) {
