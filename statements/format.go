@@ -243,8 +243,9 @@ func decodeTree(b []byte) (any, error) {
 // spec's comparison rules: the properties the LRS may assign (id,
 // authority, stored, version, a missing timestamp), activity definitions
 // and verb displays, the order of properties and of group members, the
-// case of case-insensitive values and the serialisation of timestamps and
-// numbers do not change it; any other difference does.
+// case of case-insensitive values, the serialisation of timestamps and
+// numbers and a duration's precision beyond 0.01 s (NormalizeDuration) do
+// not change it; any other difference does.
 func Fingerprint(raw []byte) (string, error) {
 	v, err := decodeTree(raw)
 	if err != nil {
@@ -268,6 +269,15 @@ func normalizeStatement(in map[string]any) map[string]any {
 	}
 	if actor, ok := m["actor"]; ok {
 		m["actor"] = normalizeActor(actor)
+	}
+	if r, ok := m["result"].(map[string]any); ok {
+		if d, ok := r["duration"].(string); ok {
+			if n := NormalizeDuration(d); n != d {
+				r = maps.Clone(r)
+				r["duration"] = n
+				m["result"] = r
+			}
+		}
 	}
 	if verb, ok := m["verb"].(map[string]any); ok {
 		if _, ok := verb["display"]; ok {
@@ -351,6 +361,65 @@ func normalizeStatement(in map[string]any) map[string]any {
 		}
 	}
 	return m
+}
+
+// NormalizeDuration returns an ISO 8601 duration in the form statements
+// are compared in: seconds beyond 0.01 s precision are dropped (Data 4.6:
+// "any precision beyond 0.01 second precision shall not be included in
+// the comparison"), and so are leading zeros of numbers and trailing
+// zeros of fractions, so "PT1.5S", "PT1.50S" and "PT1.5049S" compare
+// equal. A string that is not a duration is returned as it is.
+func NormalizeDuration(d string) string {
+	if len(d) < 2 || d[0] != 'P' {
+		return d
+	}
+	out := make([]byte, 0, len(d))
+	out = append(out, 'P')
+	inTime := false
+	for i := 1; i < len(d); {
+		if d[i] == 'T' {
+			if inTime {
+				return d
+			}
+			inTime = true
+			out = append(out, 'T')
+			i++
+			continue
+		}
+		j := i
+		for j < len(d) && (d[j] >= '0' && d[j] <= '9') {
+			j++
+		}
+		whole := d[i:j]
+		frac := ""
+		if j < len(d) && (d[j] == '.' || d[j] == ',') {
+			k := j + 1
+			for k < len(d) && (d[k] >= '0' && d[k] <= '9') {
+				k++
+			}
+			frac, j = d[j+1:k], k
+		}
+		if whole == "" && frac == "" || j >= len(d) || !strings.ContainsRune("YMWDHS", rune(d[j])) {
+			return d
+		}
+		unit := d[j]
+		if unit == 'S' && inTime && len(frac) > 2 {
+			frac = frac[:2]
+		}
+		whole = strings.TrimLeft(whole, "0")
+		if whole == "" {
+			whole = "0"
+		}
+		frac = strings.TrimRight(frac, "0")
+		out = append(out, whole...)
+		if frac != "" {
+			out = append(out, '.')
+			out = append(out, frac...)
+		}
+		out = append(out, unit)
+		i = j + 1
+	}
+	return string(out)
 }
 
 // normalizeActor returns a copy of an Agent or Group in the form its
@@ -509,12 +578,11 @@ func idsStatement(m map[string]any) {
 	}
 }
 
+// idsActivity returns an Activity as its identifier alone: the ids format
+// keeps "only identifiers" (Communication 2.1.3.s1.table1.row13), and an
+// Activity's objectType is not one.
 func idsActivity(a map[string]any) map[string]any {
-	out := map[string]any{"id": a["id"]}
-	if t, ok := a["objectType"]; ok {
-		out["objectType"] = t
-	}
-	return out
+	return map[string]any{"id": a["id"]}
 }
 
 var ifiKeys = []string{"mbox", "mbox_sha1sum", "openid", "account"}

@@ -115,8 +115,12 @@ func fingerprint(t *testing.T, s string) string {
 func TestFingerprint(t *testing.T) {
 	base := `{"actor":{"objectType":"Group","member":[{"mbox":"mailto:a@example.fi"},{"mbox":"mailto:b@example.fi"}],"mbox":"mailto:g@Example.FI"},
 		"verb":{"id":"http://x.fi/v","display":{"en":"did"}},"object":{"id":"http://x.fi/o","definition":{"name":{"en":"O"}}},
-		"result":{"score":{"raw":1.0}},"timestamp":"2026-01-01T10:00:00+02:00"}`
+		"result":{"score":{"raw":1.0},"duration":"P1DT12H36M0.12S"},"timestamp":"2026-01-01T10:00:00+02:00"}`
 	same := []string{
+		// Durations beyond 0.01 s, trailing and leading zeros.
+		strings.Replace(base, "P1DT12H36M0.12S", "P1DT12H36M0.1237S", 1),
+		strings.Replace(base, "P1DT12H36M0.12S", "P1DT12H36M0.120S", 1),
+		strings.Replace(base, "P1DT12H36M0.12S", "P01DT12H036M00.12999S", 1),
 		// Properties the LRS assigns.
 		strings.Replace(base, `{"actor"`, `{"id":"6690e6c9-3ef0-4ed3-8b37-7f3964730bee","stored":"2026-01-01T00:00:00Z","version":"1.0.0","authority":{"mbox":"mailto:z@example.fi"},"actor"`, 1),
 		// Same instant in another zone.
@@ -131,6 +135,8 @@ func TestFingerprint(t *testing.T) {
 	different := []string{
 		strings.Replace(base, "http://x.fi/v", "http://x.fi/w", 1),
 		strings.Replace(base, `"raw":1.0`, `"raw":2`, 1),
+		strings.Replace(base, "P1DT12H36M0.12S", "P1DT12H36M0.13S", 1),
+		strings.Replace(base, "P1DT12H36M0.12S", "P1DT12H36M0.1S", 1),
 		strings.Replace(base, "2026-01-01T10:00:00+02:00", "2026-01-01T10:00:00Z", 1),
 		strings.Replace(base, "mailto:a@example.fi", "mailto:A@example.fi", 1), // the local part is case sensitive
 	}
@@ -143,6 +149,34 @@ func TestFingerprint(t *testing.T) {
 	for i, s := range different {
 		if got := fingerprint(t, s); got == want {
 			t.Errorf("different[%d]: fingerprint equal", i)
+		}
+	}
+}
+
+func TestNormalizeDuration(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"PT1.5S", "PT1.5S"},
+		{"PT1.50S", "PT1.5S"},
+		{"PT1.5049S", "PT1.5S"},
+		{"PT1.00S", "PT1S"},
+		{"PT0.001S", "PT0S"},
+		{"P1DT12H36M0.1237S", "P1DT12H36M0.12S"},
+		{"PT4H35M59.14S", "PT4H35M59.14S"},
+		{"PT1H0M0S", "PT1H0M0S"},
+		{"P01Y002M", "P1Y2M"},
+		{"PT0.50H", "PT0.5H"},
+		{"PT1,25S", "PT1.25S"},
+		{"P4W", "P4W"},
+		{"P3Y", "P3Y"},
+		{"PT", "PT"},
+		{"P", "P"},
+		{"not a duration", "not a duration"},
+		{"PT1.5", "PT1.5"},
+		{"PTTS", "PTTS"},
+		{"P1X", "P1X"},
+	} {
+		if got := statements.NormalizeDuration(tc.in); got != tc.want {
+			t.Errorf("NormalizeDuration(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -236,6 +270,32 @@ func TestFormat(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("ids format:\n got %s\nwant %v", out, want)
+		}
+	})
+	t.Run("IDsActivityObjectType", func(t *testing.T) {
+		// An Activity is its id alone, also when objectType was sent, at
+		// the top level and inside a SubStatement.
+		stmt := []byte(`{"id":"x","actor":{"objectType":"Agent","mbox":"mailto:a@example.fi"},"verb":{"id":"http://x.fi/v"},
+			"object":{"objectType":"SubStatement","actor":{"mbox":"mailto:b@example.fi"},"verb":{"id":"http://x.fi/w"},
+				"object":{"objectType":"Activity","id":"http://x.fi/inner","definition":{"name":{"en":"I"}}}},
+			"context":{"contextActivities":{"grouping":[{"objectType":"Activity","id":"http://x.fi/g"}]}}}`)
+		top := []byte(`{"id":"y","actor":{"mbox":"mailto:a@example.fi"},"verb":{"id":"http://x.fi/v"},"object":{"objectType":"Activity","id":"http://x.fi/o"}}`)
+		for _, tc := range []struct {
+			stmt []byte
+			want []string
+		}{
+			{stmt, []string{`"object":{"id":"http://x.fi/inner"}`, `"grouping":[{"id":"http://x.fi/g"}]`, `"objectType":"SubStatement"`, `"actor":{"mbox":"mailto:a@example.fi","objectType":"Agent"}`}},
+			{top, []string{`"object":{"id":"http://x.fi/o"}`}},
+		} {
+			out, err := statements.Format(tc.stmt, statements.FormatIDs, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("ids format %s lacks %s", out, want)
+				}
+			}
 		}
 	})
 	t.Run("Canonical", func(t *testing.T) {
