@@ -130,6 +130,11 @@ type Credential struct {
 	Revoked    bool
 	Name       string // what the credential is for, e.g. the vendor app; for people, not for access
 	Limits     Limits // overrides the tenant's Limits field by field
+	// XAPIVersion is the xAPI version the credential's app speaks, "1.0.3"
+	// or "2.0.0", or "" when it did not declare one. It labels responses
+	// that negotiated no version, e.g. the 400 of a request without
+	// X-Experience-API-Version.
+	XAPIVersion string
 }
 
 // Store keeps tenants, credentials and statements. Every statement call
@@ -150,8 +155,10 @@ type Store interface {
 	// one a reader has already seen (so a reader paging by position misses
 	// nothing). A record whose id is stored with the same Fingerprint is
 	// accepted and left as it was (its Stored and Position are set to the
-	// stored ones); with another Fingerprint the batch fails with
-	// EConflict. A record that voids (Voids != "") a voiding statement
+	// stored ones); so is one whose Fingerprint equals Fingerprint of the
+	// stored Statement taken again (a stored fingerprint may come from an
+	// earlier version of the comparison rules); otherwise the batch fails
+	// with EConflict. A record that voids (Voids != "") a voiding statement
 	// fails the batch with EInvalid. A voided statement, stored before or
 	// after its voiding statement, is marked Voided. A record whose
 	// RefTarget is stored matches, in queries, the target's terms too

@@ -219,7 +219,7 @@ func (s *Store) tryInsert(ctx context.Context, tenant string, recs []*statements
 			return fail(err)
 		}
 		switch {
-		case committed && h.Fingerprint == it.doc.Fingerprint:
+		case committed && (h.Fingerprint == it.doc.Fingerprint || sameContent(h.Statement, it.doc.Fingerprint)):
 			res[it.idx] = result{pos: h.Pos, stored: h.Stored, voided: h.Voided}
 			rest = rest[j+1:]
 		case committed:
@@ -246,6 +246,14 @@ func (s *Store) tryInsert(ctx context.Context, tenant string, recs []*statements
 		case d.Fingerprint == it.doc.Fingerprint:
 			res[it.idx] = result{pos: d.Pos, stored: d.Stored, voided: d.Voided}
 		default:
+			same, err := s.storedSameContent(ctx, it.doc.ID, it.doc.Fingerprint)
+			if err != nil {
+				return fail(err)
+			}
+			if same {
+				res[it.idx] = result{pos: d.Pos, stored: d.Stored, voided: d.Voided}
+				continue
+			}
 			return fail(statements.Errorf(statements.EConflict,
 				"statement %s already exists with different content", it.doc.SID))
 		}
@@ -301,6 +309,27 @@ func (s *Store) complete(ctx context.Context, b *block, items []*item) error {
 // storedDocs returns the stored statements among items by _id: one lookup
 // each for a few, else one query. (FerretDB scans a collection for any
 // filter but a lone _id.)
+// sameContent reports whether the stored statement stmt, taken again by
+// statements.Fingerprint, has the fingerprint fp: a stored fingerprint may
+// come from an earlier version of the comparison rules.
+func sameContent(stmt []byte, fp string) bool {
+	got, err := statements.Fingerprint(stmt)
+	return err == nil && got == fp
+}
+
+// storedSameContent is sameContent for the committed statement of key k.
+func (s *Store) storedSameContent(ctx context.Context, k, fp string) (bool, error) {
+	var d stmtDoc
+	err := s.stmts.FindOne(ctx, bson.D{{Key: "_id", Value: k}}, options.FindOne().SetProjection(bson.D{{Key: "stmt", Value: 1}})).Decode(&d)
+	if isNoDocuments(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, mapErr(err, "cannot store statements")
+	}
+	return sameContent(d.Statement, fp), nil
+}
+
 func (s *Store) storedDocs(ctx context.Context, items []*item) (map[string]*stmtDoc, error) {
 	out := map[string]*stmtDoc{}
 	proj := options.FindOne().SetProjection(bson.D{{Key: "fp", Value: 1}, {Key: "pos", Value: 1}, {Key: "st", Value: 1}, {Key: "v", Value: 1}, {Key: "r", Value: 1}})

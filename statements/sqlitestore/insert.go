@@ -395,6 +395,26 @@ func errVoidsVoiding(id, target string) error {
 		strings.ToLower(id), strings.ToLower(target))
 }
 
+// sameContent reports whether the statement stored with id, taken again
+// by statements.Fingerprint, has the fingerprint fp: the stored
+// fingerprint may come from an earlier version of the comparison rules.
+func (w *writeTx) sameContent(id, fp string) (bool, error) {
+	var col []byte
+	err := w.tx.QueryRowContext(w.ctx, `SELECT statement FROM statements WHERE tenant = ? AND id = ?`, w.tenant, id).Scan(&col)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, mapErr(err, "cannot store statements")
+	}
+	raw, err := decodeStatement(col)
+	if err != nil {
+		return false, statements.Internal(err, "cannot read a stored statement")
+	}
+	got, err := statements.Fingerprint(raw)
+	return err == nil && got == fp, nil
+}
+
 // insert writes one request's batch in w's transaction, giving the new
 // records positions from pos on, and returns the outcome of each first
 // record of an id and the next free position.
@@ -418,8 +438,14 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 		if e, found := v.statement(id); found {
 			repeated++
 			if e.fp != r.Fingerprint {
-				return nil, 0, statements.Errorf(statements.EConflict,
-					"statement %s already exists with different content", id)
+				same, err := w.sameContent(id, r.Fingerprint)
+				if err != nil {
+					return nil, 0, err
+				}
+				if !same {
+					return nil, 0, statements.Errorf(statements.EConflict,
+						"statement %s already exists with different content", id)
+				}
 			}
 			res[i] = e.result
 			continue

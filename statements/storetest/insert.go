@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ var insertTests = []test{
 	{"Order", testInsertOrder},
 	{"Idempotent", testInsertIdempotent},
 	{"IdempotentInBatch", testInsertIdempotentInBatch},
+	{"IdempotentOverOlderFingerprint", testInsertIdempotentOverOlderFingerprint},
 	{"ErrConflict", testInsertErrConflict},
 	{"ErrConflictStoresNothing", testInsertErrConflictStoresNothing},
 	{"DuplicateInBatch", testInsertDuplicateInBatch},
@@ -140,6 +142,37 @@ func testInsertIdempotentInBatch(t *testing.T, s statements.Store) {
 		t.Errorf("new record: Position %d, want > %d", fresh.Position, known.Position)
 	}
 	wantIDs(t, queryIDs(t, s, tenantA, statements.Filter{}), desc(known, fresh))
+}
+
+// testInsertIdempotentOverOlderFingerprint stores a statement whose
+// fingerprint was taken under other comparison rules (as an earlier
+// version of the LRS did): the same statement sent again is accepted, and
+// a different one still conflicts, alone or in a batch.
+func testInsertIdempotentOverOlderFingerprint(t *testing.T, s statements.Store) {
+	id := newID()
+	st := withID(stmt(agent("alice"), "completed", activity("course")), id)
+	st["result"] = map[string]any{"duration": "PT1.5S"}
+	orig := rec(t, st)
+	fp := orig.Fingerprint
+	orig.Fingerprint = strings.Repeat("0f", 32)
+	mustInsert(t, s, tenantA, orig)
+
+	st["result"] = map[string]any{"duration": "PT1.50S"}
+	again := rec(t, st)
+	if again.Fingerprint != fp {
+		t.Fatalf("fingerprints differ: the suite's statements are wrong")
+	}
+	fresh := rec(t, stmt(agent("bob"), "completed", activity("course")))
+	mustInsert(t, s, tenantA, fresh, again)
+	if again.Position != orig.Position {
+		t.Errorf("Position: got %d, want %d (the stored one)", again.Position, orig.Position)
+	}
+
+	st["result"] = map[string]any{"duration": "PT1.6S"}
+	other := rec(t, st)
+	err := s.InsertStatements(t.Context(), tenantA, []*statements.Record{rec(t, stmt(agent("carol"), "completed", activity("course"))), other})
+	wantCode(t, err, statements.EConflict)
+	wantIDs(t, queryIDs(t, s, tenantA, statements.Filter{}), desc(orig, fresh))
 }
 
 func testInsertErrConflict(t *testing.T, s statements.Store) {
