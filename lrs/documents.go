@@ -292,6 +292,13 @@ const casRetries = 8
 var errMustMatch = statements.Errorf(statements.EConflict,
 	"the document already exists: check its current state (GET it) and send If-Match with its ETag to replace it, or If-None-Match: * to create a new document only")
 
+// errNeedsPrecondition is the 400 of an xAPI 1.0.3 PUT of an agent or
+// activity profile without preconditions over a document that does not
+// exist (Communication 2.6.s3, 2.7.s3: a PUT without an ETag header is
+// refused with an error code and message).
+var errNeedsPrecondition = statements.Errorf(statements.EInvalid,
+	"If-Match or If-None-Match: a PUT of a profile document in xAPI 1.0.3 must send one: If-None-Match: * to create the document, or If-Match with its ETag to replace it")
+
 var errRaced = statements.Errorf(statements.EConflict, "the document kept changing while this request was writing it; retry")
 
 // handlePutDocument serves PUT of a document resource: stores the body as
@@ -325,8 +332,11 @@ func (s *Server) handlePutDocument(res documentResource) gin.HandlerFunc {
 			return
 		}
 		err = s.casDocument(ctx, tenant, r.key, func(old *statements.Document) (*statements.Document, error) {
-			if p.none() && old != nil {
+			switch {
+			case p.none() && old != nil:
 				return nil, errMustMatch
+			case p.none() && versionOf(c) == Version103:
+				return nil, errNeedsPrecondition
 			}
 			return doc, p.check(old)
 		})

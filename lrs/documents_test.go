@@ -23,7 +23,7 @@ func mustOpenDocServer(tb testing.TB) *httptest.Server {
 		tb.Fatal(err)
 	}
 	now := time.Now()
-	if _, err := lrs.Bootstrap(ctx, store, testKey, testSecret, now); err != nil {
+	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, now); err != nil {
 		tb.Fatal(err)
 	}
 	if err := store.CreateTenant(ctx, statements.Tenant{ID: "other", Name: "Other", Created: now}); err != nil {
@@ -204,7 +204,13 @@ func TestAPI_Profiles(t *testing.T) {
 	openIDAgent := `{"openid":"https://id.example.fi/learner"}`
 	accountAgent := `{"account":{"homePage":"https://mpass-proxy.csc.fi","name":"8b2f7e1c"}}`
 	runScenarios(t, []scenario{
-		{name: "activity profile put", method: "PUT", path: activityProfilePath("profileId", "p1"), body: `{"a":1}`, wantStatus: 204},
+		{name: "1.0.3 put new without preconditions", method: "PUT", path: activityProfilePath("profileId", "p1"), body: `{"a":1}`,
+			wantStatus: 400, wantBody: []string{"If-Match or If-None-Match", "1.0.3"}},
+		{name: "not created by the 400", method: "GET", path: activityProfilePath("profileId", "p1"), wantStatus: 404},
+		{name: "2.0 put new without preconditions", method: "PUT", path: activityProfilePath("profileId", "p0"), body: `{}`,
+			headers: dh("2.0.0"), wantStatus: 204},
+		{name: "activity profile put", method: "PUT", path: activityProfilePath("profileId", "p1"), body: `{"a":1}`,
+			headers: dh("1.0.3", "If-None-Match", "*"), wantStatus: 204},
 		{name: "activity profile get", method: "GET", path: activityProfilePath("profileId", "p1"), wantStatus: 200,
 			wantBody: []string{`{"a":1}`}, wantHeader: map[string]string{"ETag": etag(`{"a":1}`)}},
 		{name: "1.0.3 put over existing without preconditions", method: "PUT", path: activityProfilePath("profileId", "p1"), body: `{"a":2}`,
@@ -218,7 +224,7 @@ func TestAPI_Profiles(t *testing.T) {
 			headers: dh("1.0.3", "If-None-Match", "*"), wantStatus: 204},
 		{name: "post merges", method: "POST", path: activityProfilePath("profileId", "p1"), body: `{"b":3}`, wantStatus: 204},
 		{name: "merged", method: "GET", path: activityProfilePath("profileId", "p1"), wantStatus: 200, wantBody: []string{`{"a":2,"b":3}`}},
-		{name: "ids", method: "GET", path: activityProfilePath(), wantStatus: 200, wantBody: []string{`["p1","p2"]`}},
+		{name: "ids", method: "GET", path: activityProfilePath(), wantStatus: 200, wantBody: []string{`["p0","p1","p2"]`}},
 		{name: "ids since", method: "GET", path: activityProfilePath("since", time.Now().Add(time.Hour).Format(time.RFC3339Nano)),
 			wantStatus: 200, wantBody: []string{`[]`}},
 		{name: "agent not allowed", method: "GET", path: activityProfilePath("agent", docAgent), wantStatus: 400, wantBody: []string{"agent: unknown parameter"}},
@@ -228,10 +234,10 @@ func TestAPI_Profiles(t *testing.T) {
 			headers: dh("2.0.0", "If-Match", etag("{}")), wantStatus: 204},
 		{name: "delete needs profileId", method: "DELETE", path: activityProfilePath(), wantStatus: 400, wantBody: []string{"profileId: required"}},
 
-		{name: "agent profile by mbox", method: "PUT", path: agentProfilePath(docAgent, "profileId", "p"), body: `{"m":1}`, wantStatus: 204},
-		{name: "agent profile by sha1", method: "PUT", path: agentProfilePath(sha1Agent, "profileId", "p"), body: `{"s":1}`, wantStatus: 204},
-		{name: "agent profile by openid", method: "PUT", path: agentProfilePath(openIDAgent, "profileId", "p"), body: `{"o":1}`, wantStatus: 204},
-		{name: "agent profile by account", method: "PUT", path: agentProfilePath(accountAgent, "profileId", "p"), body: `{"c":1}`, wantStatus: 204},
+		{name: "agent profile by mbox", method: "PUT", path: agentProfilePath(docAgent, "profileId", "p"), body: `{"m":1}`, headers: dh("1.0.3", "If-None-Match", "*"), wantStatus: 204},
+		{name: "agent profile by sha1", method: "PUT", path: agentProfilePath(sha1Agent, "profileId", "p"), body: `{"s":1}`, headers: dh("1.0.3", "If-None-Match", "*"), wantStatus: 204},
+		{name: "agent profile by openid", method: "PUT", path: agentProfilePath(openIDAgent, "profileId", "p"), body: `{"o":1}`, headers: dh("1.0.3", "If-None-Match", "*"), wantStatus: 204},
+		{name: "agent profile by account", method: "PUT", path: agentProfilePath(accountAgent, "profileId", "p"), body: `{"c":1}`, headers: dh("1.0.3", "If-None-Match", "*"), wantStatus: 204},
 		{name: "get by mbox", method: "GET", path: agentProfilePath(docAgent, "profileId", "p"), wantStatus: 200, wantBody: []string{`{"m":1}`}},
 		{name: "get by sha1", method: "GET", path: agentProfilePath(sha1Agent, "profileId", "p"), wantStatus: 200, wantBody: []string{`{"s":1}`}},
 		{name: "get by openid", method: "GET", path: agentProfilePath(openIDAgent, "profileId", "p"), wantStatus: 200, wantBody: []string{`{"o":1}`}},
@@ -242,8 +248,10 @@ func TestAPI_Profiles(t *testing.T) {
 		{name: "agent profile two ifis", method: "GET", path: agentProfilePath(`{"mbox":"mailto:a@example.fi","openid":"https://id.example.fi/a"}`),
 			wantStatus: 400, wantBody: []string{"agent"}},
 		{name: "agent profile missing agent", method: "GET", path: "/xapi/agents/profile?profileId=p", wantStatus: 400, wantBody: []string{"agent: required"}},
+		{name: "1.0.3 agent profile put new without preconditions", method: "PUT", path: agentProfilePath(docAgent, "profileId", "n"), body: `{}`,
+			wantStatus: 400, wantBody: []string{"If-None-Match"}},
 		{name: "agent profile post into text", method: "PUT", path: agentProfilePath(docAgent, "profileId", "t"), body: "text",
-			headers: dh("1.0.3", "Content-Type", "text/plain"), wantStatus: 204},
+			headers: dh("1.0.3", "Content-Type", "text/plain", "If-None-Match", "*"), wantStatus: 204},
 		{name: "agent profile post merge refused", method: "POST", path: agentProfilePath(docAgent, "profileId", "t"), body: `{"a":1}`,
 			wantStatus: 400},
 	})
@@ -255,7 +263,7 @@ func TestAPI_DocumentScopesAndTenants(t *testing.T) {
 		{name: "state scope reads state", method: "GET", path: statePath("stateId", "s"), headers: as("state-only"), wantStatus: 200},
 		{name: "state scope no profile", method: "GET", path: activityProfilePath(), headers: as("state-only"), wantStatus: 403},
 		{name: "profile scope writes profiles", method: "PUT", path: activityProfilePath("profileId", "p"), body: `{}`,
-			headers: as("profile-only"), wantStatus: 204},
+			headers: dh("2.0.0", "auth", "profile-only:profile-only"), wantStatus: 204},
 		{name: "profile scope no state", method: "GET", path: statePath(), headers: as("profile-only"), wantStatus: 403},
 		{name: "all/read reads state", method: "GET", path: statePath("stateId", "s"), headers: as("read-only"), wantStatus: 200},
 		{name: "all/read reads profiles", method: "GET", path: activityProfilePath(), headers: as("read-only"), wantStatus: 200},
