@@ -29,7 +29,7 @@ func startLRS(t *testing.T) Config {
 func serveLRS(t *testing.T, store statements.Store) Config {
 	t.Helper()
 	ctx := context.Background()
-	boot, err := lrs.Bootstrap(ctx, store, "conformance", "conformance-secret", time.Now())
+	boot, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: "conformance", Secret: "conformance-secret"}, time.Now())
 	if err != nil || boot == nil {
 		t.Fatalf("bootstrap: %v", err)
 	}

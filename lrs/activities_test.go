@@ -30,7 +30,7 @@ func MustOpenServerWithWriter(tb testing.TB) *httptest.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	boot, err := lrs.Bootstrap(ctx, store, testKey, testSecret, time.Now())
+	boot, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}

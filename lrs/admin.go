@@ -64,6 +64,18 @@ type NewCredential struct {
 	// its authority is then AppAuthority, else the Agent of Authority.
 	App    string
 	Limits statements.Limits
+	// XAPIVersion is the xAPI version the app speaks: "1.0.3", "2.0.0" or
+	// "" (not declared).
+	XAPIVersion string
+}
+
+// validXAPIVersion checks a credential's declared xAPI version.
+func validXAPIVersion(v string) error {
+	switch v {
+	case "", Version103, Version200:
+		return nil
+	}
+	return statements.Errorf(statements.EInvalid, "xapiVersion: %q is not a version the LRS speaks (%s or %s)", v, Version103, Version200)
 }
 
 var tenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -176,6 +188,9 @@ func (a *Admin) CreateCredential(ctx context.Context, actor string, nc NewCreden
 	if err := validLimits(nc.Limits); err != nil {
 		return nil, "", err
 	}
+	if err := validXAPIVersion(nc.XAPIVersion); err != nil {
+		return nil, "", err
+	}
 	t, err := a.Admin.Tenant(ctx, nc.Tenant)
 	if err != nil {
 		return nil, "", err
@@ -194,12 +209,13 @@ func (a *Admin) CreateCredential(ctx context.Context, actor string, nc NewCreden
 		auth = AppAuthority(key, nc.App, t.ID, t.Name)
 	}
 	c := statements.Credential{Key: key, Tenant: t.ID, SecretHash: hash, Scopes: slices.Clone(nc.Scopes),
-		Authority: auth, Created: a.now().UTC().Truncate(time.Millisecond), Name: name, Limits: nc.Limits}
+		Authority: auth, Created: a.now().UTC().Truncate(time.Millisecond), Name: name, Limits: nc.Limits,
+		XAPIVersion: nc.XAPIVersion}
 	if err := a.Store.CreateCredential(ctx, c); err != nil {
 		return nil, "", err
 	}
 	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "credential.create", Tenant: t.ID, Target: key,
-		Detail: "scopes=" + strings.Join(c.Scopes, ",") + " name=" + name + limitsDetail(nc.Limits)})
+		Detail: "scopes=" + strings.Join(c.Scopes, ",") + " name=" + name + limitsDetail(nc.Limits) + xapiVersionDetail(c.XAPIVersion)})
 	return &c, secret, nil
 }
 
@@ -235,14 +251,24 @@ func (a *Admin) RotateCredential(ctx context.Context, actor, key string) (*state
 	return c, secret, nil
 }
 
+// xapiVersionDetail is the audit detail of a declared xAPI version.
+func xapiVersionDetail(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " xapiVersion=" + v
+}
+
 // CredentialUpdate changes a credential; nil fields are kept.
 type CredentialUpdate struct {
 	Name   *string
 	Scopes []string
 	Limits *statements.Limits
+	// XAPIVersion, when set, declares the app's xAPI version; "" clears it.
+	XAPIVersion *string
 }
 
-// UpdateCredential changes the name, scopes or limits of the credential
+// UpdateCredential changes the name, scopes, limits or xAPI version of the credential
 // key, in this process at once.
 func (a *Admin) UpdateCredential(ctx context.Context, actor, key string, u CredentialUpdate) (*statements.Credential, error) {
 	c, err := a.Store.Credential(ctx, key)
@@ -270,6 +296,13 @@ func (a *Admin) UpdateCredential(ctx context.Context, actor, key string, u Crede
 		}
 		c.Limits = *u.Limits
 		what = append(what, strings.TrimPrefix(limitsDetail(c.Limits), " "))
+	}
+	if u.XAPIVersion != nil {
+		if err := validXAPIVersion(*u.XAPIVersion); err != nil {
+			return nil, err
+		}
+		c.XAPIVersion = *u.XAPIVersion
+		what = append(what, "xapiVersion="+c.XAPIVersion)
 	}
 	if err := a.Admin.UpdateCredential(ctx, *c); err != nil {
 		return nil, err

@@ -118,6 +118,8 @@ type CredentialJSON struct {
 	Created   time.Time       `json:"created"`
 	Revoked   bool            `json:"revoked"`
 	Limits    *LimitsJSON     `json:"limits,omitempty"`
+	// XAPIVersion is the xAPI version the app declared it speaks.
+	XAPIVersion string `json:"xapiVersion,omitempty"`
 }
 
 func limitsJSON(l statements.Limits) *LimitsJSON {
@@ -144,7 +146,7 @@ func TenantView(t statements.Tenant) TenantJSON {
 // hash.
 func CredentialView(c statements.Credential, secret string) CredentialJSON {
 	return CredentialJSON{Key: c.Key, Secret: secret, Tenant: c.Tenant, Name: c.Name, Scopes: c.Scopes,
-		Authority: c.Authority, Created: c.Created, Revoked: c.Revoked, Limits: limitsJSON(c.Limits)}
+		Authority: c.Authority, Created: c.Created, Revoked: c.Revoked, Limits: limitsJSON(c.Limits), XAPIVersion: c.XAPIVersion}
 }
 
 // readAdminBody decodes a JSON request body of at most 64 KiB into v.
@@ -235,21 +237,23 @@ func (s *Server) handleAdminUpdateTenant(c *gin.Context) {
 }
 
 // handleAdminCreateCredential serves POST /admin/tenants/:tenant/credentials:
-// {"scopes": ["statements/write"], "name": "...", "app": "...", "limits": {...}}
-// → 201 with the key and the secret, shown only this once.
+// {"scopes": ["statements/write"], "name": "...", "app": "...", "limits": {...},
+// "xapiVersion": "1.0.3"} → 201 with the key and the secret, shown only this once.
 func (s *Server) handleAdminCreateCredential(c *gin.Context) {
 	var in struct {
-		Scopes []string    `json:"scopes"`
-		Name   string      `json:"name"`
-		App    string      `json:"app"`
-		Limits *LimitsJSON `json:"limits"`
+		Scopes      []string    `json:"scopes"`
+		Name        string      `json:"name"`
+		App         string      `json:"app"`
+		Limits      *LimitsJSON `json:"limits"`
+		XAPIVersion string      `json:"xapiVersion"`
 	}
 	if err := readAdminBody(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
 	cred, secret, err := s.adminOps().CreateCredential(c.Request.Context(), adminActor, NewCredential{
-		Tenant: c.Param("tenant"), Scopes: in.Scopes, Name: in.Name, App: in.App, Limits: limitsOfJSON(in.Limits)})
+		Tenant: c.Param("tenant"), Scopes: in.Scopes, Name: in.Name, App: in.App, Limits: limitsOfJSON(in.Limits),
+		XAPIVersion: in.XAPIVersion})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -272,18 +276,20 @@ func (s *Server) handleAdminListCredentials(c *gin.Context) {
 }
 
 // handleAdminUpdateCredential serves PATCH /admin/credentials/:key:
-// {"name": "...", "scopes": [...], "limits": {...}}; absent fields are kept.
+// {"name": "...", "scopes": [...], "limits": {...}, "xapiVersion": "2.0.0"};
+// absent fields are kept.
 func (s *Server) handleAdminUpdateCredential(c *gin.Context) {
 	var in struct {
-		Name   *string     `json:"name"`
-		Scopes []string    `json:"scopes"`
-		Limits *LimitsJSON `json:"limits"`
+		Name        *string     `json:"name"`
+		Scopes      []string    `json:"scopes"`
+		Limits      *LimitsJSON `json:"limits"`
+		XAPIVersion *string     `json:"xapiVersion"`
 	}
 	if err := readAdminBody(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	u := CredentialUpdate{Name: in.Name, Scopes: in.Scopes}
+	u := CredentialUpdate{Name: in.Name, Scopes: in.Scopes, XAPIVersion: in.XAPIVersion}
 	if in.Limits != nil {
 		l := limitsOfJSON(in.Limits)
 		u.Limits = &l

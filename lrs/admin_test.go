@@ -263,3 +263,57 @@ func TestLogin_Backoff(t *testing.T) {
 	now = now.Add(2 * time.Second)
 	mustCall(t, srv, "GET", "/xapi/statements", key+":guess", "", http.StatusUnauthorized)
 }
+
+// TestAdmin_CredentialXAPIVersion: a credential declares the xAPI version
+// its app speaks; a request that names no version is answered in it, and
+// in the newest version when the credential declares none or the request
+// does not authenticate.
+func TestAdmin_CredentialXAPIVersion(t *testing.T) {
+	srv := mustOpenAdminServer(t, lrs.Config{})
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
+	old := mustCreateCredential(t, srv, "espoo", `{"scopes":["all"],"app":"Vendor A","xapiVersion":"1.0.3"}`)
+	plain := mustCreateCredential(t, srv, "espoo", `{"scopes":["all"]}`)
+	if got, _, b := call(t, srv, "POST", "/admin/tenants/espoo/credentials", bearer, `{"scopes":["all"],"xapiVersion":"1.0"}`); got != http.StatusBadRequest ||
+		!strings.Contains(string(b), "xapiVersion") {
+		t.Errorf("xapiVersion 1.0: %d %s, want 400 naming xapiVersion", got, b)
+	}
+	b := mustCall(t, srv, "GET", "/admin/tenants/espoo/credentials", bearer, "", http.StatusOK)
+	if !strings.Contains(string(b), `"xapiVersion":"1.0.3"`) {
+		t.Errorf("credential list lacks the declared version: %s", b)
+	}
+
+	noVersion := func(auth string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+"/xapi/statements", nil)
+		if k, s, ok := strings.Cut(auth, ":"); ok {
+			req.SetBasicAuth(k, s)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("X-Experience-API-Version")
+	}
+	oldKey, _, _ := strings.Cut(old, ":")
+	for _, tc := range []struct {
+		name, auth, want string
+	}{
+		{"declared 1.0.3", old, "1.0.3"},
+		{"declares none", plain, "2.0.0"},
+		{"wrong secret", oldKey + ":wrong", "2.0.0"},
+		{"no credential", "", "2.0.0"},
+	} {
+		status, v := noVersion(tc.auth)
+		if status != http.StatusBadRequest || v != tc.want {
+			t.Errorf("%s: %d, version %q; want 400, %q", tc.name, status, v, tc.want)
+		}
+	}
+
+	plainKey, _, _ := strings.Cut(plain, ":")
+	mustCall(t, srv, "PATCH", "/admin/credentials/"+plainKey, bearer, `{"xapiVersion":"1.0.3"}`, http.StatusOK)
+	if _, v := noVersion(plain); v != "1.0.3" {
+		t.Errorf("after PATCH to 1.0.3: version %q", v)
+	}
+	mustCall(t, srv, "PATCH", "/admin/credentials/"+oldKey, bearer, `{"xapiVersion":"3.0.0"}`, http.StatusBadRequest)
+}

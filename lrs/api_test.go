@@ -28,7 +28,7 @@ func MustOpenServer(tb testing.TB) *httptest.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := lrs.Bootstrap(ctx, store, testKey, testSecret, time.Now()); err != nil {
+	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		tb.Fatal(err)
 	}
 	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))
@@ -250,7 +250,7 @@ func TestAPI_BodyTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lrs.Bootstrap(ctx, store, testKey, testSecret, time.Now()); err != nil {
+	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, MaxBodyBytes: 1024}))

@@ -202,20 +202,35 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
-// authenticate requires a valid HTTP Basic credential. Failed attempts
-// are logged, without the secret, and slowed down (see loginGuard).
+// authenticate requires a valid HTTP Basic credential.
 func (s *Server) authenticate(c *gin.Context) {
+	p, wait, err := s.login(c)
+	switch {
+	case wait > 0:
+		s.tooMany(c, wait, "Authorization: too many failed attempts; wait before trying again")
+		return
+	case err != nil:
+		s.fail(c, err)
+		return
+	}
+	c.Set(ctxCredential, p.cred)
+	c.Set(ctxLimits, p.limits)
+	c.Next()
+}
+
+// login checks the request's HTTP Basic credential. Failed attempts are
+// logged, without the secret, and slowed down (see loginGuard): a wait
+// above zero means the attempt was refused for that long.
+func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	key, secret, ok := c.Request.BasicAuth()
 	if !ok {
-		s.fail(c, statements.Errorf(statements.EUnauthorized, "Authorization: HTTP Basic credentials required"))
-		return
+		return nil, 0, statements.Errorf(statements.EUnauthorized, "Authorization: HTTP Basic credentials required")
 	}
 	addr := c.ClientIP()
 	if wait := s.logins.wait(key, secret, addr, s.now()); wait > 0 {
 		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", key).Str("client", addr).
 			Msg("login refused: too many failed attempts")
-		s.tooMany(c, wait, "Authorization: too many failed attempts; wait before trying again")
-		return
+		return nil, wait, nil
 	}
 	p, err := s.auth.principal(c.Request.Context(), key, secret)
 	if err != nil {
@@ -224,13 +239,24 @@ func (s *Server) authenticate(c *gin.Context) {
 			s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", key).Str("client", addr).
 				Msg("login failed: unknown key, revoked credential or wrong secret")
 		}
-		s.fail(c, err)
-		return
+		return nil, 0, err
 	}
 	s.logins.succeeded(key, secret, addr)
-	c.Set(ctxCredential, p.cred)
-	c.Set(ctxLimits, p.limits)
-	c.Next()
+	return p, 0, nil
+}
+
+// declaredVersion returns the xAPI version the request's credential
+// declares (Credential.XAPIVersion), or "" when it declares none or the
+// request does not authenticate.
+func (s *Server) declaredVersion(c *gin.Context) string {
+	if _, _, ok := c.Request.BasicAuth(); !ok {
+		return ""
+	}
+	p, _, err := s.login(c)
+	if p == nil || err != nil {
+		return ""
+	}
+	return p.cred.XAPIVersion
 }
 
 func credentialOf(c *gin.Context) *statements.Credential {

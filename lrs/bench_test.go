@@ -31,7 +31,7 @@ func mustOpenBenchServer(b *testing.B) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := lrs.Bootstrap(ctx, store, testKey, testSecret, time.Now()); err != nil {
+	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))

@@ -33,12 +33,23 @@ type Bootstrapped struct {
 // DefaultTenant is the tenant a fresh store starts with.
 const DefaultTenant = "default"
 
+// BootstrapCredential says what the first credential of an empty store
+// is; empty fields are generated (Key, Secret) or left unset.
+type BootstrapCredential struct {
+	Key, Secret string
+	// XAPIVersion is the xAPI version its app declares (1.0.3 or 2.0.0).
+	XAPIVersion string
+}
+
 // Bootstrap makes sure the store has a tenant and a credential. When the
 // store has no tenant, it creates DefaultTenant and a credential with
-// scope "all" and no limits (Unlimited) from key and secret, generated
-// when empty, and returns it;
+// scope "all" and no limits (Unlimited) as bc says, and returns it;
 // otherwise it returns nil.
-func Bootstrap(ctx context.Context, store statements.Store, key, secret string, now time.Time) (*Bootstrapped, error) {
+func Bootstrap(ctx context.Context, store statements.Store, bc BootstrapCredential, now time.Time) (*Bootstrapped, error) {
+	if err := validXAPIVersion(bc.XAPIVersion); err != nil {
+		return nil, err
+	}
+	key, secret := bc.Key, bc.Secret
 	tenants, err := store.Tenants(ctx)
 	if err != nil {
 		return nil, err
@@ -64,7 +75,7 @@ func Bootstrap(ctx context.Context, store statements.Store, key, secret string, 
 	err = store.CreateCredential(ctx, statements.Credential{
 		Key: out.Key, Tenant: DefaultTenant, SecretHash: hash, Scopes: []string{scopeAll},
 		Authority: Authority(out.Key, "bootstrap credential"), Created: now,
-		Name: "bootstrap credential", Limits: Unlimited,
+		Name: "bootstrap credential", Limits: Unlimited, XAPIVersion: bc.XAPIVersion,
 	})
 	if err != nil {
 		return nil, err

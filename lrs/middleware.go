@@ -103,7 +103,9 @@ func (s *Server) cors(c *gin.Context) {
 
 // announceVersion puts X-Experience-API-Version on every response: the
 // version the request asked for when the LRS speaks it, else the latest.
-// negotiateVersion refines it for the resources that require the header.
+// negotiateVersion refines it for the resources that require the header:
+// a request that names no version the LRS speaks is answered in the
+// version its credential declares.
 func (s *Server) announceVersion(c *gin.Context) {
 	v, err := negotiate(c.GetHeader(versionHeader))
 	if err != nil {
@@ -119,6 +121,9 @@ func (s *Server) announceVersion(c *gin.Context) {
 func (s *Server) negotiateVersion(c *gin.Context) {
 	v, err := negotiate(c.GetHeader(versionHeader))
 	if err != nil {
+		if d := s.declaredVersion(c); d != "" {
+			c.Header(versionHeader, d)
+		}
 		s.fail(c, err)
 		return
 	}

@@ -31,7 +31,7 @@ func MustOpenLRS(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := lrs.Bootstrap(ctx, store, testKey, testSecret, time.Now()); err != nil {
+	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		tb.Fatal(err)
 	}
 	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))

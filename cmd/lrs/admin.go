@@ -37,6 +37,7 @@ type adminOptions struct {
 	Tenant      string
 	Scopes      string
 	App         string
+	XAPIVersion string
 	Limit       int
 	Limits      statements.Limits
 	limitsGiven bool
@@ -107,6 +108,7 @@ var adminCommands = []adminCommand{
 			fs.StringVar(&o.Scopes, "scopes", "", "comma-separated xAPI scopes: all, all/read, statements/write, statements/read, statements/read/mine, state, define, profile (required)")
 			fs.StringVar(&o.Name, "name", "", "what the credential is for")
 			fs.StringVar(&o.App, "app", "", "the vendor application it is for: the authority of its statements is then a Group of the app and the tenant")
+			fs.StringVar(&o.XAPIVersion, "xapi-version", "", "the xAPI version the app speaks, 1.0.3 or 2.0.0: it labels responses to requests that name no version")
 			limitFlags(fs, o)
 		},
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
@@ -114,7 +116,7 @@ var adminCommands = []adminCommand{
 				return errors.New("--tenant and --scopes are required")
 			}
 			c, secret, err := ops.CreateCredential(ctx, cliActor, lrs.NewCredential{Tenant: o.Tenant,
-				Scopes: strings.Split(o.Scopes, ","), Name: o.Name, App: o.App, Limits: o.Limits})
+				Scopes: strings.Split(o.Scopes, ","), Name: o.Name, App: o.App, Limits: o.Limits, XAPIVersion: o.XAPIVersion})
 			if err != nil {
 				return err
 			}
@@ -172,6 +174,18 @@ var adminCommands = []adminCommand{
 				return err
 			}
 			return printResult(out, o, lrs.CredentialView(*c, ""), "set the limits of credential %s\n", c.Key)
+		}},
+	{name: "credential xapi-version", args: "KEY VERSION", nargs: 2,
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			v := args[1]
+			if v == "none" {
+				v = ""
+			}
+			c, err := ops.UpdateCredential(ctx, cliActor, args[0], lrs.CredentialUpdate{XAPIVersion: &v})
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.CredentialView(*c, ""), "credential %s declares xAPI version %s\n", c.Key, args[1])
 		}},
 	{name: "audit list",
 		flags: func(fs *flag.FlagSet, o *adminOptions) {
@@ -324,11 +338,13 @@ const adminUsage = `Administration, offline against the store (--data-dir, --sto
   lrs tenant list
   lrs tenant disable ID | lrs tenant enable ID
   lrs tenant limits ID [--rate R] [--burst B] [--batch N] [--query-limit N] [--body-bytes N]
-  lrs credential create --tenant ID --scopes all|statements/write,... [--name NAME] [--app APP] [limits]
+  lrs credential create --tenant ID --scopes all|statements/write,... [--name NAME] [--app APP]
+      [--xapi-version 1.0.3|2.0.0] [limits]
   lrs credential list --tenant ID
   lrs credential rotate KEY
   lrs credential revoke KEY
   lrs credential limits KEY [limits]
+  lrs credential xapi-version KEY 1.0.3|2.0.0|none
   lrs audit list [--limit N]
   lrs oneroster show --tenant ID
   lrs oneroster set --tenant ID --url URL --token-url URL --client-id ID

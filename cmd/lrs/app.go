@@ -50,7 +50,8 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	if err != nil {
 		return nil, err
 	}
-	boot, err := lrs.Bootstrap(ctx, store, cfg.BootstrapKey, cfg.BootstrapSecret, time.Now())
+	boot, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{
+		Key: cfg.BootstrapKey, Secret: cfg.BootstrapSecret, XAPIVersion: cfg.BootstrapXAPIVersion}, time.Now())
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)

@@ -25,9 +25,12 @@ type serveConfig struct {
 	LogLevel        string // --log-level, LRS_LOG_LEVEL; default "info"
 	BootstrapKey    string // LRS_BOOTSTRAP_KEY (or LRS_BOOTSTRAP_KEY_FILE); default generated
 	BootstrapSecret string // LRS_BOOTSTRAP_SECRET (or LRS_BOOTSTRAP_SECRET_FILE); default generated
-	AdminToken      string // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
-	TrustedProxies  string // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
-	DebugAddr       string // --debug-addr, LRS_DEBUG_ADDR: listen address of the Go profiler (/debug/pprof/); default none
+	// BootstrapXAPIVersion is LRS_BOOTSTRAP_XAPI_VERSION: the xAPI version
+	// the first credential's app declares, 1.0.3 or 2.0.0; default none.
+	BootstrapXAPIVersion string
+	AdminToken           string // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
+	TrustedProxies       string // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
+	DebugAddr            string // --debug-addr, LRS_DEBUG_ADDR: listen address of the Go profiler (/debug/pprof/); default none
 
 	KafkaBrokers       string // --kafka-brokers, LRS_KAFKA_BROKERS: host:port,...; default none: no Kafka sink
 	KafkaTopic         string // --kafka-topic, LRS_KAFKA_TOPIC; default "" = kafkasink.DefaultTopic ("xapi.statements")
@@ -117,6 +120,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.BootstrapSecret, err = secretValue(getenv, "LRS_BOOTSTRAP_SECRET"); err != nil {
 		return cfg, err
+	}
+	switch cfg.BootstrapXAPIVersion = getenv("LRS_BOOTSTRAP_XAPI_VERSION"); cfg.BootstrapXAPIVersion {
+	case "", lrs.Version103, lrs.Version200:
+	default:
+		return cfg, fmt.Errorf("LRS_BOOTSTRAP_XAPI_VERSION %q: want %s or %s", cfg.BootstrapXAPIVersion, lrs.Version103, lrs.Version200)
 	}
 	if cfg.KafkaSASLPassword, err = secretValue(getenv, "LRS_KAFKA_SASL_PASSWORD"); err != nil {
 		return cfg, err

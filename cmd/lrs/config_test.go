@@ -107,6 +107,17 @@ func TestParseServeConfig_TrustedProxies(t *testing.T) {
 	}
 }
 
+func TestParseServeConfig_BootstrapXAPIVersion(t *testing.T) {
+	cfg, err := parseServeConfig(nil, env(map[string]string{"LRS_BOOTSTRAP_XAPI_VERSION": "1.0.3"}), io.Discard)
+	if err != nil || cfg.BootstrapXAPIVersion != "1.0.3" {
+		t.Errorf("BootstrapXAPIVersion = %q, %v; want 1.0.3", cfg.BootstrapXAPIVersion, err)
+	}
+	_, err = parseServeConfig(nil, env(map[string]string{"LRS_BOOTSTRAP_XAPI_VERSION": "1.0"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "LRS_BOOTSTRAP_XAPI_VERSION") {
+		t.Errorf("err = %v, want an error naming LRS_BOOTSTRAP_XAPI_VERSION", err)
+	}
+}
+
 func TestParseServeConfig_OneRoster(t *testing.T) {
 	full := map[string]string{
 		"LRS_ONEROSTER_URL":           "https://gb.example.fi/ims/oneroster/gradebook/v1p2",

@@ -277,6 +277,23 @@ func TestReadmeTenants(t *testing.T) {
 			t.Errorf("%s: POST statement: %d, want 200", f, got)
 		}
 	}
+	// Vendor B declared xAPI 1.0.3: a request of it that names no version
+	// is answered in 1.0.3, one of Vendor A in the newest version.
+	for f, want := range map[string]string{"vantaa-vendor-b.json": "1.0.3", "espoo-vendor-a.json": "2.0.0"} {
+		var cred struct{ Key, Secret string }
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		json.Unmarshal(b, &cred)
+		req, _ := http.NewRequest("GET", base, nil)
+		req.SetBasicAuth(cred.Key, cred.Secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Experience-API-Version") != want {
+			t.Errorf("%s: GET without a version: %d, labelled %q; want 400, %q", f, resp.StatusCode, resp.Header.Get("X-Experience-API-Version"), want)
+		}
+	}
 	if got, _ := post("espoo-reporting.json"); got != http.StatusForbidden {
 		t.Errorf("read-only credential: POST statement: %d, want 403", got)
 	}

@@ -106,8 +106,8 @@ func (s *Store) UpdateCredential(ctx context.Context, c statements.Credential) e
 	if revoked && !c.Revoked {
 		return statements.Errorf(statements.EInvalid, "credential %s is revoked for good", c.Key)
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE credentials SET secret_hash = ?, scopes = ?, authority = ?, name = ?, limits = ?, revoked = ?
-		WHERE key = ?`, c.SecretHash, scopes, c.Authority, c.Name, limits, c.Revoked, c.Key)
+	_, err = tx.ExecContext(ctx, `UPDATE credentials SET secret_hash = ?, scopes = ?, authority = ?, name = ?, limits = ?, revoked = ?,
+		xapi_version = ? WHERE key = ?`, c.SecretHash, scopes, c.Authority, c.Name, limits, c.Revoked, c.XAPIVersion, c.Key)
 	if err != nil {
 		return mapErr(err, "cannot update credential")
 	}

@@ -50,7 +50,7 @@
 //	postings     (term_id, position) PRIMARY KEY, WITHOUT ROWID
 //	tenants      id PRIMARY KEY, name, created, disabled
 //	credentials  key PRIMARY KEY, tenant, secret_hash, scopes (JSON), authority,
-//	             created, revoked
+//	             created, revoked, name, limits (JSON), xapi_version
 //
 // The schema version is PRAGMA user_version; New creates or migrates the
 // schema and refuses a file written by a newer version. Statements written

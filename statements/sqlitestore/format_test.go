@@ -40,8 +40,8 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 3 {
-		t.Errorf("schema version after New: %d, %v; want 3", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 4 {
+		t.Errorf("schema version after New: %d, %v; want 4", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
 		t.Helper()
@@ -143,15 +143,18 @@ func TestStore_StatementBytes(t *testing.T) {
 }
 
 // downgrade gives a database of the current schema the tables of schema
-// version v (1 or 2): the terms' counts in terms.n.
+// version v (1, 2 or 3): no credentials.xapi_version, and before 3 the
+// terms' counts in terms.n.
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
-	for _, q := range []string{
-		`ALTER TABLE terms ADD COLUMN n INTEGER NOT NULL DEFAULT 0`,
-		`UPDATE terms SET n = coalesce((SELECT c.n FROM term_counts c WHERE c.term_id = terms.term_id), 0)`,
-		`DROP TABLE term_counts`,
-		fmt.Sprintf(`PRAGMA user_version = %d`, v),
-	} {
+	qs := []string{`ALTER TABLE credentials DROP COLUMN xapi_version`}
+	if v < 3 {
+		qs = append(qs,
+			`ALTER TABLE terms ADD COLUMN n INTEGER NOT NULL DEFAULT 0`,
+			`UPDATE terms SET n = coalesce((SELECT c.n FROM term_counts c WHERE c.term_id = terms.term_id), 0)`,
+			`DROP TABLE term_counts`)
+	}
+	for _, q := range append(qs, fmt.Sprintf(`PRAGMA user_version = %d`, v)) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -211,8 +214,8 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 3 {
-		t.Errorf("schema version after New: %d, %v; want 3", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 4 {
+		t.Errorf("schema version after New: %d, %v; want 4", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
 	if got := stored(q); !maps.Equal(got, want) {
@@ -265,4 +268,32 @@ func storedThenRaw(t *testing.T, dir string, recs []*statements.Record) *sql.DB 
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestStore_Version3Credentials: New adds credentials.xapi_version to a
+// version 3 database; its credentials read with no declared version and
+// take one.
+func TestStore_Version3Credentials(t *testing.T) {
+	dir := t.TempDir()
+	db := storedThenRaw(t, dir, []*statements.Record{storetest.Record(t, benchStatement(1))})
+	if _, err := db.Exec(`INSERT INTO credentials (key, tenant, scopes, created, revoked) VALUES ('k', 't', '["all"]', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	downgrade(t, db, 3)
+
+	s := MustOpenStore(t, dir)
+	c, err := s.Credential(t.Context(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.XAPIVersion != "" || c.Tenant != "t" {
+		t.Errorf("credential after New: %+v", c)
+	}
+	c.XAPIVersion = "1.0.3"
+	if err := s.UpdateCredential(t.Context(), *c); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.Credential(t.Context(), "k"); err != nil || c.XAPIVersion != "1.0.3" {
+		t.Errorf("XAPIVersion after update: %+v, %v; want 1.0.3", c, err)
+	}
 }

@@ -35,7 +35,9 @@ const termCacheSize = 1 << 16
 //     own, term_counts: a commit rewrites the counts of the terms it adds
 //     postings to, and narrow rows make that a few pages, not most of the
 //     terms table.
-const schemaVersion = 3
+//  4. credentials.xapi_version: the xAPI version a credential's app
+//     declared.
+const schemaVersion = 4
 
 var _ statements.Store = (*Store)(nil)
 
@@ -203,7 +205,8 @@ var statementsSchema = []string{
 		created     INTEGER NOT NULL,
 		revoked     INTEGER NOT NULL,
 		name        TEXT    NOT NULL DEFAULT '',
-		limits      TEXT    NOT NULL DEFAULT '{}'
+		limits      TEXT    NOT NULL DEFAULT '{}',
+		xapi_version TEXT   NOT NULL DEFAULT ''
 	) WITHOUT ROWID`,
 	`CREATE INDEX credentials_tenant ON credentials (tenant)`,
 }
@@ -252,6 +255,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return statements.Internal(err, "cannot bring the schema up to date")
 			}
+		}
+	}
+	if v >= 1 && v <= 3 {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE credentials ADD COLUMN xapi_version TEXT NOT NULL DEFAULT ''`); err != nil {
+			return statements.Internal(err, "cannot bring the schema up to date")
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {

@@ -94,9 +94,9 @@ func (s *Store) CreateCredential(ctx context.Context, c statements.Credential) e
 	if err != nil {
 		return mapErr(err, "cannot create credential")
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO credentials (key, tenant, secret_hash, scopes, authority, created, revoked, name, limits)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Key, c.Tenant, c.SecretHash, string(scopes), c.Authority, c.Created.UnixMilli(), c.Revoked, c.Name, limits)
+	_, err = tx.ExecContext(ctx, `INSERT INTO credentials (key, tenant, secret_hash, scopes, authority, created, revoked, name, limits, xapi_version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Key, c.Tenant, c.SecretHash, string(scopes), c.Authority, c.Created.UnixMilli(), c.Revoked, c.Name, limits, c.XAPIVersion)
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "credential %s already exists", c.Key)
 	}
@@ -115,13 +115,13 @@ func (s *Store) Credential(ctx context.Context, key string) (*statements.Credent
 	return c, mapErr(err, "cannot read credential")
 }
 
-const credentialColumns = `key, tenant, secret_hash, scopes, authority, created, revoked, name, limits`
+const credentialColumns = `key, tenant, secret_hash, scopes, authority, created, revoked, name, limits, xapi_version`
 
 func scanCredential(sc interface{ Scan(...any) error }) (*statements.Credential, error) {
 	var c statements.Credential
 	var scopes, limits string
 	var created int64
-	if err := sc.Scan(&c.Key, &c.Tenant, &c.SecretHash, &scopes, &c.Authority, &created, &c.Revoked, &c.Name, &limits); err != nil {
+	if err := sc.Scan(&c.Key, &c.Tenant, &c.SecretHash, &scopes, &c.Authority, &created, &c.Revoked, &c.Name, &limits, &c.XAPIVersion); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
