@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -622,6 +623,32 @@ var documentChecks = []Check{
 				return err
 			}
 			return r.wantStatus(http.StatusBadRequest)
+		},
+	},
+	{
+		Requirement: Requirement{
+			ID:       "Communication 3.1.s4",
+			Text:     "1.0.3: a PUT of a new agent or activity profile document without an ETag header (If-Match or If-None-Match) is rejected with 400 and an error message, and creates nothing (Communication 2.6.s3, 2.7.s3, XAPI-00273)",
+			Versions: only103,
+		},
+		Run: func(ctx context.Context, c *Client) error {
+			var errs []error
+			for _, res := range profileResources {
+				d := c.newDoc(res)
+				r, err := c.docPut(ctx, d, []byte(`{"v":1}`), "")
+				if err != nil {
+					return err
+				}
+				if err := r.wantStatus(http.StatusBadRequest); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", d, err))
+					continue
+				}
+				if len(bytes.TrimSpace(r.body)) == 0 {
+					errs = append(errs, fmt.Errorf("%s: the 400 has no error message", d))
+				}
+				errs = append(errs, c.wantNoDoc(ctx, d))
+			}
+			return errors.Join(errs...)
 		},
 	},
 }

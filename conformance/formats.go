@@ -15,7 +15,7 @@ var formatChecks = []Check{
 	{
 		Requirement: Requirement{
 			ID:       "Communication 2.1.3.s1.table1.row12",
-			Text:     `format=ids includes only the minimum needed to identify Agents (one IFI), Groups, Activities (id) and Verbs (id)`,
+			Text:     `format=ids includes only the minimum needed to identify Agents (one IFI), Groups, Activities (id alone, also in SubStatements and context activities) and Verbs (id)`,
 			Versions: both,
 		},
 		Run: func(ctx context.Context, c *Client) error {
@@ -68,7 +68,7 @@ var formatChecks = []Check{
 				}
 				check(how+": actor", got["actor"], "objectType", "mbox")
 				check(how+": verb", got["verb"], "id")
-				check(how+": object", got["object"], "objectType", "id")
+				check(how+": object", got["object"], "id")
 				check(how+": team", get(got, "context/team"), "objectType", "member")
 				if members, ok := get(got, "context/team/member").([]any); ok && len(members) == 1 {
 					check(how+": team member", members[0], "objectType", "mbox")
@@ -76,6 +76,7 @@ var formatChecks = []Check{
 					errs = append(errs, fmt.Errorf("%s: anonymous team lost its member: %s", how, jsonString(get(got, "context/team"))))
 				}
 			}
+			errs = append(errs, c.idsActivities(ctx))
 			return errors.Join(errs...)
 		},
 	},
@@ -173,4 +174,34 @@ func (c *Client) multilingualStatement() obj {
 			"description": obj{"en-US": "A lesson", "fi": "Oppitunti", "sv": "En lektion"},
 		})
 	})
+}
+
+// idsActivities checks that format=ids gives an Activity as {"id": …} only,
+// also when it was sent with "objectType", as the object of a SubStatement
+// and in context activities.
+func (c *Client) idsActivities(ctx context.Context) error {
+	inner := c.activity()
+	s := c.statement(func(s obj) {
+		s["object"] = obj{"objectType": "SubStatement", "actor": c.agent(), "verb": c.verb(), "object": inner}
+		set(s, "context/contextActivities", obj{"grouping": []any{c.activity()}})
+	})
+	if _, err := c.store(ctx, s); err != nil {
+		return err
+	}
+	got, _, err := c.fetch(ctx, idOf(s), url.Values{"format": {"ids"}}, nil)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range []string{"object/object", "context/contextActivities/grouping"} {
+		v := get(got, p)
+		if l, ok := v.([]any); ok && len(l) == 1 {
+			v = l[0]
+		}
+		o, ok := v.(obj)
+		if !ok || len(o) != 1 || o["id"] == nil {
+			errs = append(errs, fmt.Errorf("format=ids: %s is %s, want {\"id\": …} only", p, jsonString(v)))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -356,6 +356,36 @@ var propertyChecks = []Check{
 			return nil
 		},
 	},
+	{
+		Requirement: Requirement{
+			ID:       "Data 2.4.9.s3.b1",
+			Text:     `an "authority" Group is only valid as an anonymous Group of exactly two Agents (the OAuth consumer and user): an identified Group (mbox, mbox_sha1sum, openid or account) or a Group of another size is rejected with 400`,
+			Versions: both,
+		},
+		Run: func(ctx context.Context, c *Client) error {
+			pair := func(c *Client) []any {
+				return []any{obj{"account": obj{"homePage": "http://example.com/xAPI/OAuth/Token", "name": c.unique("consumer")}}, c.agent()}
+			}
+			group := func(name string, edit func(c *Client, g obj)) probe {
+				return with(name, func(c *Client, s obj) {
+					g := obj{"objectType": "Group", "member": pair(c)}
+					edit(c, g)
+					s["authority"] = g
+				})
+			}
+			return rejectProbes(ctx, c,
+				group("identified by mbox", func(c *Client, g obj) { g["mbox"] = c.mbox() }),
+				group("identified by mbox_sha1sum", func(c *Client, g obj) { g["mbox_sha1sum"] = "cd9b00a5611f94eaa7b1661edab976068e364975" }),
+				group("identified by openid", func(c *Client, g obj) { g["openid"] = "http://openid.example.org/" + c.unique("group") }),
+				group("identified by account", func(c *Client, g obj) {
+					g["account"] = obj{"homePage": "http://www.example.com", "name": c.unique("group")}
+				}),
+				group("one member", func(c *Client, g obj) { g["member"] = pair(c)[:1] }),
+				group("three members", func(c *Client, g obj) { g["member"] = append(pair(c), c.agent()) }),
+				group("no members", func(c *Client, g obj) { delete(g, "member") }),
+			)
+		},
+	},
 }
 
 // countIFIs counts the inverse functional identifiers of an agent or group.

@@ -146,6 +146,45 @@ var putChecks = []Check{
 			return err
 		},
 	},
+	{
+		Requirement: Requirement{
+			ID:       "Data 4.6",
+			Text:     "2.0: when comparing statements, duration precision beyond 0.01 s is not included: a statement sent again with P1DT12H36M0.1237S for P1DT12H36M0.12S, or PT1.50S for PT1.5S, is the same statement (204, not 409 Conflict), and so is a signed statement whose JWS payload differs from it only so",
+			Versions: only200,
+		},
+		Run: func(ctx context.Context, c *Client) error {
+			var errs []error
+			for _, pair := range [][2]string{{"P1DT12H36M0.12S", "P1DT12H36M0.1237S"}, {"PT1.5S", "PT1.50S"}} {
+				s := c.statement(func(s obj) { delete(s, "id"); s["result"] = obj{"duration": pair[0]} })
+				id := newUUID()
+				for i, d := range pair {
+					set(s, "result/duration", d)
+					r, err := c.put(ctx, id, s)
+					if err != nil {
+						return err
+					}
+					if err := r.wantStatus(http.StatusNoContent); err != nil {
+						errs = append(errs, fmt.Errorf("PUT %d with duration %s after %s: %w", i+1, d, pair[0], err))
+					}
+				}
+			}
+			s := c.statement(func(s obj) { s["result"] = obj{"duration": "P1DT12H36M0.12S"} })
+			jws, err := signJWS("RS256", jsonBytes(s), true)
+			if err != nil {
+				return err
+			}
+			sent := clone(s)
+			set(sent, "result/duration", "P1DT12H36M0.1237S")
+			r, err := c.postMultipart(ctx, withSignature(sent, jws), signaturePart(jws))
+			if err != nil {
+				return err
+			}
+			if err := r.wantStatus(http.StatusOK); err != nil {
+				errs = append(errs, fmt.Errorf("signed statement with P1DT12H36M0.1237S, payload P1DT12H36M0.12S: %w", err))
+			}
+			return errors.Join(errs...)
+		},
+	},
 }
 
 // wantPut PUTs the statement under its own id and checks the status.

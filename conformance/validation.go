@@ -376,6 +376,26 @@ var validationChecks = []Check{
 			)
 		},
 	},
+	{
+		Requirement: Requirement{
+			ID:       "Data 2.4.10.s2.b1",
+			Text:     `a statement "version" of "1.0" or "1.0.x" is accepted`,
+			Versions: both,
+		},
+		Run: func(ctx context.Context, c *Client) error {
+			return acceptProbes(ctx, c, setting("version", "1.0"), setting("version", "1.0.0"), setting("version", "1.0.9"))
+		},
+	},
+	{
+		Requirement: Requirement{
+			ID:       "Data 2.4.10",
+			Text:     `2.0: a statement "version" of "2.0" or "2.0.x" is accepted, as are 1.0 versions`,
+			Versions: only200,
+		},
+		Run: func(ctx context.Context, c *Client) error {
+			return acceptProbes(ctx, c, setting("version", "2.0"), setting("version", "2.0.0"), setting("version", "1.0"))
+		},
+	},
 }
 
 // substatementWith returns a probe whose object is a SubStatement with the

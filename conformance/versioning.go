@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // versioningChecks cover the X-Experience-API-Version header (Communication 3.3).
@@ -13,7 +14,7 @@ var versioningChecks = []Check{
 	{
 		Requirement: Requirement{
 			ID:       "Communication 3.3.s3.b1",
-			Text:     `the LRS includes the "X-Experience-API-Version" header in every response`,
+			Text:     `the LRS includes the "X-Experience-API-Version" header in every response, errors included, naming a version it lists in /about`,
 			Versions: both,
 		},
 		Run: func(ctx context.Context, c *Client) error {
@@ -29,6 +30,17 @@ var versioningChecks = []Check{
 				{"GET unknown statement (404)", request{method: http.MethodGet, path: "statements", query: url.Values{"statementId": {newUUID()}}}},
 				{"POST invalid statement (400)", request{method: http.MethodPost, path: "statements", body: obj{"verb": c.verb()}}},
 				{"GET without credentials (401)", request{method: http.MethodGet, path: "statements", noAuth: true}},
+				{"GET without X-Experience-API-Version (400)", request{method: http.MethodGet, path: "statements", noVersion: true}},
+			}
+			about, err := c.do(ctx, request{method: http.MethodGet, path: "about", noAuth: true})
+			if err != nil {
+				return err
+			}
+			var listed struct {
+				Version []string `json:"version"`
+			}
+			if err := about.decode(&listed); err != nil {
+				return fmt.Errorf("/about: %w", err)
 			}
 			var errs []error
 			for _, p := range probes {
@@ -36,8 +48,10 @@ var versioningChecks = []Check{
 				if err != nil {
 					return err
 				}
-				if r.header.Get("X-Experience-API-Version") == "" {
+				if v := r.header.Get("X-Experience-API-Version"); v == "" {
 					errs = append(errs, fmt.Errorf("%s: status %d without X-Experience-API-Version header", p.name, r.status))
+				} else if !slices.Contains(listed.Version, v) {
+					errs = append(errs, fmt.Errorf("%s: status %d labelled X-Experience-API-Version %q, not a version /about lists %q", p.name, r.status, v, listed.Version))
 				}
 			}
 			return errors.Join(errs...)
