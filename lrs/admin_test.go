@@ -317,3 +317,17 @@ func TestAdmin_CredentialXAPIVersion(t *testing.T) {
 	}
 	mustCall(t, srv, "PATCH", "/admin/credentials/"+oldKey, bearer, `{"xapiVersion":"3.0.0"}`, http.StatusBadRequest)
 }
+
+// TestLogin_AdminTokenAlwaysWorks: wrong admin tokens are slowed down, and
+// the right token is let in all the same.
+func TestLogin_AdminTokenAlwaysWorks(t *testing.T) {
+	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	srv := mustOpenAdminServer(t, lrs.Config{Now: func() time.Time { return now }})
+	for range 10 {
+		call(t, srv, "GET", "/admin/tenants", "Bearer wrong-token", "")
+	}
+	if got, _, _ := call(t, srv, "GET", "/admin/tenants", "Bearer wrong-token", ""); got != http.StatusTooManyRequests {
+		t.Errorf("wrong token after 10 failures: %d, want 429", got)
+	}
+	mustCall(t, srv, "GET", "/admin/tenants", bearer, "", http.StatusOK)
+}

@@ -228,7 +228,7 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	}
 	addr := c.ClientIP()
 	if wait := s.logins.wait(key, secret, addr, s.now()); wait > 0 {
-		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", key).Str("client", addr).
+		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
 			Msg("login refused: too many failed attempts")
 		return nil, wait, nil
 	}
@@ -236,13 +236,24 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	if err != nil {
 		if err == errBadCredential {
 			s.logins.failed(key, addr, s.now())
-			s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", key).Str("client", addr).
+			s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
 				Msg("login failed: unknown key, revoked credential or wrong secret")
 		}
 		return nil, 0, err
 	}
 	s.logins.succeeded(key, secret, addr)
 	return p, 0, nil
+}
+
+// logKey returns a credential key as the logs show it: keys the LRS
+// issues are 20 characters; anything past 40 is cut, so that no client
+// can write megabytes into the log.
+func logKey(key string) string {
+	const max = 40
+	if len(key) <= max {
+		return key
+	}
+	return key[:max] + "…"
 }
 
 // declaredVersion returns the xAPI version the request's credential

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -131,16 +132,37 @@ func (s *Server) tooMany(c *gin.Context, wait time.Duration, msg string) {
 // guesses an hour per address. The legitimate client of that key is never
 // locked out: a secret that this process verified before (its SHA-256 is
 // remembered, not the secret) skips the wait and is checked as usual.
+//
+// What is kept is bounded whatever clients send: a failure is kept under a
+// digest of the key and address (never the key itself), and at most
+// maxLoginFailures of them are kept; past that the oldest are dropped.
 const (
 	freeKeyFailures  = 5
 	freeAddrFailures = 50
 	maxLoginBackoff  = 15 * time.Minute
+	maxLoginFailures = 100000
 )
 
 type loginGuard struct {
 	mu       sync.Mutex
-	failures map[string]*failure // by "k|" + key + "|" + addr and "a|" + addr
-	good     map[string][32]byte // by key: SHA-256 of the last verified secret
+	failures map[[32]byte]*failure // by failureID of key and address, and of address alone
+	good     map[string][32]byte   // by key: SHA-256 of the last verified secret
+}
+
+// failureID is the key of the failures of key (with keyed) from addr.
+func failureID(keyed bool, key, addr string) [32]byte {
+	h := sha256.New()
+	if keyed {
+		h.Write([]byte{'k'})
+		h.Write([]byte(key))
+	} else {
+		h.Write([]byte{'a'})
+	}
+	h.Write([]byte{0})
+	h.Write([]byte(addr))
+	var id [32]byte
+	h.Sum(id[:0])
+	return id
 }
 
 type failure struct {
@@ -150,7 +172,7 @@ type failure struct {
 }
 
 func newLoginGuard() *loginGuard {
-	return &loginGuard{failures: map[string]*failure{}, good: map[string][32]byte{}}
+	return &loginGuard{failures: map[[32]byte]*failure{}, good: map[string][32]byte{}}
 }
 
 // wait returns how long the client at addr must wait before an attempt
@@ -165,7 +187,7 @@ func (g *loginGuard) wait(key, secret, addr string, now time.Time) time.Duration
 		}
 	}
 	var w time.Duration
-	for _, k := range []string{"k|" + key + "|" + addr, "a|" + addr} {
+	for _, k := range [][32]byte{failureID(true, key, addr), failureID(false, "", addr)} {
 		if f := g.failures[k]; f != nil && now.Before(f.until) {
 			w = max(w, f.until.Sub(now))
 		}
@@ -177,14 +199,10 @@ func (g *loginGuard) wait(key, secret, addr string, now time.Time) time.Duration
 func (g *loginGuard) failed(key, addr string, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.failures) > 100000 {
-		for k, f := range g.failures {
-			if now.Sub(f.last) > maxLoginBackoff {
-				delete(g.failures, k)
-			}
-		}
+	if len(g.failures) >= maxLoginFailures {
+		g.prune(now)
 	}
-	for k, free := range map[string]int{"k|" + key + "|" + addr: freeKeyFailures, "a|" + addr: freeAddrFailures} {
+	for k, free := range map[[32]byte]int{failureID(true, key, addr): freeKeyFailures, failureID(false, "", addr): freeAddrFailures} {
 		f := g.failures[k]
 		if f == nil || now.Sub(f.last) > maxLoginBackoff {
 			f = &failure{}
@@ -199,6 +217,29 @@ func (g *loginGuard) failed(key, addr string, now time.Time) {
 	}
 }
 
+// prune drops the failures that no longer count and, when that is not
+// enough, the oldest half of the rest.
+func (g *loginGuard) prune(now time.Time) {
+	var lasts []time.Time
+	for k, f := range g.failures {
+		if now.Sub(f.last) > maxLoginBackoff {
+			delete(g.failures, k)
+		} else {
+			lasts = append(lasts, f.last)
+		}
+	}
+	if len(g.failures) < maxLoginFailures*3/4 {
+		return
+	}
+	slices.SortFunc(lasts, func(a, b time.Time) int { return a.Compare(b) })
+	cut := lasts[len(lasts)/2]
+	for k, f := range g.failures {
+		if !f.last.After(cut) {
+			delete(g.failures, k)
+		}
+	}
+}
+
 // succeeded remembers the verified secret of key and forgives the
 // failures of key from addr.
 func (g *loginGuard) succeeded(key, secret, addr string) {
@@ -208,7 +249,7 @@ func (g *loginGuard) succeeded(key, secret, addr string) {
 		clear(g.good)
 	}
 	g.good[key] = sha256.Sum256([]byte(secret))
-	delete(g.failures, "k|"+key+"|"+addr)
+	delete(g.failures, failureID(true, key, addr))
 }
 
 // forget drops what is remembered of key's secret (rotated or revoked).

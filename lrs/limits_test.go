@@ -1,0 +1,39 @@
+package lrs
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLoginGuard_Bounded: failures of any number of distinct keys and
+// addresses, however long the keys, keep a bounded table of fixed-size
+// entries, and the newest failures still count.
+func TestLoginGuard_Bounded(t *testing.T) {
+	g := newLoginGuard()
+	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	long := strings.Repeat("k", 64<<10)
+	for i := range maxLoginFailures + maxLoginFailures/2 {
+		g.failed(fmt.Sprintf("%s-%d", long[:i%1000], i), fmt.Sprintf("10.0.%d.%d", i/256%256, i%256), now)
+		now = now.Add(time.Millisecond)
+	}
+	if n := len(g.failures); n > maxLoginFailures {
+		t.Errorf("failures kept: %d, want at most %d", n, maxLoginFailures)
+	}
+	for range freeKeyFailures + 1 {
+		g.failed(long, "192.0.2.1", now)
+	}
+	if w := g.wait(long, "guess", "192.0.2.1", now); w <= 0 {
+		t.Errorf("the newest key's failures do not count after pruning: wait %v", w)
+	}
+}
+
+func TestLogKey(t *testing.T) {
+	if got := logKey(strings.Repeat("x", 1<<20)); len(got) > 64 {
+		t.Errorf("logKey of 1 MiB: %d bytes", len(got))
+	}
+	if got := logKey("short-key"); got != "short-key" {
+		t.Errorf("logKey(short-key) = %q", got)
+	}
+}
