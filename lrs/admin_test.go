@@ -331,3 +331,46 @@ func TestLogin_AdminTokenAlwaysWorks(t *testing.T) {
 	}
 	mustCall(t, srv, "GET", "/admin/tenants", bearer, "", http.StatusOK)
 }
+
+// TestCORS: without an allow-list every origin gets "*" and no
+// credentials; with one, only its origins get their origin back with
+// credentials; the admin API answers no CORS at all.
+func TestCORS(t *testing.T) {
+	preflight := func(srv *httptest.Server, path, origin string) http.Header {
+		t.Helper()
+		req, _ := http.NewRequest("OPTIONS", srv.URL+path, nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header
+	}
+	open := mustOpenAdminServer(t, lrs.Config{})
+	listed := mustOpenAdminServer(t, lrs.Config{CORSOrigins: []string{"https://app.example.fi"}})
+	for _, tc := range []struct {
+		name              string
+		srv               *httptest.Server
+		path, origin      string
+		wantOrigin, creds string
+	}{
+		{"default, any origin", open, "/xapi/statements", "https://evil.example", "*", ""},
+		{"default, null origin", open, "/xapi/statements", "null", "*", ""},
+		{"default, admin", open, "/admin/tenants", "https://app.example.fi", "", ""},
+		{"listed origin", listed, "/xapi/statements", "https://app.example.fi", "https://app.example.fi", "true"},
+		{"unlisted origin", listed, "/xapi/statements", "https://evil.example", "", ""},
+		{"null origin", listed, "/xapi/about", "null", "", ""},
+		{"listed origin, admin", listed, "/admin/tenants", "https://app.example.fi", "", ""},
+	} {
+		h := preflight(tc.srv, tc.path, tc.origin)
+		if got := h.Get("Access-Control-Allow-Origin"); got != tc.wantOrigin {
+			t.Errorf("%s: Access-Control-Allow-Origin %q, want %q", tc.name, got, tc.wantOrigin)
+		}
+		if got := h.Get("Access-Control-Allow-Credentials"); got != tc.creds {
+			t.Errorf("%s: Access-Control-Allow-Credentials %q, want %q", tc.name, got, tc.creds)
+		}
+	}
+}

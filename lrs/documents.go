@@ -184,6 +184,11 @@ func (s *Server) handleGetDocuments(res documentResource) gin.HandlerFunc {
 			if ct == "" {
 				ct = "application/octet-stream"
 			}
+			if !isJSONType(ct) {
+				// A document is the client's bytes: never a page that runs
+				// on the LRS's origin.
+				c.Header("Content-Security-Policy", "sandbox")
+			}
 			c.Data(http.StatusOK, ct, d.Content)
 			return
 		}

@@ -51,6 +51,7 @@ func (s *Server) requestLog(c *gin.Context) {
 	rid := requestID(c.Request)
 	c.Set(ctxRequestID, rid)
 	c.Header("X-Request-Id", rid)
+	c.Header("X-Content-Type-Options", "nosniff")
 	c.Next()
 	var err error
 	if v, ok := c.Get(ctxError); ok {
@@ -78,18 +79,29 @@ func (s *Server) recoverer(c *gin.Context) {
 	c.Next()
 }
 
-// cors lets browser-based content call the API: preflights are answered
-// here, before version and credential checks.
+// cors lets browser-based content call the xAPI API: preflights are
+// answered here, before version and credential checks. Origins in
+// Config.CORSOrigins get their origin back and credentials; without that
+// list every origin gets "*" and no credentials; any other origin, and
+// every path outside /xapi/, gets no CORS headers.
 func (s *Server) cors(c *gin.Context) {
 	origin := c.GetHeader("Origin")
-	if origin == "" {
+	if origin == "" || !strings.HasPrefix(c.Request.URL.Path, "/xapi/") {
 		c.Next()
 		return
 	}
 	h := c.Writer.Header()
-	h.Set("Access-Control-Allow-Origin", origin)
 	h.Add("Vary", "Origin")
-	h.Set("Access-Control-Allow-Credentials", "true")
+	switch {
+	case s.corsOrigins == nil:
+		h.Set("Access-Control-Allow-Origin", "*")
+	case s.corsOrigins[strings.TrimRight(strings.ToLower(origin), "/")]:
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+	default:
+		c.Next()
+		return
+	}
 	h.Set("Access-Control-Expose-Headers", "ETag, Last-Modified, Content-Type, X-Experience-API-Version, X-Experience-API-Consistent-Through, X-Request-Id")
 	if c.Request.Method == http.MethodOptions {
 		h.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS")

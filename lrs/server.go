@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,6 +45,13 @@ type Config struct {
 	// slowdown of failed logins; default none: the peer address is the
 	// client.
 	TrustedProxies []string
+	// CORSOrigins are the origins whose browser content may call the xAPI
+	// API with credentials (cookies or cached HTTP authentication): each
+	// is answered with its own origin and Access-Control-Allow-Credentials.
+	// Default none: every origin is answered with "*" and no credentials,
+	// which serves content that sends its Authorization header itself.
+	// The admin API answers no CORS at all.
+	CORSOrigins []string
 	// Limits are the limits of a credential where neither it nor its
 	// tenant sets one; fields left zero take DefaultLimits.
 	Limits statements.Limits
@@ -76,9 +84,10 @@ type Server struct {
 	rates      *rateLimiter
 	engine     *gin.Engine
 
-	ready     func() error
-	metrics   func(io.Writer) error
-	oneRoster *oneroster.Admin
+	ready       func() error
+	metrics     func(io.Writer) error
+	oneRoster   *oneroster.Admin
+	corsOrigins map[string]bool // nil: "*" without credentials
 }
 
 // New returns a Server for cfg.
@@ -100,6 +109,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
+	}
+	for _, o := range cfg.CORSOrigins {
+		if s.corsOrigins == nil {
+			s.corsOrigins = map[string]bool{}
+		}
+		s.corsOrigins[strings.TrimRight(strings.ToLower(o), "/")] = true
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -96,7 +96,8 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		}
 		log.Warn().Str("debug_addr", debug.Addr()).Msg("serving the Go profiler at /debug/pprof/")
 	}
-	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies)}
+	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies),
+		CORSOrigins: splitList(cfg.CORSOrigins)}
 	lcfg.Ready = relay.Ready
 	lcfg.Metrics = func(w io.Writer) error {
 		if err := relay.WriteMetrics(w); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type serveConfig struct {
 	// the first credential's app declares, 1.0.3 or 2.0.0; default none.
 	BootstrapXAPIVersion string
 	AdminToken           string // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
+	CORSOrigins          string // --cors-origins, LRS_CORS_ORIGINS: origins, comma-separated, whose browser content may call /xapi/ with credentials; default none: "*" without credentials
 	TrustedProxies       string // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
 	DebugAddr            string // --debug-addr, LRS_DEBUG_ADDR: listen address of the Go profiler (/debug/pprof/); default none
 
@@ -84,6 +86,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.KafkaSASLUser, "kafka-sasl-user", env("LRS_KAFKA_SASL_USER", ""), "Kafka SASL user (LRS_KAFKA_SASL_USER)")
 	mongoLease := fs.String("mongo-lease", env("LRS_MONGO_LEASE", ""), "how long a write batch of an LRS process that died blocks the MongoDB log before another process settles it; default 30s (LRS_MONGO_LEASE)")
 	leaseTTL := fs.String("relay-lease-ttl", env("LRS_RELAY_LEASE_TTL", ""), "how soon another LRS process on the store takes over the sinks of one that died; default 15s (LRS_RELAY_LEASE_TTL)")
+	fs.StringVar(&cfg.CORSOrigins, "cors-origins", env("LRS_CORS_ORIGINS", ""), "origins (https://host[:port], comma-separated) whose browser content may call /xapi/ with credentials; default none: any origin, without credentials (LRS_CORS_ORIGINS)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("LRS_TRUSTED_PROXIES", ""), "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client, for the slowdown of failed logins (LRS_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.OneRosterTenant, "oneroster-tenant", env("LRS_ONEROSTER_TENANT", lrs.DefaultTenant), "the tenant whose OneRoster gradebook the --oneroster-* flags configure (LRS_ONEROSTER_TENANT)")
 	fs.StringVar(&cfg.OneRosterURL, "oneroster-url", env("LRS_ONEROSTER_URL", ""), "OneRoster gradebook service of that tenant, up to /ims/oneroster/gradebook/v1p2; none: no tenant from the environment (LRS_ONEROSTER_URL)")
@@ -149,6 +152,12 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if _, err := oneRosterStatic(cfg); err != nil {
 		return cfg, err
+	}
+	for _, o := range splitList(cfg.CORSOrigins) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return cfg, fmt.Errorf("--cors-origins: %q is not an origin such as https://app.example.fi", o)
+		}
 	}
 	for _, p := range splitList(cfg.TrustedProxies) {
 		if net.ParseIP(p) == nil {

@@ -219,3 +219,18 @@ func TestParseServeConfig_OneRoster(t *testing.T) {
 		}
 	})
 }
+
+func TestParseServeConfig_CORSOrigins(t *testing.T) {
+	cfg, err := parseServeConfig([]string{"--cors-origins", "https://app.example.fi, http://localhost:3000"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := splitList(cfg.CORSOrigins), []string{"https://app.example.fi", "http://localhost:3000"}; !slices.Equal(got, want) {
+		t.Errorf("CORS origins %q, want %q", got, want)
+	}
+	for _, bad := range []string{"app.example.fi", "https://app.example.fi/path", "*", "null"} {
+		if _, err := parseServeConfig(nil, env(map[string]string{"LRS_CORS_ORIGINS": bad}), io.Discard); err == nil || !strings.Contains(err.Error(), "--cors-origins") {
+			t.Errorf("%q: err = %v, want an error naming --cors-origins", bad, err)
+		}
+	}
+}
