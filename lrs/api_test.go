@@ -244,6 +244,62 @@ func TestAPI_AlternateRequestSyntax(t *testing.T) {
 	sc.run(t, srv)
 }
 
+// countingReader counts the bytes read of a request body.
+type countingReader struct {
+	n, size int
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.n >= r.size {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.size-r.n)
+	for i := range k {
+		p[i] = 'a'
+	}
+	r.n += k
+	return k, nil
+}
+
+// TestAPI_AlternateFormBounded: a form is read only on the resources that
+// take the alternate syntax, and never past its small cap.
+func TestAPI_AlternateFormBounded(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlitestore.New(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	h := lrs.New(lrs.Config{Store: store})
+	for _, tc := range []struct {
+		path       string
+		size       int
+		wantStatus int
+		maxRead    int
+	}{
+		{"/healthz?method=GET", 8 << 20, http.StatusMethodNotAllowed, 0},
+		{"/nowhere?method=GET", 8 << 20, http.StatusNotFound, 0},
+		{"/admin/tenants?method=GET", 8 << 20, http.StatusNotFound, 0},
+		{"/xapi/statements?method=GET", 8 << 20, http.StatusRequestEntityTooLarge, 1<<20 + 1},
+		{"/xapi/statements?method=GET", 100, http.StatusBadRequest, 100},
+	} {
+		body := &countingReader{size: tc.size}
+		req := httptest.NewRequest("POST", tc.path, body)
+		req.ContentLength = -1
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.wantStatus || body.n > tc.maxRead {
+			t.Errorf("POST %s with %d bytes: %d after reading %d bytes; want %d after at most %d", tc.path, tc.size, rec.Code, body.n, tc.wantStatus, tc.maxRead)
+		}
+		var eb struct{ Error string }
+		json.Unmarshal(rec.Body.Bytes(), &eb)
+		if strings.ContainsAny(eb.Error, " ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			t.Errorf("POST %s: error code %q, want the codes' spelling", tc.path, eb.Error)
+		}
+	}
+}
+
 func TestAPI_BodyTooLarge(t *testing.T) {
 	ctx := context.Background()
 	store, err := sqlitestore.New(ctx, t.TempDir())

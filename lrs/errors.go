@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,6 +29,10 @@ func statusOf(code string) int {
 		return http.StatusPreconditionFailed
 	case statements.ETooLarge:
 		return http.StatusRequestEntityTooLarge
+	case statements.ETooMany:
+		return http.StatusTooManyRequests
+	case statements.EUnavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -85,8 +90,12 @@ func writeError(w http.ResponseWriter, rid string, err error) {
 	writeJSONError(w, rid, statusOf(de.Code), de, details)
 }
 
+// writeErrorStatus writes an error of a status no error code maps to;
+// its code is the status text in the codes' spelling, e.g.
+// "method_not_allowed".
 func writeErrorStatus(w http.ResponseWriter, rid string, status int, msg string) {
-	writeJSONError(w, rid, status, &statements.Error{Code: http.StatusText(status), Message: msg}, nil)
+	code := strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+	writeJSONError(w, rid, status, &statements.Error{Code: code, Message: msg}, nil)
 }
 
 func writeJSONError(w http.ResponseWriter, rid string, status int, de *statements.Error, details []string) {

@@ -120,9 +120,7 @@ func (s *Server) limit(c *gin.Context) {
 func (s *Server) tooMany(c *gin.Context, wait time.Duration, msg string) {
 	secs := int(math.Ceil(wait.Seconds()))
 	c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
-	c.Set(ctxStatus, http.StatusTooManyRequests)
-	writeErrorStatus(c.Writer, requestIDOf(c), http.StatusTooManyRequests, msg)
-	c.Abort()
+	s.fail(c, statements.Errorf(statements.ETooMany, "%s", msg))
 }
 
 // Failed logins. Each (key, client address) pair, and each client address,

@@ -77,6 +77,7 @@ type Server struct {
 	auth    *authenticator
 	merged  mergedDefinitions
 	parsing chan struct{} // slots of the statements being parsed; see parseSlots
+	forms   chan struct{} // slots of the alternate-request forms being read
 
 	admin      statements.AdminStore
 	adminToken [32]byte // SHA-256 of the admin token; zero: no admin API
@@ -106,6 +107,7 @@ func New(cfg Config) *Server {
 
 		oneRoster: cfg.OneRoster,
 		parsing:   make(chan struct{}, parseSlots()),
+		forms:     make(chan struct{}, alternateForms),
 	}
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
@@ -148,14 +150,26 @@ func New(cfg Config) *Server {
 // ServeHTTP handles one request: the alternate request syntax of xAPI
 // 1.0.3 is rewritten into an ordinary request before routing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && r.URL.Query().Has("method") {
-		nr, err := alternateRequest(r, s.maxBody)
+	if isAlternate(r) {
+		start := s.now()
+		var nr *http.Request
+		var err error = errBusy
+		select {
+		case s.forms <- struct{}{}:
+			nr, err = alternateRequest(r, s.maxBody)
+			<-s.forms
+		case <-time.After(time.Second):
+		case <-r.Context().Done():
+		}
 		if err != nil {
-			start := s.now()
 			rid := requestID(r)
 			w.Header().Set("X-Request-Id", rid)
+			if err == errBusy {
+				w.Header().Set("Retry-After", "1")
+			}
+			de, _ := asDomainError(err)
 			writeError(w, rid, err)
-			s.logRequest(r, rid, http.StatusBadRequest, start, err)
+			s.logRequest(r, rid, statusOf(de.Code), start, err)
 			return
 		}
 		r = nr

@@ -14,7 +14,9 @@ const (
 	EConflict           = "conflict"            // state of the store contradicts the request (409)
 	EPreconditionFailed = "precondition_failed" // a precondition header did not hold (412)
 	ETooLarge           = "too_large"           // the request body is over a limit (413)
+	ETooMany            = "too_many_requests"   // over a rate or attempt limit; retry later (429)
 	EInternal           = "internal"            // a fault of the LRS or its store (500)
+	EUnavailable        = "unavailable"         // cannot serve it now, e.g. the store cannot write; retry later (503)
 )
 
 // Error is the one error type of the LRS. Message is safe to show a client.
