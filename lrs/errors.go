@@ -76,8 +76,13 @@ func asDomainError(err error) (*statements.Error, []string) {
 func (s *Server) fail(c *gin.Context, err error) {
 	de, details := asDomainError(err)
 	status := statusOf(de.Code)
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		c.Header("WWW-Authenticate", `Basic realm="xAPI"`)
+	case http.StatusServiceUnavailable:
+		if c.Writer.Header().Get("Retry-After") == "" {
+			c.Header("Retry-After", "5")
+		}
 	}
 	c.Set(ctxError, error(de))
 	c.Set(ctxStatus, status)

@@ -2,17 +2,25 @@ package lrs
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
 
-// handleReady serves GET /readyz: 200 when the store answers and every
-// check of Config.Ready passes, 503 with the reason otherwise.
+// handleReady serves GET /readyz: 200 when the store answers, its latest
+// write did not fail for want of room or reach, and every check of
+// Config.Ready passes; 503 with the reason otherwise.
 func (s *Server) handleReady(c *gin.Context) {
 	if _, err := s.store.ConsistentThrough(c.Request.Context(), ""); err != nil {
 		s.log.Warn().Err(err).Msg("not ready: store")
 		c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("store: unavailable\n"))
+		return
+	}
+	if reason, since := s.writes.failing(); reason != "" {
+		msg := fmt.Sprintf("store: cannot write since %s: %s\n", since.UTC().Format(time.RFC3339), reason)
+		c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte(msg))
 		return
 	}
 	if s.ready != nil {

@@ -69,7 +69,8 @@ type Config struct {
 
 // Server serves the LRS over HTTP. It is an http.Handler.
 type Server struct {
-	store   statements.Store
+	store   statements.Store // writes through writes
+	writes  *writeWatch
 	log     zerolog.Logger
 	now     func() time.Time
 	newID   func() string
@@ -108,6 +109,10 @@ func New(cfg Config) *Server {
 		oneRoster: cfg.OneRoster,
 		parsing:   make(chan struct{}, parseSlots()),
 		forms:     make(chan struct{}, alternateForms),
+	}
+	if cfg.Store != nil {
+		s.writes = &writeWatch{Store: cfg.Store, now: func() time.Time { return s.now() }}
+		s.store = s.writes
 	}
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))

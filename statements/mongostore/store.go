@@ -242,7 +242,11 @@ func newNonce() string {
 	return hex.EncodeToString(b[:])
 }
 
-// mapErr turns a driver error into a statements.Error.
+// codeOutOfDiskSpace is MongoDB's error code of a full disk.
+const codeOutOfDiskSpace = 14031
+
+// mapErr turns a driver error into a statements.Error: a duplicate key is
+// EConflict; a full disk or a database out of reach is EUnavailable.
 func mapErr(err error, msg string) error {
 	if err == nil {
 		return nil
@@ -253,6 +257,13 @@ func mapErr(err error, msg string) error {
 	}
 	if mongo.IsDuplicateKeyError(err) {
 		return &statements.Error{Code: statements.EConflict, Message: msg + ": already exists", Err: err}
+	}
+	var se2 mongo.ServerError
+	if errors.As(err, &se2) && se2.HasErrorCode(codeOutOfDiskSpace) {
+		return &statements.Error{Code: statements.EUnavailable, Message: msg + ": the database's disk is full", Err: err}
+	}
+	if mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.Is(err, mongo.ErrClientDisconnected) {
+		return &statements.Error{Code: statements.EUnavailable, Message: msg + ": the database cannot be reached", Err: err}
 	}
 	return statements.Internal(err, msg)
 }

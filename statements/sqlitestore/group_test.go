@@ -329,3 +329,38 @@ func dump(t *testing.T, s *Store) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestStore_DiskFull: a write the disk has no room for fails with
+// EUnavailable and stores nothing; once there is room again, writes work.
+func TestStore_DiskFull(t *testing.T) {
+	s, err := New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var pages int
+	if err := s.w.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*statements.Record
+	for i := range 200 {
+		recs = append(recs, storetest.Record(t, []byte(fmt.Sprintf(`{"actor":{"mbox":"mailto:a%d@example.fi"},"verb":{"id":"http://example.fi/v/%d"},"object":{"id":"http://example.fi/a/%d/%s"}}`, i, i, i, strings.Repeat("x", 500)))))
+	}
+	err = s.InsertStatements(t.Context(), "t", recs)
+	if got := statements.ErrorCode(err); got != statements.EUnavailable {
+		t.Fatalf("InsertStatements on a full disk: %v (code %q), want %q", err, got, statements.EUnavailable)
+	}
+	if _, err := s.w.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.QueryStatements(t.Context(), "t", statements.Filter{})
+	if err != nil || len(page.Records) != 0 {
+		t.Fatalf("after the failed write: %v, %d statements; want none", err, len(page.Records))
+	}
+	if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
+		t.Fatalf("InsertStatements with room again: %v", err)
+	}
+}

@@ -345,7 +345,8 @@ func (s *Store) ConsistentThrough(ctx context.Context, tenant string) (time.Time
 	return time.UnixMilli(t).UTC(), nil
 }
 
-// mapErr turns a driver error into a statements.Error.
+// mapErr turns a driver error into a statements.Error: a constraint
+// violation is EConflict; a full or failing disk is EUnavailable.
 func mapErr(err error, msg string) error {
 	if err == nil {
 		return nil
@@ -359,6 +360,12 @@ func mapErr(err error, msg string) error {
 		switch de.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return &statements.Error{Code: statements.EConflict, Message: msg + ": already exists", Err: err}
+		}
+		switch de.Code() & 0xff {
+		case sqlite3.SQLITE_FULL:
+			return &statements.Error{Code: statements.EUnavailable, Message: msg + ": the store's disk is full", Err: err}
+		case sqlite3.SQLITE_IOERR:
+			return &statements.Error{Code: statements.EUnavailable, Message: msg + ": the store's disk failed", Err: err}
 		}
 	}
 	return statements.Internal(err, msg)
