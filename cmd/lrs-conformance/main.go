@@ -1,6 +1,11 @@
 // Command lrs-conformance runs the xAPI conformance checks against an LRS
-// over HTTP and prints a report. It exits 1 when a check failed and 2 on a
-// usage error.
+// over HTTP and prints a report. It works with any credential: a preflight
+// first checks that the endpoint is an xAPI LRS that accepts the
+// credential, and learns its scopes and the authority the LRS gives its
+// statements; checks its scopes cannot run are reported as not run, with
+// the scope they need, and do not fail the run. It exits 0 when every
+// check that ran passed, 1 when one failed, 2 on a usage error and 3 when
+// the preflight stopped the run.
 //
 //	lrs-conformance --endpoint http://127.0.0.1:8080/xapi/ --key K --secret S [--version 1.0.3|2.0.0] [--run REGEXP]
 //
@@ -29,11 +34,17 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Getenv)
 	stop()
-	var usage *usageError
+	var (
+		usage     *usageError
+		preflight *conformance.PreflightError
+	)
 	switch {
 	case err == nil:
 	case errors.Is(err, errFailed):
 		os.Exit(1)
+	case errors.As(err, &preflight):
+		fmt.Fprintln(os.Stderr, "lrs-conformance: preflight:", err)
+		os.Exit(3)
 	case errors.As(err, &usage) || errors.Is(err, flag.ErrHelp):
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "lrs-conformance:", err)
@@ -54,17 +65,21 @@ type usageError struct{ msg string }
 func (e *usageError) Error() string { return e.msg }
 
 // run parses the arguments (flags first, the environment as fallback), runs
-// the checks and writes the report to stdout.
+// the checks and writes the report to stdout. A failed preflight is a
+// *conformance.PreflightError.
 func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	cfg, err := parseConfig(args, stdout, getenv)
 	if err != nil {
 		return err
 	}
 	report := conformance.Run(ctx, cfg)
+	if report.PreflightErr != nil {
+		return report.PreflightErr
+	}
 	if err := report.WriteText(stdout); err != nil {
 		return err
 	}
-	if len(report.Failed()) > 0 {
+	if !report.OK() {
 		return errFailed
 	}
 	return nil
@@ -76,7 +91,7 @@ func parseConfig(args []string, output io.Writer, getenv func(string) string) (c
 	fs.SetOutput(output)
 	var (
 		endpoint = fs.String("endpoint", getenv("LRS_CONFORMANCE_ENDPOINT"), "base URL of the LRS's xAPI API, e.g. http://127.0.0.1:8080/xapi/ (env LRS_CONFORMANCE_ENDPOINT)")
-		key      = fs.String("key", getenv("LRS_CONFORMANCE_KEY"), "HTTP Basic key of a credential with full rights (env LRS_CONFORMANCE_KEY)")
+		key      = fs.String("key", getenv("LRS_CONFORMANCE_KEY"), "HTTP Basic key of the credential, of any scopes (env LRS_CONFORMANCE_KEY)")
 		secret   = fs.String("secret", getenv("LRS_CONFORMANCE_SECRET"), "HTTP Basic secret (env LRS_CONFORMANCE_SECRET)")
 		version  = fs.String("version", getenv("LRS_CONFORMANCE_VERSION"), "xAPI version to check, 1.0.3 or 2.0.0; empty: every version the LRS lists in /about (env LRS_CONFORMANCE_VERSION)")
 		match    = fs.String("run", getenv("LRS_CONFORMANCE_RUN"), "run only checks whose requirement (ID and text) matches this regular expression (env LRS_CONFORMANCE_RUN)")

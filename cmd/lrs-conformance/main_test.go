@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/digione/lrs/conformance"
 )
 
 func env(m map[string]string) func(string) string {
@@ -94,17 +96,18 @@ func TestParseConfig(t *testing.T) {
 	})
 }
 
-// TestRun_Failed runs the checks against a server that is no LRS: every
-// check fails, run reports errFailed and prints the summary line.
-func TestRun_Failed(t *testing.T) {
+// TestRun_Preflight runs against a server that is no LRS: the preflight
+// stops the run with one error, and no check is reported.
+func TestRun_Preflight(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"--endpoint", srv.URL + "/xapi/", "--key", "k", "--secret", "s", "--version", "1.0.3", "--run", "Communication 2.8.s5"}, &out, env(nil))
-	if !errors.Is(err, errFailed) {
-		t.Fatalf("err = %v, want errFailed", err)
+	err := run(context.Background(), []string{"--endpoint", srv.URL + "/xapi/", "--key", "k", "--secret", "s"}, &out, env(nil))
+	var pe *conformance.PreflightError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "is not the endpoint of an xAPI LRS") {
+		t.Fatalf("err = %v, want a preflight error", err)
 	}
-	if !strings.Contains(out.String(), "\n0 passed, 4 failed\n") {
-		t.Errorf("report does not end with the summary line:\n%s", out.String())
+	if out.Len() > 0 {
+		t.Errorf("stdout = %q, want nothing", out.String())
 	}
 }
