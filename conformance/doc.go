@@ -17,8 +17,8 @@
 // Every check creates its own data (fresh statement ids, agents, verbs and
 // activities derived from a random run id), so checks are independent of each
 // other, can run in any order and can be re-run against a shared LRS. The
-// Report lists what a run stored (Written); a failed check carries the
-// last HTTP exchange it made.
+// Report lists what a run stored (Written), and renders as text, JSON and
+// JUnit XML; a failed check carries the last HTTP exchange it made.
 //
 // The non-test code of this package imports only the Go standard library: it
 // must not import other packages of this module (statements, lrs, ...), because
