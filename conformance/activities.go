@@ -7,6 +7,12 @@ import (
 	"net/url"
 )
 
+// needsDefine is what a check needs that relies on the LRS keeping the
+// activity definitions of statements: without the define scope an LRS
+// keeps at most the first and does not update it (Communication 4.2,
+// the table of scopes).
+var needsDefine = []string{ScopeStatementsWrite, ScopeStatementsReadMine, ScopeDefine}
+
 // activityChecks cover the Activities Resource (Communication 2.5) and the
 // LRS's canonical activity definitions (Data 2.4.4.1.s4).
 var activityChecks = []Check{
@@ -50,6 +56,7 @@ var activityChecks = []Check{
 			Text:     "GET activities returns the complete Activity object, with the definition the LRS received in statements",
 			Versions: both,
 		},
+		Needs: needsDefine,
 		Run: func(ctx context.Context, c *Client) error {
 			a := c.activity()
 			def := obj{"name": obj{"en-US": "Conformance course"}, "description": obj{"en-US": "Described"},
@@ -79,6 +86,7 @@ var activityChecks = []Check{
 			Text:     "references to the same activity id are the same activity: definitions from the object and from context activities of different statements describe one activity",
 			Versions: both,
 		},
+		Needs: needsDefine,
 		Run: func(ctx context.Context, c *Client) error {
 			id := c.activityID()
 			first := c.statement(func(s obj) {
@@ -107,9 +115,10 @@ var activityChecks = []Check{
 	{
 		Requirement: Requirement{
 			ID:       "Data 2.4.4.1.s4.b3",
-			Text:     "a definition that differs from the stored one, from a provider with the authority to change it (scope all), updates the canonical definition",
+			Text:     "a definition that differs from the stored one, from a provider with the authority to change it (scope define), updates the canonical definition",
 			Versions: both,
 		},
+		Needs: needsDefine,
 		Run: func(ctx context.Context, c *Client) error {
 			id := c.activityID()
 			first := c.statement(func(s obj) {
@@ -140,6 +149,7 @@ var activityChecks = []Check{
 			Text:     "activity definitions are not part of the statement: format=canonical returns the LRS's canonical definition, format=exact the statement as received",
 			Versions: both,
 		},
+		Needs: needsDefine,
 		Run: func(ctx context.Context, c *Client) error {
 			id := c.activityID()
 			old := c.statement(func(s obj) {

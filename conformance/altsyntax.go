@@ -105,6 +105,9 @@ var altSyntaxChecks = []Check{
 			if r, err = c.altRequest(ctx, "PUT", nil, form); err != nil {
 				return err
 			}
+			if r.status == http.StatusTooManyRequests && len(errs) == 0 {
+				return slowedLogins(r)
+			}
 			if err := r.wantStatus(http.StatusUnauthorized); err != nil {
 				errs = append(errs, fmt.Errorf("form Authorization with a wrong secret: %w", err))
 			}

@@ -23,6 +23,17 @@ func TestChecks(t *testing.T) {
 		if chk.Run == nil {
 			t.Errorf("%s: no Run", req.ID)
 		}
+		if chk.Section == "" {
+			t.Errorf("%s: no section", req.ID)
+		}
+		if chk.Needs == nil {
+			t.Errorf("%s: Needs is nil, want the scopes it needs (or none)", req.ID)
+		}
+		for _, n := range chk.Needs {
+			if !validScope(n) {
+				t.Errorf("%s: needs unknown scope %q", req.ID, n)
+			}
+		}
 		if len(req.Versions) == 0 {
 			t.Errorf("%s: no versions", req.ID)
 		}
@@ -53,16 +64,29 @@ func TestChecks(t *testing.T) {
 
 func TestReport_WriteText(t *testing.T) {
 	req := func(id string) Requirement { return Requirement{ID: id, Text: "text of " + id, Versions: both} }
-	rep := Report{Results: []Result{
-		{Requirement: req("Data 2.2.s2.b3"), Version: V103},
-		{Requirement: req("Communication 2.1.1.s1"), Version: V200, Err: errors.New("status 500, want 204")},
-		{Requirement: req("Communication 1.3"), Version: V200, Skipped: "not listed"},
-	}}
+	rep := Report{
+		Endpoint: "http://lrs.test/xapi/", Key: "k",
+		Capabilities: &Capabilities{Versions: both, Scopes: []string{ScopeStatementsWrite, ScopeStatementsReadMine},
+			Authority: obj{"objectType": "Group"}},
+		Results: []Result{
+			{Requirement: req("Data 2.2.s2.b3"), Section: "Statement POST", Version: V103},
+			{Requirement: req("Communication 2.1.1.s1"), Section: "Statement POST", Version: V200, Err: errors.New("status 500, want 204"),
+				Exchange: &Exchange{Request: Message{Method: "PUT", URL: "http://lrs.test/xapi/statements"}, Response: &Message{Status: 500}}},
+			{Requirement: req("Communication 2.3.s3"), Section: "Document resources", Version: V200, NotRun: "needs scope state"},
+		},
+		Written: []Written{
+			{Kind: WrittenStatement, ID: "6f1f3f4e-0000-4000-8000-000000000001", Version: V103, Check: "Data 2.2.s2.b3"},
+			{Kind: WrittenState, ID: "doc-1", ActivityID: "http://a.test", Agent: `{"mbox":"mailto:a@b.test"}`, Version: V200, Check: "Communication 2.3.s3", Deleted: true},
+		},
+	}
 	if got, want := len(rep.Passed()), 1; got != want {
 		t.Errorf("len(Passed()) = %d, want %d", got, want)
 	}
 	if got, want := len(rep.Failed()), 1; got != want {
 		t.Errorf("len(Failed()) = %d, want %d", got, want)
+	}
+	if got, want := len(rep.NotRun()), 1; got != want {
+		t.Errorf("len(NotRun()) = %d, want %d", got, want)
 	}
 	var buf bytes.Buffer
 	if err := rep.WriteText(&buf); err != nil {
@@ -70,19 +94,35 @@ func TestReport_WriteText(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"ok   1.0.3 Data 2.2.s2.b3\n",
-		"FAIL 2.0.0 Communication 2.1.1.s1\n",
-		"requirement: text of Communication 2.1.1.s1\n",
-		"status 500, want 204\n",
-		"skip 2.0.0 Communication 1.3 (not listed)\n",
+		"credential k: scopes statements/write, statements/read/mine (seen by the preflight); lacks state, profile, define",
+		`authority the LRS sets on its statements: {"objectType":"Group"}`,
+		"# xAPI 1.0.3 Statement POST\n",
+		"ok      1.0.3 Data 2.2.s2.b3: text of Data 2.2.s2.b3\n",
+		"FAIL    2.0.0 Communication 2.1.1.s1: text of Communication 2.1.1.s1\n",
+		"        status 500, want 204\n",
+		"        last exchange: PUT http://lrs.test/xapi/statements -> 500\n",
+		"not run 2.0.0 Communication 2.3.s3 (needs scope state): text of Communication 2.3.s3\n",
+		"statement 6f1f3f4e-0000-4000-8000-000000000001 (1.0.3 Data 2.2.s2.b3)\n",
+		`state doc-1 activityId=http://a.test agent={"mbox":"mailto:a@b.test"} (2.0.0 Communication 2.3.s3) deleted again`,
+		"2.0.0 Document resources                      0      0       1\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.HasSuffix(out, "\n1 passed, 1 failed\n") {
+	if !strings.HasSuffix(out, "\n1 passed, 1 failed, 1 not run\n") {
 		t.Errorf("report does not end with the summary line:\n%s", out)
 	}
+	t.Run("Preflight", func(t *testing.T) {
+		var buf bytes.Buffer
+		rep := Report{PreflightErr: &PreflightError{Msg: "the LRS refused the credential"}}
+		if err := rep.WriteText(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := buf.String(), "preflight failed, no check ran: the LRS refused the credential\n"; got != want {
+			t.Errorf("report = %q, want %q", got, want)
+		}
+	})
 }
 
 func TestNewClient(t *testing.T) {

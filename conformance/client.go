@@ -31,11 +31,29 @@ type Client struct {
 	runID       string
 	seq         atomic.Uint64
 	names       sync.Map // statement id → name, for error messages
+	// caps is what the preflight learned; never nil.
+	caps *Capabilities
+	// written records the data the client stores; shared by the clients
+	// of one run.
+	written *writtenLog
+	// check names the check running, for written; "" outside of one.
+	check string
+
+	mu   sync.Mutex
+	last *Exchange // the last exchange of the check running
 }
 
 // NewClient returns a client for cfg.Endpoint speaking cfg.Version, which must
-// be one of Versions.
+// be one of Versions. Without a preflight it takes the credential for one
+// of scope "all" whose authority it does not know; Run gives its clients
+// what the preflight learned.
 func NewClient(cfg Config) (*Client, error) {
+	return newClient(cfg, nil, nil)
+}
+
+// newClient returns a client with the capabilities caps (nil: scope
+// "all") that records what it writes in written (nil: a log of its own).
+func newClient(cfg Config, caps *Capabilities, written *writtenLog) (*Client, error) {
 	if cfg.Version != V103 && cfg.Version != V200 {
 		return nil, fmt.Errorf("conformance: unsupported xAPI version %q (want %s or %s)", cfg.Version, V103, V200)
 	}
@@ -56,6 +74,14 @@ func NewClient(cfg Config) (*Client, error) {
 		settle:  cfg.Settle,
 		skew:    cfg.ClockSkew,
 		runID:   randomHex(4),
+		caps:    caps,
+		written: written,
+	}
+	if c.caps == nil {
+		c.caps = allScopes
+	}
+	if c.written == nil {
+		c.written = &writtenLog{}
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
@@ -71,6 +97,21 @@ func NewClient(cfg Config) (*Client, error) {
 
 // Version returns the xAPI version the client speaks.
 func (c *Client) Version() string { return c.version }
+
+// begin starts a check: the data written from now on is the check's, and
+// the last exchange is forgotten.
+func (c *Client) begin(check string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.check, c.last = check, nil
+}
+
+// lastExchange returns the last exchange since begin, or nil.
+func (c *Client) lastExchange() *Exchange {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
 
 // request is one HTTP request to the LRS.
 type request struct {
@@ -116,20 +157,24 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		}
 		u.RawQuery = q.Encode()
 	}
-	var body io.Reader
-	contentType := ""
+	var sent []byte
 	switch b := req.body.(type) {
 	case nil:
 	case []byte:
-		body, contentType = bytes.NewReader(b), "application/json"
+		sent = b
 	case string:
-		body, contentType = strings.NewReader(b), "application/json"
+		sent = []byte(b)
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
 			return nil, err
 		}
-		body, contentType = bytes.NewReader(data), "application/json"
+		sent = data
+	}
+	var body io.Reader
+	contentType := ""
+	if req.body != nil {
+		body, contentType = bytes.NewReader(sent), "application/json"
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.method, u.String(), body)
 	if err != nil {
@@ -147,16 +192,27 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	for k, vs := range req.header {
 		hr.Header[http.CanonicalHeaderKey(k)] = vs
 	}
+	ex := &Exchange{Request: requestMessage(hr, sent)}
+	defer func() {
+		c.mu.Lock()
+		c.last = ex
+		c.mu.Unlock()
+	}()
 	resp, err := c.http.Do(hr)
 	if err != nil {
+		ex.Err = err.Error()
 		return nil, fmt.Errorf("%s %s: %w", req.method, u, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	ex.Response = responseMessage(resp, data)
 	if err != nil {
+		ex.Err = err.Error()
 		return nil, fmt.Errorf("%s %s: reading body: %w", req.method, u, err)
 	}
-	return &response{method: req.method, url: u.String(), status: resp.StatusCode, header: resp.Header, body: data}, nil
+	r := &response{method: req.method, url: u.String(), status: resp.StatusCode, header: resp.Header, body: data}
+	c.record(hr, sent, r)
+	return r, nil
 }
 
 // wantStatus returns an error unless the response has one of the statuses.

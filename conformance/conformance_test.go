@@ -11,14 +11,19 @@ func TestConformance(t *testing.T) {
 	runChecks(t, startLRS(t))
 }
 
-// runChecks runs every check, for both xAPI versions, against the LRS base
-// reaches.
+// runChecks runs the preflight and then every check, for both xAPI
+// versions, against the LRS base reaches. A check the credential's scopes
+// cannot run is skipped.
 func runChecks(t *testing.T, base Config) {
+	caps, err := Preflight(t.Context(), base)
+	if err != nil {
+		t.Fatalf("preflight: %v", err)
+	}
 	for _, version := range Versions() {
 		t.Run(version, func(t *testing.T) {
 			cfg := base
 			cfg.Version = version
-			c, err := NewClient(cfg)
+			c, err := newClient(cfg, caps, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -27,6 +32,9 @@ func runChecks(t *testing.T, base Config) {
 					continue
 				}
 				t.Run(chk.Requirement.ID, func(t *testing.T) {
+					if missing := caps.Missing(chk.Needs); len(missing) > 0 {
+						t.Skip(needsReason(missing))
+					}
 					err := runCheck(t.Context(), c, chk)
 					if se, ok := errors.AsType[*SkipError](err); ok {
 						t.Skip(se.Reason)

@@ -23,15 +23,16 @@ type docResource struct {
 	activity     bool // addressed by activityId
 	agent        bool // addressed by agent
 	registration bool // takes a registration
+	scope        string
 }
 
 var (
 	stateDocs = docResource{name: "State Resource", path: "activities/state", idParam: "stateId",
-		activity: true, agent: true, registration: true}
+		activity: true, agent: true, registration: true, scope: ScopeState}
 	activityProfileDocs = docResource{name: "Activity Profile Resource", path: "activities/profile", idParam: "profileId",
-		activity: true}
+		activity: true, scope: ScopeProfile}
 	agentProfileDocs = docResource{name: "Agent Profile Resource", path: "agents/profile", idParam: "profileId",
-		agent: true}
+		agent: true, scope: ScopeProfile}
 	docResources     = []docResource{stateDocs, activityProfileDocs, agentProfileDocs}
 	profileResources = []docResource{activityProfileDocs, agentProfileDocs}
 )

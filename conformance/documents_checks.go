@@ -73,6 +73,7 @@ var documentChecks = []Check{
 			Text:     "a state document exists in the context of its registration: with and without a registration are different documents; a registration that is not a UUID is rejected with 400",
 			Versions: both,
 		},
+		Needs: []string{ScopeState},
 		Run: func(ctx context.Context, c *Client) error {
 			plain := c.newDoc(stateDocs)
 			reg := plain.with("registration", newUUID())
@@ -107,6 +108,7 @@ var documentChecks = []Check{
 			Text:     "the agent parameter is an Agent object, identified by any inverse functional identifier (mbox, mbox_sha1sum, openid, account); a missing or malformed agent is rejected with 400",
 			Versions: both,
 		},
+		Needs: []string{ScopeProfile},
 		Run: func(ctx context.Context, c *Client) error {
 			u := c.unique("ifi")
 			agents := []obj{
@@ -150,6 +152,7 @@ var documentChecks = []Check{
 			Text:     "a multiple document GET of the State Resource with a registration returns only the ids of that registration's states",
 			Versions: both,
 		},
+		Needs: []string{ScopeState},
 		Run: func(ctx context.Context, c *Client) error {
 			plain := c.newDoc(stateDocs)
 			reg := newUUID()
@@ -170,6 +173,7 @@ var documentChecks = []Check{
 			Text:     "a DELETE of the State Resource without stateId deletes all state of the Activity and Agent, or of the registration when one is given, and returns 204",
 			Versions: both,
 		},
+		Needs: []string{ScopeState},
 		Run: func(ctx context.Context, c *Client) error {
 			a := c.newDoc(stateDocs)
 			reg1, reg2 := newUUID(), newUUID()
@@ -337,6 +341,7 @@ var documentChecks = []Check{
 			Text:     `a multiple document GET of a profile resource includes a "Last-Modified" header: when the most recently modified document was modified`,
 			Versions: both,
 		},
+		Needs: []string{ScopeProfile},
 		Run: func(ctx context.Context, c *Client) error {
 			var errs []error
 			for _, res := range profileResources {
@@ -569,6 +574,7 @@ var documentChecks = []Check{
 			Text:     "a PUT without If-Match or If-None-Match to an existing profile document gets 409 Conflict, explaining to check the document and send If-Match with its ETag, and changes nothing",
 			Versions: both,
 		},
+		Needs: []string{ScopeProfile},
 		Run: func(ctx context.Context, c *Client) error {
 			var errs []error
 			for _, res := range profileResources {
@@ -583,6 +589,7 @@ var documentChecks = []Check{
 			Text:     "2.0: the State Resource has concurrency control too: a PUT without If-Match or If-None-Match to an existing state document gets 409 Conflict with an explanation, and changes nothing",
 			Versions: only200,
 		},
+		Needs: []string{ScopeState},
 		Run: func(ctx context.Context, c *Client) error {
 			return c.putWithoutPrecondition(ctx, c.newDoc(stateDocs))
 		},
@@ -593,6 +600,7 @@ var documentChecks = []Check{
 			Text:     "1.0.3: the State Resource permits a PUT without concurrency headers: it replaces the document",
 			Versions: only103,
 		},
+		Needs: []string{ScopeState},
 		Run: func(ctx context.Context, c *Client) error {
 			d := c.newDoc(stateDocs)
 			for _, v := range []string{`{"v":1}`, `{"v":2}`} {
@@ -613,6 +621,7 @@ var documentChecks = []Check{
 			Text:     "2.0: a GET of the State Resource with both stateId and since is rejected with 400 (since is not allowed for a single document)",
 			Versions: only200,
 		},
+		Needs: []string{ScopeState},
 		Run: func(ctx context.Context, c *Client) error {
 			d := c.newDoc(stateDocs)
 			if err := c.createDoc(ctx, d, []byte(`{}`), ""); err != nil {
@@ -661,6 +670,7 @@ func singleDocCheck(id string, res docResource) Check {
 			Text:     fmt.Sprintf("the %s stores (PUT, 204), returns (GET, 200, the document) and deletes (DELETE, 204) a single document; a missing document is 404", res.name),
 			Versions: both,
 		},
+		Needs: []string{res.scope},
 		Run: func(ctx context.Context, c *Client) error {
 			d := c.newDoc(res)
 			if err := c.wantNoDoc(ctx, d); err != nil {
@@ -693,6 +703,7 @@ func requiredParamCheck(id string, res docResource, param string) Check {
 			Text:     fmt.Sprintf("the %s requires the %s parameter: a request without it is rejected with 400", res.name, param),
 			Versions: both,
 		},
+		Needs: []string{res.scope},
 		Run: func(ctx context.Context, c *Client) error {
 			d := c.newDoc(res)
 			q := d.context()
@@ -728,6 +739,7 @@ func multipleGetCheck(id string, res docResource) Check {
 			Text:     fmt.Sprintf("a GET of the %s without %s returns 200 and a JSON array of the ids of the documents in its context", res.name, res.idParam),
 			Versions: both,
 		},
+		Needs: []string{res.scope},
 		Run: func(ctx context.Context, c *Client) error {
 			a := c.newDoc(res)
 			b := c.sibling(a)
@@ -752,6 +764,7 @@ func sinceCheck(id string, res docResource) Check {
 			Text:     fmt.Sprintf("a GET of the %s ids with since returns only the ids of documents stored or updated after it (exclusive)", res.name),
 			Versions: both,
 		},
+		Needs: []string{res.scope},
 		Run: func(ctx context.Context, c *Client) error {
 			old := c.newDoc(res)
 			fresh := c.sibling(old)

@@ -54,7 +54,7 @@ var propertyChecks = []Check{
 	{
 		Requirement: Requirement{
 			ID:       "Data 2.4.9.s3.b2",
-			Text:     "with HTTP Basic authentication the LRS records the user as an Agent as the entire authority (not the authority the client sent)",
+			Text:     "the LRS sets the entire authority itself, the same on every statement of a credential (with HTTP Basic the user as an Agent; for an application, as with OAuth, a Group of the application and its user), not the authority the client sent",
 			Versions: both,
 		},
 		Run: func(ctx context.Context, c *Client) error {
@@ -68,16 +68,13 @@ var propertyChecks = []Check{
 			if !ok {
 				return fmt.Errorf(`statement has no "authority" object`)
 			}
-			if t := str(auth["objectType"]); t != "" && t != "Agent" {
-				return fmt.Errorf(`authority has objectType %q, want an Agent: %s`, t, jsonString(auth))
-			}
-			if n := countIFIs(auth); n != 1 {
-				return fmt.Errorf("authority has %d inverse functional identifiers, want 1: %s", n, jsonString(auth))
-			}
 			if sameJSON(auth, forged) {
-				return fmt.Errorf("the LRS kept the authority the client sent instead of the credential's agent: %s", jsonString(auth))
+				return fmt.Errorf("the LRS kept the authority the client sent instead of the credential's: %s", jsonString(auth))
 			}
-			return nil
+			if want := c.caps.Authority; want != nil && !sameJSON(auth, want) {
+				return fmt.Errorf("authority %s differs from the one the LRS set on the credential's first statement, %s", jsonString(auth), jsonString(want))
+			}
+			return wantCredentialAuthority(auth)
 		},
 	},
 	{
@@ -389,6 +386,32 @@ var propertyChecks = []Check{
 }
 
 // countIFIs counts the inverse functional identifiers of an agent or group.
+// wantCredentialAuthority wants auth to be an authority an LRS sets for a
+// credential: an identified Agent, or the OAuth form, a Group of two
+// identified Agents (the application and its user) (Data 2.4.9.s3).
+func wantCredentialAuthority(auth obj) error {
+	switch t := str(auth["objectType"]); t {
+	case "", "Agent":
+		if n := countIFIs(auth); n != 1 {
+			return fmt.Errorf("authority has %d inverse functional identifiers, want 1: %s", n, jsonString(auth))
+		}
+	case "Group":
+		members, _ := auth["member"].([]any)
+		if len(members) != 2 {
+			return fmt.Errorf("authority is a Group of %d members, want the OAuth form, a Group of two Agents: %s", len(members), jsonString(auth))
+		}
+		for _, m := range members {
+			a, _ := m.(obj)
+			if t := str(a["objectType"]); (t != "" && t != "Agent") || countIFIs(a) != 1 {
+				return fmt.Errorf("authority Group member %s is not an Agent with one inverse functional identifier", jsonString(m))
+			}
+		}
+	default:
+		return fmt.Errorf("authority has objectType %q, want an Agent or a Group: %s", t, jsonString(auth))
+	}
+	return nil
+}
+
 func countIFIs(a obj) int {
 	n := 0
 	for _, k := range []string{"mbox", "mbox_sha1sum", "openid", "account"} {

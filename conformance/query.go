@@ -197,12 +197,14 @@ var queryChecks = []Check{
 			if err := c.queryExpect(ctx, url.Values{"agent": {agentParam(teamIFI)}, "related_agents": {"true"}}, ids(groupStmts)...); err != nil {
 				errs = append(errs, fmt.Errorf("identified group: %w", err))
 			}
-			// The authority is the credential's agent: narrow the query by verb.
+			// The authority is the credential's: narrow the query by verb. An
+			// anonymous Group (OAuth's application and user) cannot be an
+			// agent parameter, so only an identified authority is queried.
 			got, _, err := c.fetch(ctx, idOf(actor), nil, nil)
 			if err != nil {
 				return err
 			}
-			if auth, ok := got["authority"].(obj); ok {
+			if auth, ok := got["authority"].(obj); ok && countIFIs(auth) == 1 {
 				q := url.Values{"agent": {agentParam(auth)}, "related_agents": {"true"}, "verb": {str(get(actor, "verb/id"))}}
 				if err := c.queryExpect(ctx, q, idOf(actor)); err != nil {
 					errs = append(errs, fmt.Errorf("authority: %w", err))
