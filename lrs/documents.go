@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strings"
@@ -288,9 +290,50 @@ func matchesAny(header, etag string, weak bool) bool {
 	return false
 }
 
-// casRetries bounds how often a write re-reads a document that changed
+// casRetries bounds how often a write re-reads a document that another
+// LRS process changed
 // between its read and its compare-and-swap.
-const casRetries = 8
+const casRetries = 32
+
+// docLocks serializes, within this process, the writes of one document:
+// concurrent merges of the same document then never race each other, and
+// only writers in other processes can make a compare-and-swap retry.
+// Documents share a fixed number of locks by a hash of tenant and key.
+type docLocks [256]chan struct{}
+
+func newDocLocks() *docLocks {
+	var l docLocks
+	for i := range l {
+		l[i] = make(chan struct{}, 1)
+	}
+	return &l
+}
+
+// lock takes the lock of tenant's document key and returns its release.
+func (l *docLocks) lock(ctx context.Context, tenant string, key statements.DocumentKey) (func(), error) {
+	h := fnv.New32a()
+	for _, p := range []string{tenant, key.Kind, key.ActivityID, key.Agent, key.Registration, key.ID} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	ch := l[h.Sum32()%uint32(len(l))]
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, statements.Errorf(statements.EUnavailable, "the request ended while waiting for other writes of the document")
+	}
+}
+
+// casBackoff waits before retry i of a compare-and-swap that lost to
+// another LRS process: a few milliseconds, growing, with jitter.
+func casBackoff(ctx context.Context, i int) {
+	d := time.Duration(1+rand.IntN(2<<min(i, 6))) * time.Millisecond
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
 
 // errMustMatch is the 409 of a PUT without preconditions over a document
 // that exists (Communication 3.1.s4.b13, b14).
@@ -412,7 +455,15 @@ func (s *Server) handlePostDocument(res documentResource) gin.HandlerFunc {
 // it read, again from the read when another write came in between.
 func (s *Server) casDocument(ctx context.Context, tenant string, key statements.DocumentKey,
 	next func(old *statements.Document) (*statements.Document, error)) error {
-	for range casRetries {
+	unlock, err := s.docLocks.lock(ctx, tenant, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for i := range casRetries {
+		if i > 0 {
+			casBackoff(ctx, i)
+		}
 		old, err := s.store.Document(ctx, tenant, key)
 		if statements.ErrorCode(err) == statements.ENotFound {
 			old, err = nil, nil
@@ -519,7 +570,15 @@ func (s *Server) handleDeleteDocuments(res documentResource) gin.HandlerFunc {
 // with a compare-and-swap on the document they were checked against.
 func (s *Server) deleteChecked(c *gin.Context, tenant string, key statements.DocumentKey, p preconditions) error {
 	ctx := c.Request.Context()
-	for range casRetries {
+	unlock, err := s.docLocks.lock(ctx, tenant, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for i := range casRetries {
+		if i > 0 {
+			casBackoff(ctx, i)
+		}
 		old, err := s.store.Document(ctx, tenant, key)
 		if statements.ErrorCode(err) == statements.ENotFound {
 			old, err = nil, nil

@@ -2,8 +2,13 @@ package lrs_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,4 +287,58 @@ func TestAPI_DocumentScopesAndTenants(t *testing.T) {
 		{name: "no credential", method: "GET", path: statePath(), headers: map[string]string{"X-Experience-API-Version": "1.0.3"}, wantStatus: 401},
 		{name: "no version", method: "GET", path: statePath(), headers: map[string]string{"auth": testKey + ":" + testSecret}, wantStatus: 400},
 	})
+}
+
+// TestAPI_ConcurrentMerges: many clients merging into one document at
+// once all succeed, and the document holds every one of their properties.
+// Two servers on one store stand for two LRS processes.
+func TestAPI_ConcurrentMerges(t *testing.T) {
+	srv := mustOpenDocServer(t)
+	store, err := sqlitestore.New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lrs.Bootstrap(t.Context(), store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a, b := httptest.NewServer(lrs.New(lrs.Config{Store: store})), httptest.NewServer(lrs.New(lrs.Config{Store: store}))
+	t.Cleanup(func() { a.Close(); b.Close(); store.Close() })
+	t.Run("OneProcess", func(t *testing.T) { concurrentMerges(t, srv, srv) })
+	t.Run("TwoProcesses", func(t *testing.T) { concurrentMerges(t, a, b) })
+}
+
+func concurrentMerges(t *testing.T, srv, other *httptest.Server) {
+	const writers = 40
+	var wg sync.WaitGroup
+	statuses := make([]int, writers)
+	for i := range writers {
+		wg.Go(func() {
+			to := srv
+			if i%2 == 1 {
+				to = other
+			}
+			req, _ := http.NewRequest("POST", to.URL+statePath("stateId", "merged"), strings.NewReader(fmt.Sprintf(`{"w%d":%d}`, i, i)))
+			req.SetBasicAuth(testKey, testSecret)
+			req.Header.Set("X-Experience-API-Version", "2.0.0")
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusNoContent {
+			t.Errorf("merge %d: status %d, want 204", i, st)
+		}
+	}
+	_, _, body := call(t, srv, "GET", statePath("stateId", "merged"), testKey+":"+testSecret, "")
+	var got map[string]int
+	if err := json.Unmarshal(body, &got); err != nil || len(got) != writers {
+		t.Errorf("merged document has %d properties (%v), want %d: %s", len(got), err, writers, body)
+	}
 }

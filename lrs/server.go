@@ -69,16 +69,17 @@ type Config struct {
 
 // Server serves the LRS over HTTP. It is an http.Handler.
 type Server struct {
-	store   statements.Store // writes through writes
-	writes  *writeWatch
-	log     zerolog.Logger
-	now     func() time.Time
-	newID   func() string
-	maxBody int64
-	auth    *authenticator
-	merged  mergedDefinitions
-	parsing chan struct{} // slots of the statements being parsed; see parseSlots
-	forms   chan struct{} // slots of the alternate-request forms being read
+	store    statements.Store // writes through writes
+	writes   *writeWatch
+	log      zerolog.Logger
+	now      func() time.Time
+	newID    func() string
+	maxBody  int64
+	auth     *authenticator
+	merged   mergedDefinitions
+	parsing  chan struct{} // slots of the statements being parsed; see parseSlots
+	forms    chan struct{} // slots of the alternate-request forms being read
+	docLocks *docLocks     // writes of one document, one at a time
 
 	admin      statements.AdminStore
 	adminToken [32]byte // SHA-256 of the admin token; zero: no admin API
@@ -109,6 +110,7 @@ func New(cfg Config) *Server {
 		oneRoster: cfg.OneRoster,
 		parsing:   make(chan struct{}, parseSlots()),
 		forms:     make(chan struct{}, alternateForms),
+		docLocks:  newDocLocks(),
 	}
 	if cfg.Store != nil {
 		s.writes = &writeWatch{Store: cfg.Store, now: func() time.Time { return s.now() }}
