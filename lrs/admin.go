@@ -331,9 +331,19 @@ func (a *Admin) RevokeCredential(ctx context.Context, actor, key string) (*state
 }
 
 // validLimits rejects limits the LRS cannot apply.
+// validLimits checks limits: each is 0 (not set), -1 (no limit) or
+// positive, and queryLimit at most statements.MaxLimit.
 func validLimits(l statements.Limits) error {
 	if l.QueryLimit > statements.MaxLimit {
 		return statements.Errorf(statements.EInvalid, "limits: queryLimit at most %d", statements.MaxLimit)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"rate", l.Rate}, {"burst", float64(l.Burst)}, {"batch", float64(l.Batch)}, {"queryLimit", float64(l.QueryLimit)}, {"bodyBytes", float64(l.BodyBytes)}} {
+		if f.v < 0 && f.v != -1 {
+			return statements.Errorf(statements.EInvalid, "limits: %s is %g; use a positive number, 0 for not set or -1 for no limit", f.name, f.v)
+		}
 	}
 	return nil
 }

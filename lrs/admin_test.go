@@ -374,3 +374,19 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestAdmin_NegativeLimits: -1 is "no limit"; any other negative limit is
+// refused, naming the limit, instead of being taken as unlimited.
+func TestAdmin_NegativeLimits(t *testing.T) {
+	srv := mustOpenAdminServer(t, lrs.Config{})
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo","limits":{"rate":-1}}`, http.StatusCreated)
+	for _, body := range []string{`{"limits":{"rate":-5}}`, `{"limits":{"burst":-2}}`, `{"limits":{"bodyBytes":-100}}`, `{"limits":{"rate":-0.5}}`} {
+		got, _, b := call(t, srv, "PATCH", "/admin/tenants/espoo", bearer, body)
+		if got != http.StatusBadRequest || !strings.Contains(string(b), "limits:") {
+			t.Errorf("PATCH %s: %d %s; want 400 naming the limit", body, got, b)
+		}
+	}
+	if got, _, b := call(t, srv, "POST", "/admin/tenants/espoo/credentials", bearer, `{"scopes":["all"],"limits":{"batch":-3}}`); got != http.StatusBadRequest {
+		t.Errorf("credential with batch -3: %d %s; want 400", got, b)
+	}
+}

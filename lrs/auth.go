@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,6 +64,9 @@ type authenticator struct {
 	tenant   func(ctx context.Context, id string) (*statements.Tenant, error)
 	defaults statements.Limits
 
+	hashing chan struct{} // slots of the bcrypt comparisons running; see hashSlots
+	hashes  atomic.Int64  // bcrypt comparisons made
+
 	mu       sync.Mutex
 	gen      uint64 // bumped by forget: verifications begun before it are not cached
 	cache    map[string]cachedCredential
@@ -89,7 +94,7 @@ type cachedCredential struct {
 }
 
 func newAuthenticator(store statements.Store, ttl time.Duration, now func() time.Time) *authenticator {
-	return &authenticator{store: store, ttl: ttl, now: now, cache: map[string]cachedCredential{},
+	return &authenticator{store: store, ttl: ttl, now: now, cache: map[string]cachedCredential{}, hashing: make(chan struct{}, hashSlots()),
 		inflight: map[[32]byte]*verification{}, defaults: DefaultLimits}
 }
 
@@ -164,19 +169,21 @@ func (a *authenticator) principal(ctx context.Context, key, secret string) (*pri
 // then checks its tenant.
 func (a *authenticator) check(ctx context.Context, key, secret string) (*principal, error) {
 	cred, err := a.store.Credential(ctx, key)
-	if statements.ErrorCode(err) == statements.ENotFound {
-		// Pay the hash anyway: an unknown key answers no faster than a
-		// wrong secret.
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(secret))
-		return nil, errBadCredential
+	if err != nil && statements.ErrorCode(err) != statements.ENotFound {
+		return nil, err
 	}
+	// An unknown key and a revoked credential pay the hash too: they
+	// answer no faster than a wrong secret, so timing does not tell which
+	// keys exist.
+	hash := dummyHash()
+	if cred != nil && len(cred.SecretHash) > 0 {
+		hash = cred.SecretHash
+	}
+	ok, err := a.compare(ctx, hash, secret)
 	if err != nil {
 		return nil, err
 	}
-	if cred.Revoked {
-		return nil, errBadCredential
-	}
-	if bcrypt.CompareHashAndPassword(cred.SecretHash, []byte(secret)) != nil {
+	if !ok || cred == nil || cred.Revoked {
 		return nil, errBadCredential
 	}
 	var tl statements.Limits
@@ -195,6 +202,25 @@ func (a *authenticator) check(ctx context.Context, key, secret string) (*princip
 	}
 	return &principal{cred: cred, limits: cred.Limits.Over(tl).Over(a.defaults)}, nil
 }
+
+// compare reports whether secret matches the bcrypt hash. At most
+// hashSlots comparisons run at once, so a flood of wrong secrets, each
+// costing a bcrypt, leaves processors to requests whose credential is
+// cached.
+func (a *authenticator) compare(ctx context.Context, hash []byte, secret string) (bool, error) {
+	select {
+	case a.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, statements.Errorf(statements.EUnavailable, "the request ended while waiting to check its credential")
+	}
+	defer func() { <-a.hashing }()
+	a.hashes.Add(1)
+	return bcrypt.CompareHashAndPassword(hash, []byte(secret)) == nil, nil
+}
+
+// hashSlots is how many bcrypt comparisons may run at once: half the
+// processors, at least one.
+func hashSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // dummyHash is a bcrypt hash no secret matches in practice.
 var dummyHash = sync.OnceValue(func() []byte {

@@ -54,3 +54,48 @@ func TestAuthenticator_ConcurrentFirstRequestsHashOnce(t *testing.T) {
 		t.Errorf("unknown key: err = %v, want unauthorized", err)
 	}
 }
+
+// TestAuthenticator_EveryFailurePaysTheHash: an unknown key, a revoked
+// credential and a wrong secret each cost one bcrypt comparison, so the
+// time of a failure does not tell which keys exist.
+func TestAuthenticator_EveryFailurePaysTheHash(t *testing.T) {
+	hash, err := HashSecret("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, key, secret string
+		revoked           bool
+	}{
+		{"wrong secret", "k", "wrong", false},
+		{"unknown key", "nobody", "s3cret", false},
+		{"revoked, right secret", "k", "s3cret", true},
+		{"revoked, wrong secret", "k", "wrong", true},
+	} {
+		store := &countingStore{cred: statements.Credential{Key: "k", Tenant: "t", SecretHash: hash, Scopes: []string{"all"}, Revoked: tc.revoked}}
+		a := newAuthenticator(store, time.Minute, time.Now)
+		if _, err := a.verify(t.Context(), tc.key, tc.secret); statements.ErrorCode(err) != statements.EUnauthorized {
+			t.Errorf("%s: err = %v, want unauthorized", tc.name, err)
+		}
+		if got := a.hashes.Load(); got != 1 {
+			t.Errorf("%s: %d bcrypt comparisons, want 1", tc.name, got)
+		}
+	}
+}
+
+// TestAuthenticator_HashSlots: bcrypt comparisons beyond hashSlots wait,
+// and a request that ends while waiting gets an error, not a verdict.
+func TestAuthenticator_HashSlots(t *testing.T) {
+	a := newAuthenticator(&countingStore{}, time.Minute, time.Now)
+	for range hashSlots() {
+		a.hashing <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := a.compare(ctx, dummyHash(), "x"); statements.ErrorCode(err) != statements.EUnavailable {
+		t.Errorf("compare with every slot taken: err = %v, want unavailable", err)
+	}
+	if got := a.hashes.Load(); got != 0 {
+		t.Errorf("%d comparisons ran with every slot taken", got)
+	}
+}

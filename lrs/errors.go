@@ -72,8 +72,19 @@ func asDomainError(err error) (*statements.Error, []string) {
 	return statements.Internal(err, "internal error"), nil
 }
 
-// fail responds to c with err and stops the handler chain.
+// statusClientClosed is the status the log gives a request whose client
+// went away before it was answered (no response is written).
+const statusClientClosed = 499
+
+// fail responds to c with err and stops the handler chain. When the
+// client has gone away, nothing is written and the request is logged as
+// closed by the client, not as a fault of the LRS.
 func (s *Server) fail(c *gin.Context, err error) {
+	if c.Request.Context().Err() != nil && !c.Writer.Written() {
+		c.Set(ctxStatus, statusClientClosed)
+		c.Abort()
+		return
+	}
 	de, details := asDomainError(err)
 	status := statusOf(de.Code)
 	switch status {

@@ -57,7 +57,11 @@ func (s *Server) requestLog(c *gin.Context) {
 	if v, ok := c.Get(ctxError); ok {
 		err, _ = v.(error)
 	}
-	s.logRequest(c.Request, rid, c.Writer.Status(), start, err)
+	status := c.Writer.Status()
+	if c.GetInt(ctxStatus) == statusClientClosed {
+		status = statusClientClosed
+	}
+	s.logRequest(c.Request, rid, status, start, err)
 }
 
 func (s *Server) logRequest(r *http.Request, rid string, status int, start time.Time, err error) {
