@@ -76,16 +76,16 @@ func asDomainError(err error) (*statements.Error, []string) {
 // went away before it was answered (no response is written).
 const statusClientClosed = 499
 
-// fail responds to c with err and stops the handler chain. When the
-// client has gone away, nothing is written and the request is logged as
-// closed by the client, not as a fault of the LRS.
+// fail responds to c with err and stops the handler chain. A fault that
+// comes of the client having gone away (the request's context ended) is
+// answered and logged as closed by the client, not as a fault of the LRS.
 func (s *Server) fail(c *gin.Context, err error) {
-	if c.Request.Context().Err() != nil && !c.Writer.Written() {
+	de, details := asDomainError(err)
+	if (de.Code == statements.EInternal || de.Code == statements.EUnavailable) && c.Request.Context().Err() != nil {
 		c.Set(ctxStatus, statusClientClosed)
-		c.Abort()
+		c.AbortWithStatus(statusClientClosed)
 		return
 	}
-	de, details := asDomainError(err)
 	status := statusOf(de.Code)
 	switch status {
 	case http.StatusUnauthorized:

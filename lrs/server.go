@@ -52,6 +52,12 @@ type Config struct {
 	// which serves content that sends its Authorization header itself.
 	// The admin API answers no CORS at all.
 	CORSOrigins []string
+	// BodyGrace and MinBodyRate bound how slowly a request body may
+	// arrive: BodyGrace plus one second per MinBodyRate bytes; slower is a
+	// 400 and the connection is dropped. Defaults DefaultBodyGrace and
+	// DefaultMinBodyRate; a negative MinBodyRate sets no bound.
+	BodyGrace   time.Duration
+	MinBodyRate int64
 	// Limits are the limits of a credential where neither it nor its
 	// tenant sets one; fields left zero take DefaultLimits.
 	Limits statements.Limits
@@ -80,6 +86,9 @@ type Server struct {
 	parsing  chan struct{} // slots of the statements being parsed; see parseSlots
 	forms    chan struct{} // slots of the alternate-request forms being read
 	docLocks *docLocks     // writes of one document, one at a time
+
+	bodyGrace   time.Duration
+	minBodyRate int64 // bytes per second; 0: no bound
 
 	admin      statements.AdminStore
 	adminToken [32]byte // SHA-256 of the admin token; zero: no admin API
@@ -119,6 +128,16 @@ func New(cfg Config) *Server {
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
 	}
+	s.bodyGrace, s.minBodyRate = cfg.BodyGrace, cfg.MinBodyRate
+	if s.bodyGrace <= 0 {
+		s.bodyGrace = DefaultBodyGrace
+	}
+	switch {
+	case s.minBodyRate == 0:
+		s.minBodyRate = DefaultMinBodyRate
+	case s.minBodyRate < 0:
+		s.minBodyRate = 0
+	}
 	for _, o := range cfg.CORSOrigins {
 		if s.corsOrigins == nil {
 			s.corsOrigins = map[string]bool{}
@@ -157,6 +176,7 @@ func New(cfg Config) *Server {
 // ServeHTTP handles one request: the alternate request syntax of xAPI
 // 1.0.3 is rewritten into an ordinary request before routing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.withMinRate(w, r)
 	if isAlternate(r) {
 		start := s.now()
 		var nr *http.Request

@@ -35,6 +35,7 @@ type app struct {
 	oneRoster *oneroster.Sink // in the relay; delivers results in a Run of its own
 	sinks     []io.Closer
 	debug     *debugServer // nil without --debug-addr
+	conns     *connGuard
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -97,7 +98,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		log.Warn().Str("debug_addr", debug.Addr()).Msg("serving the Go profiler at /debug/pprof/")
 	}
 	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies),
-		CORSOrigins: splitList(cfg.CORSOrigins)}
+		CORSOrigins: splitList(cfg.CORSOrigins), MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace}
 	lcfg.Ready = relay.Ready
 	lcfg.Metrics = func(w io.Writer) error {
 		if err := relay.WriteMetrics(w); err != nil {
@@ -109,11 +110,16 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.OneRoster = &oneroster.Admin{Store: store, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
 	srv := lrs.New(lcfg)
-	a := &app{log: log, store: store, ln: ln, relay: relay, oneRoster: or, sinks: sinks, debug: debug, http: &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}}
+	conns := newConnGuard(cfg.MaxConns, cfg.MaxConnsPerAddr)
+	conns.exempt = trustedProxy(splitList(cfg.TrustedProxies))
+	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, conns: conns,
+		http: &http.Server{
+			Handler:           srv,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ConnState:         conns.ConnState,
+		}}
 	ev := log.Info().Str("addr", ln.Addr().String()).Str("store", cfg.Store)
 	if cfg.Store == "mongo" {
 		ev = ev.Str("mongo_database", mongoDatabase(cfg))

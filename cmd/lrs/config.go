@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,10 +30,14 @@ type serveConfig struct {
 	// BootstrapXAPIVersion is LRS_BOOTSTRAP_XAPI_VERSION: the xAPI version
 	// the first credential's app declares, 1.0.3 or 2.0.0; default none.
 	BootstrapXAPIVersion string
-	AdminToken           string // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
-	CORSOrigins          string // --cors-origins, LRS_CORS_ORIGINS: origins, comma-separated, whose browser content may call /xapi/ with credentials; default none: "*" without credentials
-	TrustedProxies       string // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
-	DebugAddr            string // --debug-addr, LRS_DEBUG_ADDR: listen address of the Go profiler (/debug/pprof/); default none
+	AdminToken           string        // --admin-token-file, LRS_ADMIN_TOKEN (or LRS_ADMIN_TOKEN_FILE); default none: no admin API
+	MaxConns             int           // --max-connections, LRS_MAX_CONNECTIONS: open connections in all; default 4096; 0: no bound
+	MaxConnsPerAddr      int           // --max-connections-per-address, LRS_MAX_CONNECTIONS_PER_ADDRESS: from one client address, trusted proxies excepted; default 256; 0: no bound
+	MinBodyRate          int64         // --min-body-rate, LRS_MIN_BODY_RATE: bytes per second a request body must arrive at after --body-grace; default 1024; -1: no bound
+	BodyGrace            time.Duration // --body-grace, LRS_BODY_GRACE; default 10s
+	CORSOrigins          string        // --cors-origins, LRS_CORS_ORIGINS: origins, comma-separated, whose browser content may call /xapi/ with credentials; default none: "*" without credentials
+	TrustedProxies       string        // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
+	DebugAddr            string        // --debug-addr, LRS_DEBUG_ADDR: listen address of the Go profiler (/debug/pprof/); default none
 
 	KafkaBrokers       string // --kafka-brokers, LRS_KAFKA_BROKERS: host:port,...; default none: no Kafka sink
 	KafkaTopic         string // --kafka-topic, LRS_KAFKA_TOPIC; default "" = kafkasink.DefaultTopic ("xapi.statements")
@@ -86,6 +91,10 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.KafkaSASLUser, "kafka-sasl-user", env("LRS_KAFKA_SASL_USER", ""), "Kafka SASL user (LRS_KAFKA_SASL_USER)")
 	mongoLease := fs.String("mongo-lease", env("LRS_MONGO_LEASE", ""), "how long a write batch of an LRS process that died blocks the MongoDB log before another process settles it; default 30s (LRS_MONGO_LEASE)")
 	leaseTTL := fs.String("relay-lease-ttl", env("LRS_RELAY_LEASE_TTL", ""), "how soon another LRS process on the store takes over the sinks of one that died; default 15s (LRS_RELAY_LEASE_TTL)")
+	maxConns := fs.String("max-connections", env("LRS_MAX_CONNECTIONS", "4096"), "open connections in all; when full, the one idle the longest makes room, and without an idle one a new connection is closed; 0: no bound (LRS_MAX_CONNECTIONS)")
+	maxConnsPerAddr := fs.String("max-connections-per-address", env("LRS_MAX_CONNECTIONS_PER_ADDRESS", "256"), "open connections from one client address, trusted proxies excepted; 0: no bound (LRS_MAX_CONNECTIONS_PER_ADDRESS)")
+	minBodyRate := fs.String("min-body-rate", env("LRS_MIN_BODY_RATE", strconv.Itoa(lrs.DefaultMinBodyRate)), "bytes per second a request body must arrive at, after --body-grace; slower is cut off; -1: no bound (LRS_MIN_BODY_RATE)")
+	bodyGrace := fs.String("body-grace", env("LRS_BODY_GRACE", ""), "time a request body may take before --min-body-rate applies; default 10s (LRS_BODY_GRACE)")
 	fs.StringVar(&cfg.CORSOrigins, "cors-origins", env("LRS_CORS_ORIGINS", ""), "origins (https://host[:port], comma-separated) whose browser content may call /xapi/ with credentials; default none: any origin, without credentials (LRS_CORS_ORIGINS)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("LRS_TRUSTED_PROXIES", ""), "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client, for the slowdown of failed logins (LRS_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.OneRosterTenant, "oneroster-tenant", env("LRS_ONEROSTER_TENANT", lrs.DefaultTenant), "the tenant whose OneRoster gradebook the --oneroster-* flags configure (LRS_ONEROSTER_TENANT)")
@@ -107,6 +116,20 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		if cfg.MongoLease, err = time.ParseDuration(*mongoLease); err != nil || cfg.MongoLease <= 0 {
 			return cfg, fmt.Errorf("--mongo-lease %q: want a positive duration such as 30s", *mongoLease)
 		}
+	}
+	if *bodyGrace != "" {
+		if cfg.BodyGrace, err = time.ParseDuration(*bodyGrace); err != nil || cfg.BodyGrace <= 0 {
+			return cfg, fmt.Errorf("--body-grace %q: want a positive duration such as 10s", *bodyGrace)
+		}
+	}
+	if cfg.MaxConns, err = strconv.Atoi(*maxConns); err != nil || cfg.MaxConns < 0 {
+		return cfg, fmt.Errorf("--max-connections %q: want 0 (no bound) or a positive number", *maxConns)
+	}
+	if cfg.MaxConnsPerAddr, err = strconv.Atoi(*maxConnsPerAddr); err != nil || cfg.MaxConnsPerAddr < 0 {
+		return cfg, fmt.Errorf("--max-connections-per-address %q: want 0 (no bound) or a positive number", *maxConnsPerAddr)
+	}
+	if cfg.MinBodyRate, err = strconv.ParseInt(*minBodyRate, 10, 64); err != nil || cfg.MinBodyRate < -1 || cfg.MinBodyRate == 0 {
+		return cfg, fmt.Errorf("--min-body-rate %q: want a positive rate in bytes per second, or -1 for no bound", *minBodyRate)
 	}
 	if *leaseTTL != "" {
 		if cfg.RelayLeaseTTL, err = time.ParseDuration(*leaseTTL); err != nil || cfg.RelayLeaseTTL <= 0 {

@@ -234,3 +234,24 @@ func TestParseServeConfig_CORSOrigins(t *testing.T) {
 		}
 	}
 }
+
+func TestParseServeConfig_ConnectionLimits(t *testing.T) {
+	cfg, err := parseServeConfig([]string{"--max-connections", "100", "--body-grace", "3s"},
+		env(map[string]string{"LRS_MAX_CONNECTIONS_PER_ADDRESS": "0", "LRS_MIN_BODY_RATE": "-1"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxConns != 100 || cfg.MaxConnsPerAddr != 0 || cfg.MinBodyRate != -1 || cfg.BodyGrace != 3*time.Second {
+		t.Errorf("got %+v", cfg)
+	}
+	for name, e := range map[string]map[string]string{
+		"--max-connections":             {"LRS_MAX_CONNECTIONS": "many"},
+		"--max-connections-per-address": {"LRS_MAX_CONNECTIONS_PER_ADDRESS": "-2"},
+		"--min-body-rate":               {"LRS_MIN_BODY_RATE": "0"},
+		"--body-grace":                  {"LRS_BODY_GRACE": "soon"},
+	} {
+		if _, err := parseServeConfig(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: err = %v, want an error naming %s", e, err, name)
+		}
+	}
+}

@@ -29,7 +29,8 @@ func TestParseServeConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := cfg, (serveConfig{Addr: ":8080", DataDir: "./lrs-data", Store: "sqlite", LogLevel: "info", OneRosterTenant: "default"}); got != want {
+		if got, want := cfg, (serveConfig{Addr: ":8080", DataDir: "./lrs-data", Store: "sqlite", LogLevel: "info", OneRosterTenant: "default",
+			MaxConns: 4096, MaxConnsPerAddr: 256, MinBodyRate: 1024}); got != want {
 			t.Errorf("got %+v, want %+v", got, want)
 		}
 	})
@@ -44,7 +45,7 @@ func TestParseServeConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got, want := cfg, (serveConfig{Addr: "127.0.0.1:9", DataDir: "/d", Store: "sqlite", LogLevel: "info",
-			BootstrapKey: "k", BootstrapSecret: "s3cret", OneRosterTenant: "default"}); got != want {
+			BootstrapKey: "k", BootstrapSecret: "s3cret", OneRosterTenant: "default", MaxConns: 4096, MaxConnsPerAddr: 256, MinBodyRate: 1024}); got != want {
 			t.Errorf("got %+v, want %+v", got, want)
 		}
 	})
