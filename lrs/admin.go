@@ -196,10 +196,7 @@ func (a *Admin) CreateCredential(ctx context.Context, actor string, nc NewCreden
 		return nil, "", err
 	}
 	key, secret := randomToken(20), randomToken(32)
-	hash, err := HashSecret(secret)
-	if err != nil {
-		return nil, "", statements.Internal(err, "cannot hash the secret")
-	}
+	hash := hashGenerated(secret)
 	name := nc.Name
 	if name == "" {
 		name = nc.App
@@ -240,9 +237,7 @@ func (a *Admin) RotateCredential(ctx context.Context, actor, key string) (*state
 		return nil, "", statements.Errorf(statements.EConflict, "credential %s is revoked", key)
 	}
 	secret := randomToken(32)
-	if c.SecretHash, err = HashSecret(secret); err != nil {
-		return nil, "", statements.Internal(err, "cannot hash the secret")
-	}
+	c.SecretHash = hashGenerated(secret)
 	if err := a.Admin.UpdateCredential(ctx, *c); err != nil {
 		return nil, "", err
 	}

@@ -2,6 +2,7 @@ package lrs_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -389,4 +390,25 @@ func TestAdmin_NegativeLimits(t *testing.T) {
 	if got, _, b := call(t, srv, "POST", "/admin/tenants/espoo/credentials", bearer, `{"scopes":["all"],"limits":{"batch":-3}}`); got != http.StatusBadRequest {
 		t.Errorf("credential with batch -3: %d %s; want 400", got, b)
 	}
+}
+
+// TestLogin_HolderNeverLockedOut: failures of others from the holder's
+// address, on other keys and on the holder's own key, never turn away the
+// holder of a generated secret, even one not verified since the start.
+func TestLogin_HolderNeverLockedOut(t *testing.T) {
+	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	srv := mustOpenAdminServer(t, lrs.Config{Now: func() time.Time { return now }})
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
+	good := mustCreateCredential(t, srv, "espoo", `{"scopes":["all"]}`)
+	key := strings.Split(good, ":")[0]
+	for i := range 60 {
+		call(t, srv, "GET", "/xapi/statements", fmt.Sprintf("guessed-key-%d:guess", i), "")
+	}
+	for range 10 {
+		call(t, srv, "GET", "/xapi/statements", key+":guess", "")
+	}
+	if got, _, _ := call(t, srv, "GET", "/xapi/statements", key+":guess", ""); got != http.StatusTooManyRequests {
+		t.Errorf("guess after 70 failures from this address: %d, want 429", got)
+	}
+	mustCall(t, srv, "GET", "/xapi/statements", good, "", http.StatusOK)
 }

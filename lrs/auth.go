@@ -1,11 +1,14 @@
 package lrs
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,10 +50,44 @@ func grants(held []string, want string) bool {
 	return false
 }
 
-// HashSecret returns the stored form of a credential secret.
+// HashSecret returns the stored form of a credential secret a person
+// chose: a bcrypt hash, slow to guess from if the store leaks.
 func HashSecret(secret string) ([]byte, error) {
 	return bcrypt.GenerateFromPassword([]byte(secret), bcrypt.DefaultCost)
 }
+
+// generatedPrefix marks the stored form of a generated secret.
+const generatedPrefix = "$sha256$"
+
+// generatedSecretLen is the length of the secrets the LRS generates:
+// randomToken(32), 187 bits.
+const generatedSecretLen = 32
+
+// hashGenerated returns the stored form of a secret the LRS generated:
+// its SHA-256. No one can guess 187 random bits, so a slow hash adds
+// nothing; a fast one lets the LRS check every attempt at once, so the
+// holder of the secret is never turned away because of others' failures.
+func hashGenerated(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return []byte(generatedPrefix + hex.EncodeToString(sum[:]))
+}
+
+// isGenerated reports whether secret has the form of the secrets the LRS
+// generates.
+func isGenerated(secret string) bool {
+	if len(secret) != generatedSecretLen {
+		return false
+	}
+	for i := range len(secret) {
+		if !strings.ContainsRune(tokenAlphabet, rune(secret[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// isFast reports whether a stored secret hash is a generated secret's.
+func isFast(hash []byte) bool { return bytes.HasPrefix(hash, []byte(generatedPrefix)) }
 
 // authenticator checks HTTP Basic credentials against the store. A
 // verified key and secret are remembered for a while, so the slow hash is
@@ -172,10 +209,10 @@ func (a *authenticator) check(ctx context.Context, key, secret string) (*princip
 	if err != nil && statements.ErrorCode(err) != statements.ENotFound {
 		return nil, err
 	}
-	// An unknown key and a revoked credential pay the hash too: they
-	// answer no faster than a wrong secret, so timing does not tell which
-	// keys exist.
-	hash := dummyHash()
+	// An unknown key and a revoked credential pay a comparison too: they
+	// answer no faster than a wrong secret of a generated credential, so
+	// timing does not tell which keys exist.
+	hash := dummyFastHash
 	if cred != nil && len(cred.SecretHash) > 0 {
 		hash = cred.SecretHash
 	}
@@ -185,6 +222,15 @@ func (a *authenticator) check(ctx context.Context, key, secret string) (*princip
 	}
 	if !ok || cred == nil || cred.Revoked {
 		return nil, errBadCredential
+	}
+	if !isFast(cred.SecretHash) && isGenerated(secret) {
+		// A secret the LRS generated, stored before generated secrets were
+		// kept as SHA-256: keep it so from now on. Failing, it stays bcrypt.
+		up := *cred
+		up.SecretHash = hashGenerated(secret)
+		if a.store.UpdateCredential(ctx, up) == nil {
+			cred = &up
+		}
 	}
 	var tl statements.Limits
 	if a.tenant != nil {
@@ -208,6 +254,11 @@ func (a *authenticator) check(ctx context.Context, key, secret string) (*princip
 // costing a bcrypt, leaves processors to requests whose credential is
 // cached.
 func (a *authenticator) compare(ctx context.Context, hash []byte, secret string) (bool, error) {
+	if isFast(hash) {
+		a.hashes.Add(1)
+		want := hashGenerated(secret)
+		return subtle.ConstantTimeCompare(want, hash) == 1, nil
+	}
 	select {
 	case a.hashing <- struct{}{}:
 	case <-ctx.Done():
@@ -221,6 +272,22 @@ func (a *authenticator) compare(ctx context.Context, hash []byte, secret string)
 // hashSlots is how many bcrypt comparisons may run at once: half the
 // processors, at least one.
 func hashSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// dummyFastHash is a generated secret's hash no secret matches in
+// practice, compared against for keys that do not exist.
+var dummyFastHash = hashGenerated("no secret is this one, though it is compared")
+
+// fastPrincipal is principal for a credential whose secret is generated,
+// checked even while failures of others make attempts wait (see
+// loginGuard): that costs a store read and a SHA-256. For any other
+// credential it returns errBadCredential unchecked.
+func (a *authenticator) fastPrincipal(ctx context.Context, key, secret string) (*principal, error) {
+	cred, err := a.store.Credential(ctx, key)
+	if err != nil || !isFast(cred.SecretHash) {
+		return nil, errBadCredential
+	}
+	return a.principal(ctx, key, secret)
+}
 
 // dummyHash is a bcrypt hash no secret matches in practice.
 var dummyHash = sync.OnceValue(func() []byte {
@@ -254,6 +321,11 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	}
 	addr := c.ClientIP()
 	if wait := s.logins.wait(key, secret, addr, s.now()); wait > 0 {
+		// The holder of a generated secret gets in all the same.
+		if p, err := s.auth.fastPrincipal(c.Request.Context(), key, secret); err == nil {
+			s.logins.succeeded(key, secret, addr)
+			return p, 0, nil
+		}
 		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
 			Msg("login refused: too many failed attempts")
 		return nil, wait, nil

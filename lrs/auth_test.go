@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -98,4 +99,60 @@ func TestAuthenticator_HashSlots(t *testing.T) {
 	if got := a.hashes.Load(); got != 0 {
 		t.Errorf("%d comparisons ran with every slot taken", got)
 	}
+}
+
+// TestAuthenticator_GeneratedSecrets: a secret the LRS generated is kept
+// as its SHA-256 and checked without bcrypt; one kept as bcrypt before is
+// kept as SHA-256 after its first verification; a chosen secret stays
+// bcrypt.
+func TestAuthenticator_GeneratedSecrets(t *testing.T) {
+	gen := randomToken(generatedSecretLen)
+	if !isGenerated(gen) || isGenerated("demo-secret") {
+		t.Fatalf("isGenerated: %q %v, demo-secret %v", gen, isGenerated(gen), isGenerated("demo-secret"))
+	}
+	if h := hashGenerated(gen); !isFast(h) || strings.Contains(string(h), gen) {
+		t.Errorf("hashGenerated = %q", h)
+	}
+	old, err := HashSecret(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &updatingStore{countingStore: countingStore{cred: statements.Credential{Key: "k", Tenant: "t", SecretHash: old, Scopes: []string{"all"}}}}
+	a := newAuthenticator(store, time.Minute, time.Now)
+	if _, err := a.verify(t.Context(), "k", gen); err != nil {
+		t.Fatal(err)
+	}
+	if !isFast(store.cred.SecretHash) {
+		t.Errorf("after verification the secret is kept as %q, want its SHA-256", store.cred.SecretHash)
+	}
+	a = newAuthenticator(store, time.Minute, time.Now)
+	if _, err := a.fastPrincipal(t.Context(), "k", gen); err != nil {
+		t.Errorf("fastPrincipal of the generated secret: %v", err)
+	}
+	if _, err := a.fastPrincipal(t.Context(), "k", randomToken(generatedSecretLen)); err == nil {
+		t.Error("fastPrincipal let a wrong secret in")
+	}
+
+	chosen, _ := HashSecret("demo-secret")
+	store = &updatingStore{countingStore: countingStore{cred: statements.Credential{Key: "k", Tenant: "t", SecretHash: chosen, Scopes: []string{"all"}}}}
+	a = newAuthenticator(store, time.Minute, time.Now)
+	if _, err := a.verify(t.Context(), "k", "demo-secret"); err != nil {
+		t.Fatal(err)
+	}
+	if isFast(store.cred.SecretHash) {
+		t.Error("a chosen secret was kept as SHA-256")
+	}
+	if _, err := a.fastPrincipal(t.Context(), "k", "demo-secret"); err == nil {
+		t.Error("fastPrincipal checked a bcrypt credential")
+	}
+}
+
+// updatingStore is countingStore that keeps credential updates.
+type updatingStore struct {
+	countingStore
+}
+
+func (s *updatingStore) UpdateCredential(ctx context.Context, c statements.Credential) error {
+	s.cred = c
+	return nil
 }

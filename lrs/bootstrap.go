@@ -61,13 +61,16 @@ func Bootstrap(ctx context.Context, store statements.Store, bc BootstrapCredenti
 	if out.Key == "" {
 		out.Key = randomToken(12)
 	}
+	var hash []byte
 	if secret == "" {
-		secret = randomToken(24)
+		secret = randomToken(generatedSecretLen)
 		out.Secret = secret
-	}
-	hash, err := HashSecret(secret)
-	if err != nil {
-		return nil, statements.Internal(err, "hash secret")
+		hash = hashGenerated(secret)
+	} else {
+		var err error
+		if hash, err = HashSecret(secret); err != nil {
+			return nil, statements.Internal(err, "hash secret")
+		}
 	}
 	if err := store.CreateTenant(ctx, statements.Tenant{ID: DefaultTenant, Name: "Default tenant", Created: now}); err != nil {
 		return nil, err
