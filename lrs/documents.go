@@ -455,6 +455,37 @@ func (s *Server) handlePostDocument(res documentResource) gin.HandlerFunc {
 // it read, again from the read when another write came in between.
 func (s *Server) casDocument(ctx context.Context, tenant string, key statements.DocumentKey,
 	next func(old *statements.Document) (*statements.Document, error)) error {
+	return s.withDocument(ctx, tenant, key, func(old *statements.Document) error {
+		doc, err := next(old)
+		if err != nil {
+			return err
+		}
+		cond := statements.Condition{IfNoneMatch: "*"}
+		if old != nil {
+			cond = statements.Condition{IfMatch: old.ETag}
+		}
+		return lostRace(s.store.PutDocument(ctx, tenant, doc, cond))
+	})
+}
+
+// errLostRace is a compare-and-swap of a document that another write came
+// before; withDocument tries again.
+var errLostRace = errors.New("the document changed since it was read")
+
+// lostRace turns the EPreconditionFailed of a store's compare-and-swap into
+// errLostRace.
+func lostRace(err error) error {
+	if statements.ErrorCode(err) == statements.EPreconditionFailed {
+		return errLostRace
+	}
+	return err
+}
+
+// withDocument runs try on the document at key (nil: there is none) with
+// the writes of that document in this process held back, and again, after
+// a short wait, while try returns errLostRace because a write of another
+// process came in between.
+func (s *Server) withDocument(ctx context.Context, tenant string, key statements.DocumentKey, try func(old *statements.Document) error) error {
 	unlock, err := s.docLocks.lock(ctx, tenant, key)
 	if err != nil {
 		return err
@@ -471,16 +502,7 @@ func (s *Server) casDocument(ctx context.Context, tenant string, key statements.
 		if err != nil {
 			return err
 		}
-		doc, err := next(old)
-		if err != nil {
-			return err
-		}
-		cond := statements.Condition{IfNoneMatch: "*"}
-		if old != nil {
-			cond = statements.Condition{IfMatch: old.ETag}
-		}
-		err = s.store.PutDocument(ctx, tenant, doc, cond)
-		if statements.ErrorCode(err) != statements.EPreconditionFailed {
+		if err := try(old); err != errLostRace {
 			return err
 		}
 	}
@@ -570,34 +592,15 @@ func (s *Server) handleDeleteDocuments(res documentResource) gin.HandlerFunc {
 // with a compare-and-swap on the document they were checked against.
 func (s *Server) deleteChecked(c *gin.Context, tenant string, key statements.DocumentKey, p preconditions) error {
 	ctx := c.Request.Context()
-	unlock, err := s.docLocks.lock(ctx, tenant, key)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	for i := range casRetries {
-		if i > 0 {
-			casBackoff(ctx, i)
-		}
-		old, err := s.store.Document(ctx, tenant, key)
-		if statements.ErrorCode(err) == statements.ENotFound {
-			old, err = nil, nil
-		}
-		if err != nil {
-			return err
-		}
+	return s.withDocument(ctx, tenant, key, func(old *statements.Document) error {
 		if err := p.check(old); err != nil {
 			return err
 		}
 		if old == nil {
 			return nil
 		}
-		err = s.store.DeleteDocument(ctx, tenant, key, statements.Condition{IfMatch: old.ETag})
-		if statements.ErrorCode(err) != statements.EPreconditionFailed {
-			return err
-		}
-	}
-	return errRaced
+		return lostRace(s.store.DeleteDocument(ctx, tenant, key, statements.Condition{IfMatch: old.ETag}))
+	})
 }
 
 // readDocumentBody reads the body of a PUT or POST: any bytes.
