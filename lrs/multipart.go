@@ -71,12 +71,12 @@ func (ps *attachmentParts) Close() {
 
 // readStatementsBody reads the body of PUT or POST /statements: JSON, or
 // multipart/mixed with the statements in the first part and one part per
-// attachment content after it (Communication 1.5.2). The caller closes
-// the parts.
-func (s *Server) readStatementsBody(c *gin.Context) ([]byte, *attachmentParts, error) {
+// attachment content after it (Communication 1.5.2). With batch > 0, the
+// statements are at most batch. The caller closes the parts.
+func (s *Server) readStatementsBody(c *gin.Context, batch int) ([]byte, *attachmentParts, error) {
 	ct := c.GetHeader("Content-Type")
 	if ct == "" {
-		body, err := s.readJSONBody(c)
+		body, err := s.readJSONBody(c, batch)
 		return body, nil, err
 	}
 	mt, params, err := mime.ParseMediaType(ct)
@@ -84,7 +84,7 @@ func (s *Server) readStatementsBody(c *gin.Context) ([]byte, *attachmentParts, e
 		return nil, nil, statements.Errorf(statements.EInvalid, "Content-Type: %v", err)
 	}
 	if mt != "multipart/mixed" {
-		body, err := s.readJSONBody(c)
+		body, err := s.readJSONBody(c, batch)
 		return body, nil, err
 	}
 	boundary := params["boundary"]
@@ -93,7 +93,7 @@ func (s *Server) readStatementsBody(c *gin.Context) ([]byte, *attachmentParts, e
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody+maxAttachmentRequestBytes)
 	parts := &attachmentParts{bySHA2: map[string]*attachmentPart{}}
-	stmts, err := s.readMultipart(multipart.NewReader(body, boundary), parts)
+	stmts, err := s.readMultipart(multipart.NewReader(body, boundary), parts, batch)
 	if err != nil {
 		parts.Close()
 		var mbe *http.MaxBytesError
@@ -105,7 +105,7 @@ func (s *Server) readStatementsBody(c *gin.Context) ([]byte, *attachmentParts, e
 	return stmts, parts, nil
 }
 
-func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts) ([]byte, error) {
+func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts, batch int) ([]byte, error) {
 	first, err := mr.NextRawPart()
 	if err == io.EOF {
 		return nil, statements.Errorf(statements.EInvalid, "body: a multipart/mixed request needs a first part with the statements")
@@ -118,12 +118,12 @@ func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts) ([]
 		return nil, statements.Errorf(statements.EInvalid,
 			"multipart part 1: the statements part must have Content-Type application/json (Communication 1.5.2.s2.b2.b6)")
 	}
-	stmts, err := io.ReadAll(io.LimitReader(first, s.maxBody+1))
+	stmts, err := readBody(first, s.maxBody, batch)
+	if err == errOverLimit {
+		return nil, statements.Errorf(statements.ETooLarge, "multipart part 1: statements larger than %d bytes", s.maxBody)
+	}
 	if err != nil {
 		return nil, multipartError(err)
-	}
-	if int64(len(stmts)) > s.maxBody {
-		return nil, statements.Errorf(statements.ETooLarge, "multipart part 1: statements larger than %d bytes", s.maxBody)
 	}
 	if len(bytes.TrimSpace(stmts)) == 0 {
 		return nil, statements.Errorf(statements.EInvalid, "multipart part 1: a statement is required")
@@ -198,7 +198,8 @@ func (ps *attachmentParts) spool(n int, p *multipart.Part) error {
 
 func multipartError(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var de *statements.Error
+	if errors.As(err, &mbe) || errors.As(err, &de) {
 		return err
 	}
 	return statements.Errorf(statements.EInvalid, "body: not a valid multipart/mixed body: %v", err)
