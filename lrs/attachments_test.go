@@ -2,6 +2,7 @@ package lrs_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/digione/lrs/statements"
 )
 
 // part is one attachment part of a multipart/mixed request.
@@ -307,16 +310,19 @@ func TestAttachments_Large(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large attachment")
 	}
-	srv := MustOpenServer(t)
-	// Larger than MaxBodyBytes (16 MiB): attachment parts are bounded separately.
+	// Larger than the server's body limit (16 MiB): a credential whose
+	// bodyBytes allows it sends it.
+	l := mustOpenLRS(t, statements.Limits{BodyBytes: 32 << 20}, nil)
+	ctx := context.Background()
 	content := bytes.Repeat([]byte("0123456789abcdef"), (20<<20)/16)
 	id := newUUID()
 	ct, body := multipartBody(t, stmtWith(id, att(content, "application/octet-stream", "")), part{content: content})
-	resp, b := send(t, srv, "PUT", "/xapi/statements?statementId="+id, ct, body)
-	wantStatus(t, resp, b, http.StatusNoContent)
-	resp, b = send(t, srv, "GET", "/xapi/statements?attachments=true&statementId="+id, "", nil)
-	wantStatus(t, resp, b, http.StatusOK)
-	parts := readMultipart(t, resp, b)
+	ct = strings.Replace(ct, "multipart/form-data", "multipart/mixed", 1)
+	rec := l.do(ctx, "PUT", "/xapi/statements?statementId="+id, ct, bytes.NewReader(body), int64(len(body)))
+	wantStatus(t, rec.Result(), rec.Body.Bytes(), http.StatusNoContent)
+	rec = l.do(ctx, "GET", "/xapi/statements?attachments=true&statementId="+id, "", nil, 0)
+	wantStatus(t, rec.Result(), rec.Body.Bytes(), http.StatusOK)
+	parts := readMultipart(t, rec.Result(), rec.Body.Bytes())
 	if len(parts) != 2 || !bytes.Equal(parts[1].body, content) {
 		t.Fatalf("large attachment did not round-trip (%d parts)", len(parts))
 	}

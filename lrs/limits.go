@@ -108,14 +108,29 @@ func (s *Server) limit(c *gin.Context) {
 		s.tooMany(c, wait, "rate limit of this credential exceeded ("+strconv.FormatFloat(l.Rate, 'f', -1, 64)+" requests per second)")
 		return
 	}
-	if l.BodyBytes > 0 {
-		if c.Request.ContentLength > l.BodyBytes {
-			s.fail(c, statements.Errorf(statements.ETooLarge, "body: larger than this credential's limit of %d bytes", l.BodyBytes))
-			return
+	limit := s.bodyLimit(l)
+	if c.Request.ContentLength > limit {
+		if l.BodyBytes > 0 {
+			s.fail(c, statements.Errorf(statements.ETooLarge, "body: larger than this credential's limit of %d bytes", limit))
+		} else {
+			s.fail(c, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", limit))
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, l.BodyBytes)
+		return
 	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
+}
+
+// bodyLimit is the most bytes a request body of a credential with limits
+// l may have: its bodyBytes, or where it sets none, Config.MaxBodyBytes.
+// A body the LRS holds in memory whole (JSON, a document, the statements
+// part of a multipart/mixed body) is also never larger than
+// Config.MaxBodyBytes; attachment parts are not held in memory.
+func (s *Server) bodyLimit(l statements.Limits) int64 {
+	if l.BodyBytes > 0 {
+		return l.BodyBytes
+	}
+	return s.maxBody
 }
 
 // readPiece is the most bytes readBody reads at once.

@@ -16,11 +16,6 @@ import (
 	"github.com/digione/lrs/statements"
 )
 
-// maxAttachmentRequestBytes bounds a multipart/mixed statements request:
-// the statements part is bounded by Config.MaxBodyBytes as a JSON body is,
-// the attachment parts together by this.
-const maxAttachmentRequestBytes = 1 << 30
-
 const (
 	hashHeader = "X-Experience-API-Hash"
 	cteHeader  = "Content-Transfer-Encoding"
@@ -91,7 +86,9 @@ func (s *Server) readStatementsBody(c *gin.Context, batch int) ([]byte, *attachm
 	if boundary == "" {
 		return nil, nil, statements.Errorf(statements.EInvalid, "Content-Type: multipart/mixed needs a boundary parameter")
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody+maxAttachmentRequestBytes)
+	// The whole body, attachments and all, has the body limit of the
+	// credential; the statements part is also held to Config.MaxBodyBytes.
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.bodyLimit(limitsOf(c)))
 	parts := &attachmentParts{bySHA2: map[string]*attachmentPart{}}
 	stmts, err := s.readMultipart(multipart.NewReader(body, boundary), parts, batch)
 	if err != nil {

@@ -243,6 +243,66 @@ func (l *testLRS) wantClean(t *testing.T, base int) {
 	}
 }
 
+// TestMultipart_BodyLimit: a multipart/mixed body, attachments and all,
+// has the body limit of a JSON body (the credential's bodyBytes, or the
+// server's 16 MiB); a Content-Length over it is refused before reading.
+func TestMultipart_BodyLimit(t *testing.T) {
+	ctx := context.Background()
+	const limit = 16 << 20
+	const size = 20 << 20 // an attachment larger than the limit
+	stmts := stmtWith(newUUID(), attOf(fillSHA256(size, 'a'), size))
+
+	t.Run("chunked", func(t *testing.T) {
+		l := mustOpenLRS(t, statements.Limits{}, nil)
+		base := openFDs(t)
+		r, n := genMultipart(stmts, genPart{size: size})
+		body := &watchedBody{r: r, spool: l.spool}
+		rec := l.do(ctx, "POST", "/xapi/statements", genContentType, body, -1)
+		t.Logf("%d-byte multipart body without Content-Length: %d after reading %d bytes; temp bytes at most %d", n, rec.Code, body.n, body.maxTemp)
+		wantAfter(t, rec, http.StatusRequestEntityTooLarge, fmt.Sprint(limit))
+		if body.n > limit+64<<10 {
+			t.Errorf("read %d bytes, want at most the limit and a little", body.n)
+		}
+		l.wantClean(t, base)
+	})
+	t.Run("Content-Length", func(t *testing.T) {
+		l := mustOpenLRS(t, statements.Limits{}, nil)
+		r, n := genMultipart(stmts, genPart{size: size})
+		body := &watchedBody{r: r, spool: l.spool}
+		rec := l.do(ctx, "POST", "/xapi/statements", genContentType, body, n)
+		t.Logf("%d-byte multipart body with Content-Length: %d after reading %d bytes", n, rec.Code, body.n)
+		wantAfter(t, rec, http.StatusRequestEntityTooLarge, fmt.Sprint(limit))
+		if body.n != 0 {
+			t.Errorf("read %d bytes, want none", body.n)
+		}
+	})
+	t.Run("credential's limit", func(t *testing.T) {
+		l := mustOpenLRS(t, statements.Limits{BodyBytes: 1 << 20}, nil)
+		r, n := genMultipart(stmts, genPart{size: size})
+		body := &watchedBody{r: r, spool: l.spool}
+		rec := l.do(ctx, "POST", "/xapi/statements", genContentType, body, -1)
+		t.Logf("%d-byte multipart body, credential limit 1 MiB: %d after reading %d bytes", n, rec.Code, body.n)
+		wantAfter(t, rec, http.StatusRequestEntityTooLarge, fmt.Sprint(1<<20))
+		if body.n > 1<<20+64<<10 {
+			t.Errorf("read %d bytes, want at most the limit and a little", body.n)
+		}
+	})
+}
+
+// TestStatements_BodyLimitUnread: a body whose Content-Length is over the
+// body limit is refused before any of it is read.
+func TestStatements_BodyLimitUnread(t *testing.T) {
+	const limit = 16 << 20
+	l := mustOpenLRS(t, statements.Limits{}, nil)
+	body := &watchedBody{r: &fill{limit + 1, ' '}, spool: l.spool}
+	rec := l.do(context.Background(), "POST", "/xapi/statements", "application/json", body, limit+1)
+	t.Logf("%d-byte JSON body with Content-Length: %d after reading %d bytes", limit+1, rec.Code, body.n)
+	wantAfter(t, rec, http.StatusRequestEntityTooLarge, fmt.Sprint(limit))
+	if body.n != 0 {
+		t.Errorf("read %d bytes, want none", body.n)
+	}
+}
+
 // TestStatements_BatchLimitBounded: a POST of more statements than the
 // credential's batch limit is refused while its statements are read, not
 // after all of them are parsed.

@@ -215,6 +215,9 @@ func (s *Server) readJSONBody(c *gin.Context, batch int) ([]byte, error) {
 			return nil, statements.Errorf(statements.EInvalid, "Content-Type: must be application/json or multipart/mixed, not %s", mt)
 		}
 	}
+	if c.Request.ContentLength > s.maxBody {
+		return nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", s.maxBody)
+	}
 	body, err := readBody(c.Request.Body, s.maxBody, batch)
 	if err != nil {
 		return nil, bodyError(err, s.maxBody)
