@@ -58,12 +58,11 @@ func attachmentsIn(doc map[string]any) []attachment {
 
 // acceptAttachments checks the attachments of the validated statements
 // raws against the parts of the request: each attachment has a fileUrl or
-// a part with its hash (Communication 1.5.2.s3.b5), each part belongs to
-// an attachment, and each signature attachment has a part holding a JWS
-// that verifies against its statement (Data 2.6.s5). Paths name the batch
-// member when batch.
+// a part with its hash (Communication 1.5.2.s3.b5), and each signature
+// attachment has a part holding a JWS that verifies against its statement
+// (Data 2.6.s5). Paths name the batch member when batch. That each part
+// belongs to an attachment, receive checked.
 func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch bool) error {
-	used := map[string]bool{}
 	for i, st := range stmts {
 		prefix := ""
 		if batch {
@@ -73,9 +72,6 @@ func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch 
 		for j, a := range attachmentsIn(st.Doc) {
 			p := parts.get(a.SHA2)
 			path := fmt.Sprintf("%s/attachments/%d", prefix, j)
-			if p != nil {
-				used[p.sha2] = true
-			}
 			if a.UsageType == usageSignature {
 				if p == nil {
 					return statements.Errorf(statements.EInvalid,
@@ -91,14 +87,6 @@ func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch 
 				return statements.Errorf(statements.EInvalid,
 					"%s: an attachment without fileUrl needs its content in a multipart/mixed part with %s %s (Communication 1.5.2.s3.b5)",
 					path, hashHeader, a.SHA2)
-			}
-		}
-	}
-	if parts != nil {
-		for _, p := range parts.order {
-			if !used[p.sha2] {
-				return statements.Errorf(statements.EInvalid,
-					"multipart part with %s %s: no attachment of the statements has this sha2", hashHeader, p.sha2)
 			}
 		}
 	}

@@ -269,7 +269,7 @@ func TestAttachments_Rejected(t *testing.T) {
 			wantMsg: "/1/attachments/0"},
 		{name: "extra part", stmt: stmtWith(newUUID()), parts: []part{{content: content}}, wantMsg: sha256Hex(content)},
 		{name: "part of another content", stmt: stmtWith(newUUID(), att(content, "text/plain", "")), parts: []part{{content: other}},
-			wantMsg: "/attachments/0"},
+			wantMsg: sha256Hex(other)},
 		{name: "hash header does not match content", stmt: stmtWith(newUUID(), att(content, "text/plain", "")),
 			parts:   []part{{content: other, header: map[string]string{"X-Experience-API-Hash": sha256Hex(content), "Content-Transfer-Encoding": "binary"}}},
 			wantMsg: "SHA-2"},

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/validation"
 )
 
 const (
@@ -39,9 +40,12 @@ func (p *attachmentPart) open() (io.Reader, error) {
 	return io.LimitReader(p.file, p.size), nil
 }
 
-// attachmentParts are the attachment parts of a request by their hash, in
-// the order received. The zero value (a JSON request) has none.
+// attachmentParts are the attachment parts of a multipart/mixed request:
+// unread behind the statements part until the statements are validated,
+// then by their hash, in the order received. A nil *attachmentParts (a
+// JSON request) has none.
 type attachmentParts struct {
+	mr     *multipart.Reader // the parts not yet received; nil once they are
 	bySHA2 map[string]*attachmentPart
 	order  []*attachmentPart
 }
@@ -64,10 +68,12 @@ func (ps *attachmentParts) Close() {
 	}
 }
 
-// readStatementsBody reads the body of PUT or POST /statements: JSON, or
-// multipart/mixed with the statements in the first part and one part per
-// attachment content after it (Communication 1.5.2). With batch > 0, the
-// statements are at most batch. The caller closes the parts.
+// readStatementsBody reads the statements of PUT or POST /statements: the
+// body as JSON, or the first part of a multipart/mixed body, whose other
+// parts hold the attachments' content (Communication 1.5.2). With batch >
+// 0, the statements are at most batch. For multipart/mixed the attachment
+// parts are left unread: the caller validates the statements, then
+// receives the parts, and closes them.
 func (s *Server) readStatementsBody(c *gin.Context, batch int) ([]byte, *attachmentParts, error) {
 	ct := c.GetHeader("Content-Type")
 	if ct == "" {
@@ -89,20 +95,16 @@ func (s *Server) readStatementsBody(c *gin.Context, batch int) ([]byte, *attachm
 	// The whole body, attachments and all, has the body limit of the
 	// credential; the statements part is also held to Config.MaxBodyBytes.
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.bodyLimit(limitsOf(c)))
-	parts := &attachmentParts{bySHA2: map[string]*attachmentPart{}}
-	stmts, err := s.readMultipart(multipart.NewReader(body, boundary), parts, batch)
+	mr := multipart.NewReader(body, boundary)
+	stmts, err := s.readStatementsPart(mr, batch)
 	if err != nil {
-		parts.Close()
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", mbe.Limit)
-		}
 		return nil, nil, err
 	}
-	return stmts, parts, nil
+	return stmts, &attachmentParts{mr: mr, bySHA2: map[string]*attachmentPart{}}, nil
 }
 
-func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts, batch int) ([]byte, error) {
+// readStatementsPart reads the first part of a multipart/mixed body.
+func (s *Server) readStatementsPart(mr *multipart.Reader, batch int) ([]byte, error) {
 	first, err := mr.NextRawPart()
 	if err == io.EOF {
 		return nil, statements.Errorf(statements.EInvalid, "body: a multipart/mixed request needs a first part with the statements")
@@ -125,22 +127,41 @@ func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts, bat
 	if len(bytes.TrimSpace(stmts)) == 0 {
 		return nil, statements.Errorf(statements.EInvalid, "multipart part 1: a statement is required")
 	}
+	return stmts, nil
+}
+
+// receive reads the attachment parts once the statements stmts are
+// validated. A part must carry the hash of an attachment of stmts; one
+// that does not is refused before its content is read.
+func (ps *attachmentParts) receive(stmts []validation.Parsed) error {
+	if ps == nil || ps.mr == nil {
+		return nil
+	}
+	mr := ps.mr
+	ps.mr = nil
+	declared := map[string]bool{}
+	for _, st := range stmts {
+		for _, a := range attachmentsIn(st.Doc) {
+			declared[strings.ToLower(a.SHA2)] = true
+		}
+	}
 	for n := 2; ; n++ {
 		p, err := mr.NextRawPart()
 		if err == io.EOF {
-			return stmts, nil
+			return nil
 		}
 		if err != nil {
-			return nil, multipartError(err)
+			return multipartError(err)
 		}
-		if err := parts.spool(n, p); err != nil {
-			return nil, err
+		if err := ps.spool(n, p, declared); err != nil {
+			return err
 		}
 	}
 }
 
-// spool hashes part n to a temporary file and adds it, once per hash.
-func (ps *attachmentParts) spool(n int, p *multipart.Part) error {
+// spool hashes part n to a temporary file and adds it, once per hash;
+// a part whose hash is not declared is refused unread.
+func (ps *attachmentParts) spool(n int, p *multipart.Part, want map[string]bool) error {
 	declared := strings.ToLower(strings.TrimSpace(p.Header.Get(hashHeader)))
 	if declared == "" {
 		return statements.Errorf(statements.EInvalid,
@@ -156,6 +177,10 @@ func (ps *attachmentParts) spool(n int, p *multipart.Part) error {
 		return statements.Errorf(statements.EInvalid,
 			"multipart part %d: %s must be binary, not %q (Communication 1.5.2.s2.b2.b4)", n, cteHeader, cte)
 	}
+	if !want[declared] {
+		return statements.Errorf(statements.EInvalid,
+			"multipart part %d: no attachment of the statements has the sha2 %s of its %s header", n, declared, hashHeader)
+	}
 	f, err := os.CreateTemp("", "lrs-attachment-*")
 	if err != nil {
 		return statements.Internal(err, "cannot spool an attachment")
@@ -170,10 +195,6 @@ func (ps *attachmentParts) spool(n int, p *multipart.Part) error {
 	}()
 	part.size, err = io.Copy(io.MultiWriter(f, h), p)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			return statements.Internal(err, "cannot spool an attachment")
@@ -193,10 +214,15 @@ func (ps *attachmentParts) spool(n int, p *multipart.Part) error {
 	return nil
 }
 
+// multipartError is the error of a multipart/mixed body that could not be
+// read: ETooLarge over the body limit, else EInvalid.
 func multipartError(err error) error {
 	var mbe *http.MaxBytesError
 	var de *statements.Error
-	if errors.As(err, &mbe) || errors.As(err, &de) {
+	switch {
+	case errors.As(err, &mbe):
+		return statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", mbe.Limit)
+	case errors.As(err, &de):
 		return err
 	}
 	return statements.Errorf(statements.EInvalid, "body: not a valid multipart/mixed body: %v", err)

@@ -243,6 +243,51 @@ func (l *testLRS) wantClean(t *testing.T, base int) {
 	}
 }
 
+// TestMultipart_ValidatedBeforeSpooling: the statements part is read and
+// validated before any attachment byte is read; a request refused for its
+// statements, or for an attachment part they do not declare, reads hardly
+// more than its statements and writes nothing to the temporary directory.
+func TestMultipart_ValidatedBeforeSpooling(t *testing.T) {
+	l := mustOpenLRS(t, statements.Limits{Batch: 2}, nil)
+	ctx := context.Background()
+	const huge = 100 << 20
+	someHash := fillSHA256(huge, 'a')
+	invalid := strings.Replace(stmtWith(newUUID(), attOf(someHash, huge)), `"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},`, "", 1)
+	base := openFDs(t)
+	for _, tc := range []struct {
+		name, method, path string
+		stmts              string
+		hash               string
+		wantStatus         int
+		wantMsg            string
+	}{
+		{name: "invalid statement", method: "POST", path: "/xapi/statements", stmts: invalid,
+			wantStatus: 400, wantMsg: "/verb"},
+		{name: "invalid statement of a PUT", method: "PUT", path: "/xapi/statements?statementId=" + newUUID(), stmts: invalid,
+			wantStatus: 400, wantMsg: "/verb"},
+		{name: "part of no attachment", method: "POST", path: "/xapi/statements", stmts: stmtWith(newUUID()),
+			wantStatus: 400, wantMsg: someHash},
+		{name: "batch over the limit", method: "POST", path: "/xapi/statements",
+			stmts:      "[" + stmtWith(newUUID(), attOf(someHash, huge)) + "," + stmtWith(newUUID()) + "," + stmtWith(newUUID()) + "]",
+			wantStatus: 413, wantMsg: "limit of 2 statements"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, size := genMultipart(tc.stmts, genPart{hash: someHash, size: huge})
+			body := &watchedBody{r: r, spool: l.spool}
+			rec := l.do(ctx, tc.method, tc.path, genContentType, body, -1)
+			t.Logf("%s: %d after reading %d of %d bytes; temp bytes at most %d", tc.name, rec.Code, body.n, size, body.maxTemp)
+			wantAfter(t, rec, tc.wantStatus, tc.wantMsg)
+			if limit := int64(len(tc.stmts)) + 64<<10; body.n > limit {
+				t.Errorf("read %d bytes of the body, want at most %d", body.n, limit)
+			}
+			if body.maxTemp > 0 {
+				t.Errorf("wrote %d bytes to the temporary directory, want none", body.maxTemp)
+			}
+		})
+	}
+	l.wantClean(t, base)
+}
+
 // TestMultipart_BodyLimit: a multipart/mixed body, attachments and all,
 // has the body limit of a JSON body (the credential's bodyBytes, or the
 // server's 16 MiB); a Content-Length over it is refused before reading.

@@ -53,6 +53,10 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, statements.Errorf(statements.EInvalid, "/id: %q does not match the statementId parameter %q", rec.ID, id))
 		return
 	}
+	if err := parts.receive([]validation.Parsed{st}); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := acceptAttachments([]validation.Parsed{st}, parts, false); err != nil {
 		s.fail(c, err)
 		return
@@ -88,6 +92,10 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 	defer parts.Close()
 	raws, recs, err := s.parseBatch(c, body)
 	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := parts.receive(raws); err != nil {
 		s.fail(c, err)
 		return
 	}
