@@ -99,11 +99,7 @@ func verifyAttachedSignature(raw []byte, p *attachmentPart) error {
 	if p.size > maxSignatureBytes {
 		return statements.Errorf(statements.EInvalid, "the signature is larger than %d bytes", maxSignatureBytes)
 	}
-	r, err := p.open()
-	if err != nil {
-		return err
-	}
-	jws, err := io.ReadAll(r)
+	jws, err := io.ReadAll(p.open())
 	if err != nil {
 		return statements.Internal(err, "cannot read a spooled attachment")
 	}
@@ -127,11 +123,7 @@ func (s *Server) storeAttachments(ctx context.Context, tenant string, parts *att
 		return nil
 	}
 	for _, p := range parts.order {
-		r, err := p.open()
-		if err != nil {
-			return err
-		}
-		if err := s.store.PutAttachment(ctx, tenant, p.sha2, r); err != nil {
+		if err := s.store.PutAttachment(ctx, tenant, p.sha2, p.open()); err != nil {
 			return err
 		}
 	}

@@ -22,32 +22,55 @@ const (
 	cteHeader  = "Content-Transfer-Encoding"
 )
 
-// attachmentPart is the content of one attachment part of a request,
-// spooled to a temporary file while it was hashed, so that large content
-// never sits in memory whole.
+// The attachment parts of one request. Their bytes together are bounded
+// by the body limit (Server.bodyLimit).
+const (
+	// maxAttachmentParts bounds the attachment parts of a request,
+	// whatever its statements declare.
+	maxAttachmentParts = 1000
+	// memoryPart is the largest part content kept in memory; larger
+	// content goes to the request's spool file.
+	memoryPart = 64 << 10
+	// memoryParts bounds the part content a request keeps in memory.
+	memoryParts = 1 << 20
+)
+
+// attachmentPart is the content of one attachment part of a request: in
+// memory when small, else in the request's spool file.
 type attachmentPart struct {
 	sha2        string // lower-case hex, checked against the content
 	contentType string
 	size        int64
-	file        *os.File
+	mem         []byte   // the content, when in memory
+	file        *os.File // else the spool file that holds it at off
+	off         int64
 }
 
 // open returns a reader of the part's content from its start.
-func (p *attachmentPart) open() (io.Reader, error) {
-	if _, err := p.file.Seek(0, io.SeekStart); err != nil {
-		return nil, statements.Internal(err, "cannot read a spooled attachment")
+func (p *attachmentPart) open() io.Reader {
+	if p.file == nil {
+		return bytes.NewReader(p.mem)
 	}
-	return io.LimitReader(p.file, p.size), nil
+	return io.NewSectionReader(p.file, p.off, p.size)
 }
 
 // attachmentParts are the attachment parts of a multipart/mixed request:
 // unread behind the statements part until the statements are validated,
 // then by their hash, in the order received. A nil *attachmentParts (a
 // JSON request) has none.
+//
+// Whatever a request sends, it holds at most memoryParts bytes of content
+// in memory and one temporary file: the spool file, which holds the rest
+// of the parts one after another.
 type attachmentParts struct {
 	mr     *multipart.Reader // the parts not yet received; nil once they are
 	bySHA2 map[string]*attachmentPart
 	order  []*attachmentPart
+	mem    int64 // bytes of content in memory
+
+	file     *os.File // the spool file; nil until a part needs it
+	fileSize int64
+	removed  bool // the spool file is gone from its directory already
 }
 
 func (ps *attachmentParts) get(sha2 string) *attachmentPart {
@@ -57,15 +80,32 @@ func (ps *attachmentParts) get(sha2 string) *attachmentPart {
 	return ps.bySHA2[strings.ToLower(sha2)]
 }
 
-// Close removes the spooled files.
+// Close removes the spool file.
 func (ps *attachmentParts) Close() {
-	if ps == nil {
+	if ps == nil || ps.file == nil {
 		return
 	}
-	for _, p := range ps.order {
-		p.file.Close()
-		os.Remove(p.file.Name())
+	ps.file.Close()
+	if !ps.removed {
+		os.Remove(ps.file.Name())
 	}
+	ps.file = nil
+}
+
+// spoolFile returns the spool file, created at the first call.
+func (ps *attachmentParts) spoolFile() (*os.File, error) {
+	if ps.file != nil {
+		return ps.file, nil
+	}
+	f, err := os.CreateTemp("", "lrs-attachments-*")
+	if err != nil {
+		return nil, statements.Internal(err, "cannot spool an attachment")
+	}
+	// Removed from its directory at once (where the system allows it), the
+	// file is gone when it is closed, even by the end of the process.
+	ps.removed = os.Remove(f.Name()) == nil
+	ps.file = f
+	return f, nil
 }
 
 // readStatementsBody reads the statements of PUT or POST /statements: the
@@ -132,7 +172,8 @@ func (s *Server) readStatementsPart(mr *multipart.Reader, batch int) ([]byte, er
 
 // receive reads the attachment parts once the statements stmts are
 // validated. A part must carry the hash of an attachment of stmts; one
-// that does not is refused before its content is read.
+// that does not is refused before its content is read, as is a part
+// beyond the attachments of stmts or beyond maxAttachmentParts.
 func (ps *attachmentParts) receive(stmts []validation.Parsed) error {
 	if ps == nil || ps.mr == nil {
 		return nil
@@ -140,9 +181,11 @@ func (ps *attachmentParts) receive(stmts []validation.Parsed) error {
 	mr := ps.mr
 	ps.mr = nil
 	declared := map[string]bool{}
+	count := 0
 	for _, st := range stmts {
 		for _, a := range attachmentsIn(st.Doc) {
 			declared[strings.ToLower(a.SHA2)] = true
+			count++
 		}
 	}
 	for n := 2; ; n++ {
@@ -153,62 +196,99 @@ func (ps *attachmentParts) receive(stmts []validation.Parsed) error {
 		if err != nil {
 			return multipartError(err)
 		}
-		if err := ps.spool(n, p, declared); err != nil {
+		if n-1 > maxAttachmentParts {
+			return statements.Errorf(statements.ETooLarge,
+				"body: more than %d attachment parts in one request; send the statements in smaller batches", maxAttachmentParts)
+		}
+		sha2, err := partHash(n, p, declared)
+		if err != nil {
+			return err
+		}
+		if n-1 > count {
+			return statements.Errorf(statements.EInvalid,
+				"multipart part %d: the statements have %d attachment(s), and at most one part each", n, count)
+		}
+		if err := ps.spool(n, p, sha2); err != nil {
 			return err
 		}
 	}
 }
 
-// spool hashes part n to a temporary file and adds it, once per hash;
-// a part whose hash is not declared is refused unread.
-func (ps *attachmentParts) spool(n int, p *multipart.Part, want map[string]bool) error {
-	declared := strings.ToLower(strings.TrimSpace(p.Header.Get(hashHeader)))
-	if declared == "" {
-		return statements.Errorf(statements.EInvalid,
+// partHash checks the headers of attachment part n and returns its hash,
+// which must be in want.
+func partHash(n int, p *multipart.Part, want map[string]bool) (string, error) {
+	sha2 := strings.ToLower(strings.TrimSpace(p.Header.Get(hashHeader)))
+	if sha2 == "" {
+		return "", statements.Errorf(statements.EInvalid,
 			"multipart part %d: an attachment part must have an %s header (Communication 1.5.2.s2.b2.b3)", n, hashHeader)
 	}
-	h := statements.NewSHA2(declared)
-	if h == nil {
-		return statements.Errorf(statements.EInvalid,
+	if statements.NewSHA2(sha2) == nil {
+		return "", statements.Errorf(statements.EInvalid,
 			"multipart part %d: %s must be a hex SHA-2 hash (56, 64, 96 or 128 hex digits)", n, hashHeader)
 	}
 	// Binary is assumed when the header is missing (Communication 1.5.2.s3.b6).
 	if cte := strings.TrimSpace(p.Header.Get(cteHeader)); cte != "" && !strings.EqualFold(cte, "binary") {
-		return statements.Errorf(statements.EInvalid,
+		return "", statements.Errorf(statements.EInvalid,
 			"multipart part %d: %s must be binary, not %q (Communication 1.5.2.s2.b2.b4)", n, cteHeader, cte)
 	}
-	if !want[declared] {
-		return statements.Errorf(statements.EInvalid,
-			"multipart part %d: no attachment of the statements has the sha2 %s of its %s header", n, declared, hashHeader)
+	if !want[sha2] {
+		return "", statements.Errorf(statements.EInvalid,
+			"multipart part %d: no attachment of the statements has the sha2 %s of its %s header", n, sha2, hashHeader)
 	}
-	f, err := os.CreateTemp("", "lrs-attachment-*")
+	return sha2, nil
+}
+
+// spool hashes the content of part n, whose headers say sha2, into memory
+// or the spool file and adds it, once per hash.
+func (ps *attachmentParts) spool(n int, p *multipart.Part, declared string) error {
+	h := statements.NewSHA2(declared)
+	_, dup := ps.bySHA2[declared]
+	part := &attachmentPart{sha2: declared, contentType: p.Header.Get("Content-Type")}
+	r := io.TeeReader(p, h)
+	head, err := io.ReadAll(io.LimitReader(r, memoryPart+1))
 	if err != nil {
-		return statements.Internal(err, "cannot spool an attachment")
+		return multipartError(err)
 	}
-	part := &attachmentPart{sha2: declared, contentType: p.Header.Get("Content-Type"), file: f}
-	keep := false
-	defer func() {
-		if !keep {
-			f.Close()
-			os.Remove(f.Name())
+	part.size = int64(len(head))
+	switch {
+	case dup:
+		// The same content twice: hashed, and one copy kept.
+		k, err := io.Copy(io.Discard, r)
+		if err != nil {
+			return multipartError(err)
 		}
-	}()
-	part.size, err = io.Copy(io.MultiWriter(f, h), p)
-	if err != nil {
+		part.size += k
+	case part.size <= memoryPart && ps.mem+part.size <= memoryParts:
+		part.mem = head
+		ps.mem += part.size
+	default:
+		f, err := ps.spoolFile()
+		if err != nil {
+			return err
+		}
+		part.file, part.off = f, ps.fileSize
+		_, err = f.Write(head)
+		if err == nil {
+			var k int64
+			k, err = io.Copy(f, r)
+			part.size += k
+		}
+		ps.fileSize += part.size
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			return statements.Internal(err, "cannot spool an attachment")
 		}
-		return multipartError(err)
+		if err != nil {
+			return multipartError(err)
+		}
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != declared {
 		return statements.Errorf(statements.EInvalid,
 			"multipart part %d: the content's SHA-2 is %s, not the %s %s", n, got, hashHeader, declared)
 	}
-	if _, dup := ps.bySHA2[declared]; dup {
-		return nil // the same content twice: keep one copy
+	if dup {
+		return nil
 	}
-	keep = true
 	ps.bySHA2[declared] = part
 	ps.order = append(ps.order, part)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -243,6 +244,88 @@ func (l *testLRS) wantClean(t *testing.T, base int) {
 	}
 }
 
+// TestMultipart_ManyParts: however many attachment parts a request has,
+// the LRS holds a bounded number of files open for it; parts beyond what
+// the statements declare, or beyond the fixed cap, are refused.
+func TestMultipart_ManyParts(t *testing.T) {
+	l := mustOpenLRS(t, statements.Limits{}, nil)
+	ctx := context.Background()
+
+	t.Run("25000 distinct parts", func(t *testing.T) {
+		var atts []string
+		var parts []genPart
+		for i := range 25000 {
+			c := []byte(fmt.Sprint(i))
+			atts = append(atts, attOf(sha256Hex(c), int64(len(c))))
+			parts = append(parts, genPart{content: c})
+		}
+		r, _ := genMultipart(stmtWith(newUUID(), atts...), parts...)
+		base := openFDs(t)
+		body := &watchedBody{r: r, spool: l.spool}
+		rec := l.do(ctx, "POST", "/xapi/statements", genContentType, body, -1)
+		t.Logf("25,000 distinct parts: %d after reading %d bytes; open files at most %d (%+d)", rec.Code, body.n, body.maxFDs, body.maxFDs-base)
+		wantAfter(t, rec, http.StatusRequestEntityTooLarge, "1000 attachment parts")
+		if body.maxFDs > base+50 {
+			t.Errorf("open files rose from %d to %d", base, body.maxFDs)
+		}
+		l.wantClean(t, base)
+	})
+	t.Run("25000 copies of one part", func(t *testing.T) {
+		content := []byte("x")
+		parts := make([]genPart, 25000)
+		for i := range parts {
+			parts[i] = genPart{content: content}
+		}
+		r, _ := genMultipart(stmtWith(newUUID(), attOf(sha256Hex(content), 1)), parts...)
+		base := openFDs(t)
+		body := &watchedBody{r: r, spool: l.spool}
+		rec := l.do(ctx, "POST", "/xapi/statements", genContentType, body, -1)
+		t.Logf("25,000 copies: %d after reading %d bytes; open files at most %d (%+d)", rec.Code, body.n, body.maxFDs, body.maxFDs-base)
+		wantAfter(t, rec, http.StatusBadRequest, "1 attachment")
+		if body.maxFDs > base+50 {
+			t.Errorf("open files rose from %d to %d", base, body.maxFDs)
+		}
+		l.wantClean(t, base)
+	})
+	t.Run("OK", func(t *testing.T) {
+		// 300 parts of 8 KiB: more than a request keeps in memory.
+		var atts []string
+		var parts []genPart
+		for i := range 300 {
+			c := bytes.Repeat([]byte{byte(i), byte(i >> 8)}, 4<<10)
+			atts = append(atts, attOf(sha256Hex(c), int64(len(c))))
+			parts = append(parts, genPart{content: c})
+		}
+		id := newUUID()
+		r, _ := genMultipart(stmtWith(id, atts...), parts...)
+		base := openFDs(t)
+		body := &watchedBody{r: r, spool: l.spool}
+		rec := l.do(ctx, "POST", "/xapi/statements", genContentType, body, -1)
+		t.Logf("300 parts of 8 KiB: %d; open files at most %d (%+d), temp bytes at most %d", rec.Code, body.maxFDs, body.maxFDs-base, body.maxTemp)
+		wantAfter(t, rec, http.StatusOK, id)
+		if body.maxFDs > base+50 {
+			t.Errorf("open files rose from %d to %d", base, body.maxFDs)
+		}
+		l.wantClean(t, base)
+
+		rec = l.do(ctx, "GET", "/xapi/statements?attachments=true&statementId="+id, "", nil, 0)
+		res := rec.Result()
+		got := readMultipart(t, res, rec.Body.Bytes())
+		if len(got) != 301 {
+			t.Fatalf("%d parts back, want 301", len(got))
+		}
+		byHash := map[string][]byte{}
+		for _, p := range got[1:] {
+			byHash[p.header.Get("X-Experience-API-Hash")] = p.body
+		}
+		for i, p := range parts {
+			if !bytes.Equal(byHash[sha256Hex(p.content)], p.content) {
+				t.Fatalf("attachment %d did not round-trip", i)
+			}
+		}
+	})
+}
+
 // TestMultipart_ValidatedBeforeSpooling: the statements part is read and
 // validated before any attachment byte is read; a request refused for its
 // statements, or for an attachment part they do not declare, reads hardly
@@ -387,4 +470,67 @@ func TestStatements_BatchLimitBounded(t *testing.T) {
 			t.Errorf("1000 statements, limit 1000: %d %s", rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// panickyStore panics while it stores an attachment.
+type panickyStore struct{ statements.Store }
+
+func (panickyStore) PutAttachment(context.Context, string, string, io.Reader) error {
+	panic("disk on fire")
+}
+
+// TestMultipart_TempFilesRemoved: whatever ends a request, a client that
+// goes away or a panic, nothing of it stays in the temporary directory.
+func TestMultipart_TempFilesRemoved(t *testing.T) {
+	const size = 4 << 20
+	stmts := stmtWith(newUUID(), attOf(fillSHA256(size, 'a'), size))
+	l := mustOpenLRS(t, statements.Limits{}, func(s statements.Store) statements.Store { return panickyStore{s} })
+	base := openFDs(t)
+
+	t.Run("client gone", func(t *testing.T) {
+		r, _ := genMultipart(stmts, genPart{size: size})
+		body := &watchedBody{r: r, spool: l.spool, failAt: 2 << 20}
+		rec := l.do(context.Background(), "POST", "/xapi/statements", genContentType, body, -1)
+		t.Logf("client gone after 2 MiB: %d; temp bytes at most %d", rec.Code, body.maxTemp)
+		wantAfter(t, rec, http.StatusBadRequest, "multipart")
+		l.wantClean(t, base)
+	})
+	t.Run("request cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		r, _ := genMultipart(stmts, genPart{size: size})
+		body := &watchedBody{r: &cancelAfter{r: r, n: 2 << 20, cancel: cancel}, spool: l.spool}
+		rec := l.do(ctx, "POST", "/xapi/statements", genContentType, body, -1)
+		t.Logf("request cancelled after 2 MiB: %d", rec.Code)
+		if rec.Code < 400 {
+			t.Errorf("status %d, want an error", rec.Code)
+		}
+		l.wantClean(t, base)
+	})
+	t.Run("panic", func(t *testing.T) {
+		r, _ := genMultipart(stmts, genPart{size: size})
+		body := &watchedBody{r: r, spool: l.spool}
+		rec := l.do(context.Background(), "POST", "/xapi/statements", genContentType, body, -1)
+		t.Logf("panic while storing: %d; temp bytes at most %d", rec.Code, body.maxTemp)
+		wantAfter(t, rec, http.StatusInternalServerError, "")
+		l.wantClean(t, base)
+	})
+}
+
+// cancelAfter cancels a request's context once n bytes of its body are
+// read, and then fails as a body of a cancelled request does.
+type cancelAfter struct {
+	r      io.Reader
+	n      int64
+	cancel func()
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		c.cancel()
+		return 0, errors.New("request cancelled")
+	}
+	p = p[:min(int64(len(p)), c.n)]
+	k, err := c.r.Read(p)
+	c.n -= int64(k)
+	return k, err
 }
