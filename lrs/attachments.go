@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -31,6 +32,7 @@ type attachment struct {
 	ContentType string `json:"contentType"`
 	SHA2        string `json:"sha2"`
 	FileURL     string `json:"fileUrl"`
+	Length      int64  `json:"-"` // set by attachmentsIn only
 }
 
 // attachmentsOf returns the attachments of a statement.
@@ -51,17 +53,23 @@ func attachmentsIn(doc map[string]any) []attachment {
 	for _, x := range list {
 		m, _ := x.(map[string]any)
 		str := func(k string) string { s, _ := m[k].(string); return s }
-		out = append(out, attachment{UsageType: str("usageType"), ContentType: str("contentType"), SHA2: str("sha2"), FileURL: str("fileUrl")})
+		n, _ := m["length"].(json.Number)
+		length, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil {
+			length = -1 // validation refuses that
+		}
+		out = append(out, attachment{UsageType: str("usageType"), ContentType: str("contentType"), SHA2: str("sha2"), FileURL: str("fileUrl"), Length: length})
 	}
 	return out
 }
 
 // acceptAttachments checks the attachments of the validated statements
 // raws against the parts of the request: each attachment has a fileUrl or
-// a part with its hash (Communication 1.5.2.s3.b5), and each signature
-// attachment has a part holding a JWS that verifies against its statement
-// (Data 2.6.s5). Paths name the batch member when batch. That each part
-// belongs to an attachment, receive checked.
+// a part with its hash (Communication 1.5.2.s3.b5), a part has the
+// attachment's length, and each signature attachment has a part holding a
+// JWS that verifies against its statement (Data 2.6.s5). Paths name the
+// batch member when batch. That each part belongs to an attachment,
+// receive checked.
 func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch bool) error {
 	for i, st := range stmts {
 		prefix := ""
@@ -72,6 +80,10 @@ func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch 
 		for j, a := range attachmentsIn(st.Doc) {
 			p := parts.get(a.SHA2)
 			path := fmt.Sprintf("%s/attachments/%d", prefix, j)
+			if p != nil && p.size != a.Length {
+				return statements.Errorf(statements.EInvalid,
+					"%s/length: %d, but the content of its multipart part is %d bytes (Data 2.4.11.s2 table)", path, a.Length, p.size)
+			}
 			if a.UsageType == usageSignature {
 				if p == nil {
 					return statements.Errorf(statements.EInvalid,
