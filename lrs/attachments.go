@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -31,6 +32,7 @@ type attachment struct {
 	ContentType string `json:"contentType"`
 	SHA2        string `json:"sha2"`
 	FileURL     string `json:"fileUrl"`
+	Length      int64  `json:"-"` // set by attachmentsIn only
 }
 
 // attachmentsOf returns the attachments of a statement.
@@ -51,19 +53,24 @@ func attachmentsIn(doc map[string]any) []attachment {
 	for _, x := range list {
 		m, _ := x.(map[string]any)
 		str := func(k string) string { s, _ := m[k].(string); return s }
-		out = append(out, attachment{UsageType: str("usageType"), ContentType: str("contentType"), SHA2: str("sha2"), FileURL: str("fileUrl")})
+		n, _ := m["length"].(json.Number)
+		length, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil {
+			length = -1 // validation refuses that
+		}
+		out = append(out, attachment{UsageType: str("usageType"), ContentType: str("contentType"), SHA2: str("sha2"), FileURL: str("fileUrl"), Length: length})
 	}
 	return out
 }
 
 // acceptAttachments checks the attachments of the validated statements
 // raws against the parts of the request: each attachment has a fileUrl or
-// a part with its hash (Communication 1.5.2.s3.b5), each part belongs to
-// an attachment, and each signature attachment has a part holding a JWS
-// that verifies against its statement (Data 2.6.s5). Paths name the batch
-// member when batch.
+// a part with its hash (Communication 1.5.2.s3.b5), a part has the
+// attachment's length, and each signature attachment has a part holding a
+// JWS that verifies against its statement (Data 2.6.s5). Paths name the
+// batch member when batch. That each part belongs to an attachment,
+// receive checked.
 func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch bool) error {
-	used := map[string]bool{}
 	for i, st := range stmts {
 		prefix := ""
 		if batch {
@@ -73,8 +80,9 @@ func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch 
 		for j, a := range attachmentsIn(st.Doc) {
 			p := parts.get(a.SHA2)
 			path := fmt.Sprintf("%s/attachments/%d", prefix, j)
-			if p != nil {
-				used[p.sha2] = true
+			if p != nil && p.size != a.Length {
+				return statements.Errorf(statements.EInvalid,
+					"%s/length: %d, but the content of its multipart part is %d bytes (Data 2.4.11.s2 table)", path, a.Length, p.size)
 			}
 			if a.UsageType == usageSignature {
 				if p == nil {
@@ -94,14 +102,6 @@ func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch 
 			}
 		}
 	}
-	if parts != nil {
-		for _, p := range parts.order {
-			if !used[p.sha2] {
-				return statements.Errorf(statements.EInvalid,
-					"multipart part with %s %s: no attachment of the statements has this sha2", hashHeader, p.sha2)
-			}
-		}
-	}
 	return nil
 }
 
@@ -111,11 +111,7 @@ func verifyAttachedSignature(raw []byte, p *attachmentPart) error {
 	if p.size > maxSignatureBytes {
 		return statements.Errorf(statements.EInvalid, "the signature is larger than %d bytes", maxSignatureBytes)
 	}
-	r, err := p.open()
-	if err != nil {
-		return err
-	}
-	jws, err := io.ReadAll(r)
+	jws, err := io.ReadAll(p.open())
 	if err != nil {
 		return statements.Internal(err, "cannot read a spooled attachment")
 	}
@@ -139,11 +135,7 @@ func (s *Server) storeAttachments(ctx context.Context, tenant string, parts *att
 		return nil
 	}
 	for _, p := range parts.order {
-		r, err := p.open()
-		if err != nil {
-			return err
-		}
-		if err := s.store.PutAttachment(ctx, tenant, p.sha2, r); err != nil {
+		if err := s.store.PutAttachment(ctx, tenant, p.sha2, p.open()); err != nil {
 			return err
 		}
 	}

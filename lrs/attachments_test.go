@@ -2,6 +2,7 @@ package lrs_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/digione/lrs/statements"
 )
 
 // part is one attachment part of a multipart/mixed request.
@@ -266,15 +269,21 @@ func TestAttachments_Rejected(t *testing.T) {
 			wantMsg: "/1/attachments/0"},
 		{name: "extra part", stmt: stmtWith(newUUID()), parts: []part{{content: content}}, wantMsg: sha256Hex(content)},
 		{name: "part of another content", stmt: stmtWith(newUUID(), att(content, "text/plain", "")), parts: []part{{content: other}},
-			wantMsg: "/attachments/0"},
+			wantMsg: sha256Hex(other)},
 		{name: "hash header does not match content", stmt: stmtWith(newUUID(), att(content, "text/plain", "")),
-			parts:   []part{{content: other, header: map[string]string{"X-Experience-API-Hash": sha256Hex(content), "Content-Transfer-Encoding": "binary"}}},
+			parts:   []part{{content: []byte("the Essay"), header: map[string]string{"X-Experience-API-Hash": sha256Hex(content), "Content-Transfer-Encoding": "binary"}}},
 			wantMsg: "SHA-2"},
 		{name: "no hash header", stmt: stmtWith(newUUID(), att(content, "text/plain", "")),
 			parts: []part{{content: content, header: map[string]string{"Content-Transfer-Encoding": "binary"}}}, wantMsg: "X-Experience-API-Hash"},
 		{name: "base64 transfer encoding", stmt: stmtWith(newUUID(), att(content, "text/plain", "")),
 			parts:   []part{{content: content, header: map[string]string{"X-Experience-API-Hash": sha256Hex(content), "Content-Transfer-Encoding": "base64"}}},
 			wantMsg: "Content-Transfer-Encoding"},
+		{name: "length larger than the part", stmt: stmtWith(newUUID(), attOf(sha256Hex(content), int64(len(content))+1)),
+			parts: []part{{content: content}}, wantMsg: "/attachments/0/length"},
+		{name: "length smaller than the part", stmt: stmtWith(newUUID(), attOf(sha256Hex(content), int64(len(content))-1)),
+			parts: []part{{content: content}}, wantMsg: "/attachments/0/length"},
+		{name: "length in a batch", stmt: "[" + stmtWith(newUUID(), attOf(sha256Hex(other), int64(len(other)))) + "," + stmtWith(newUUID(), attOf(sha256Hex(content), 1)) + "]",
+			parts: []part{{content: other}, {content: content}}, wantMsg: "/1/attachments/0/length"},
 		{name: "json without fileUrl", ct: "application/json", raw: []byte(stmtWith(newUUID(), att(content, "text/plain", ""))), wantMsg: "fileUrl"},
 		{name: "no boundary", ct: "multipart/mixed", raw: []byte("x"), wantMsg: "boundary"},
 		{name: "first part not json", ct: "multipart/mixed; boundary=b", raw: []byte("--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"),
@@ -307,16 +316,19 @@ func TestAttachments_Large(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large attachment")
 	}
-	srv := MustOpenServer(t)
-	// Larger than MaxBodyBytes (16 MiB): attachment parts are bounded separately.
+	// Larger than the server's body limit (16 MiB): a credential whose
+	// bodyBytes allows it sends it.
+	l := mustOpenLRS(t, statements.Limits{BodyBytes: 32 << 20}, nil)
+	ctx := context.Background()
 	content := bytes.Repeat([]byte("0123456789abcdef"), (20<<20)/16)
 	id := newUUID()
 	ct, body := multipartBody(t, stmtWith(id, att(content, "application/octet-stream", "")), part{content: content})
-	resp, b := send(t, srv, "PUT", "/xapi/statements?statementId="+id, ct, body)
-	wantStatus(t, resp, b, http.StatusNoContent)
-	resp, b = send(t, srv, "GET", "/xapi/statements?attachments=true&statementId="+id, "", nil)
-	wantStatus(t, resp, b, http.StatusOK)
-	parts := readMultipart(t, resp, b)
+	ct = strings.Replace(ct, "multipart/form-data", "multipart/mixed", 1)
+	rec := l.do(ctx, "PUT", "/xapi/statements?statementId="+id, ct, bytes.NewReader(body), int64(len(body)))
+	wantStatus(t, rec.Result(), rec.Body.Bytes(), http.StatusNoContent)
+	rec = l.do(ctx, "GET", "/xapi/statements?attachments=true&statementId="+id, "", nil, 0)
+	wantStatus(t, rec.Result(), rec.Body.Bytes(), http.StatusOK)
+	parts := readMultipart(t, rec.Result(), rec.Body.Bytes())
 	if len(parts) != 2 || !bytes.Equal(parts[1].body, content) {
 		t.Fatalf("large attachment did not round-trip (%d parts)", len(parts))
 	}

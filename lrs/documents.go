@@ -605,6 +605,9 @@ func (s *Server) deleteChecked(c *gin.Context, tenant string, key statements.Doc
 
 // readDocumentBody reads the body of a PUT or POST: any bytes.
 func (s *Server) readDocumentBody(c *gin.Context) ([]byte, error) {
+	if c.Request.ContentLength > s.maxBody {
+		return nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", s.maxBody)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -3,6 +3,8 @@ package lrs
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -106,14 +108,114 @@ func (s *Server) limit(c *gin.Context) {
 		s.tooMany(c, wait, "rate limit of this credential exceeded ("+strconv.FormatFloat(l.Rate, 'f', -1, 64)+" requests per second)")
 		return
 	}
-	if l.BodyBytes > 0 {
-		if c.Request.ContentLength > l.BodyBytes {
-			s.fail(c, statements.Errorf(statements.ETooLarge, "body: larger than this credential's limit of %d bytes", l.BodyBytes))
-			return
+	limit := s.bodyLimit(l)
+	if c.Request.ContentLength > limit {
+		if l.BodyBytes > 0 {
+			s.fail(c, statements.Errorf(statements.ETooLarge, "body: larger than this credential's limit of %d bytes", limit))
+		} else {
+			s.fail(c, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", limit))
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, l.BodyBytes)
+		return
 	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
+}
+
+// bodyLimit is the most bytes a request body of a credential with limits
+// l may have: its bodyBytes, or where it sets none, Config.MaxBodyBytes.
+// A body the LRS holds in memory whole (JSON, a document, the statements
+// part of a multipart/mixed body) is also never larger than
+// Config.MaxBodyBytes; attachment parts are not held in memory.
+func (s *Server) bodyLimit(l statements.Limits) int64 {
+	if l.BodyBytes > 0 {
+		return l.BodyBytes
+	}
+	return s.maxBody
+}
+
+// readPiece is the most bytes readBody reads at once.
+const readPiece = 32 << 10
+
+// errOverLimit is readBody's error for a body over its limit.
+var errOverLimit = errors.New("over the limit")
+
+// readBody reads r to its end, at most limit bytes (more: errOverLimit).
+// With batch > 0 it counts the statements of a JSON array as they arrive
+// and stops with ETooLarge at statement batch+1, without reading the rest.
+func readBody(r io.Reader, limit int64, batch int) ([]byte, error) {
+	var count batchCounter
+	buf := make([]byte, 0, 512)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), len(buf)+readPiece)])
+		if batch > 0 && count.add(buf[len(buf):len(buf)+n]) > batch {
+			return nil, statements.Errorf(statements.ETooLarge, "body: over this credential's limit of %d statements per request", batch)
+		}
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, errOverLimit
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// batchCounter counts the elements of a top-level JSON array as its bytes
+// arrive, without decoding them: it follows only strings and nesting.
+// What it counts of bytes that are not JSON does not matter: validation
+// refuses them.
+type batchCounter struct {
+	n        int
+	depth    int
+	array    bool // the body is an array
+	str, esc bool // in a string; after a backslash in it
+	expect   bool // an element starts at the next byte that is not space or ']'
+}
+
+// add counts the elements that start in p and returns the count so far.
+func (b *batchCounter) add(p []byte) int {
+	for _, c := range p {
+		if b.str {
+			switch {
+			case b.esc:
+				b.esc = false
+			case c == '\\':
+				b.esc = true
+			case c == '"':
+				b.str = false
+			}
+			continue
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			continue
+		}
+		if b.expect && c != ']' {
+			b.n++
+		}
+		b.expect = false
+		switch c {
+		case '"':
+			b.str = true
+		case '[':
+			if b.depth == 0 && !b.array {
+				b.array, b.expect = true, true
+			}
+			b.depth++
+		case '{':
+			b.depth++
+		case ']', '}':
+			b.depth--
+		case ',':
+			b.expect = b.array && b.depth == 1
+		}
+	}
+	return b.n
 }
 
 // tooMany answers 429 with Retry-After.

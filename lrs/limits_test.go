@@ -37,3 +37,35 @@ func TestLogKey(t *testing.T) {
 		t.Errorf("logKey(short-key) = %q", got)
 	}
 }
+
+// TestBatchCounter: the elements of a top-level array are counted however
+// their bytes arrive; strings, nesting and other bodies do not count.
+func TestBatchCounter(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want int
+	}{
+		{`[]`, 0},
+		{` [ ] `, 0},
+		{`{"a":[1,2,3],"b":"[x,y]"}`, 0},
+		{`[{}]`, 1},
+		{`[{},{}]`, 2},
+		{"[\n {\"a\":[1,2]} ,\n {\"b\":{\"c\":[[],[]]}}\n]", 2},
+		{`[{"s":"a, [b], {c}, \"d\\\", ]"},{}]`, 2},
+		{`[{"s":"\\"},{}]`, 2},
+		{`[1,"two",[3,4],null]`, 4},
+		{`[{},{},]`, 2},
+		{`"[1,2]"`, 0},
+	} {
+		for _, piece := range []int{1, 2, 3, len(tc.body)} {
+			var b batchCounter
+			var got int
+			for i := 0; i < len(tc.body); i += piece {
+				got = b.add([]byte(tc.body[i:min(i+piece, len(tc.body))]))
+			}
+			if got != tc.want {
+				t.Errorf("%s in pieces of %d: %d, want %d", tc.body, piece, got, tc.want)
+			}
+		}
+	}
+}

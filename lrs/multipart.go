@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -14,41 +15,63 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/validation"
 )
-
-// maxAttachmentRequestBytes bounds a multipart/mixed statements request:
-// the statements part is bounded by Config.MaxBodyBytes as a JSON body is,
-// the attachment parts together by this.
-const maxAttachmentRequestBytes = 1 << 30
 
 const (
 	hashHeader = "X-Experience-API-Hash"
 	cteHeader  = "Content-Transfer-Encoding"
 )
 
-// attachmentPart is the content of one attachment part of a request,
-// spooled to a temporary file while it was hashed, so that large content
-// never sits in memory whole.
+// The attachment parts of one request. Their bytes together are bounded
+// by the body limit (Server.bodyLimit).
+const (
+	// maxAttachmentParts bounds the attachment parts of a request,
+	// whatever its statements declare.
+	maxAttachmentParts = 1000
+	// memoryPart is the largest part content kept in memory; larger
+	// content goes to the request's spool file.
+	memoryPart = 64 << 10
+	// memoryParts bounds the part content a request keeps in memory.
+	memoryParts = 1 << 20
+)
+
+// attachmentPart is the content of one attachment part of a request: in
+// memory when small, else in the request's spool file.
 type attachmentPart struct {
 	sha2        string // lower-case hex, checked against the content
 	contentType string
 	size        int64
-	file        *os.File
+	mem         []byte   // the content, when in memory
+	file        *os.File // else the spool file that holds it at off
+	off         int64
 }
 
 // open returns a reader of the part's content from its start.
-func (p *attachmentPart) open() (io.Reader, error) {
-	if _, err := p.file.Seek(0, io.SeekStart); err != nil {
-		return nil, statements.Internal(err, "cannot read a spooled attachment")
+func (p *attachmentPart) open() io.Reader {
+	if p.file == nil {
+		return bytes.NewReader(p.mem)
 	}
-	return io.LimitReader(p.file, p.size), nil
+	return io.NewSectionReader(p.file, p.off, p.size)
 }
 
-// attachmentParts are the attachment parts of a request by their hash, in
-// the order received. The zero value (a JSON request) has none.
+// attachmentParts are the attachment parts of a multipart/mixed request:
+// unread behind the statements part until the statements are validated,
+// then by their hash, in the order received. A nil *attachmentParts (a
+// JSON request) has none.
+//
+// Whatever a request sends, it holds at most memoryParts bytes of content
+// in memory and one temporary file: the spool file, which holds the rest
+// of the parts one after another.
 type attachmentParts struct {
+	mr     *multipart.Reader // the parts not yet received; nil once they are
 	bySHA2 map[string]*attachmentPart
 	order  []*attachmentPart
+	mem    int64 // bytes of content in memory
+
+	file     *os.File // the spool file; nil until a part needs it
+	fileSize int64
+	removed  bool // the spool file is gone from its directory already
 }
 
 func (ps *attachmentParts) get(sha2 string) *attachmentPart {
@@ -58,25 +81,44 @@ func (ps *attachmentParts) get(sha2 string) *attachmentPart {
 	return ps.bySHA2[strings.ToLower(sha2)]
 }
 
-// Close removes the spooled files.
+// Close removes the spool file.
 func (ps *attachmentParts) Close() {
-	if ps == nil {
+	if ps == nil || ps.file == nil {
 		return
 	}
-	for _, p := range ps.order {
-		p.file.Close()
-		os.Remove(p.file.Name())
+	ps.file.Close()
+	if !ps.removed {
+		os.Remove(ps.file.Name())
 	}
+	ps.file = nil
 }
 
-// readStatementsBody reads the body of PUT or POST /statements: JSON, or
-// multipart/mixed with the statements in the first part and one part per
-// attachment content after it (Communication 1.5.2). The caller closes
-// the parts.
-func (s *Server) readStatementsBody(c *gin.Context) ([]byte, *attachmentParts, error) {
+// spoolFile returns the spool file, created at the first call.
+func (ps *attachmentParts) spoolFile() (*os.File, error) {
+	if ps.file != nil {
+		return ps.file, nil
+	}
+	f, err := os.CreateTemp("", "lrs-attachments-*")
+	if err != nil {
+		return nil, statements.Internal(err, "cannot spool an attachment")
+	}
+	// Removed from its directory at once (where the system allows it), the
+	// file is gone when it is closed, even by the end of the process.
+	ps.removed = os.Remove(f.Name()) == nil
+	ps.file = f
+	return f, nil
+}
+
+// readStatementsBody reads the statements of PUT or POST /statements: the
+// body as JSON, or the first part of a multipart/mixed body, whose other
+// parts hold the attachments' content (Communication 1.5.2). With batch >
+// 0, the statements are at most batch. For multipart/mixed the attachment
+// parts are left unread: the caller validates the statements, then
+// receives the parts, and closes them.
+func (s *Server) readStatementsBody(c *gin.Context, batch int) ([]byte, *attachmentParts, error) {
 	ct := c.GetHeader("Content-Type")
 	if ct == "" {
-		body, err := s.readJSONBody(c)
+		body, err := s.readJSONBody(c, batch)
 		return body, nil, err
 	}
 	mt, params, err := mime.ParseMediaType(ct)
@@ -84,28 +126,26 @@ func (s *Server) readStatementsBody(c *gin.Context) ([]byte, *attachmentParts, e
 		return nil, nil, statements.Errorf(statements.EInvalid, "Content-Type: %v", err)
 	}
 	if mt != "multipart/mixed" {
-		body, err := s.readJSONBody(c)
+		body, err := s.readJSONBody(c, batch)
 		return body, nil, err
 	}
 	boundary := params["boundary"]
 	if boundary == "" {
 		return nil, nil, statements.Errorf(statements.EInvalid, "Content-Type: multipart/mixed needs a boundary parameter")
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody+maxAttachmentRequestBytes)
-	parts := &attachmentParts{bySHA2: map[string]*attachmentPart{}}
-	stmts, err := s.readMultipart(multipart.NewReader(body, boundary), parts)
+	// The whole body, attachments and all, has the body limit of the
+	// credential; the statements part is also held to Config.MaxBodyBytes.
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.bodyLimit(limitsOf(c)))
+	mr := multipart.NewReader(body, boundary)
+	stmts, err := s.readStatementsPart(mr, batch)
 	if err != nil {
-		parts.Close()
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", mbe.Limit)
-		}
 		return nil, nil, err
 	}
-	return stmts, parts, nil
+	return stmts, &attachmentParts{mr: mr, bySHA2: map[string]*attachmentPart{}}, nil
 }
 
-func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts) ([]byte, error) {
+// readStatementsPart reads the first part of a multipart/mixed body.
+func (s *Server) readStatementsPart(mr *multipart.Reader, batch int) ([]byte, error) {
 	first, err := mr.NextRawPart()
 	if err == io.EOF {
 		return nil, statements.Errorf(statements.EInvalid, "body: a multipart/mixed request needs a first part with the statements")
@@ -118,87 +158,178 @@ func (s *Server) readMultipart(mr *multipart.Reader, parts *attachmentParts) ([]
 		return nil, statements.Errorf(statements.EInvalid,
 			"multipart part 1: the statements part must have Content-Type application/json (Communication 1.5.2.s2.b2.b6)")
 	}
-	stmts, err := io.ReadAll(io.LimitReader(first, s.maxBody+1))
+	stmts, err := readBody(first, s.maxBody, batch)
+	if err == errOverLimit {
+		return nil, statements.Errorf(statements.ETooLarge, "multipart part 1: statements larger than %d bytes", s.maxBody)
+	}
 	if err != nil {
 		return nil, multipartError(err)
-	}
-	if int64(len(stmts)) > s.maxBody {
-		return nil, statements.Errorf(statements.ETooLarge, "multipart part 1: statements larger than %d bytes", s.maxBody)
 	}
 	if len(bytes.TrimSpace(stmts)) == 0 {
 		return nil, statements.Errorf(statements.EInvalid, "multipart part 1: a statement is required")
 	}
+	return stmts, nil
+}
+
+// declaredAttachment is what the statements say of the attachments with
+// one hash: the largest length, and the JSON path of the attachment that
+// says so.
+type declaredAttachment struct {
+	length int64
+	path   string
+}
+
+// receive reads the attachment parts once the statements stmts are
+// validated. A part must carry the hash of an attachment of stmts; one
+// that does not is refused before its content is read, as is a part
+// beyond the attachments of stmts or beyond maxAttachmentParts, and a
+// part is read no further than the length of its attachment. Paths name
+// the batch member when batch.
+func (ps *attachmentParts) receive(stmts []validation.Parsed, batch bool) error {
+	if ps == nil || ps.mr == nil {
+		return nil
+	}
+	mr := ps.mr
+	ps.mr = nil
+	declared := map[string]declaredAttachment{}
+	count := 0
+	for i, st := range stmts {
+		prefix := ""
+		if batch {
+			prefix = fmt.Sprintf("/%d", i)
+		}
+		for j, a := range attachmentsIn(st.Doc) {
+			sha2 := strings.ToLower(a.SHA2)
+			if d, ok := declared[sha2]; !ok || a.Length > d.length {
+				declared[sha2] = declaredAttachment{a.Length, fmt.Sprintf("%s/attachments/%d/length", prefix, j)}
+			}
+			count++
+		}
+	}
 	for n := 2; ; n++ {
 		p, err := mr.NextRawPart()
 		if err == io.EOF {
-			return stmts, nil
+			return nil
 		}
 		if err != nil {
-			return nil, multipartError(err)
+			return multipartError(err)
 		}
-		if err := parts.spool(n, p); err != nil {
-			return nil, err
+		if n-1 > maxAttachmentParts {
+			return statements.Errorf(statements.ETooLarge,
+				"body: more than %d attachment parts in one request; send the statements in smaller batches", maxAttachmentParts)
+		}
+		sha2, err := partHash(n, p, declared)
+		if err != nil {
+			return err
+		}
+		if n-1 > count {
+			return statements.Errorf(statements.EInvalid,
+				"multipart part %d: the statements have %d attachment(s), and at most one part each", n, count)
+		}
+		if err := ps.spool(n, p, sha2, declared[sha2]); err != nil {
+			return err
 		}
 	}
 }
 
-// spool hashes part n to a temporary file and adds it, once per hash.
-func (ps *attachmentParts) spool(n int, p *multipart.Part) error {
-	declared := strings.ToLower(strings.TrimSpace(p.Header.Get(hashHeader)))
-	if declared == "" {
-		return statements.Errorf(statements.EInvalid,
+// partHash checks the headers of attachment part n and returns its hash,
+// which must be in want.
+func partHash(n int, p *multipart.Part, want map[string]declaredAttachment) (string, error) {
+	sha2 := strings.ToLower(strings.TrimSpace(p.Header.Get(hashHeader)))
+	if sha2 == "" {
+		return "", statements.Errorf(statements.EInvalid,
 			"multipart part %d: an attachment part must have an %s header (Communication 1.5.2.s2.b2.b3)", n, hashHeader)
 	}
-	h := statements.NewSHA2(declared)
-	if h == nil {
-		return statements.Errorf(statements.EInvalid,
+	if statements.NewSHA2(sha2) == nil {
+		return "", statements.Errorf(statements.EInvalid,
 			"multipart part %d: %s must be a hex SHA-2 hash (56, 64, 96 or 128 hex digits)", n, hashHeader)
 	}
 	// Binary is assumed when the header is missing (Communication 1.5.2.s3.b6).
 	if cte := strings.TrimSpace(p.Header.Get(cteHeader)); cte != "" && !strings.EqualFold(cte, "binary") {
-		return statements.Errorf(statements.EInvalid,
+		return "", statements.Errorf(statements.EInvalid,
 			"multipart part %d: %s must be binary, not %q (Communication 1.5.2.s2.b2.b4)", n, cteHeader, cte)
 	}
-	f, err := os.CreateTemp("", "lrs-attachment-*")
-	if err != nil {
-		return statements.Internal(err, "cannot spool an attachment")
+	if _, ok := want[sha2]; !ok {
+		return "", statements.Errorf(statements.EInvalid,
+			"multipart part %d: no attachment of the statements has the sha2 %s of its %s header", n, sha2, hashHeader)
 	}
-	part := &attachmentPart{sha2: declared, contentType: p.Header.Get("Content-Type"), file: f}
-	keep := false
-	defer func() {
-		if !keep {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	part.size, err = io.Copy(io.MultiWriter(f, h), p)
+	return sha2, nil
+}
+
+// spool hashes the content of part n, whose headers say sha2, into memory
+// or the spool file and adds it, once per hash. It reads no more than one
+// byte past the length of the part's attachment d.
+func (ps *attachmentParts) spool(n int, p *multipart.Part, sha2 string, d declaredAttachment) error {
+	h := statements.NewSHA2(sha2)
+	_, dup := ps.bySHA2[sha2]
+	part := &attachmentPart{sha2: sha2, contentType: p.Header.Get("Content-Type")}
+	var content io.Reader = p
+	if d.length >= 0 {
+		content = io.LimitReader(p, d.length+1)
+	}
+	r := io.TeeReader(content, h)
+	head, err := io.ReadAll(io.LimitReader(r, memoryPart+1))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		return multipartError(err)
+	}
+	part.size = int64(len(head))
+	switch {
+	case dup:
+		// The same content twice: hashed, and one copy kept.
+		k, err := io.Copy(io.Discard, r)
+		if err != nil {
+			return multipartError(err)
+		}
+		part.size += k
+	case part.size <= memoryPart && ps.mem+part.size <= memoryParts:
+		part.mem = head
+		ps.mem += part.size
+	default:
+		f, err := ps.spoolFile()
+		if err != nil {
 			return err
 		}
+		part.file, part.off = f, ps.fileSize
+		_, err = f.Write(head)
+		if err == nil {
+			var k int64
+			k, err = io.Copy(f, r)
+			part.size += k
+		}
+		ps.fileSize += part.size
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			return statements.Internal(err, "cannot spool an attachment")
 		}
-		return multipartError(err)
+		if err != nil {
+			return multipartError(err)
+		}
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != declared {
+	if d.length >= 0 && part.size > d.length {
 		return statements.Errorf(statements.EInvalid,
-			"multipart part %d: the content's SHA-2 is %s, not the %s %s", n, got, hashHeader, declared)
+			"%s: %d, but the content of multipart part %d is longer (Data 2.4.11.s2 table)", d.path, d.length, n)
 	}
-	if _, dup := ps.bySHA2[declared]; dup {
-		return nil // the same content twice: keep one copy
+	if got := hex.EncodeToString(h.Sum(nil)); got != sha2 {
+		return statements.Errorf(statements.EInvalid,
+			"multipart part %d: the content's SHA-2 is %s, not the %s %s", n, got, hashHeader, sha2)
 	}
-	keep = true
-	ps.bySHA2[declared] = part
+	if dup {
+		return nil
+	}
+	ps.bySHA2[sha2] = part
 	ps.order = append(ps.order, part)
 	return nil
 }
 
+// multipartError is the error of a multipart/mixed body that could not be
+// read: ETooLarge over the body limit, else EInvalid.
 func multipartError(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var de *statements.Error
+	switch {
+	case errors.As(err, &mbe):
+		return statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", mbe.Limit)
+	case errors.As(err, &de):
 		return err
 	}
 	return statements.Errorf(statements.EInvalid, "body: not a valid multipart/mixed body: %v", err)

@@ -26,7 +26,10 @@ type Config struct {
 	Now func() time.Time
 	// NewID returns a new statement id; default a random (version 4) UUID.
 	NewID func() string
-	// MaxBodyBytes bounds a request body; default 16 MiB.
+	// MaxBodyBytes bounds a request body where the credential's limits
+	// set no BodyBytes, and always what the LRS holds in memory whole (a
+	// JSON body, a document, the statements part of a multipart/mixed
+	// body); default 16 MiB.
 	MaxBodyBytes int64
 	// AuthCacheTTL is how long a verified credential is trusted without
 	// checking its secret hash again; default 1 minute. A credential

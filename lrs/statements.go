@@ -3,7 +3,6 @@ package lrs
 import (
 	"bytes"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"runtime"
@@ -34,7 +33,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, statements.Errorf(statements.EInvalid, "statementId: must be a UUID"))
 		return
 	}
-	body, parts, err := s.readStatementsBody(c)
+	body, parts, err := s.readStatementsBody(c, 0)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -52,6 +51,10 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 	}
 	if rec.ID != strings.ToLower(id) {
 		s.fail(c, statements.Errorf(statements.EInvalid, "/id: %q does not match the statementId parameter %q", rec.ID, id))
+		return
+	}
+	if err := parts.receive([]validation.Parsed{st}, false); err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := acceptAttachments([]validation.Parsed{st}, parts, false); err != nil {
@@ -81,7 +84,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	body, parts, err := s.readStatementsBody(c)
+	body, parts, err := s.readStatementsBody(c, limitsOf(c).Batch)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -89,6 +92,10 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 	defer parts.Close()
 	raws, recs, err := s.parseBatch(c, body)
 	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := parts.receive(raws, len(raws) > 1); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -126,7 +133,7 @@ func (s *Server) parseBatch(c *gin.Context, body []byte) ([]validation.Parsed, [
 		return nil, nil, err
 	}
 	if max := limitsOf(c).Batch; max > 0 && len(raws) > max {
-		return nil, nil, statements.Errorf(statements.ETooLarge, "body: %d statements, over this credential's limit of %d per request", len(raws), max)
+		return nil, nil, statements.Errorf(statements.ETooLarge, "body: %d statements, over this credential's limit of %d statements per request", len(raws), max)
 	}
 	recs := make([]*statements.Record, len(raws))
 	seen := make(map[string]int, len(raws))
@@ -202,8 +209,9 @@ func prefixPath(err error, batch bool, i int) error {
 	return statements.Errorf(statements.EInvalid, "/%d%s", i, de.Message)
 }
 
-// readJSONBody reads a request body that must be JSON.
-func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
+// readJSONBody reads a request body that must be JSON, of at most
+// Config.MaxBodyBytes; with batch > 0, of at most batch statements.
+func (s *Server) readJSONBody(c *gin.Context, batch int) ([]byte, error) {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil {
@@ -215,18 +223,33 @@ func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
 			return nil, statements.Errorf(statements.EInvalid, "Content-Type: must be application/json or multipart/mixed, not %s", mt)
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
+	if c.Request.ContentLength > s.maxBody {
+		return nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", s.maxBody)
+	}
+	body, err := readBody(c.Request.Body, s.maxBody, batch)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", s.maxBody)
-		}
-		return nil, statements.Errorf(statements.EInvalid, "body: %v", err)
+		return nil, bodyError(err, s.maxBody)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, statements.Errorf(statements.EInvalid, "body: a statement is required")
 	}
 	return body, nil
+}
+
+// bodyError is the error of a body that could not be read: ETooLarge
+// when it is over limit or the request's body limit, else EInvalid.
+func bodyError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	var de *statements.Error
+	switch {
+	case errors.As(err, &mbe):
+		return statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", mbe.Limit)
+	case err == errOverLimit:
+		return statements.Errorf(statements.ETooLarge, "body: larger than %d bytes", limit)
+	case errors.As(err, &de):
+		return err
+	}
+	return statements.Errorf(statements.EInvalid, "body: %v", err)
 }
 
 // consistentThrough sets X-Experience-API-Consistent-Through on every
