@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -82,6 +83,7 @@ type target struct {
 	cmd  *exec.Cmd
 	base string // http://127.0.0.1:PORT
 	logs *bytes.Buffer
+	tmp  string // the server's TMPDIR
 }
 
 // startTarget starts `lrs serve` on a fresh data directory with the
@@ -95,7 +97,8 @@ func startTarget(t *testing.T, extraEnv ...string) *target {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(lrsBinary(t), "serve")
-	cmd.Env = append(os.Environ(), "LRS_ADDR="+addr, "LRS_DATA_DIR="+t.TempDir(), "LRS_LOG_LEVEL=warn",
+	tmp := t.TempDir()
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "LRS_ADDR="+addr, "LRS_DATA_DIR="+t.TempDir(), "LRS_LOG_LEVEL=warn",
 		"LRS_BOOTSTRAP_KEY="+hostileKey, "LRS_BOOTSTRAP_SECRET="+hostileSecret, "LRS_ADMIN_TOKEN="+hostileAdmin)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	logs := &bytes.Buffer{}
@@ -103,7 +106,7 @@ func startTarget(t *testing.T, extraEnv ...string) *target {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	tg := &target{t: t, cmd: cmd, base: "http://" + addr, logs: logs}
+	tg := &target{t: t, cmd: cmd, base: "http://" + addr, logs: logs, tmp: tmp}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -162,6 +165,30 @@ func (tg *target) fds() int {
 	return len(es)
 }
 
+// tempBytes returns the bytes of the server's temporary files: those in
+// its TMPDIR and those it holds open after removing them.
+func (tg *target) tempBytes() int64 {
+	var n int64
+	filepath.Walk(tg.tmp, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	dir := fmt.Sprintf("/proc/%d/fd", tg.cmd.Process.Pid)
+	es, _ := os.ReadDir(dir)
+	for _, e := range es {
+		link, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil || !strings.HasPrefix(link, tg.tmp) || !strings.HasSuffix(link, "(deleted)") {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, e.Name())); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
 // do sends one request on a new connection, from a loopback address
 // chosen by the caller through client (nil: the default one), and returns
 // the status (0 when there was none) and body.
@@ -208,11 +235,12 @@ type measurement struct {
 	legitMax                     time.Duration
 	legitFailed                  int
 	legitCount                   int
+	tempPeak                     int64
 }
 
 func (m measurement) String() string {
-	return fmt.Sprintf("RSS %.0f → peak %.0f → %.0f MiB; fds %d → peak %d; legitimate GET: %d, slowest %v, %d failed",
-		m.rssBefore, m.rssPeak, m.rssAfter, m.fdsBefore, m.fdsPeak, m.legitCount, m.legitMax.Round(time.Millisecond), m.legitFailed)
+	return fmt.Sprintf("RSS %.0f → peak %.0f → %.0f MiB; fds %d → peak %d; temp files peak %d MiB; legitimate GET: %d, slowest %v, %d failed",
+		m.rssBefore, m.rssPeak, m.rssAfter, m.fdsBefore, m.fdsPeak, m.tempPeak>>20, m.legitCount, m.legitMax.Round(time.Millisecond), m.legitFailed)
 }
 
 // during runs attack while it samples the server and times a legitimate
@@ -251,9 +279,9 @@ func (tg *target) during(attack func()) measurement {
 				return
 			case <-time.After(20 * time.Millisecond):
 			}
-			r, f := tg.rss(), tg.fds()
+			r, f, tb := tg.rss(), tg.fds(), tg.tempBytes()
 			mu.Lock()
-			m.rssPeak, m.fdsPeak = max(m.rssPeak, r), max(m.fdsPeak, f)
+			m.rssPeak, m.fdsPeak, m.tempPeak = max(m.rssPeak, r), max(m.fdsPeak, f), max(m.tempPeak, tb)
 			mu.Unlock()
 		}
 	})
@@ -530,5 +558,70 @@ func TestHostile_11_WrongSecretLoad(t *testing.T) {
 	t.Logf("failed login: revoked key %v, unknown key %v (medians)", revoked, unknown)
 	if revoked*5 < unknown || unknown*5 < revoked {
 		t.Errorf("revoked key fails in %v, unknown key in %v: timing tells them apart", revoked, unknown)
+	}
+}
+
+// multipartBody streams a statements request whose statements part is
+// stmts and whose attachment parts are made by parts, each written to w.
+func multipartBody(stmts string, parts func(w io.Writer)) (io.Reader, string) {
+	pr, pw := io.Pipe()
+	go func() {
+		fmt.Fprintf(pw, "--b\r\nContent-Type: application/json\r\n\r\n%s\r\n", stmts)
+		parts(pw)
+		fmt.Fprintf(pw, "--b--\r\n")
+		pw.Close()
+	}()
+	return pr, "multipart/mixed; boundary=b"
+}
+
+// TestHostile_3_6_Multipart: attachment parts cannot open a file each,
+// and nothing of an attachment is read or spooled before its statements
+// are valid.
+func TestHostile_3_6_Multipart(t *testing.T) {
+	tg := startTarget(t)
+	auth := hostileKey + ":" + hostileSecret
+	stmt := func(sha2 string, length int) string {
+		return fmt.Sprintf(`{"actor":{"mbox":"mailto:a@x.example"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"},`+
+			`"attachments":[{"usageType":"http://x.example/u","display":{"en":"a"},"contentType":"text/plain","length":%d,"sha2":"%s"}]}`, length, sha2)
+	}
+	n := size(25000, 25000)
+	var status int
+	m := tg.during(func() {
+		body, ct := multipartBody(stmt(strings.Repeat("a", 64), 1), func(w io.Writer) {
+			for i := range n {
+				content := fmt.Sprintf("part %d", i)
+				fmt.Fprintf(w, "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: %x\r\n\r\n%s\r\n",
+					sha256.Sum256([]byte(content)), content)
+			}
+		})
+		status, _ = tg.do("POST", "/xapi/statements", auth, http.Header{"Content-Type": {ct}}, body)
+	})
+	t.Logf("one request with %d attachment parts: %d; %s", n, status, m)
+	if status < 400 || status >= 500 {
+		t.Errorf("%d attachment parts: status %d, want a 4xx", n, status)
+	}
+	if m.fdsPeak > m.fdsBefore+32 {
+		t.Errorf("server file descriptors peaked at %d (from %d)", m.fdsPeak, m.fdsBefore)
+	}
+
+	// Invalid statements with a 100 MiB attachment each: refused before
+	// the attachment is read.
+	big := size(100, 400) << 20
+	m = tg.during(func() {
+		parallel(4, 4, func(i int) {
+			body, ct := multipartBody(`{"actor":{"mbox":"not-a-mailbox"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"}}`, func(w io.Writer) {
+				fmt.Fprintf(w, "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: %064x\r\n\r\n", i)
+				w.Write(make([]byte, big))
+				fmt.Fprintf(w, "\r\n")
+			})
+			tg.do("POST", "/xapi/statements", auth, http.Header{"Content-Type": {ct}}, body)
+		})
+	})
+	t.Logf("4 invalid statements with %d MiB attachments: %s", big>>20, m)
+	if m.rssPeak-m.rssBefore > 64 {
+		t.Errorf("memory peaked %.0f MiB above the start", m.rssPeak-m.rssBefore)
+	}
+	if m.tempPeak > 1<<20 {
+		t.Errorf("temp files peaked at %d bytes, want none of the attachments spooled", m.tempPeak)
 	}
 }
