@@ -60,6 +60,11 @@ type Filter struct {
 	// Credential selects the statements stored by the credential with this
 	// key (Record.Terms carries CredentialTerm); "" = any.
 	Credential string
+	// MaxBytes bounds a page by the size of its statements: the page holds
+	// records while the sum of their len(Statement) stays at or under
+	// MaxBytes, and at least one record (which alone may be larger). A page
+	// cut short by MaxBytes has More. 0 = no bound but Limit.
+	MaxBytes int64
 }
 
 // MaxLimit is the largest page of statements one query returns.
@@ -175,8 +180,10 @@ type Store interface {
 	Statement(ctx context.Context, tenant, id string, voided bool) (*Record, error)
 
 	// QueryStatements returns the statements that are not voided and
-	// match f, ordered by Position (descending unless f.Ascending). Its
-	// cost grows with the page, not with the store.
+	// match f, ordered by Position (descending unless f.Ascending), at
+	// most f.PageLimit() of them and no more than f.MaxBytes allows. Its
+	// cost grows with the page, not with the store, and so does the memory
+	// it holds: the page and at most one record more.
 	QueryStatements(ctx context.Context, tenant string, f Filter) (*Page, error)
 
 	// ConsistentThrough returns a time T such that every statement with
