@@ -28,6 +28,12 @@ type Config struct {
 	NewID func() string
 	// MaxBodyBytes bounds a request body; default 16 MiB.
 	MaxBodyBytes int64
+	// PageBytes bounds a page of GET /xapi/statements by the size of its
+	// statements as stored: the page ends before the statement that would
+	// take it past PageBytes (it holds at least one), and its more link
+	// continues after the last statement it holds. A GET holds at most
+	// about this much of statements in memory; default DefaultPageBytes.
+	PageBytes int64
 	// AuthCacheTTL is how long a verified credential is trusted without
 	// checking its secret hash again; default 1 minute. A credential
 	// revoked or rotated, or a tenant disabled, through another process
@@ -75,10 +81,12 @@ type Server struct {
 	now     func() time.Time
 	newID   func() string
 	maxBody int64
-	auth    *authenticator
-	merged  mergedDefinitions
-	parsing chan struct{} // slots of the statements being parsed; see parseSlots
-	forms   chan struct{} // slots of the alternate-request forms being read
+	// pageBytes bounds a page of statements; see Config.PageBytes.
+	pageBytes int64
+	auth      *authenticator
+	merged    mergedDefinitions
+	parsing   chan struct{} // slots of the statements being parsed; see parseSlots
+	forms     chan struct{} // slots of the alternate-request forms being read
 
 	admin      statements.AdminStore
 	adminToken [32]byte // SHA-256 of the admin token; zero: no admin API
@@ -100,11 +108,13 @@ func New(cfg Config) *Server {
 		now:     cfg.Now,
 		newID:   cfg.NewID,
 		maxBody: cfg.MaxBodyBytes,
-		admin:   cfg.Admin,
-		logins:  newLoginGuard(),
-		rates:   newRateLimiter(),
-		ready:   cfg.Ready,
-		metrics: cfg.Metrics,
+
+		pageBytes: cfg.PageBytes,
+		admin:     cfg.Admin,
+		logins:    newLoginGuard(),
+		rates:     newRateLimiter(),
+		ready:     cfg.Ready,
+		metrics:   cfg.Metrics,
 
 		oneRoster: cfg.OneRoster,
 		parsing:   make(chan struct{}, parseSlots()),
@@ -131,6 +141,9 @@ func New(cfg Config) *Server {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 16 << 20
+	}
+	if s.pageBytes <= 0 {
+		s.pageBytes = DefaultPageBytes
 	}
 	ttl := cfg.AuthCacheTTL
 	if ttl <= 0 {
