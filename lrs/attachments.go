@@ -154,8 +154,14 @@ func (s *Server) storeAttachments(ctx context.Context, tenant string, parts *att
 type attachmentRef struct{ sha2, contentType string }
 
 // attachmentsToSend returns the distinct attachments of recs, in order,
-// whose content a response with attachments=true carries.
-func attachmentsToSend(recs []*statements.Record) ([]attachmentRef, error) {
+// whose content a response with attachments=true carries. For a
+// credential that reads only its own statements (mine) these are only the
+// attachments whose content the credential must have sent itself: those
+// without a fileUrl (Communication 1.5.2.s3.b5) and signatures (Data
+// 2.6.s5.b3). Content is kept once per tenant and hash, so an attachment
+// that names only a hash and a fileUrl could otherwise fetch the content
+// another credential sent.
+func attachmentsToSend(recs []*statements.Record, mine bool) ([]attachmentRef, error) {
 	var out []attachmentRef
 	seen := map[string]bool{}
 	for _, rec := range recs {
@@ -165,7 +171,7 @@ func attachmentsToSend(recs []*statements.Record) ([]attachmentRef, error) {
 		}
 		for _, a := range atts {
 			sha := strings.ToLower(a.SHA2)
-			if sha == "" || seen[sha] {
+			if sha == "" || seen[sha] || (mine && a.FileURL != "" && a.UsageType != usageSignature) {
 				continue
 			}
 			seen[sha] = true

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,7 +80,7 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		}
 		s.setLastModified(c, rec.Stored)
 		if q.Attachments {
-			atts, err := attachmentsToSend([]*statements.Record{rec})
+			atts, err := attachmentsToSend([]*statements.Record{rec}, mine)
 			if err != nil {
 				s.fail(c, err)
 				return
@@ -116,7 +117,7 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		return s.writeResult(ctx, w, cred.Tenant, recs, moreURL, q.Format, langs, defs)
 	}
 	if q.Attachments {
-		atts, err := attachmentsToSend(recs)
+		atts, err := attachmentsToSend(recs, mine)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -139,15 +140,20 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 }
 
 // oneStatement returns the statement a statementId or voidedStatementId
-// query asks for.
+// query asks for. A credential that reads only its own statements gets,
+// for another's statement, the very answer of a statement that does not
+// exist.
 func (s *Server) oneStatement(ctx context.Context, cred *statements.Credential, q *statementQuery, mine bool) (*statements.Record, error) {
-	id, voided := strings.ToLower(q.StatementID), false
+	id, voided, what := strings.ToLower(q.StatementID), false, "statement"
 	if q.VoidedID != "" {
-		id, voided = strings.ToLower(q.VoidedID), true
+		id, voided, what = strings.ToLower(q.VoidedID), true, "voided statement"
 	}
 	rec, err := s.store.Statement(ctx, cred.Tenant, id, voided)
 	if err == nil && mine && rec.Credential != cred.Key {
-		err = statements.Errorf(statements.ENotFound, "no statement %s", id)
+		err = statements.Errorf(statements.ENotFound, "not this credential's")
+	}
+	if statements.ErrorCode(err) == statements.ENotFound {
+		return nil, statements.Errorf(statements.ENotFound, "no %s %s", what, id)
 	}
 	return rec, err
 }
@@ -157,9 +163,9 @@ func (s *Server) oneStatement(ctx context.Context, cred *statements.Credential, 
 // least one), and whether statements past them match too. It asks the
 // store for the page in steps bounded by the bytes left, so it never holds
 // much more than PageBytes of statements. For a credential that reads only
-// its own statements (mine), it passes over the statements of others and
-// reads on, so a page is never cut short, or its more link set, by a
-// statement it does not show.
+// its own statements (mine), it passes over the statements it may not see
+// (mineMatches) and reads on, so a page is never cut short, or its more
+// link set, by a statement it does not show.
 func (s *Server) readPage(ctx context.Context, cred *statements.Credential, f statements.Filter, mine bool) ([]*statements.Record, bool, error) {
 	want := f.PageLimit()
 	var recs []*statements.Record
@@ -174,8 +180,14 @@ func (s *Server) readPage(ctx context.Context, cred *statements.Credential, f st
 			return nil, false, err
 		}
 		for _, r := range p.Records {
-			if mine && r.Credential != cred.Key {
-				continue
+			if mine {
+				ok, err := s.mineMatches(ctx, cred, f, r)
+				if err != nil {
+					return nil, false, err
+				}
+				if !ok {
+					continue
+				}
 			}
 			n := int64(len(r.Statement))
 			if len(recs) == want || (len(recs) > 0 && size+n > s.pageBytes) {
@@ -189,6 +201,57 @@ func (s *Server) readPage(ctx context.Context, cred *statements.Credential, f st
 		}
 		f.After = p.Records[len(p.Records)-1].Position
 	}
+}
+
+// maxRefChain bounds the chain of StatementRefs mineMatches follows.
+const maxRefChain = 16
+
+// mineMatches reports whether a credential that reads only its own
+// statements sees r as a match of f: r is its own, and matches f's terms
+// by itself or through references to statements the credential stored
+// too. A StatementRef matches its target's terms (Store.InsertStatements);
+// through another credential's statement that would tell whether that
+// statement has them.
+func (s *Server) mineMatches(ctx context.Context, cred *statements.Credential, f statements.Filter, r *statements.Record) (bool, error) {
+	if r.Credential != cred.Key {
+		return false, nil
+	}
+	f.Credential = ""
+	need := f.Terms()
+	if r.RefTarget == "" || len(need) == 0 {
+		return true, nil
+	}
+	have := map[string]bool{}
+	for range maxRefChain {
+		var st statements.Statement
+		if err := json.Unmarshal(r.Statement, &st); err != nil {
+			return false, statements.Internal(err, "stored statement is not JSON")
+		}
+		for _, t := range st.Terms() {
+			have[t] = true
+		}
+		if !slices.ContainsFunc(need, func(t string) bool { return !have[t] }) {
+			return true, nil
+		}
+		if r.RefTarget == "" {
+			return false, nil
+		}
+		next, err := s.store.Statement(ctx, cred.Tenant, r.RefTarget, false)
+		if statements.ErrorCode(err) == statements.ENotFound {
+			next, err = s.store.Statement(ctx, cred.Tenant, r.RefTarget, true)
+		}
+		if statements.ErrorCode(err) == statements.ENotFound {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if next.Credential != cred.Key {
+			return false, nil
+		}
+		r = next
+	}
+	return false, nil
 }
 
 // writeResult writes the StatementResult of recs to w, one statement at a
