@@ -152,7 +152,7 @@ const personStatements = 50
 // knownNames returns the names the agent with key has as actor or object
 // of its newest statements.
 func (s *Server) knownNames(ctx context.Context, tenant, key string) ([]string, error) {
-	page, err := s.store.QueryStatements(ctx, tenant, statements.Filter{Agent: key, Limit: personStatements})
+	page, err := s.store.QueryStatements(ctx, tenant, statements.Filter{Agent: key, Limit: personStatements, MaxBytes: s.pageBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -311,11 +311,39 @@ func (m *mergedDefinitions) forget(tenant, id string, def []byte, auth bool) {
 	m.mu.Unlock()
 }
 
+// definitions holds the canonical activity definitions a request has read
+// (nil for those the LRS lacks), up to maxDefinitionBytes of them: past
+// that, each is read again when needed.
+type definitions struct {
+	m    map[string]json.RawMessage
+	size int
+}
+
+// maxDefinitionBytes bounds the definitions one request keeps.
+const maxDefinitionBytes = 1 << 20
+
+func (d *definitions) get(id string) (json.RawMessage, bool) {
+	def, ok := d.m[id]
+	return def, ok
+}
+
+func (d *definitions) put(id string, def json.RawMessage) {
+	n := len(id) + len(def)
+	if d.size+n > maxDefinitionBytes {
+		return
+	}
+	if d.m == nil {
+		d.m = map[string]json.RawMessage{}
+	}
+	d.m[id] = def
+	d.size += n
+}
+
 // canonicalDefinitions returns the statement stmt with the definition of
 // each activity replaced by the LRS's canonical one, where it has one: the
 // "canonical" format (Communication 2.1.3.s1 table, format). cache holds
-// the definitions read so far in the request, nil for those the LRS lacks.
-func (s *Server) canonicalDefinitions(ctx context.Context, tenant string, stmt []byte, cache map[string]json.RawMessage) ([]byte, error) {
+// the definitions read so far in the request.
+func (s *Server) canonicalDefinitions(ctx context.Context, tenant string, stmt []byte, cache *definitions) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(stmt))
 	dec.UseNumber()
 	var m map[string]any
@@ -328,7 +356,7 @@ func (s *Server) canonicalDefinitions(ctx context.Context, tenant string, stmt [
 		if id == "" || ferr != nil {
 			return
 		}
-		def, ok := cache[id]
+		def, ok := cache.get(id)
 		if !ok {
 			d, err := s.store.ActivityDefinition(ctx, tenant, id)
 			if err != nil && statements.ErrorCode(err) != statements.ENotFound {
@@ -336,7 +364,7 @@ func (s *Server) canonicalDefinitions(ctx context.Context, tenant string, stmt [
 				return
 			}
 			def = d
-			cache[id] = def
+			cache.put(id, def)
 		}
 		if def == nil {
 			return

@@ -142,50 +142,46 @@ func (s *Server) storeAttachments(ctx context.Context, tenant string, parts *att
 	return nil
 }
 
-// respondWithAttachments answers with the multipart/mixed response format
-// (Communication 1.5.2, 2.1.3.s2.b6): body (a statement or a
-// StatementResult) as the first part, then the content of each distinct
-// attachment of stmts that the LRS holds, once. Attachments known only by
-// fileUrl have no part.
-func (s *Server) respondWithAttachments(c *gin.Context, body []byte, stmts [][]byte) {
-	ctx := c.Request.Context()
-	tenant := credentialOf(c).Tenant
-	type content struct {
-		sha2, contentType string
-		r                 io.ReadCloser
-		n                 int64
-	}
-	var contents []content
-	defer func() {
-		for _, x := range contents {
-			x.r.Close()
-		}
-	}()
+// attachmentRef is an attachment whose content a response carries.
+type attachmentRef struct{ sha2, contentType string }
+
+// attachmentsToSend returns the distinct attachments of recs, in order,
+// whose content a response with attachments=true carries. For a
+// credential that reads only its own statements (mine) these are only the
+// attachments whose content the credential must have sent itself: those
+// without a fileUrl (Communication 1.5.2.s3.b5) and signatures (Data
+// 2.6.s5.b3). Content is kept once per tenant and hash, so an attachment
+// that names only a hash and a fileUrl could otherwise fetch the content
+// another credential sent.
+func attachmentsToSend(recs []*statements.Record, mine bool) ([]attachmentRef, error) {
+	var out []attachmentRef
 	seen := map[string]bool{}
-	for _, st := range stmts {
-		atts, err := attachmentsOf(st)
+	for _, rec := range recs {
+		atts, err := attachmentsOf(rec.Statement)
 		if err != nil {
-			s.fail(c, statements.Internal(err, "stored statement is not JSON"))
-			return
+			return nil, statements.Internal(err, "stored statement is not JSON")
 		}
 		for _, a := range atts {
 			sha := strings.ToLower(a.SHA2)
-			if sha == "" || seen[sha] {
+			if sha == "" || seen[sha] || (mine && a.FileURL != "" && a.UsageType != usageSignature) {
 				continue
 			}
 			seen[sha] = true
-			r, n, err := s.store.Attachment(ctx, tenant, sha)
-			if statements.ErrorCode(err) == statements.ENotFound {
-				continue
-			}
-			if err != nil {
-				s.fail(c, err)
-				return
-			}
-			contents = append(contents, content{sha, a.ContentType, r, n})
+			out = append(out, attachmentRef{sha, a.ContentType})
 		}
 	}
+	return out, nil
+}
 
+// respondWithAttachments answers with the multipart/mixed response format
+// (Communication 1.5.2, 2.1.3.s2.b6): the JSON that body writes (a
+// statement or a StatementResult) as the first part, then the content of
+// each of atts that the LRS holds. Content is streamed from the store, one
+// attachment open at a time; attachments known only by fileUrl have no
+// part.
+func (s *Server) respondWithAttachments(c *gin.Context, atts []attachmentRef, body func(io.Writer) error) {
+	ctx := c.Request.Context()
+	tenant := credentialOf(c).Tenant
 	mw := multipart.NewWriter(c.Writer)
 	var b [16]byte
 	rand.Read(b[:])
@@ -198,31 +194,45 @@ func (s *Server) respondWithAttachments(c *gin.Context, body []byte, stmts [][]b
 	}
 	w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/json"}})
 	if err == nil {
-		_, err = w.Write(body)
+		err = body(w)
 	}
-	for _, x := range contents {
+	for _, a := range atts {
 		if err != nil {
 			break
 		}
-		ct := x.contentType
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		w, err = mw.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {ct},
-			"Content-Transfer-Encoding": {"binary"},
-			hashHeader:                  {x.sha2},
-			"Content-Length":            {fmt.Sprint(x.n)},
-		})
-		if err == nil {
-			_, err = io.Copy(w, x.r)
-		}
+		err = s.writeAttachment(ctx, mw, tenant, a)
 	}
 	if err == nil {
 		err = mw.Close()
 	}
 	if err != nil {
-		// Headers are sent; the client sees a truncated body.
-		c.Set(ctxError, error(statements.Internal(err, "attachment response cut short")))
+		s.cutShort(c, err)
 	}
+}
+
+// writeAttachment writes the content of a as a part of mw, if the LRS
+// holds it.
+func (s *Server) writeAttachment(ctx context.Context, mw *multipart.Writer, tenant string, a attachmentRef) error {
+	r, n, err := s.store.Attachment(ctx, tenant, a.sha2)
+	if statements.ErrorCode(err) == statements.ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ct := a.contentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w, err := mw.CreatePart(textproto.MIMEHeader{
+		"Content-Type":              {ct},
+		"Content-Transfer-Encoding": {"binary"},
+		hashHeader:                  {a.sha2},
+		"Content-Length":            {fmt.Sprint(n)},
+	})
+	if err == nil {
+		_, err = io.Copy(w, r)
+	}
+	return err
 }

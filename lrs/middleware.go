@@ -73,10 +73,14 @@ func (s *Server) logRequest(r *http.Request, rid string, status int, start time.
 		Int("status", status).Dur("duration", s.now().Sub(start)).Msg("request")
 }
 
-// recoverer turns a panic in a handler into a 500 with the request id.
+// recoverer turns a panic in a handler into a 500 with the request id;
+// http.ErrAbortHandler (see cutShort) goes on to drop the connection.
 func (s *Server) recoverer(c *gin.Context) {
 	defer func() {
 		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
 			s.fail(c, statements.Internal(fmt.Errorf("panic: %v", p), "internal error"))
 		}
 	}()

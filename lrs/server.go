@@ -31,6 +31,12 @@ type Config struct {
 	// JSON body, a document, the statements part of a multipart/mixed
 	// body); default 16 MiB.
 	MaxBodyBytes int64
+	// PageBytes bounds a page of GET /xapi/statements by the size of its
+	// statements as stored: the page ends before the statement that would
+	// take it past PageBytes (it holds at least one), and its more link
+	// continues after the last statement it holds. A GET holds at most
+	// about this much of statements in memory; default DefaultPageBytes.
+	PageBytes int64
 	// AuthCacheTTL is how long a verified credential is trusted without
 	// checking its secret hash again; default 1 minute. A credential
 	// revoked or rotated, or a tenant disabled, through another process
@@ -90,6 +96,8 @@ type Server struct {
 	forms    chan struct{} // slots of the alternate-request forms being read
 	docLocks *docLocks     // writes of one document, one at a time
 
+	// pageBytes bounds a page of statements; see Config.PageBytes.
+	pageBytes   int64
 	bodyGrace   time.Duration
 	minBodyRate int64 // bytes per second; 0: no bound
 
@@ -113,11 +121,13 @@ func New(cfg Config) *Server {
 		now:     cfg.Now,
 		newID:   cfg.NewID,
 		maxBody: cfg.MaxBodyBytes,
-		admin:   cfg.Admin,
-		logins:  newLoginGuard(),
-		rates:   newRateLimiter(),
-		ready:   cfg.Ready,
-		metrics: cfg.Metrics,
+
+		pageBytes: cfg.PageBytes,
+		admin:     cfg.Admin,
+		logins:    newLoginGuard(),
+		rates:     newRateLimiter(),
+		ready:     cfg.Ready,
+		metrics:   cfg.Metrics,
 
 		oneRoster: cfg.OneRoster,
 		parsing:   make(chan struct{}, parseSlots()),
@@ -155,6 +165,9 @@ func New(cfg Config) *Server {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 16 << 20
+	}
+	if s.pageBytes <= 0 {
+		s.pageBytes = DefaultPageBytes
 	}
 	ttl := cfg.AuthCacheTTL
 	if ttl <= 0 {

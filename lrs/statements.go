@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"mime"
 	"net/http"
@@ -62,11 +63,15 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		return
 	}
 	cred := credentialOf(c)
+	recs := []*statements.Record{rec}
+	if err := s.limitVoiding(ctx, cred, recs); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.storeAttachments(ctx, cred.Tenant, parts); err != nil {
 		s.fail(c, err)
 		return
 	}
-	recs := []*statements.Record{rec}
 	if err := s.store.InsertStatements(ctx, cred.Tenant, recs); err != nil {
 		s.fail(c, err)
 		return
@@ -104,6 +109,10 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		return
 	}
 	cred := credentialOf(c)
+	if err := s.limitVoiding(ctx, cred, recs); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.storeAttachments(ctx, cred.Tenant, parts); err != nil {
 		s.fail(c, err)
 		return
@@ -149,6 +158,50 @@ func (s *Server) parseBatch(c *gin.Context, body []byte) ([]validation.Parsed, [
 		recs[i] = rec
 	}
 	return raws, recs, nil
+}
+
+// limitVoiding makes the voiding statements of a credential that cannot
+// read every statement (it lacks statements/read) void only statements it
+// stored itself, before or in recs. A voiding statement whose target
+// another credential stored, or that is not stored, is kept as an
+// ordinary StatementRef (Record.Voids = ""): it voids nothing, now or when
+// the target comes, and the forwarders see no voiding. The request
+// succeeds either way, as xAPI asks for a target that is not present (Data
+// 2.3.2.s2.b5), so voiding tells such a credential nothing of the
+// statements it cannot read.
+func (s *Server) limitVoiding(ctx context.Context, cred *statements.Credential, recs []*statements.Record) error {
+	if grants(cred.Scopes, scopeStatementsRead) {
+		return nil
+	}
+	var inBatch map[string]bool
+	for _, r := range recs {
+		if r.Voids == "" {
+			continue
+		}
+		t, err := s.store.Statement(ctx, cred.Tenant, r.Voids, false)
+		if statements.ErrorCode(err) == statements.ENotFound {
+			t, err = s.store.Statement(ctx, cred.Tenant, r.Voids, true)
+		}
+		switch {
+		case err == nil && t.Credential == cred.Key:
+			continue
+		case err == nil:
+		case statements.ErrorCode(err) != statements.ENotFound:
+			return err
+		default:
+			if inBatch == nil {
+				inBatch = map[string]bool{}
+				for _, r := range recs {
+					inBatch[r.ID] = true
+				}
+			}
+			if inBatch[r.Voids] {
+				continue
+			}
+		}
+		r.Voids = ""
+	}
+	return nil
 }
 
 // parseSlots is how many requests parse statements at once: one fewer

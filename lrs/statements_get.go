@@ -1,12 +1,14 @@
 package lrs
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +20,10 @@ import (
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/validation"
 )
+
+// DefaultPageBytes is the default Config.PageBytes: 16 MiB, the size of
+// the largest statement a request may carry.
+const DefaultPageBytes = 16 << 20
 
 // statementQuery is a parsed GET /xapi/statements request.
 type statementQuery struct {
@@ -36,7 +42,10 @@ type moreToken struct {
 }
 
 // handleGetStatements serves GET and HEAD /xapi/statements: one statement
-// by statementId or voidedStatementId, or a page of a query.
+// by statementId or voidedStatementId, or a page of a query. A page holds
+// at most Config.PageBytes of statements (readPage) and is written out one
+// statement at a time (writeResult), so a GET holds about that much in
+// memory, whatever its limit.
 func (s *Server) handleGetStatements(c *gin.Context) {
 	ctx := c.Request.Context()
 	cred := credentialOf(c)
@@ -48,7 +57,7 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 	// A credential that may read only its own statements sees the others'
 	// as if they did not exist.
 	mine := !grants(cred.Scopes, scopeStatementsRead)
-	q.Filter.Credential = ""
+	q.Filter.Credential, q.Filter.MaxBytes = "", 0
 	if mine {
 		q.Filter.Credential = cred.Key
 	}
@@ -56,17 +65,10 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		q.Filter.Limit = l
 	}
 	langs := statements.ParseAcceptLanguage(c.GetHeader("Accept-Language"))
-	defs := map[string]json.RawMessage{} // canonical activity definitions read so far
+	defs := &definitions{} // canonical activity definitions read so far
 
 	if q.StatementID != "" || q.VoidedID != "" {
-		id, voided := q.StatementID, false
-		if q.VoidedID != "" {
-			id, voided = q.VoidedID, true
-		}
-		rec, err := s.store.Statement(ctx, cred.Tenant, strings.ToLower(id), voided)
-		if err == nil && mine && rec.Credential != cred.Key {
-			err = statements.Errorf(statements.ENotFound, "no statement %s", strings.ToLower(id))
-		}
+		rec, err := s.oneStatement(ctx, cred, q, mine)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -78,78 +80,221 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		}
 		s.setLastModified(c, rec.Stored)
 		if q.Attachments {
-			s.respondWithAttachments(c, out, [][]byte{rec.Statement})
+			atts, err := attachmentsToSend([]*statements.Record{rec}, mine)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			s.respondWithAttachments(c, atts, func(w io.Writer) error {
+				_, err := w.Write(out)
+				return err
+			})
 			return
 		}
 		c.Data(http.StatusOK, "application/json", out)
 		return
 	}
 
-	page, err := s.store.QueryStatements(ctx, cred.Tenant, q.Filter)
+	recs, more, err := s.readPage(ctx, cred, q.Filter, mine)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	records := page.Records
-	if mine {
-		// A statement referring to one of this credential's has its terms
-		// too (Store.InsertStatements): keep only the credential's own.
-		records = ownRecords(records, cred.Key)
-	}
-	var buf bytes.Buffer
-	buf.WriteString(`{"statements":[`)
 	var last time.Time
-	for i, rec := range records {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		out, err := s.formatStatement(ctx, cred.Tenant, rec, q.Format, langs, defs)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		buf.Write(out)
+	for _, rec := range recs {
 		if rec.Stored.After(last) {
 			last = rec.Stored
 		}
 	}
-	buf.WriteString(`],"more":`)
-	more := ""
-	if page.More && len(page.Records) > 0 {
-		next := q.Filter
-		next.After = page.Records[len(page.Records)-1].Position
-		more = "/xapi/statements?more=" + encodeMore(moreToken{Filter: next, Format: q.Format, Attachments: q.Attachments})
-	}
-	m, _ := json.Marshal(more)
-	buf.Write(m)
-	buf.WriteByte('}')
 	s.setLastModified(c, last)
+	moreURL := ""
+	if more {
+		next := q.Filter
+		next.After, next.Credential, next.MaxBytes = recs[len(recs)-1].Position, "", 0
+		moreURL = "/xapi/statements?more=" + encodeMore(moreToken{Filter: next, Format: q.Format, Attachments: q.Attachments})
+	}
+	write := func(w io.Writer) error {
+		return s.writeResult(ctx, w, cred.Tenant, recs, moreURL, q.Format, langs, defs)
+	}
 	if q.Attachments {
-		stmts := make([][]byte, len(records))
-		for i, rec := range records {
-			stmts[i] = rec.Statement
+		atts, err := attachmentsToSend(recs, mine)
+		if err != nil {
+			s.fail(c, err)
+			return
 		}
-		s.respondWithAttachments(c, buf.Bytes(), stmts)
+		s.respondWithAttachments(c, atts, write)
 		return
 	}
-	c.Data(http.StatusOK, "application/json", buf.Bytes())
+	c.Header("Content-Type", "application/json")
+	c.Status(http.StatusOK)
+	if c.Request.Method == http.MethodHead {
+		return
+	}
+	if err := write(c.Writer); err != nil {
+		if !c.Writer.Written() {
+			s.fail(c, err)
+			return
+		}
+		s.cutShort(c, err)
+	}
 }
 
-// ownRecords returns the records of recs that the credential key stored.
-func ownRecords(recs []*statements.Record, key string) []*statements.Record {
-	out := make([]*statements.Record, 0, len(recs))
-	for _, r := range recs {
-		if r.Credential == key {
-			out = append(out, r)
-		}
+// oneStatement returns the statement a statementId or voidedStatementId
+// query asks for. A credential that reads only its own statements gets,
+// for another's statement, the very answer of a statement that does not
+// exist.
+func (s *Server) oneStatement(ctx context.Context, cred *statements.Credential, q *statementQuery, mine bool) (*statements.Record, error) {
+	id, voided, what := strings.ToLower(q.StatementID), false, "statement"
+	if q.VoidedID != "" {
+		id, voided, what = strings.ToLower(q.VoidedID), true, "voided statement"
 	}
-	return out
+	rec, err := s.store.Statement(ctx, cred.Tenant, id, voided)
+	if err == nil && mine && rec.Credential != cred.Key {
+		err = statements.Errorf(statements.ENotFound, "not this credential's")
+	}
+	if statements.ErrorCode(err) == statements.ENotFound {
+		return nil, statements.Errorf(statements.ENotFound, "no %s %s", what, id)
+	}
+	return rec, err
+}
+
+// readPage reads a page of the query f: at most f.PageLimit() statements
+// the credential may see, of at most Config.PageBytes as stored (and at
+// least one), and whether statements past them match too. It asks the
+// store for the page in steps bounded by the bytes left, so it never holds
+// much more than PageBytes of statements. For a credential that reads only
+// its own statements (mine), it passes over the statements it may not see
+// (mineMatches) and reads on, so a page is never cut short, or its more
+// link set, by a statement it does not show.
+func (s *Server) readPage(ctx context.Context, cred *statements.Credential, f statements.Filter, mine bool) ([]*statements.Record, bool, error) {
+	want := f.PageLimit()
+	var recs []*statements.Record
+	var size int64
+	for {
+		// One more than the page needs: a statement past the page is
+		// what sets more.
+		f.Limit = min(want-len(recs)+1, statements.MaxLimit)
+		f.MaxBytes = max(1, s.pageBytes-size)
+		p, err := s.store.QueryStatements(ctx, cred.Tenant, f)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, r := range p.Records {
+			if mine {
+				ok, err := s.mineMatches(ctx, cred, f, r)
+				if err != nil {
+					return nil, false, err
+				}
+				if !ok {
+					continue
+				}
+			}
+			n := int64(len(r.Statement))
+			if len(recs) == want || (len(recs) > 0 && size+n > s.pageBytes) {
+				return recs, true, nil
+			}
+			recs = append(recs, r)
+			size += n
+		}
+		if !p.More || len(p.Records) == 0 {
+			return recs, false, nil
+		}
+		f.After = p.Records[len(p.Records)-1].Position
+	}
+}
+
+// maxRefChain bounds the chain of StatementRefs mineMatches follows.
+const maxRefChain = 16
+
+// mineMatches reports whether a credential that reads only its own
+// statements sees r as a match of f: r is its own, and matches f's terms
+// by itself or through references to statements the credential stored
+// too. A StatementRef matches its target's terms (Store.InsertStatements);
+// through another credential's statement that would tell whether that
+// statement has them.
+func (s *Server) mineMatches(ctx context.Context, cred *statements.Credential, f statements.Filter, r *statements.Record) (bool, error) {
+	if r.Credential != cred.Key {
+		return false, nil
+	}
+	f.Credential = ""
+	need := f.Terms()
+	if r.RefTarget == "" || len(need) == 0 {
+		return true, nil
+	}
+	have := map[string]bool{}
+	for range maxRefChain {
+		var st statements.Statement
+		if err := json.Unmarshal(r.Statement, &st); err != nil {
+			return false, statements.Internal(err, "stored statement is not JSON")
+		}
+		for _, t := range st.Terms() {
+			have[t] = true
+		}
+		if !slices.ContainsFunc(need, func(t string) bool { return !have[t] }) {
+			return true, nil
+		}
+		if r.RefTarget == "" {
+			return false, nil
+		}
+		next, err := s.store.Statement(ctx, cred.Tenant, r.RefTarget, false)
+		if statements.ErrorCode(err) == statements.ENotFound {
+			next, err = s.store.Statement(ctx, cred.Tenant, r.RefTarget, true)
+		}
+		if statements.ErrorCode(err) == statements.ENotFound {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if next.Credential != cred.Key {
+			return false, nil
+		}
+		r = next
+	}
+	return false, nil
+}
+
+// writeResult writes the StatementResult of recs to w, one statement at a
+// time, letting go of each record once it is written. It writes nothing
+// before the first statement is formatted, so that an error there can
+// still be answered as one.
+func (s *Server) writeResult(ctx context.Context, w io.Writer, tenant string, recs []*statements.Record, more, format string, langs []string, defs *definitions) error {
+	sep := `{"statements":[`
+	for i, rec := range recs {
+		out, err := s.formatStatement(ctx, tenant, rec, format, langs, defs)
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+		sep, recs[i] = ",", nil
+	}
+	if len(recs) > 0 {
+		sep = ""
+	}
+	m, _ := json.Marshal(more)
+	_, err := fmt.Fprintf(w, `%s],"more":%s}`, sep, m)
+	return err
+}
+
+// cutShort ends a response whose body is under way when err stops it: the
+// error is logged, and the connection is dropped so that the client sees
+// a broken response rather than a complete one that lacks statements.
+func (s *Server) cutShort(c *gin.Context, err error) {
+	de, _ := asDomainError(err)
+	s.log.Error().Err(de).Str("request_id", requestIDOf(c)).Str("method", c.Request.Method).
+		Str("path", c.Request.URL.Path).Msg("response cut short")
+	panic(http.ErrAbortHandler)
 }
 
 // formatStatement returns a stored statement in format; the canonical
 // format first puts in the LRS's canonical activity definitions, cached in
 // defs, then filters languages.
-func (s *Server) formatStatement(ctx context.Context, tenant string, rec *statements.Record, format string, langs []string, defs map[string]json.RawMessage) ([]byte, error) {
+func (s *Server) formatStatement(ctx context.Context, tenant string, rec *statements.Record, format string, langs []string, defs *definitions) ([]byte, error) {
 	stmt := rec.JSON()
 	if format == statements.FormatCanonical {
 		var err error

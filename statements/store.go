@@ -58,8 +58,14 @@ type Filter struct {
 	// query's order (for descending, lower positions). 0 = from the start.
 	After int64
 	// Credential selects the statements stored by the credential with this
-	// key (Record.Terms carries CredentialTerm); "" = any.
+	// key (Record.Terms carries CredentialTerm); "" = any. A StatementRef
+	// does not inherit the credential term of its target.
 	Credential string
+	// MaxBytes bounds a page by the size of its statements: the page holds
+	// records while the sum of their len(Statement) stays at or under
+	// MaxBytes, and at least one record (which alone may be larger). A page
+	// cut short by MaxBytes has More. 0 = no bound but Limit.
+	MaxBytes int64
 }
 
 // MaxLimit is the largest page of statements one query returns.
@@ -162,11 +168,13 @@ type Store interface {
 	// fails the batch with EInvalid. A voided statement, stored before or
 	// after its voiding statement, is marked Voided. A record whose
 	// RefTarget is stored matches, in queries, the target's terms too
-	// (transitively), whichever of the two was stored first. The same id
-	// twice in one batch is stored once when both have the same
-	// Fingerprint (both records get its Position) and fails the batch with
-	// EInvalid otherwise. A voiding statement is never voided itself. A
-	// tenant need not have been created before its statements.
+	// (transitively), whichever of the two was stored first, except the
+	// target's CredentialTerm: Filter.Credential selects exactly what one
+	// credential stored. The same id twice in one batch is stored once when
+	// both have the same Fingerprint (both records get its Position) and
+	// fails the batch with EInvalid otherwise. A voiding statement is never
+	// voided itself. A tenant need not have been created before its
+	// statements.
 	InsertStatements(ctx context.Context, tenant string, recs []*Record) error
 
 	// Statement returns the statement with id. With voided false it
@@ -175,8 +183,10 @@ type Store interface {
 	Statement(ctx context.Context, tenant, id string, voided bool) (*Record, error)
 
 	// QueryStatements returns the statements that are not voided and
-	// match f, ordered by Position (descending unless f.Ascending). Its
-	// cost grows with the page, not with the store.
+	// match f, ordered by Position (descending unless f.Ascending), at
+	// most f.PageLimit() of them and no more than f.MaxBytes allows. Its
+	// cost grows with the page, not with the store, and so does the memory
+	// it holds: the page and at most one record more.
 	QueryStatements(ctx context.Context, tenant string, f Filter) (*Page, error)
 
 	// ConsistentThrough returns a time T such that every statement with

@@ -24,6 +24,10 @@ const (
 // of the statement itself.
 func CredentialTerm(key string) string { return termCredential + key }
 
+// IsCredentialTerm reports whether term is a CredentialTerm: a term a
+// StatementRef does not inherit from its target.
+func IsCredentialTerm(term string) bool { return strings.HasPrefix(term, termCredential) }
+
 // Terms returns the index terms of the statement itself. A statement whose
 // object is a StatementRef also matches the terms of the statement it
 // targets; the store adds those (see Store.InsertStatements).

@@ -59,7 +59,7 @@
 //
 // A statement's terms (statements.Statement.Terms) are an array field; a
 // StatementRef adds its target's terms, transitively, whichever arrives
-// first. Each batch, after its statements are stored, writes a link for
+// first, but never a credential term (statements.IsCredentialTerm). Each batch, after its statements are stored, writes a link for
 // each reference and voiding target (links collection), then voids its
 // targets that are stored (and are no voiding statements), marks its own
 // statements voided when a stored voiding statement targets them, adds its

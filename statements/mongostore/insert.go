@@ -677,9 +677,13 @@ type gain struct {
 	terms []string
 }
 
-// addTerms adds terms to the visible statement k; a gain when it had not
-// all of them.
+// addTerms adds terms, but no credential term, to the visible statement
+// k; a gain when it had not all of them.
 func (s *Store) addTerms(ctx context.Context, k string, terms []string) (*gain, error) {
+	terms = slices.DeleteFunc(slices.Clone(terms), statements.IsCredentialTerm)
+	if len(terms) == 0 {
+		return nil, nil
+	}
 	res, err := s.stmts.UpdateOne(ctx, bson.D{{Key: "_id", Value: k}},
 		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "terms", Value: bson.D{{Key: "$each", Value: terms}}}}}})
 	if err != nil {

@@ -10,6 +10,11 @@ import (
 	"github.com/digione/lrs/statements"
 )
 
+// queryBatch is the most documents a query with a MaxBytes bound asks the
+// server for at once. MongoDB also ends a batch at 16 MiB; FerretDB counts
+// documents only.
+const queryBatch = 64
+
 // Statement returns one statement; see statements.Store.
 func (s *Store) Statement(ctx context.Context, tenant, id string, voided bool) (*statements.Record, error) {
 	id = strings.ToLower(id)
@@ -98,24 +103,39 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 	if f.Ascending {
 		dir = 1
 	}
-	cur, err := s.stmts.Find(ctx, filter, options.Find().
+	opts := options.Find().
 		SetSort(bson.D{{Key: "pos", Value: dir}}).
-		SetLimit(int64(limit+1)).
-		SetProjection(bson.D{{Key: "terms", Value: 0}}))
+		SetLimit(int64(limit + 1)).
+		SetProjection(bson.D{{Key: "terms", Value: 0}})
+	if f.MaxBytes > 0 {
+		// Bounded batches: the driver holds a whole batch, and a page cut
+		// by MaxBytes leaves the rest of it unread.
+		opts.SetBatchSize(int32(min(limit+1, queryBatch)))
+	}
+	cur, err := s.stmts.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, mapErr(err, "cannot query statements")
 	}
-	var docs []stmtDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, mapErr(err, "cannot query statements")
-	}
-	page := &statements.Page{Records: make([]*statements.Record, 0, min(len(docs), limit))}
-	for i := range docs {
-		if i == limit {
+	defer cur.Close(context.WithoutCancel(ctx))
+	// Documents are decoded one at a time: the page stops at the first
+	// that the limit or MaxBytes leaves out.
+	page := &statements.Page{}
+	var size int64
+	for cur.Next(ctx) {
+		var d stmtDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, mapErr(err, "cannot query statements")
+		}
+		n := int64(len(d.Statement))
+		if len(page.Records) == limit || (f.MaxBytes > 0 && len(page.Records) > 0 && size+n > f.MaxBytes) {
 			page.More = true
 			break
 		}
-		page.Records = append(page.Records, docs[i].record())
+		page.Records = append(page.Records, d.record())
+		size += n
+	}
+	if err := cur.Err(); err != nil {
+		return nil, mapErr(err, "cannot query statements")
 	}
 	return page, nil
 }

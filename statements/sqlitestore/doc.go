@@ -82,7 +82,10 @@
 // # Statement references
 //
 // A statement's terms column holds its own terms and those of the statement
-// its object refers to (transitively). When a statement is stored, its
+// its object refers to (transitively), but not the term of the credential
+// that stored it, which has a posting only: a referrer never inherits it
+// (rows of earlier versions may hold it; a new referrer leaves it out).
+// When a statement is stored, its
 // terms flow to the statements that already refer to it, and on to those
 // that refer to them, until nothing changes; each added term also gets a
 // posting. Voiding marks the target; a target stored after its voiding

@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"bytes"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -295,5 +296,66 @@ func TestStore_Version3Credentials(t *testing.T) {
 	}
 	if c, err = s.Credential(t.Context(), "k"); err != nil || c.XAPIVersion != "1.0.3" {
 		t.Errorf("XAPIVersion after update: %+v, %v; want 1.0.3", c, err)
+	}
+}
+
+// TestStore_LegacyCredentialTerms: an earlier version kept a statement's
+// credential term in its terms column, for its referrers to inherit; a
+// referrer stored now leaves it out, so Filter.Credential still selects
+// only what the credential stored.
+func TestStore_LegacyCredentialTerms(t *testing.T) {
+	dir := t.TempDir()
+	target := storetest.Record(t, benchStatement(1))
+	target.Credential = "key-a"
+	target.Terms = statements.MergeTerms(target.Terms, []string{statements.CredentialTerm("key-a")})
+	db := storedThenRaw(t, dir, []*statements.Record{target})
+	// Write the credential term into the target's terms column, as the
+	// earlier version did.
+	var credID int64
+	var col []byte
+	if err := db.QueryRow(`SELECT term_id FROM terms WHERE term = ?`, statements.CredentialTerm("key-a")).Scan(&credID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT terms FROM statements WHERE id = ?`, target.ID).Scan(&col); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for prev, b := int64(0), col; len(b) > 0; {
+		d, n := binary.Uvarint(b)
+		prev += int64(d)
+		ids = append(ids, prev)
+		b = b[n:]
+	}
+	if slices.Contains(ids, credID) {
+		t.Fatalf("terms column %v holds the credential term %d", ids, credID)
+	}
+	ids = append(ids, credID)
+	slices.Sort(ids)
+	col = col[:0]
+	for i, id := range ids {
+		if i > 0 {
+			id -= ids[i-1]
+		}
+		col = binary.AppendUvarint(col, uint64(id))
+	}
+	if _, err := db.Exec(`UPDATE statements SET terms = ? WHERE id = ?`, col, target.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	s := MustOpenStore(t, dir)
+	ref := record(t, `{"actor":{"mbox":"mailto:bob@example.org"},"verb":{"id":"https://example.org/verbs/liked"},"object":{"objectType":"StatementRef","id":"`+target.ID+`"}}`)
+	ref.Credential = "key-b"
+	ref.Terms = statements.MergeTerms(ref.Terms, []string{statements.CredentialTerm("key-b")})
+	if err := s.InsertStatements(t.Context(), "t", []*statements.Record{ref}); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"key-a": target.ID, "key-b": ref.ID} {
+		page, err := s.QueryStatements(t.Context(), "t", statements.Filter{Credential: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 || page.Records[0].ID != want {
+			t.Errorf("Credential %s: got %d records, want only %s", key, len(page.Records), want)
+		}
 	}
 }

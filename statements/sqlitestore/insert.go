@@ -21,6 +21,8 @@ const (
 	qVoid      = `UPDATE statements SET voided = 1 WHERE tenant = ? AND id = ?`
 	qReferrers = `SELECT position, id, terms FROM statements WHERE tenant = ? AND ref_target = ?`
 	qSetTerms  = `UPDATE statements SET terms = ? WHERE position = ?`
+	// qCredentialTerms finds the ids of a tenant's credential terms.
+	qCredentialTerms = `SELECT term_id FROM terms WHERE tenant = ? AND term >= 'c|' AND term < 'c}'`
 )
 
 // The writer's statements over lists, one per power of two of rows.
@@ -57,20 +59,21 @@ type writeTx struct {
 
 	prepared map[string]*sql.Stmt // on the writer connection
 
-	cache      map[termKey]int64 // committed term ids
-	groupTerms map[termKey]int64 // ids of the group's terms stored before the request
-	learned    map[termKey]int64 // ids of the terms the request adds, added at commit
-	nextTerm   int64             // the next free term id
-	counts     map[int64]int     // new postings per term id, added to term_counts at commit
-	posts      []posting         // new postings, added at commit
-	view       view              // the stored statements the request's batch names
+	cache      map[termKey]int64         // committed term ids
+	groupTerms map[termKey]int64         // ids of the group's terms stored before the request
+	learned    map[termKey]int64         // ids of the terms the request adds, added at commit
+	nextTerm   int64                     // the next free term id
+	counts     map[int64]int             // new postings per term id, added to term_counts at commit
+	posts      []posting                 // new postings, added at commit
+	view       view                      // the stored statements the request's batch names
+	credTerms  map[string]map[int64]bool // ids of each tenant's stored credential terms, read when needed
 
 	wrote bool // a statement that writes has run in the transaction
 }
 
 type termKey struct{ tenant, term string }
 
-var writerQueries = slices.Concat([]string{qInsertStmt, qVoid, qReferrers, qSetTerms, qActivityDefinition, qPutActivity},
+var writerQueries = slices.Concat([]string{qInsertStmt, qVoid, qReferrers, qSetTerms, qCredentialTerms, qActivityDefinition, qPutActivity},
 	bStatementsAmong.sizes, bVoidedAmong.sizes, bReferredAmong.sizes, bTermIDs.sizes, bInsertTerms.sizes,
 	bInsertPostings.sizes, bCountTerms.sizes)
 
@@ -480,9 +483,16 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 			continue
 		}
 		id, voids, ref := b.ids[i], b.voids[i], b.refs[i]
+		// The terms column holds the terms a referrer inherits: all but
+		// the credential's, which has a posting only.
 		own := make([]int64, 0, len(r.Terms))
+		var cred []int64
 		for _, t := range r.Terms {
-			own = append(own, termID[t])
+			if statements.IsCredentialTerm(t) {
+				cred = append(cred, termID[t])
+			} else {
+				own = append(own, termID[t])
+			}
 		}
 		terms := sortedIDs(own)
 		if ref != "" {
@@ -490,6 +500,9 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 				target, err := decodeTermIDs(t.terms)
 				if err != nil {
 					return nil, 0, statements.Internal(err, "cannot store statements")
+				}
+				if target, err = w.withoutCredentials(target); err != nil {
+					return nil, 0, err
 				}
 				terms, _ = terms.union(target)
 			}
@@ -503,7 +516,7 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 		}
 		res[i] = result{pos: pos, stored: stored, voided: voided}
 		v.own.stmts[id] = stmt{result: res[i], fp: r.Fingerprint, voiding: voids != "", terms: col}
-		w.posts = appendPostings(w.posts, pos, terms)
+		w.posts = appendPostings(appendPostings(w.posts, pos, terms), pos, cred)
 		if voids != "" {
 			if err := w.exec(qVoid, tenant, voids); err != nil {
 				return nil, 0, mapErr(err, "cannot store statements")
@@ -521,6 +534,41 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 		pos++
 	}
 	return res, pos, nil
+}
+
+// withoutCredentials returns terms without the tenant's credential terms,
+// which the terms column of a statement stored by an earlier version of
+// this package may hold.
+func (w *writeTx) withoutCredentials(terms termIDs) (termIDs, error) {
+	creds, ok := w.credTerms[w.tenant]
+	if !ok {
+		creds = map[int64]bool{}
+		err := w.query(qCredentialTerms, []any{w.tenant}, func(rows *sql.Rows) error {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			creds[id] = true
+			return nil
+		})
+		if err != nil {
+			return nil, mapErr(err, "cannot store statements")
+		}
+		if w.credTerms == nil {
+			w.credTerms = map[string]map[int64]bool{}
+		}
+		w.credTerms[w.tenant] = creds
+	}
+	if len(creds) == 0 {
+		return terms, nil
+	}
+	out := make(termIDs, 0, len(terms))
+	for _, id := range terms {
+		if !creds[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // among returns the ids that b, a query of one column over a list of

@@ -129,19 +129,25 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 		return nil, mapErr(err, "cannot query statements")
 	}
 	defer rows.Close()
+	// Rows are read one at a time: the page stops at the first that the
+	// limit or MaxBytes leaves out.
 	page := &statements.Page{}
+	var size int64
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
 			return nil, mapErr(err, "cannot query statements")
 		}
+		n := int64(len(r.Statement))
+		if len(page.Records) == limit || (f.MaxBytes > 0 && len(page.Records) > 0 && size+n > f.MaxBytes) {
+			page.More = true
+			break
+		}
 		page.Records = append(page.Records, r)
+		size += n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err, "cannot query statements")
-	}
-	if len(page.Records) > limit {
-		page.Records, page.More = page.Records[:limit], true
 	}
 	return page, nil
 }

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ var queryTests = []test{
 	{"SinceUntil", testQuerySinceUntil},
 	{"Limit", testQueryLimit},
 	{"MaxLimit", testQueryMaxLimit},
+	{"MaxBytes", testQueryMaxBytes},
 	{"Empty", testQueryEmpty},
 	{"Tenants", testQueryTenants},
 }
@@ -279,6 +282,73 @@ func testQueryLimit(t *testing.T, s statements.Store) {
 		if p.More {
 			t.Errorf("Limit 11 of 10: More true")
 		}
+	}
+}
+
+// sized returns a statement of alice with a result extension of n bytes.
+func sized(n int) obj {
+	st := stmt(agent("alice"), "completed", activity("course"))
+	st["result"] = obj{"extensions": obj{"https://example.org/ext/pad": strings.Repeat("x", n)}}
+	return st
+}
+
+// testQueryMaxBytes: a page stops before the statement that would take it
+// past MaxBytes, holds at least one statement, and walking the pages
+// returns every statement once, in order.
+func testQueryMaxBytes(t *testing.T, s statements.Store) {
+	sizes := []int{3000, 500, 9000, 1200, 1200, 1200, 20000, 100, 4000, 2500}
+	rs := make([]*statements.Record, len(sizes))
+	for i, n := range sizes {
+		rs[i] = rec(t, sized(n))
+	}
+	insertEach(t, s, tenantA, rs...)
+	alice := agentKey(t, agent("alice"))
+	const budget = 6000
+	for _, f := range []statements.Filter{{MaxBytes: budget}, {MaxBytes: budget, Agent: alice}} {
+		for _, asc := range []bool{false, true} {
+			f.Ascending = asc
+			want := rs
+			if !asc {
+				want = slices.Clone(rs)
+				slices.Reverse(want)
+			}
+			var got []*statements.Record
+			g := f
+			for range len(rs) + 1 {
+				p := mustQuery(t, s, tenantA, g)
+				if len(p.Records) == 0 {
+					t.Fatalf("%+v: empty page", g)
+				}
+				var sum int64
+				for _, r := range p.Records {
+					sum += int64(len(r.Statement))
+				}
+				if len(p.Records) > 1 && sum > budget {
+					t.Errorf("%+v: page of %d records, %d bytes, over MaxBytes %d", g, len(p.Records), sum, budget)
+				}
+				got = append(got, p.Records...)
+				if !p.More {
+					break
+				}
+				// The page is as full as MaxBytes allows.
+				if next := want[len(got)]; sum+int64(len(next.Statement)) <= budget {
+					t.Errorf("%+v: page of %d bytes stops before a record of %d", g, sum, len(next.Statement))
+				}
+				g.After = p.Records[len(p.Records)-1].Position
+			}
+			wantIDs(t, ids(got), ids(want))
+		}
+	}
+	// With a Limit too, whichever bound comes first ends the page.
+	p := mustQuery(t, s, tenantA, statements.Filter{MaxBytes: 1 << 20, Limit: 2, Ascending: true})
+	wantIDs(t, ids(p.Records), ids(rs[:2]))
+	if !p.More {
+		t.Errorf("Limit 2 under a large MaxBytes: More false")
+	}
+	p = mustQuery(t, s, tenantA, statements.Filter{MaxBytes: 1, Limit: 5})
+	wantIDs(t, ids(p.Records), ids(rs[9:]))
+	if !p.More {
+		t.Errorf("MaxBytes 1: More false")
 	}
 }
 

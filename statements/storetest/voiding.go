@@ -23,6 +23,7 @@ var statementRefTests = []test{
 	{"TargetLater", testRefTargetLater},
 	{"Transitive", testRefTransitive},
 	{"NotVoided", testRefNotVoided},
+	{"CredentialNotInherited", testRefCredentialNotInherited},
 }
 
 // wantVoided checks that id is stored and voided.
@@ -305,4 +306,48 @@ func sortByPosition(rs ...*statements.Record) []*statements.Record {
 		}
 	}
 	return out
+}
+
+// storedBy returns r as stored by the credential key, with its term.
+func storedBy(r *statements.Record, key string) *statements.Record {
+	r.Credential = key
+	r.Terms = statements.MergeTerms(r.Terms, []string{statements.CredentialTerm(key)})
+	return r
+}
+
+// testRefCredentialNotInherited: a StatementRef matches its target's terms
+// but not the target's credential, in every order of arrival, so that
+// Filter.Credential selects exactly what one credential stored.
+func testRefCredentialNotInherited(t *testing.T, s statements.Store) {
+	orders := [][]int{{0, 1, 2}, {2, 1, 0}, {1, 0, 2}}
+	for i, order := range orders {
+		for _, oneBatch := range []bool{false, true} {
+			tenant := fmt.Sprintf("credential-%d-%v", i, oneBatch)
+			target := storedBy(rec(t, stmt(agent("alice"), "completed", activity("course"))), "cred-a")
+			ref := storedBy(rec(t, stmt(agent("bob"), "liked", stmtRef(target.ID))), "cred-b")
+			refRef := storedBy(rec(t, stmt(agent("carol"), "shared", stmtRef(ref.ID))), "cred-c")
+			all := []*statements.Record{target, ref, refRef}
+			batch := []*statements.Record{all[order[0]], all[order[1]], all[order[2]]}
+			if oneBatch {
+				mustInsert(t, s, tenant, batch...)
+			} else {
+				insertEach(t, s, tenant, batch...)
+			}
+			for _, c := range []struct {
+				f    statements.Filter
+				want []string
+			}{
+				{statements.Filter{Credential: "cred-a"}, []string{target.ID}},
+				{statements.Filter{Credential: "cred-b"}, []string{ref.ID}},
+				{statements.Filter{Credential: "cred-c"}, []string{refRef.ID}},
+				{statements.Filter{Credential: "cred-c", Verb: verbID("completed")}, []string{refRef.ID}},
+				{statements.Filter{Credential: "cred-a", Verb: verbID("liked")}, []string{}},
+				{statements.Filter{Verb: verbID("completed")}, desc(sortByPosition(all...)...)},
+			} {
+				if got := queryIDs(t, s, tenant, c.f); fmt.Sprint(got) != fmt.Sprint(c.want) {
+					t.Errorf("order %v, one batch %v, %+v: got %v, want %v", order, oneBatch, c.f, got, c.want)
+				}
+			}
+		}
+	}
 }
