@@ -625,3 +625,79 @@ func TestHostile_3_6_Multipart(t *testing.T) {
 		t.Errorf("temp files peaked at %d bytes, want none of the attachments spooled", m.tempPeak)
 	}
 }
+
+// TestHostile_4_BigPages: GETs of pages of large statements hold a page
+// of bounded bytes at a time, not the whole page several times over.
+func TestHostile_4_BigPages(t *testing.T) {
+	tg := startTarget(t)
+	auth := hostileKey + ":" + hostileSecret
+	n, big := size(30, 60), strings.Repeat("x", 1<<20)
+	for i := range n {
+		st, b := tg.do("POST", "/xapi/statements", auth, http.Header{"Content-Type": {"application/json"}}, strings.NewReader(fmt.Sprintf(
+			`{"actor":{"mbox":"mailto:a@x.example"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a/%d"},`+
+				`"result":{"extensions":{"http://x.example/blob":"%s"}}}`, i, big)))
+		if st != http.StatusOK {
+			t.Fatalf("POST statement %d: %d %s", i, st, b)
+		}
+	}
+	clients := size(12, 12)
+	var got atomic.Int64
+	m := tg.during(func() {
+		parallel(clients, clients, func(int) {
+			req, _ := http.NewRequest("GET", tg.base+"/xapi/statements?limit=0", nil)
+			req.SetBasicAuth(hostileKey, hostileSecret)
+			req.Header.Set("X-Experience-API-Version", "1.0.3")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return
+			}
+			k, _ := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			got.Add(k)
+		})
+	})
+	t.Logf("%d concurrent GETs of %d statements of 1 MiB: %d MiB sent; %s", clients, n, got.Load()>>20, m)
+	if grown := m.rssPeak - m.rssBefore; grown > 512 {
+		t.Errorf("memory peaked %.0f MiB above the start, want at most 512", grown)
+	}
+}
+
+// TestHostile_10_ReadMine: a statements/read/mine credential can neither
+// void nor read another credential's statement, nor tell it exists.
+func TestHostile_10_ReadMine(t *testing.T) {
+	tg := startTarget(t)
+	auth := hostileKey + ":" + hostileSecret
+	st, body := tg.do("POST", "/admin/tenants/default/credentials", "Bearer "+hostileAdmin, http.Header{"Content-Type": {"application/json"}},
+		strings.NewReader(`{"scopes":["statements/write","statements/read/mine"],"app":"Vendor"}`))
+	if st != http.StatusCreated {
+		t.Fatalf("create credential: %d %s", st, body)
+	}
+	var cred struct{ Key, Secret string }
+	json.Unmarshal(body, &cred)
+	mine := cred.Key + ":" + cred.Secret
+	const theirs, unknown = "a7c3d1e2-4b5f-4c6d-8e9f-0a1b2c3d4e5f", "b7c3d1e2-4b5f-4c6d-8e9f-0a1b2c3d4e5f"
+	if st, b := tg.do("PUT", "/xapi/statements?statementId="+theirs, auth, http.Header{"Content-Type": {"application/json"}},
+		strings.NewReader(`{"actor":{"mbox":"mailto:a@x.example"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"}}`)); st != http.StatusNoContent {
+		t.Fatalf("PUT: %d %s", st, b)
+	}
+	void := func(target string) int {
+		st, _ := tg.do("POST", "/xapi/statements", mine, http.Header{"Content-Type": {"application/json"}}, strings.NewReader(
+			`{"actor":{"mbox":"mailto:v@x.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"`+target+`"}}`))
+		return st
+	}
+	if a, b := void(theirs), void(unknown); a != b {
+		t.Errorf("voiding another's statement: %d, an unknown one: %d; want the same answer", a, b)
+	}
+	if st, _ := tg.do("GET", "/xapi/statements?statementId="+theirs, auth, nil, nil); st != http.StatusOK {
+		t.Errorf("the other credential's statement after the attempt to void it: %d, want 200 (not voided)", st)
+	}
+	a, ab := tg.do("GET", "/xapi/statements?statementId="+theirs, mine, nil, nil)
+	b, bb := tg.do("GET", "/xapi/statements?statementId="+unknown, mine, nil, nil)
+	var ae, be struct{ Error, Message string }
+	json.Unmarshal(ab, &ae)
+	json.Unmarshal(bb, &be)
+	ae.Message, be.Message = strings.ReplaceAll(ae.Message, theirs, "ID"), strings.ReplaceAll(be.Message, unknown, "ID")
+	if a != http.StatusNotFound || a != b || ae.Message != be.Message {
+		t.Errorf("GET of another's statement: %d %q; of an unknown one: %d %q; want the same 404", a, ae.Message, b, be.Message)
+	}
+}
