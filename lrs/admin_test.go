@@ -394,21 +394,32 @@ func TestAdmin_NegativeLimits(t *testing.T) {
 
 // TestLogin_HolderNeverLockedOut: failures of others from the holder's
 // address, on other keys and on the holder's own key, never turn away the
-// holder of a generated secret, even one not verified since the start.
+// holder of the secret, generated (SHA-256) or chosen (bcrypt), even one
+// not verified since the start.
 func TestLogin_HolderNeverLockedOut(t *testing.T) {
 	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
-	srv := mustOpenAdminServer(t, lrs.Config{Now: func() time.Time { return now }})
-	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
-	good := mustCreateCredential(t, srv, "espoo", `{"scopes":["all"]}`)
-	key := strings.Split(good, ":")[0]
-	for i := range 60 {
-		call(t, srv, "GET", "/xapi/statements", fmt.Sprintf("guessed-key-%d:guess", i), "")
+	store, err := sqlitestore.New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	for range 10 {
-		call(t, srv, "GET", "/xapi/statements", key+":guess", "")
+	if _, err := lrs.Bootstrap(t.Context(), store, lrs.BootstrapCredential{Key: "chosen", Secret: "a chosen secret"}, now); err != nil {
+		t.Fatal(err)
 	}
-	if got, _, _ := call(t, srv, "GET", "/xapi/statements", key+":guess", ""); got != http.StatusTooManyRequests {
-		t.Errorf("guess after 70 failures from this address: %d, want 429", got)
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Now: func() time.Time { return now },
+		LoginPause: time.Millisecond}))
+	t.Cleanup(func() { srv.Close(); store.Close() })
+	generated := mustCreateCredential(t, srv, lrs.DefaultTenant, `{"scopes":["all"]}`)
+	for _, good := range []string{generated, "chosen:a chosen secret"} {
+		key := strings.Split(good, ":")[0]
+		for i := range 60 {
+			call(t, srv, "GET", "/xapi/statements", fmt.Sprintf("guessed-key-%d:guess", i), "")
+		}
+		for range 8 {
+			call(t, srv, "GET", "/xapi/statements", key+":guess", "")
+		}
+		if got, h, _ := call(t, srv, "GET", "/xapi/statements", key+":guess", ""); got != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+			t.Errorf("%s: guess after the failures from this address: %d, want 429 with Retry-After", key, got)
+		}
+		mustCall(t, srv, "GET", "/xapi/statements", good, "", http.StatusOK)
 	}
-	mustCall(t, srv, "GET", "/xapi/statements", good, "", http.StatusOK)
 }

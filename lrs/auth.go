@@ -277,18 +277,6 @@ func hashSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 // practice, compared against for keys that do not exist.
 var dummyFastHash = hashGenerated("no secret is this one, though it is compared")
 
-// fastPrincipal is principal for a credential whose secret is generated,
-// checked even while failures of others make attempts wait (see
-// loginGuard): that costs a store read and a SHA-256. For any other
-// credential it returns errBadCredential unchecked.
-func (a *authenticator) fastPrincipal(ctx context.Context, key, secret string) (*principal, error) {
-	cred, err := a.store.Credential(ctx, key)
-	if err != nil || !isFast(cred.SecretHash) {
-		return nil, errBadCredential
-	}
-	return a.principal(ctx, key, secret)
-}
-
 // dummyHash is a bcrypt hash no secret matches in practice.
 var dummyHash = sync.OnceValue(func() []byte {
 	h, _ := bcrypt.GenerateFromPassword([]byte("no secret is this one"), bcrypt.DefaultCost)
@@ -321,13 +309,25 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	}
 	addr := c.ClientIP()
 	if wait := s.logins.wait(key, secret, addr, s.now()); wait > 0 {
-		// The holder of a generated secret gets in all the same.
-		if p, err := s.auth.fastPrincipal(c.Request.Context(), key, secret); err == nil {
+		// Every attempt is checked, so the holder of the secret gets in
+		// whatever others tried from the same address. A wrong one is
+		// answered after a pause (a second at most, so that it holds its
+		// connection only so long) with the wait before the next.
+		p, err := s.auth.principal(c.Request.Context(), key, secret)
+		if err == nil {
 			s.logins.succeeded(key, secret, addr)
 			return p, 0, nil
 		}
+		if err != errBadCredential {
+			return nil, 0, err
+		}
+		s.logins.failed(key, addr, s.now())
 		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
 			Msg("login refused: too many failed attempts")
+		select {
+		case <-time.After(min(wait, s.loginPause)):
+		case <-c.Request.Context().Done():
+		}
 		return nil, wait, nil
 	}
 	p, err := s.auth.principal(c.Request.Context(), key, secret)
@@ -342,6 +342,9 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	s.logins.succeeded(key, secret, addr)
 	return p, 0, nil
 }
+
+// DefaultLoginPause is the default Config.LoginPause.
+const DefaultLoginPause = time.Second
 
 // logKey returns a credential key as the logs show it: keys the LRS
 // issues are 20 characters; anything past 40 is cut, so that no client

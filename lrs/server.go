@@ -67,6 +67,10 @@ type Config struct {
 	// DefaultMinBodyRate; a negative MinBodyRate sets no bound.
 	BodyGrace   time.Duration
 	MinBodyRate int64
+	// LoginPause is the longest a wrong attempt waits for its answer
+	// while failures make attempts from its address wait; default
+	// DefaultLoginPause.
+	LoginPause time.Duration
 	// Limits are the limits of a credential where neither it nor its
 	// tenant sets one; fields left zero take DefaultLimits.
 	Limits statements.Limits
@@ -100,6 +104,7 @@ type Server struct {
 	pageBytes   int64
 	bodyGrace   time.Duration
 	minBodyRate int64 // bytes per second; 0: no bound
+	loginPause  time.Duration
 
 	admin      statements.AdminStore
 	adminToken [32]byte // SHA-256 of the admin token; zero: no admin API
@@ -141,7 +146,10 @@ func New(cfg Config) *Server {
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
 	}
-	s.bodyGrace, s.minBodyRate = cfg.BodyGrace, cfg.MinBodyRate
+	s.bodyGrace, s.minBodyRate, s.loginPause = cfg.BodyGrace, cfg.MinBodyRate, cfg.LoginPause
+	if s.loginPause <= 0 {
+		s.loginPause = DefaultLoginPause
+	}
 	if s.bodyGrace <= 0 {
 		s.bodyGrace = DefaultBodyGrace
 	}
