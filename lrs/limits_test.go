@@ -2,9 +2,13 @@ package lrs
 
 import (
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/digione/lrs/statements"
 )
 
 // TestLoginGuard_Bounded: failures of any number of distinct keys and
@@ -67,5 +71,16 @@ func TestBatchCounter(t *testing.T) {
 				t.Errorf("%s in pieces of %d: %d, want %d", tc.body, piece, got, tc.want)
 			}
 		}
+	}
+}
+
+func TestSpoolError(t *testing.T) {
+	full := &os.PathError{Op: "write", Path: "/tmp/lrs-attachments-1", Err: syscall.ENOSPC}
+	if got := statements.ErrorCode(spoolError(full)); got != statements.EUnavailable {
+		t.Errorf("spool on a full temp dir: code %q, want %q", got, statements.EUnavailable)
+	}
+	perm := &os.PathError{Op: "open", Path: "/tmp/x", Err: syscall.EACCES}
+	if got := statements.ErrorCode(spoolError(perm)); got != statements.EInternal {
+		t.Errorf("spool without permission: code %q, want %q", got, statements.EInternal)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -100,7 +101,7 @@ func (ps *attachmentParts) spoolFile() (*os.File, error) {
 	}
 	f, err := os.CreateTemp("", "lrs-attachments-*")
 	if err != nil {
-		return nil, statements.Internal(err, "cannot spool an attachment")
+		return nil, spoolError(err)
 	}
 	// Removed from its directory at once (where the system allows it), the
 	// file is gone when it is closed, even by the end of the process.
@@ -299,7 +300,7 @@ func (ps *attachmentParts) spool(n int, p *multipart.Part, sha2 string, d declar
 		ps.fileSize += part.size
 		var pe *os.PathError
 		if errors.As(err, &pe) {
-			return statements.Internal(err, "cannot spool an attachment")
+			return spoolError(err)
 		}
 		if err != nil {
 			return multipartError(err)
@@ -333,4 +334,14 @@ func multipartError(err error) error {
 		return err
 	}
 	return statements.Errorf(statements.EInvalid, "body: not a valid multipart/mixed body: %v", err)
+}
+
+// spoolError is the error of a spool file that cannot be created or
+// written: a full or failing temporary directory cannot take the request
+// now (503, retried later); anything else is a fault of the LRS.
+func spoolError(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EIO) {
+		return &statements.Error{Code: statements.EUnavailable, Message: "cannot spool an attachment: the temporary directory is full or failing", Err: err}
+	}
+	return statements.Internal(err, "cannot spool an attachment")
 }
