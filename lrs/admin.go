@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -129,6 +130,20 @@ type TenantUpdate struct {
 	Name     *string
 	Disabled *bool
 	Limits   *statements.Limits
+	// CORSOrigins, when set, replaces the tenant's CORS origins; empty
+	// clears them.
+	CORSOrigins *[]string
+}
+
+// ValidOrigin checks that o is a web origin as browsers send it:
+// http(s)://host[:port], no path, query or fragment.
+func ValidOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return statements.Errorf(statements.EInvalid, "%q is not an origin such as https://app.example.fi", o)
+	}
+	return nil
 }
 
 // UpdateTenant changes the tenant id: disabling it refuses its
@@ -153,6 +168,17 @@ func (a *Admin) UpdateTenant(ctx context.Context, actor, id string, u TenantUpda
 		}
 		t.Limits = *u.Limits
 		what = append(what, strings.TrimPrefix(limitsDetail(t.Limits), " "))
+	}
+	if u.CORSOrigins != nil {
+		var origins []string
+		for _, o := range *u.CORSOrigins {
+			if err := ValidOrigin(o); err != nil {
+				return nil, statements.Errorf(statements.EInvalid, "corsOrigins: %s", err.(*statements.Error).Message)
+			}
+			origins = append(origins, normalOrigin(o))
+		}
+		t.CORSOrigins = origins
+		what = append(what, "corsOrigins="+strings.Join(origins, ","))
 	}
 	if err := a.Admin.UpdateTenant(ctx, *t); err != nil {
 		return nil, err

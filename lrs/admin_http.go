@@ -82,6 +82,7 @@ func (s *Server) adminOps() *Admin {
 	return &Admin{Store: s.store, Admin: s.admin, OneRoster: s.oneRoster, Log: s.log, Now: s.now,
 		Changed: func(tenant, key string) {
 			s.auth.forget(tenant, key)
+			s.tenantOrigins.forget()
 			if key != "" {
 				s.logins.forget(key)
 				s.rates.forget(key)
@@ -96,6 +97,9 @@ type TenantJSON struct {
 	Created  time.Time   `json:"created"`
 	Disabled bool        `json:"disabled"`
 	Limits   *LimitsJSON `json:"limits,omitempty"`
+	// CORSOrigins are the origins whose browser content may call /xapi/
+	// with the tenant's credentials.
+	CORSOrigins []string `json:"corsOrigins,omitempty"`
 }
 
 // LimitsJSON is statements.Limits in the admin API; absent or 0 = not set,
@@ -141,7 +145,8 @@ func limitsOfJSON(j *LimitsJSON) statements.Limits {
 
 // TenantView returns the admin API's view of t.
 func TenantView(t statements.Tenant) TenantJSON {
-	return TenantJSON{ID: t.ID, Name: t.Name, Created: t.Created, Disabled: t.Disabled, Limits: limitsJSON(t.Limits)}
+	return TenantJSON{ID: t.ID, Name: t.Name, Created: t.Created, Disabled: t.Disabled, Limits: limitsJSON(t.Limits),
+		CORSOrigins: t.CORSOrigins}
 }
 
 // CredentialView returns the admin API's view of c, without its secret
@@ -214,18 +219,20 @@ func (s *Server) handleAdminGetTenant(c *gin.Context) {
 }
 
 // handleAdminUpdateTenant serves PATCH /admin/tenants/:tenant:
-// {"disabled": true} disables it; "name" and "limits" change those.
+// {"disabled": true} disables it; "name", "limits" and "corsOrigins"
+// change those.
 func (s *Server) handleAdminUpdateTenant(c *gin.Context) {
 	var in struct {
-		Name     *string     `json:"name"`
-		Disabled *bool       `json:"disabled"`
-		Limits   *LimitsJSON `json:"limits"`
+		Name        *string     `json:"name"`
+		Disabled    *bool       `json:"disabled"`
+		Limits      *LimitsJSON `json:"limits"`
+		CORSOrigins *[]string   `json:"corsOrigins"`
 	}
 	if err := readAdminBody(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	u := TenantUpdate{Name: in.Name, Disabled: in.Disabled}
+	u := TenantUpdate{Name: in.Name, Disabled: in.Disabled, CORSOrigins: in.CORSOrigins}
 	if in.Limits != nil {
 		l := limitsOfJSON(in.Limits)
 		u.Limits = &l

@@ -423,3 +423,57 @@ func TestLogin_HolderNeverLockedOut(t *testing.T) {
 		mustCall(t, srv, "GET", "/xapi/statements", good, "", http.StatusOK)
 	}
 }
+
+// TestCORS_TenantOrigins: an origin a tenant lists gets credentials for
+// that tenant's credentials only; the preflight, which carries none,
+// allows it.
+func TestCORS_TenantOrigins(t *testing.T) {
+	srv := mustOpenAdminServer(t, lrs.Config{})
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"vantaa"}`, http.StatusCreated)
+	b := mustCall(t, srv, "PATCH", "/admin/tenants/espoo", bearer, `{"corsOrigins":["https://Oppimateriaali.Espoo.example/"]}`, http.StatusOK)
+	if !strings.Contains(string(b), `"corsOrigins":["https://oppimateriaali.espoo.example"]`) {
+		t.Errorf("tenant after PATCH: %s", b)
+	}
+	if got, _, b := call(t, srv, "PATCH", "/admin/tenants/espoo", bearer, `{"corsOrigins":["oppimateriaali.espoo.example"]}`); got != http.StatusBadRequest ||
+		!strings.Contains(string(b), "corsOrigins") {
+		t.Errorf("PATCH with a bad origin: %d %s, want 400 naming corsOrigins", got, b)
+	}
+	espoo := mustCreateCredential(t, srv, "espoo", `{"scopes":["all"]}`)
+	vantaa := mustCreateCredential(t, srv, "vantaa", `{"scopes":["all"]}`)
+	const origin = "https://oppimateriaali.espoo.example"
+	request := func(method, auth string) http.Header {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+"/xapi/statements", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+		if method == "OPTIONS" {
+			req.Header.Set("Access-Control-Request-Method", "GET")
+		}
+		if k, s, ok := strings.Cut(auth, ":"); ok {
+			req.SetBasicAuth(k, s)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header
+	}
+	for _, tc := range []struct {
+		name, method, auth string
+		wantOrigin, creds  string
+	}{
+		{"preflight", "OPTIONS", "", origin, "true"},
+		{"the tenant's credential", "GET", espoo, origin, "true"},
+		{"another tenant's credential", "GET", vantaa, "*", ""},
+	} {
+		h := request(tc.method, tc.auth)
+		if got := h.Get("Access-Control-Allow-Origin"); got != tc.wantOrigin {
+			t.Errorf("%s: Access-Control-Allow-Origin %q, want %q", tc.name, got, tc.wantOrigin)
+		}
+		if got := h.Get("Access-Control-Allow-Credentials"); got != tc.creds {
+			t.Errorf("%s: Access-Control-Allow-Credentials %q, want %q", tc.name, got, tc.creds)
+		}
+	}
+}

@@ -112,8 +112,9 @@ type authenticator struct {
 
 // principal is a verified credential with its effective limits.
 type principal struct {
-	cred   *statements.Credential
-	limits statements.Limits
+	cred    *statements.Credential
+	limits  statements.Limits
+	origins []string // the CORS origins of its tenant
 }
 
 // verification is a check of a key and secret under way: requests with
@@ -233,6 +234,7 @@ func (a *authenticator) check(ctx context.Context, key, secret string) (*princip
 		}
 	}
 	var tl statements.Limits
+	var origins []string
 	if a.tenant != nil {
 		t, err := a.tenant(ctx, cred.Tenant)
 		if statements.ErrorCode(err) == statements.ENotFound {
@@ -244,9 +246,9 @@ func (a *authenticator) check(ctx context.Context, key, secret string) (*princip
 		if t.Disabled {
 			return nil, statements.Errorf(statements.EForbidden, "Authorization: the tenant of this credential is disabled")
 		}
-		tl = t.Limits
+		tl, origins = t.Limits, t.CORSOrigins
 	}
-	return &principal{cred: cred, limits: cred.Limits.Over(tl).Over(a.defaults)}, nil
+	return &principal{cred: cred, limits: cred.Limits.Over(tl).Over(a.defaults), origins: origins}, nil
 }
 
 // compare reports whether secret matches the bcrypt hash. At most
@@ -296,6 +298,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	}
 	c.Set(ctxCredential, p.cred)
 	c.Set(ctxLimits, p.limits)
+	s.corsAfterLogin(c, p.origins)
 	c.Next()
 }
 

@@ -15,12 +15,13 @@ import (
 
 // Keys of values a request carries through the handler chain.
 const (
-	ctxRequestID  = "lrs.requestID"
-	ctxVersion    = "lrs.version"
-	ctxCredential = "lrs.credential"
-	ctxError      = "lrs.error"
-	ctxStatus     = "lrs.status"
-	ctxConsistent = "lrs.consistentThrough"
+	ctxRequestID    = "lrs.requestID"
+	ctxVersion      = "lrs.version"
+	ctxCredential   = "lrs.credential"
+	ctxError        = "lrs.error"
+	ctxStatus       = "lrs.status"
+	ctxConsistent   = "lrs.consistentThrough"
+	ctxTenantOrigin = "lrs.tenantOrigin" // an Origin a tenant, not the server, lists
 )
 
 // xAPI versions the LRS speaks; a request names one in its header.
@@ -88,10 +89,12 @@ func (s *Server) recoverer(c *gin.Context) {
 }
 
 // cors lets browser-based content call the xAPI API: preflights are
-// answered here, before version and credential checks. Origins in
-// Config.CORSOrigins get their origin back and credentials; without that
-// list every origin gets "*" and no credentials; any other origin, and
-// every path outside /xapi/, gets no CORS headers.
+// answered here, before version and credential checks. An origin listed
+// in Config.CORSOrigins or by a tenant gets its origin back and
+// credentials (a tenant's origin only with that tenant's credentials: see
+// corsAfterLogin); without a server list, any other origin gets "*" and
+// no credentials; otherwise it gets no CORS headers, and neither does
+// any path outside /xapi/.
 func (s *Server) cors(c *gin.Context) {
 	origin := c.GetHeader("Origin")
 	if origin == "" || !strings.HasPrefix(c.Request.URL.Path, "/xapi/") {
@@ -100,12 +103,17 @@ func (s *Server) cors(c *gin.Context) {
 	}
 	h := c.Writer.Header()
 	h.Add("Vary", "Origin")
+	norm := normalOrigin(origin)
 	switch {
-	case s.corsOrigins == nil:
-		h.Set("Access-Control-Allow-Origin", "*")
-	case s.corsOrigins[strings.TrimRight(strings.ToLower(origin), "/")]:
+	case s.corsOrigins[norm]:
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
+	case s.tenantOrigins.listed(c.Request.Context(), norm):
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		c.Set(ctxTenantOrigin, norm)
+	case s.corsOrigins == nil:
+		h.Set("Access-Control-Allow-Origin", "*")
 	default:
 		c.Next()
 		return

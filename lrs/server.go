@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -112,10 +111,11 @@ type Server struct {
 	rates      *rateLimiter
 	engine     *gin.Engine
 
-	ready       func() error
-	metrics     func(io.Writer) error
-	oneRoster   *oneroster.Admin
-	corsOrigins map[string]bool // nil: "*" without credentials
+	ready         func() error
+	metrics       func(io.Writer) error
+	oneRoster     *oneroster.Admin
+	corsOrigins   map[string]bool // nil: "*" without credentials
+	tenantOrigins *tenantOrigins
 }
 
 // New returns a Server for cfg.
@@ -146,6 +146,10 @@ func New(cfg Config) *Server {
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
 	}
+	s.tenantOrigins = &tenantOrigins{now: func() time.Time { return s.now() }}
+	if cfg.Store != nil {
+		s.tenantOrigins.store = cfg.Store
+	}
 	s.bodyGrace, s.minBodyRate, s.loginPause = cfg.BodyGrace, cfg.MinBodyRate, cfg.LoginPause
 	if s.loginPause <= 0 {
 		s.loginPause = DefaultLoginPause
@@ -163,7 +167,7 @@ func New(cfg Config) *Server {
 		if s.corsOrigins == nil {
 			s.corsOrigins = map[string]bool{}
 		}
-		s.corsOrigins[strings.TrimRight(strings.ToLower(o), "/")] = true
+		s.corsOrigins[normalOrigin(o)] = true
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -123,6 +123,9 @@ type Tenant struct {
 	Created  time.Time
 	Disabled bool   // its credentials are refused
 	Limits   Limits // what its credentials may ask of the LRS
+	// CORSOrigins are the origins (https://host[:port]) whose browser
+	// content may call the xAPI API with this tenant's credentials.
+	CORSOrigins []string
 }
 
 // Credential lets a client act on one tenant with some scopes.

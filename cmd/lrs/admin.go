@@ -102,6 +102,18 @@ var adminCommands = []adminCommand{
 			}
 			return printResult(out, o, lrs.TenantView(*t), "set the limits of tenant %s\n", t.ID)
 		}},
+	{name: "tenant cors", args: "ID ORIGIN,...|none", nargs: 2,
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			origins := []string{}
+			if args[1] != "none" {
+				origins = strings.Split(args[1], ",")
+			}
+			t, err := ops.UpdateTenant(ctx, cliActor, args[0], lrs.TenantUpdate{CORSOrigins: &origins})
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.TenantView(*t), "tenant %s: CORS origins %s\n", t.ID, strings.Join(t.CORSOrigins, ", "))
+		}},
 	{name: "credential create",
 		flags: func(fs *flag.FlagSet, o *adminOptions) {
 			fs.StringVar(&o.Tenant, "tenant", "", "the tenant of the credential (required)")
@@ -338,6 +350,7 @@ const adminUsage = `Administration, offline against the store (--data-dir, --sto
   lrs tenant list
   lrs tenant disable ID | lrs tenant enable ID
   lrs tenant limits ID [--rate R] [--burst B] [--batch N] [--query-limit N] [--body-bytes N]
+  lrs tenant cors ID https://app.example.fi,...|none
   lrs credential create --tenant ID --scopes all|statements/write,... [--name NAME] [--app APP]
       [--xapi-version 1.0.3|2.0.0] [limits]
   lrs credential list --tenant ID

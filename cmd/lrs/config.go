@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -177,8 +176,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return cfg, err
 	}
 	for _, o := range splitList(cfg.CORSOrigins) {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		if err := lrs.ValidOrigin(o); err != nil {
 			return cfg, fmt.Errorf("--cors-origins: %q is not an origin such as https://app.example.fi", o)
 		}
 	}

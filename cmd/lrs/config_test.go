@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"maps"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/digione/lrs/forwarders/oneroster"
+	"github.com/digione/lrs/statements/sqlitestore"
 )
 
 func TestParseServeConfig_Mongo(t *testing.T) {
@@ -254,4 +256,38 @@ func TestParseServeConfig_ConnectionLimits(t *testing.T) {
 			t.Errorf("%v: err = %v, want an error naming %s", e, err, name)
 		}
 	}
+}
+
+// TestCLI_TenantCORSAndXAPIVersion: the CLI sets a tenant's CORS origins
+// and a credential's declared xAPI version, and refuses bad values.
+func TestCLI_TenantCORSAndXAPIVersion(t *testing.T) {
+	dir := t.TempDir()
+	mustCLI(t, dir, nil, "tenant", "create", "espoo")
+	var tn struct {
+		CORSOrigins []string
+	}
+	json.Unmarshal([]byte(mustCLI(t, dir, nil, "tenant", "cors", "espoo", "https://app.espoo.example,https://lms.example", "--json")), &tn)
+	if !slices.Equal(tn.CORSOrigins, []string{"https://app.espoo.example", "https://lms.example"}) {
+		t.Errorf("tenant cors: origins %q", tn.CORSOrigins)
+	}
+	if _, err := cli(t, dir, nil, "tenant", "cors", "espoo", "app.espoo.example"); err == nil {
+		t.Error("tenant cors with a bad origin: no error")
+	}
+	var c struct{ Key, XAPIVersion string }
+	json.Unmarshal([]byte(mustCLI(t, dir, nil, "credential", "create", "--tenant", "espoo", "--scopes", "all", "--xapi-version", "1.0.3", "--json")), &c)
+	if c.XAPIVersion != "1.0.3" {
+		t.Errorf("credential create --xapi-version 1.0.3: declared %q", c.XAPIVersion)
+	}
+	if out := mustCLI(t, dir, nil, "credential", "xapi-version", c.Key, "none", "--json"); strings.Contains(out, "xapiVersion") {
+		t.Errorf("credential xapi-version none: %s", out)
+	}
+	if _, err := cli(t, dir, nil, "credential", "create", "--tenant", "espoo", "--scopes", "all", "--xapi-version", "1.0"); err == nil {
+		t.Error("credential create --xapi-version 1.0: no error")
+	}
+	withStore(t, dir, func(s *sqlitestore.Store) {
+		tn, err := s.Tenant(t.Context(), "espoo")
+		if err != nil || len(tn.CORSOrigins) != 2 {
+			t.Errorf("stored tenant: %+v, %v", tn, err)
+		}
+	})
 }

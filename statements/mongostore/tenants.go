@@ -35,11 +35,12 @@ type tenantDoc struct {
 	Created  int64     `bson:"created"` // unix ms
 	Disabled bool      `bson:"disabled"`
 	Limits   limitsDoc `bson:"limits"`
+	CORS     []string  `bson:"cors,omitempty"` // CORS origins
 }
 
 func (d *tenantDoc) tenant() statements.Tenant {
 	return statements.Tenant{ID: d.ID, Name: d.Name, Created: time.UnixMilli(d.Created).UTC(), Disabled: d.Disabled,
-		Limits: d.Limits.limits()}
+		Limits: d.Limits.limits(), CORSOrigins: d.CORS}
 }
 
 type credentialDoc struct {
@@ -76,7 +77,7 @@ func (s *Store) CreateTenant(ctx context.Context, t statements.Tenant) error {
 		return statements.Errorf(statements.EInvalid, "tenant: id is required")
 	}
 	_, err := s.tenants.InsertOne(ctx, tenantDoc{ID: t.ID, Name: t.Name, Created: t.Created.UnixMilli(),
-		Disabled: t.Disabled, Limits: limitsOf(t.Limits)})
+		Disabled: t.Disabled, Limits: limitsOf(t.Limits), CORS: t.CORSOrigins})
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "tenant %s already exists", t.ID)
 	}
@@ -118,7 +119,8 @@ func (s *Store) Tenant(ctx context.Context, id string) (*statements.Tenant, erro
 // statements.AdminStore.
 func (s *Store) UpdateTenant(ctx context.Context, t statements.Tenant) error {
 	res, err := s.tenants.UpdateOne(ctx, bson.D{{Key: "_id", Value: t.ID}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "name", Value: t.Name}, {Key: "disabled", Value: t.Disabled}, {Key: "limits", Value: limitsOf(t.Limits)}}}})
+		{Key: "name", Value: t.Name}, {Key: "disabled", Value: t.Disabled}, {Key: "limits", Value: limitsOf(t.Limits)},
+		{Key: "cors", Value: t.CORSOrigins}}}})
 	if err != nil {
 		return mapErr(err, "cannot update tenant")
 	}

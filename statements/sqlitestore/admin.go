@@ -34,7 +34,7 @@ func (s *Store) Tenant(ctx context.Context, id string) (*statements.Tenant, erro
 	return t, mapErr(err, "cannot read tenant")
 }
 
-// UpdateTenant replaces a tenant's name, state and limits; see
+// UpdateTenant replaces a tenant's name, state, limits and CORS origins; see
 // statements.AdminStore.
 func (s *Store) UpdateTenant(ctx context.Context, t statements.Tenant) error {
 	limits, err := encodeLimits(t.Limits)
@@ -45,8 +45,8 @@ func (s *Store) UpdateTenant(ctx context.Context, t statements.Tenant) error {
 		return err
 	}
 	defer s.unlock()
-	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, disabled = ?, limits = ? WHERE id = ?`,
-		t.Name, t.Disabled, limits, t.ID)
+	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, disabled = ?, limits = ?, cors_origins = ? WHERE id = ?`,
+		t.Name, t.Disabled, limits, encodeOrigins(t.CORSOrigins), t.ID)
 	if err != nil {
 		return mapErr(err, "cannot update tenant")
 	}

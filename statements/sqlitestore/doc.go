@@ -48,7 +48,8 @@
 //	term_counts  term_id INTEGER PRIMARY KEY, n (postings added; narrow rows,
 //	             because every commit updates the counts of its terms)
 //	postings     (term_id, position) PRIMARY KEY, WITHOUT ROWID
-//	tenants      id PRIMARY KEY, name, created, disabled
+//	tenants      id PRIMARY KEY, name, created, disabled, limits (JSON),
+//	             cors_origins (JSON)
 //	credentials  key PRIMARY KEY, tenant, secret_hash, scopes (JSON), authority,
 //	             created, revoked, name, limits (JSON), xapi_version
 //

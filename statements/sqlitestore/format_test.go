@@ -148,7 +148,7 @@ func TestStore_StatementBytes(t *testing.T) {
 // terms' counts in terms.n.
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
-	qs := []string{`ALTER TABLE credentials DROP COLUMN xapi_version`}
+	qs := []string{`ALTER TABLE credentials DROP COLUMN xapi_version`, `ALTER TABLE tenants DROP COLUMN cors_origins`}
 	if v < 3 {
 		qs = append(qs,
 			`ALTER TABLE terms ADD COLUMN n INTEGER NOT NULL DEFAULT 0`,

@@ -36,7 +36,7 @@ const termCacheSize = 1 << 16
 //     postings to, and narrow rows make that a few pages, not most of the
 //     terms table.
 //  4. credentials.xapi_version: the xAPI version a credential's app
-//     declared.
+//     declared; tenants.cors_origins: the origins of its browser content.
 const schemaVersion = 4
 
 var _ statements.Store = (*Store)(nil)
@@ -194,7 +194,8 @@ var statementsSchema = []string{
 		name     TEXT    NOT NULL,
 		created  INTEGER NOT NULL,
 		disabled INTEGER NOT NULL,
-		limits   TEXT    NOT NULL DEFAULT '{}'
+		limits   TEXT    NOT NULL DEFAULT '{}',
+		cors_origins TEXT NOT NULL DEFAULT '[]'
 	) WITHOUT ROWID`,
 	`CREATE TABLE credentials (
 		key         TEXT    PRIMARY KEY,
@@ -258,8 +259,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	if v >= 1 && v <= 3 {
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE credentials ADD COLUMN xapi_version TEXT NOT NULL DEFAULT ''`); err != nil {
-			return statements.Internal(err, "cannot bring the schema up to date")
+		for _, q := range []string{
+			`ALTER TABLE credentials ADD COLUMN xapi_version TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE tenants ADD COLUMN cors_origins TEXT NOT NULL DEFAULT '[]'`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {

@@ -23,8 +23,8 @@ func (s *Store) CreateTenant(ctx context.Context, t statements.Tenant) error {
 		return err
 	}
 	defer s.unlock()
-	_, err = s.w.ExecContext(ctx, `INSERT INTO tenants (id, name, created, disabled, limits) VALUES (?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Created.UnixMilli(), t.Disabled, limits)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO tenants (id, name, created, disabled, limits, cors_origins) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Created.UnixMilli(), t.Disabled, limits, encodeOrigins(t.CORSOrigins))
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "tenant %s already exists", t.ID)
 	}
@@ -49,19 +49,34 @@ func (s *Store) Tenants(ctx context.Context) ([]statements.Tenant, error) {
 	return out, mapErr(rows.Err(), "cannot read tenants")
 }
 
-const tenantColumns = `id, name, created, disabled, limits`
+const tenantColumns = `id, name, created, disabled, limits, cors_origins`
 
 func scanTenant(sc interface{ Scan(...any) error }) (*statements.Tenant, error) {
 	var t statements.Tenant
 	var created int64
-	var limits string
-	if err := sc.Scan(&t.ID, &t.Name, &created, &t.Disabled, &limits); err != nil {
+	var limits, origins string
+	if err := sc.Scan(&t.ID, &t.Name, &created, &t.Disabled, &limits, &origins); err != nil {
 		return nil, err
 	}
 	t.Created = time.UnixMilli(created).UTC()
+	if err := json.Unmarshal([]byte(origins), &t.CORSOrigins); err != nil {
+		return nil, statements.Internal(err, "cannot read tenant")
+	}
+	if len(t.CORSOrigins) == 0 {
+		t.CORSOrigins = nil
+	}
 	var err error
 	t.Limits, err = decodeLimits(limits)
 	return &t, err
+}
+
+// encodeOrigins is how a row keeps a tenant's CORS origins: a JSON array.
+func encodeOrigins(origins []string) string {
+	if origins == nil {
+		origins = []string{}
+	}
+	b, _ := json.Marshal(origins)
+	return string(b)
 }
 
 // CreateCredential stores a new credential; see statements.Store.

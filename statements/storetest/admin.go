@@ -30,7 +30,7 @@ var someLimits = statements.Limits{Rate: 12.5, Burst: 40, Batch: 100, QueryLimit
 func wantTenant(t *testing.T, got *statements.Tenant, want statements.Tenant) {
 	t.Helper()
 	if got.ID != want.ID || got.Name != want.Name || got.Disabled != want.Disabled ||
-		!got.Created.Equal(want.Created) || got.Limits != want.Limits {
+		!got.Created.Equal(want.Created) || got.Limits != want.Limits || !slices.Equal(got.CORSOrigins, want.CORSOrigins) {
 		t.Errorf("tenant:\n got %+v\nwant %+v", *got, want)
 	}
 }
@@ -48,7 +48,7 @@ func wantCredential(t *testing.T, got *statements.Credential, want statements.Cr
 func testAdminTenantOK(t *testing.T, s statements.Store) {
 	a := mustAdmin(t, s)
 	in := []statements.Tenant{
-		{ID: "espoo", Name: "Espoo", Created: created(), Limits: someLimits},
+		{ID: "espoo", Name: "Espoo", Created: created(), Limits: someLimits, CORSOrigins: []string{"https://app.espoo.example", "https://lms.example"}},
 		{ID: "vantaa", Name: "Vantaa", Created: created(), Disabled: true, Limits: statements.Limits{Rate: -1}},
 	}
 	for _, tn := range in {
@@ -86,7 +86,7 @@ func testAdminUpdateTenantOK(t *testing.T, s statements.Store) {
 	mustCreateTenant(t, s, orig)
 	mustCreateTenant(t, s, statements.Tenant{ID: "vantaa", Name: "Vantaa", Created: created()})
 	upd := statements.Tenant{ID: "espoo", Name: "Espoon kaupunki", Created: orig.Created.Add(time.Hour),
-		Disabled: true, Limits: someLimits}
+		Disabled: true, Limits: someLimits, CORSOrigins: []string{"https://app.espoo.example"}}
 	if err := a.UpdateTenant(t.Context(), upd); err != nil {
 		t.Fatalf("UpdateTenant: %v", err)
 	}
