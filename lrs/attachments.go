@@ -80,10 +80,6 @@ func acceptAttachments(stmts []validation.Parsed, parts *attachmentParts, batch 
 		for j, a := range attachmentsIn(st.Doc) {
 			p := parts.get(a.SHA2)
 			path := fmt.Sprintf("%s/attachments/%d", prefix, j)
-			if p != nil && p.size != a.Length {
-				return statements.Errorf(statements.EInvalid,
-					"%s/length: %d, but the content of its multipart part is %d bytes (Data 2.4.11.s2 table)", path, a.Length, p.size)
-			}
 			if a.UsageType == usageSignature {
 				if p == nil {
 					return statements.Errorf(statements.EInvalid,

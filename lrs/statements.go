@@ -54,7 +54,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, statements.Errorf(statements.EInvalid, "/id: %q does not match the statementId parameter %q", rec.ID, id))
 		return
 	}
-	if err := parts.receive([]validation.Parsed{st}, false); err != nil {
+	if err := parts.receive([]validation.Parsed{st}); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -100,7 +100,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := parts.receive(raws, len(raws) > 1); err != nil {
+	if err := parts.receive(raws); err != nil {
 		s.fail(c, err)
 		return
 	}
