@@ -19,13 +19,13 @@ import (
 // admin token.
 const adminActor = "admin-api"
 
-// adminRoutes registers the admin API under /admin/, guarded by the admin
-// bearer token. Without an admin store or token it is not served.
-func (s *Server) adminRoutes() {
+// adminRoutes registers the admin API under /admin/ of e, guarded by the
+// admin bearer token. Without an admin store or token it is not served.
+func (s *Server) adminRoutes(e *gin.Engine) {
 	if s.admin == nil || s.adminToken == ([32]byte{}) {
 		return
 	}
-	g := s.engine.Group("/admin", s.authenticateAdmin)
+	g := e.Group("/admin", s.authenticateAdmin)
 	g.POST("/tenants", s.handleAdminCreateTenant)
 	g.GET("/tenants", s.handleAdminListTenants)
 	g.GET("/tenants/:tenant", s.handleAdminGetTenant)

@@ -9,9 +9,11 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// handleReady serves GET /readyz: 200 when the store answers, its latest
-// write did not fail for want of room or reach, and every check of
-// Config.Ready passes; 503 with the reason otherwise.
+// handleReady serves GET /readyz: 200 when the LRS can take writes (the
+// store answers and its latest write did not fail for want of room or
+// reach), 503 with the reason otherwise. What Config.Ready reports (a
+// failing sink) is in the body of a 200, and a 503 only with
+// Config.ReadyRequiresSinks: the store keeps what a sink has yet to take.
 func (s *Server) handleReady(c *gin.Context) {
 	if _, err := s.store.ConsistentThrough(c.Request.Context(), ""); err != nil {
 		s.log.Warn().Err(err).Msg("not ready: store")
@@ -25,7 +27,11 @@ func (s *Server) handleReady(c *gin.Context) {
 	}
 	if s.ready != nil {
 		if err := s.ready(); err != nil {
-			c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte(err.Error()+"\n"))
+			status := http.StatusOK
+			if s.readyRequiresSinks {
+				status = http.StatusServiceUnavailable
+			}
+			c.Data(status, "text/plain; charset=utf-8", []byte("ready to take writes; "+err.Error()+"\n"))
 			return
 		}
 	}

@@ -66,6 +66,16 @@ type Config struct {
 	// DefaultMinBodyRate; a negative MinBodyRate sets no bound.
 	BodyGrace   time.Duration
 	MinBodyRate int64
+	// Internal, when set, moves /metrics and the admin API off the
+	// Server's own routes to the handler Internal returns, for a listener
+	// of their own that only operators reach. Default false: the Server
+	// serves them too.
+	Internal bool
+	// ReadyRequiresSinks makes /readyz answer 503 while a sink (Kafka, a
+	// gradebook) has been failing for 30 s. Default false: /readyz means
+	// "can take writes", and a failing sink is only reported in its body,
+	// since the store keeps what the sink has yet to take.
+	ReadyRequiresSinks bool
 	// LoginPause is the longest a wrong attempt waits for its answer
 	// while failures make attempts from its address wait; default
 	// DefaultLoginPause.
@@ -116,6 +126,9 @@ type Server struct {
 	oneRoster     *oneroster.Admin
 	corsOrigins   map[string]bool // nil: "*" without credentials
 	tenantOrigins *tenantOrigins
+
+	internal           *gin.Engine // /metrics and /admin/ with Config.Internal; nil otherwise
+	readyRequiresSinks bool
 }
 
 // New returns a Server for cfg.
@@ -145,6 +158,11 @@ func New(cfg Config) *Server {
 	}
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
+	}
+	s.readyRequiresSinks = cfg.ReadyRequiresSinks
+	if cfg.Internal {
+		s.internal = gin.New()
+		s.internal.HandleMethodNotAllowed = true
 	}
 	s.tenantOrigins = &tenantOrigins{now: func() time.Time { return s.now() }}
 	if cfg.Store != nil {
@@ -232,6 +250,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.engine.ServeHTTP(w, r)
 }
 
+// Internal returns the handler of the operators' routes (/metrics, the
+// admin API under /admin/, /healthz and /readyz) when Config.Internal is
+// set, for a listener of their own; nil otherwise.
+func (s *Server) Internal() http.Handler {
+	if s.internal == nil {
+		return nil
+	}
+	return s.internal
+}
+
 // routes is the one route table of the service.
 func (s *Server) routes() {
 	e := s.engine
@@ -241,8 +269,17 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
+	ops := e // the operators' routes
+	if s.internal != nil {
+		ops = s.internal
+		ops.Use(s.recoverer, s.requestLog)
+		ops.NoRoute(s.handleNotFound)
+		ops.NoMethod(s.handleMethodNotAllowed)
+		ops.GET("/healthz", s.handleHealth)
+		ops.GET("/readyz", s.handleReady)
+	}
 	if s.metrics != nil {
-		e.GET("/metrics", s.handleMetrics)
+		ops.GET("/metrics", s.handleMetrics)
 	}
 
 	x := e.Group("/xapi")
@@ -258,7 +295,7 @@ func (s *Server) routes() {
 	s.documentRoutes(api)
 	s.activityRoutes(api)
 
-	s.adminRoutes()
+	s.adminRoutes(ops)
 }
 
 // handleHealth serves GET /healthz: the process is alive.

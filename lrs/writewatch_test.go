@@ -2,6 +2,8 @@ package lrs_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,5 +70,62 @@ func TestServer_StoreCannotWrite(t *testing.T) {
 	}
 	if got, b := ready(); got != http.StatusOK {
 		t.Errorf("/readyz after a write succeeded: %d %s", got, b)
+	}
+}
+
+// TestServer_ReadyMeansWrites: a failing sink is reported in /readyz's
+// body but keeps it 200, unless ReadyRequiresSinks.
+func TestServer_ReadyMeansWrites(t *testing.T) {
+	for _, requires := range []bool{false, true} {
+		store, err := sqlitestore.New(t.Context(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, ReadyRequiresSinks: requires,
+			Ready: func() error { return errors.New("sink kafka failing since 2026-12-01T10:00:00Z: connection refused") }}))
+		got, _, b := call(t, srv, "GET", "/readyz", "", "")
+		want := http.StatusOK
+		if requires {
+			want = http.StatusServiceUnavailable
+		}
+		if got != want || !strings.Contains(string(b), "sink kafka failing") {
+			t.Errorf("ReadyRequiresSinks %v: /readyz %d %q; want %d naming the sink", requires, got, b, want)
+		}
+		srv.Close()
+		store.Close()
+	}
+}
+
+// TestServer_Internal: with Config.Internal, /metrics and /admin/ are
+// served by Internal() only.
+func TestServer_Internal(t *testing.T) {
+	store, err := sqlitestore.New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s := lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Internal: true,
+		Metrics: func(w io.Writer) error { _, err := io.WriteString(w, "lrs_up 1\n"); return err }})
+	public, internal := httptest.NewServer(s), httptest.NewServer(s.Internal())
+	defer public.Close()
+	defer internal.Close()
+	for _, path := range []string{"/metrics", "/admin/tenants"} {
+		if got, _, _ := call(t, public, "GET", path, bearer, ""); got != http.StatusNotFound {
+			t.Errorf("public %s: %d, want 404", path, got)
+		}
+		if got, _, b := call(t, internal, "GET", path, bearer, ""); got != http.StatusOK {
+			t.Errorf("internal %s: %d %s, want 200", path, got, b)
+		}
+	}
+	for _, srv := range []*httptest.Server{public, internal} {
+		if got, _, _ := call(t, srv, "GET", "/healthz", "", ""); got != http.StatusOK {
+			t.Errorf("%s/healthz: %d", srv.URL, got)
+		}
+	}
+	if got, _, _ := call(t, internal, "GET", "/xapi/about", "", ""); got != http.StatusNotFound {
+		t.Errorf("internal /xapi/about: %d, want 404", got)
+	}
+	if lrs.New(lrs.Config{Store: store}).Internal() != nil {
+		t.Error("Internal() without Config.Internal is not nil")
 	}
 }

@@ -35,6 +35,7 @@ type app struct {
 	oneRoster *oneroster.Sink // in the relay; delivers results in a Run of its own
 	sinks     []io.Closer
 	debug     *debugServer // nil without --debug-addr
+	internal  *debugServer // nil without --internal-addr
 	conns     *connGuard
 }
 
@@ -98,7 +99,8 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		log.Warn().Str("debug_addr", debug.Addr()).Msg("serving the Go profiler at /debug/pprof/")
 	}
 	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies),
-		CORSOrigins: splitList(cfg.CORSOrigins), MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace}
+		CORSOrigins: splitList(cfg.CORSOrigins), MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
+		Internal: cfg.InternalAddr != "", ReadyRequiresSinks: cfg.ReadyRequiresSinks}
 	lcfg.Ready = relay.Ready
 	lcfg.Metrics = func(w io.Writer) error {
 		if err := relay.WriteMetrics(w); err != nil {
@@ -110,9 +112,22 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.OneRoster = &oneroster.Admin{Store: store, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
 	srv := lrs.New(lcfg)
+	var internal *debugServer
+	if cfg.InternalAddr != "" {
+		if internal, err = listenSide(cfg.InternalAddr, withProfiler(srv.Internal())); err != nil {
+			closeAll(sinks, log)
+			if debug != nil {
+				debug.Close()
+			}
+			ln.Close()
+			store.Close()
+			return nil, fmt.Errorf("--internal-addr: %w", err)
+		}
+		log.Info().Str("internal_addr", internal.Addr()).Msg("serving /metrics, /admin/ and /debug/pprof/ for operators")
+	}
 	conns := newConnGuard(cfg.MaxConns, cfg.MaxConnsPerAddr)
 	conns.exempt = trustedProxy(splitList(cfg.TrustedProxies))
-	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, conns: conns,
+	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -272,6 +287,9 @@ func (a *app) Run(ctx context.Context) error {
 		a.log.Warn().Msg("OneRoster deliveries did not stop in 5 s: closing the store under them")
 	}
 	closeAll(a.sinks, a.log)
+	if a.internal != nil {
+		a.internal.Close()
+	}
 	if a.debug != nil {
 		a.debug.Close()
 	}

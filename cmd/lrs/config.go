@@ -36,6 +36,8 @@ type serveConfig struct {
 	BodyGrace            time.Duration // --body-grace, LRS_BODY_GRACE; default 10s
 	CORSOrigins          string        // --cors-origins, LRS_CORS_ORIGINS: origins, comma-separated, whose browser content may call /xapi/ with credentials; default none: "*" without credentials
 	TrustedProxies       string        // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
+	InternalAddr         string        // --internal-addr, LRS_INTERNAL_ADDR: listen address of /metrics, /admin/ and the profiler, which then leave the public listener; default none
+	ReadyRequiresSinks   bool          // --ready-requires-sinks, LRS_READY_REQUIRES_SINKS=true: /readyz is 503 while a sink fails; default false
 	DebugAddr            string        // --debug-addr, LRS_DEBUG_ADDR: listen address of the Go profiler (/debug/pprof/); default none
 
 	KafkaBrokers       string // --kafka-brokers, LRS_KAFKA_BROKERS: host:port,...; default none: no Kafka sink
@@ -80,6 +82,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	// prints the environment's.
 	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB connection string, with --store mongo (LRS_MONGO_URI or LRS_MONGO_URI_FILE)")
 	fs.StringVar(&cfg.MongoDatabase, "mongo-database", env("LRS_MONGO_DATABASE", ""), `MongoDB database (LRS_MONGO_DATABASE; default "lrs")`)
+	fs.StringVar(&cfg.InternalAddr, "internal-addr", env("LRS_INTERNAL_ADDR", ""), "listen address of the operators' routes: /metrics, /admin/ and the Go profiler move there from the public listener (LRS_INTERNAL_ADDR; default none)")
+	fs.BoolVar(&cfg.ReadyRequiresSinks, "ready-requires-sinks", env("LRS_READY_REQUIRES_SINKS", "") == "true", "/readyz answers 503 while a sink (Kafka, a gradebook) fails; by default it reports the sink and stays 200, since the store keeps what the sink has yet to take (LRS_READY_REQUIRES_SINKS=true)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("LRS_DEBUG_ADDR", ""), "listen address of the Go profiler, /debug/pprof/, for operators only: keep it on loopback (LRS_DEBUG_ADDR; default none)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LRS_LOG_LEVEL", "info"), "log level: debug, info, warn, error, disabled (LRS_LOG_LEVEL)")
 	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", env("LRS_KAFKA_BROKERS", ""), "Kafka bootstrap brokers host:port,...; none: no Kafka sink (LRS_KAFKA_BROKERS)")

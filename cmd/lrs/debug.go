@@ -16,20 +16,32 @@ type debugServer struct {
 	srv *http.Server
 }
 
-func listenDebug(addr string) (*debugServer, error) {
+func listenDebug(addr string) (*debugServer, error) { return listenSide(addr, withProfiler(nil)) }
+
+// listenSide serves h on a listener of its own at addr.
+func listenSide(addr string, h http.Handler) (*debugServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	d := &debugServer{ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}}
+	go d.srv.Serve(ln)
+	return d, nil
+}
+
+// withProfiler returns a handler of the Go profiler under /debug/pprof/
+// and of h (when not nil) for every other path.
+func withProfiler(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	if h != nil {
+		mux.Handle("/", h)
+	}
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	d := &debugServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
-	go d.srv.Serve(ln)
-	return d, nil
+	return mux
 }
 
 // Addr returns the address the profiler listens on.

@@ -404,3 +404,39 @@ func TestServe_DebugAddr(t *testing.T) {
 		t.Error("a profiler without --debug-addr")
 	}
 }
+
+// TestServe_InternalAddr: with --internal-addr, /metrics, /admin/ and the
+// profiler are served there and no longer on the public listener.
+func TestServe_InternalAddr(t *testing.T) {
+	cfg := serveConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Store: "sqlite", LogLevel: "disabled",
+		InternalAddr: "127.0.0.1:0", AdminToken: "internal-admin-token"}
+	a := startApp(t, cfg, io.Discard)
+	if a.internal == nil {
+		t.Fatal("no internal listener with --internal-addr")
+	}
+	status := func(base, path string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer internal-admin-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	public, internal := "http://"+a.Addr(), "http://"+a.internal.Addr()
+	for _, path := range []string{"/metrics", "/admin/tenants", "/debug/pprof/"} {
+		if got := status(internal, path); got != http.StatusOK {
+			t.Errorf("internal %s: %d, want 200", path, got)
+		}
+		if got := status(public, path); got != http.StatusNotFound {
+			t.Errorf("public %s: %d, want 404", path, got)
+		}
+	}
+	for _, base := range []string{public, internal} {
+		if got := status(base, "/readyz"); got != http.StatusOK {
+			t.Errorf("%s/readyz: %d", base, got)
+		}
+	}
+}
