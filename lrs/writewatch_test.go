@@ -2,6 +2,7 @@ package lrs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -127,5 +128,23 @@ func TestServer_Internal(t *testing.T) {
 	}
 	if lrs.New(lrs.Config{Store: store}).Internal() != nil {
 		t.Error("Internal() without Config.Internal is not nil")
+	}
+}
+
+// TestAbout_ProductVersion: /xapi/about names the product and its version
+// in an extension.
+func TestAbout_ProductVersion(t *testing.T) {
+	srv := MustOpenServer(t)
+	_, _, b := call(t, srv, "GET", "/xapi/about", "", "")
+	var about struct {
+		Version    []string
+		Extensions map[string]struct{ Name, Version string }
+	}
+	if err := json.Unmarshal(b, &about); err != nil {
+		t.Fatal(err)
+	}
+	p := about.Extensions["https://lrs.digione.fi/xapi/extensions/product"]
+	if len(about.Version) != 2 || p.Name != "DigiOne LRS" || p.Version == "" || p.Version != lrs.ProductVersion() {
+		t.Errorf("about: %s", b)
 	}
 }

@@ -135,7 +135,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 			MaxHeaderBytes:    64 << 10,
 			ConnState:         conns.ConnState,
 		}}
-	ev := log.Info().Str("addr", ln.Addr().String()).Str("store", cfg.Store)
+	ev := log.Info().Str("version", lrs.ProductVersion()).Str("addr", ln.Addr().String()).Str("store", cfg.Store)
 	if cfg.Store == "mongo" {
 		ev = ev.Str("mongo_database", mongoDatabase(cfg))
 	} else {
