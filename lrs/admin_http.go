@@ -64,10 +64,12 @@ func (s *Server) authenticateAdmin(c *gin.Context) {
 	}
 	addr := c.ClientIP()
 	if wait := s.logins.wait("\x00admin", token, addr, s.now()); wait > 0 {
+		s.prom.throttled.WithLabelValues("login").Inc()
 		s.tooMany(c, wait, "Authorization: too many failed attempts; wait before trying again")
 		return
 	}
 	s.logins.failed("\x00admin", addr, s.now())
+	s.prom.authFails.WithLabelValues("admin").Inc()
 	s.log.Warn().Str("request_id", requestIDOf(c)).Str("client", addr).Msg("admin login failed")
 	de := statements.Errorf(statements.EUnauthorized, "Authorization: the admin bearer token is required")
 	c.Header("WWW-Authenticate", `Bearer realm="lrs-admin"`)

@@ -290,6 +290,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	p, wait, err := s.login(c)
 	switch {
 	case wait > 0:
+		s.prom.throttled.WithLabelValues("login").Inc()
 		s.tooMany(c, wait, "Authorization: too many failed attempts; wait before trying again")
 		return
 	case err != nil:
@@ -325,6 +326,7 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 			return nil, 0, err
 		}
 		s.logins.failed(key, addr, s.now())
+		s.prom.authFails.WithLabelValues("credential").Inc()
 		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
 			Msg("login refused: too many failed attempts")
 		select {
@@ -337,6 +339,7 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	if err != nil {
 		if err == errBadCredential {
 			s.logins.failed(key, addr, s.now())
+			s.prom.authFails.WithLabelValues("credential").Inc()
 			s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
 				Msg("login failed: unknown key, revoked credential or wrong secret")
 		}

@@ -1,7 +1,6 @@
 package lrs
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"time"
@@ -36,15 +35,4 @@ func (s *Server) handleReady(c *gin.Context) {
 		}
 	}
 	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte("ready\n"))
-}
-
-// handleMetrics serves GET /metrics in the Prometheus text format.
-func (s *Server) handleMetrics(c *gin.Context) {
-	var b bytes.Buffer
-	if err := s.metrics(&b); err != nil {
-		s.log.Error().Err(err).Msg("metrics")
-		c.Status(http.StatusInternalServerError)
-		return
-	}
-	c.Data(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", b.Bytes())
 }

@@ -105,6 +105,7 @@ func (r *rateLimiter) forget(key string) {
 func (s *Server) limit(c *gin.Context) {
 	cred, l := credentialOf(c), limitsOf(c)
 	if ok, wait := s.rates.allow(cred.Key, l, s.now()); !ok {
+		s.prom.throttled.WithLabelValues("rate").Inc()
 		s.tooMany(c, wait, "rate limit of this credential exceeded ("+strconv.FormatFloat(l.Rate, 'f', -1, 64)+" requests per second)")
 		return
 	}

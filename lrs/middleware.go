@@ -49,6 +49,8 @@ func versionOf(c *gin.Context) string { return c.GetString(ctxVersion) }
 // The log names no learner: it carries no query string and no body.
 func (s *Server) requestLog(c *gin.Context) {
 	start := s.now()
+	s.prom.inFlight.Inc()
+	defer s.prom.inFlight.Dec()
 	rid := requestID(c.Request)
 	c.Set(ctxRequestID, rid)
 	c.Header("X-Request-Id", rid)
@@ -62,6 +64,7 @@ func (s *Server) requestLog(c *gin.Context) {
 	if c.GetInt(ctxStatus) == statusClientClosed {
 		status = statusClientClosed
 	}
+	s.prom.observe(c, status, s.now().Sub(start))
 	s.logRequest(c.Request, rid, status, start, err)
 }
 

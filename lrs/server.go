@@ -86,8 +86,8 @@ type Config struct {
 	// Ready reports, for /readyz, what else the LRS needs to be ready
 	// (the forwarders' sinks); nil = nothing else.
 	Ready func() error
-	// Metrics writes metrics in the Prometheus text format for /metrics;
-	// nil = no /metrics.
+	// Metrics writes more metrics in the Prometheus text format after the
+	// server's own on /metrics (the relay's, the write-back's); nil: none.
 	Metrics func(io.Writer) error
 	// OneRoster holds the operations of the OneRoster gradebook
 	// write-back, served by the admin API under
@@ -128,6 +128,7 @@ type Server struct {
 	tenantOrigins *tenantOrigins
 
 	internal           *gin.Engine // /metrics and /admin/ with Config.Internal; nil otherwise
+	prom               *serverMetrics
 	readyRequiresSinks bool
 }
 
@@ -160,6 +161,7 @@ func New(cfg Config) *Server {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
 	}
 	s.readyRequiresSinks = cfg.ReadyRequiresSinks
+	s.prom = newServerMetrics()
 	if cfg.Internal {
 		s.internal = gin.New()
 		s.internal.HandleMethodNotAllowed = true
@@ -278,9 +280,7 @@ func (s *Server) routes() {
 		ops.GET("/healthz", s.handleHealth)
 		ops.GET("/readyz", s.handleReady)
 	}
-	if s.metrics != nil {
-		ops.GET("/metrics", s.handleMetrics)
-	}
+	ops.GET("/metrics", s.handleMetrics)
 
 	x := e.Group("/xapi")
 	x.GET("/about", s.handleGetAbout)

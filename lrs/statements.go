@@ -76,6 +76,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.prom.stored.WithLabelValues(cred.Tenant).Add(float64(len(recs)))
 	s.mergeDefinitions(c, recs)
 	c.Status(http.StatusNoContent)
 }
@@ -121,6 +122,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.prom.stored.WithLabelValues(cred.Tenant).Add(float64(len(recs)))
 	s.mergeDefinitions(c, recs)
 	ids := make([]string, len(recs))
 	for i, r := range recs {

@@ -148,3 +148,44 @@ func TestAbout_ProductVersion(t *testing.T) {
 		t.Errorf("about: %s", b)
 	}
 }
+
+// TestMetrics: /metrics counts requests by route template, stored
+// statements by tenant, failed logins and throttles, carries the build
+// and runtime metrics, and appends Config.Metrics.
+func TestMetrics(t *testing.T) {
+	store, err := sqlitestore.New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := lrs.Bootstrap(t.Context(), store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store,
+		Metrics: func(w io.Writer) error { _, err := io.WriteString(w, "lrs_relay_test_metric 7\n"); return err }}))
+	defer srv.Close()
+	auth := testKey + ":" + testSecret
+	one := `{"actor":{"mbox":"mailto:learner@example.fi"},"verb":{"id":"https://example.fi/v"},"object":{"id":"https://example.fi/a"}}`
+	mustCall(t, srv, "POST", "/xapi/statements", auth, "["+one+","+one+"]", http.StatusOK)
+	call(t, srv, "GET", "/xapi/statements?statementId=00000000-0000-4000-8000-000000000000", auth, "")
+	call(t, srv, "GET", "/xapi/statements", testKey+":wrong", "")
+	_, h, b := call(t, srv, "GET", "/metrics", "", "")
+	for _, want := range []string{
+		`lrs_http_requests_total{method="POST",route="/xapi/statements",status="200"} 1`,
+		`lrs_http_requests_total{method="GET",route="/xapi/statements",status="404"} 1`,
+		`lrs_http_request_duration_seconds_bucket{method="POST",route="/xapi/statements",le="+Inf"} 1`,
+		`lrs_statements_stored_total{tenant="default"} 2`,
+		`lrs_auth_failures_total{kind="credential"} 1`,
+		`lrs_http_requests_in_flight 1`,
+		`lrs_build_info{goversion="`,
+		"go_goroutines ",
+		"lrs_relay_test_metric 7",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type %q", ct)
+	}
+}
