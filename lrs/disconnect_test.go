@@ -6,26 +6,17 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/digione/lrs/lrs"
-	"github.com/digione/lrs/statements/sqlitestore"
 )
 
 // TestServer_ClientGoneIsNotAFault: a request whose client went away
 // before it was answered is logged as closed by the client (499, info),
 // not as an internal error.
 func TestServer_ClientGoneIsNotAFault(t *testing.T) {
-	store, err := sqlitestore.New(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if _, err := lrs.Bootstrap(t.Context(), store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	store := mustBootstrapped(t)
 	var logs bytes.Buffer
 	h := lrs.New(lrs.Config{Store: store, Logger: zerolog.New(&logs)})
 	ctx, cancel := context.WithCancel(context.Background())

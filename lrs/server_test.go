@@ -153,14 +153,7 @@ func TestAbout_ProductVersion(t *testing.T) {
 // statements by tenant, failed logins and throttles, carries the build
 // and runtime metrics, and appends Config.Metrics.
 func TestMetrics(t *testing.T) {
-	store, err := sqlitestore.New(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if _, err := lrs.Bootstrap(t.Context(), store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	store := mustBootstrapped(t)
 	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store,
 		Metrics: func(w io.Writer) error { _, err := io.WriteString(w, "lrs_relay_test_metric 7\n"); return err }}))
 	defer srv.Close()
@@ -188,4 +181,19 @@ func TestMetrics(t *testing.T) {
 	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Errorf("Content-Type %q", ct)
 	}
+}
+
+// mustBootstrapped opens an embedded store in a temporary directory,
+// closed at the end of the test, with the test credential.
+func mustBootstrapped(tb testing.TB) *sqlitestore.Store {
+	tb.Helper()
+	store, err := sqlitestore.New(tb.Context(), tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	if _, err := lrs.Bootstrap(tb.Context(), store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
+		tb.Fatal(err)
+	}
+	return store
 }
