@@ -55,11 +55,12 @@ func Helm(t *testing.T) string {
 		ctx, cancel = context.WithDeadline(context.Background(), d.Add(-30*time.Second))
 	}
 	defer cancel()
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "build-")
-	if err == nil || errors.Is(err, os.ErrNotExist) {
-		if err = os.MkdirAll(filepath.Dir(dir), 0o755); err == nil {
-			tmp, err = os.MkdirTemp(filepath.Dir(dir), "build-")
-		}
+	// Build into a directory of its own and rename it into place, so that
+	// two test processes building at once never see half a binary.
+	err = os.MkdirAll(filepath.Dir(dir), 0o755)
+	var tmp string
+	if err == nil {
+		tmp, err = os.MkdirTemp(filepath.Dir(dir), "build-")
 	}
 	if err != nil {
 		t.Skipf("no cache directory for helm: %v", err)
