@@ -264,8 +264,8 @@ func TestHelmChart(t *testing.T) {
 				} `json:"spec"`
 			}
 			if err := json.Unmarshal(j.([]byte), &sm); err != nil || len(sm.Spec.Endpoints) != 1 ||
-				sm.Spec.Endpoints[0].Port != "http" || sm.Spec.Endpoints[0].Path != "/metrics" {
-				t.Errorf("ServiceMonitor: want one endpoint, port http, /metrics; %s", j)
+				sm.Spec.Endpoints[0].Port != "internal" || sm.Spec.Endpoints[0].Path != "/metrics" {
+				t.Errorf("ServiceMonitor: want one endpoint, port internal, /metrics; %s", j)
 			}
 		}
 		for _, o := range objs["Secret"] {
