@@ -91,6 +91,20 @@ func WithClientOptions(o *options.ClientOptions) Option {
 // creates the collections' indexes if they are missing (New is idempotent,
 // and several processes may call it at once).
 func New(ctx context.Context, uri string, opts ...Option) (*Store, error) {
+	s, err := connect(ctx, uri, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setup(ctx); err != nil {
+		s.client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect connects to the deployment at uri and checks that it answers,
+// changing nothing.
+func connect(ctx context.Context, uri string, opts ...Option) (*Store, error) {
 	s := &Store{database: DefaultDatabase, now: time.Now, lease: 30 * time.Second,
 		connectTimeout: 10 * time.Second, closed: make(chan struct{})}
 	for _, o := range opts {
@@ -131,10 +145,6 @@ func New(ctx context.Context, uri string, opts ...Option) (*Store, error) {
 	s.activities = s.db.Collection("activities")
 	s.files = s.db.Collection("attachments")
 	s.chunks = s.db.Collection("chunks")
-	if err := s.setup(ctx); err != nil {
-		client.Disconnect(context.WithoutCancel(ctx))
-		return nil, err
-	}
 	return s, nil
 }
 
