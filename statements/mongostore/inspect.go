@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Info describes a MongoDB store without changing it. The store has no
@@ -11,7 +12,7 @@ import (
 // indexes) and every version of this package reads the documents of the
 // others.
 type Info struct {
-	Exists         bool     // the database holds the log's first block
+	Exists         bool     // the database holds the statement log
 	MissingIndexes []string // "collection.index" that New would create
 	Statements     int64    // estimated from the collection's metadata
 	Tenants        int64
@@ -26,7 +27,7 @@ func Inspect(ctx context.Context, uri string, opts ...Option) (Info, error) {
 		return info, err
 	}
 	defer s.Close()
-	n, err := s.log.CountDocuments(ctx, bson.D{{Key: "_id", Value: seqID(0)}})
+	n, err := s.log.CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
 	if err != nil {
 		return info, mapErr(err, "cannot read the statement log")
 	}

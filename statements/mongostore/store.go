@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -56,6 +57,9 @@ type Store struct {
 	clientOpts     []*options.ClientOptions
 
 	closed chan struct{}
+
+	bg       sync.WaitGroup // the trims in the background
+	trimming atomic.Bool
 
 	tailMu   sync.Mutex
 	tailSeen *block // the last block of the log this Store saw
@@ -165,6 +169,7 @@ func (s *Store) Close() error {
 	default:
 		close(s.closed)
 	}
+	s.bg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.client.Disconnect(ctx); err != nil {
