@@ -256,6 +256,10 @@ func printJSON(out io.Writer, v any) error {
 // runAdmin runs `lrs tenant|credential|audit|oneroster SUBCOMMAND [flags] [args]`
 // against the configured store, without a server.
 func runAdmin(ctx context.Context, group string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, adminUsage)
+		return nil
+	}
 	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
 		fmt.Fprintln(stderr, adminUsage)
 		return fmt.Errorf("lrs %s: a subcommand is required", group)
@@ -276,9 +280,8 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	fs := flag.NewFlagSet("lrs "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := adminOptions{getenv: getenv}
-	var storeArgs []string
-	dataDir := fs.String("data-dir", "", "directory of the embedded store (LRS_DATA_DIR; default ./lrs-data)")
-	store := fs.String("store", "", "store: sqlite (embedded) (LRS_STORE)")
+	var cfg serveConfig
+	storeFlags(fs, &cfg, getenv)
 	fs.BoolVar(&o.JSON, "json", false, "print JSON")
 	if cmd.flags != nil {
 		cmd.flags(fs, &o)
@@ -304,23 +307,8 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		fs.Usage()
 		return fmt.Errorf("lrs %s: want %d argument(s) %s, got %d", name, cmd.nargs, cmd.args, len(pos))
 	}
-	if *dataDir != "" {
-		storeArgs = append(storeArgs, "--data-dir", *dataDir)
-	}
-	if *store != "" {
-		storeArgs = append(storeArgs, "--store", *store)
-	}
-	// The store is chosen exactly as for serve. LRS_ONEROSTER_* configure
-	// the OneRoster tenant of serve, not these commands: `lrs oneroster
-	// set` reads LRS_ONEROSTER_CLIENT_SECRET itself.
-	storeEnv := func(name string) string {
-		if strings.HasPrefix(name, "LRS_ONEROSTER_") {
-			return ""
-		}
-		return getenv(name)
-	}
-	cfg, err := parseServeConfig(storeArgs, storeEnv, stderr)
-	if err != nil {
+	// The store is chosen exactly as for serve.
+	if err := checkStoreConfig(&cfg, getenv); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, cfg)
@@ -330,7 +318,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	defer st.Close()
 	var as statements.AdminStore = st
 	level := zerolog.InfoLevel
-	if l, err := zerolog.ParseLevel(cfg.LogLevel); err == nil {
+	if l, err := zerolog.ParseLevel(getenv("LRS_LOG_LEVEL")); err == nil && l != zerolog.NoLevel {
 		level = l
 	}
 	ops := &lrs.Admin{Store: st, Admin: as, Log: zerolog.New(stderr).Level(level).With().Timestamp().Logger(),
@@ -345,7 +333,8 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	return err
 }
 
-const adminUsage = `Administration, offline against the store (--data-dir, --store as for serve):
+const adminUsage = `Administration, offline against the store (--store, --data-dir, --mongo-uri,
+--mongo-database and their LRS_* fallbacks as for serve):
   lrs tenant create ID [--name NAME] [limits]
   lrs tenant list
   lrs tenant disable ID | lrs tenant enable ID
@@ -370,4 +359,11 @@ const adminUsage = `Administration, offline against the store (--data-dir, --sto
   lrs oneroster replay --tenant ID [--result SOURCEDID]   (all dead letters without --result)
   lrs oneroster map-students --tenant ID --file STUDENTS.csv       (rows account,sourcedId)
   lrs oneroster map-activities --tenant ID --file ACTIVITIES.csv   (rows activityId,lineItem[,class[,scaleMin,scaleMax]])
-Every command takes --json for machine-readable output.`
+Every command takes --json for machine-readable output.
+
+The store:
+  lrs store info [--json]   kind, schema version, what a start would migrate, counts
+  lrs backup --to FILE      copy the embedded store while the LRS serves it
+  lrs restore --from FILE [--force]
+      restore the embedded store into --data-dir (stop the LRS first; --force
+      replaces a store); for MongoDB use mongodump --oplog / mongorestore --oplogReplay`

@@ -76,12 +76,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs := flag.NewFlagSet("lrs serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", env("LRS_ADDR", ":8080"), "listen address (LRS_ADDR)")
-	fs.StringVar(&cfg.DataDir, "data-dir", env("LRS_DATA_DIR", "./lrs-data"), "directory of the embedded store (LRS_DATA_DIR)")
-	fs.StringVar(&cfg.Store, "store", env("LRS_STORE", "sqlite"), "store: sqlite (embedded) or mongo (LRS_STORE)")
-	// The URI may hold a password: its flag has no default, so -h never
-	// prints the environment's.
-	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB connection string, with --store mongo (LRS_MONGO_URI or LRS_MONGO_URI_FILE)")
-	fs.StringVar(&cfg.MongoDatabase, "mongo-database", env("LRS_MONGO_DATABASE", ""), `MongoDB database (LRS_MONGO_DATABASE; default "lrs")`)
+	storeFlags(fs, &cfg, getenv)
 	fs.StringVar(&cfg.InternalAddr, "internal-addr", env("LRS_INTERNAL_ADDR", ""), "listen address of the operators' routes: /metrics, /admin/ and the Go profiler move there from the public listener (LRS_INTERNAL_ADDR; default none)")
 	fs.BoolVar(&cfg.ReadyRequiresSinks, "ready-requires-sinks", env("LRS_READY_REQUIRES_SINKS", "") == "true", "/readyz answers 503 while a sink (Kafka, a gradebook) fails; by default it reports the sink and stays 200, since the store keeps what the sink has yet to take (LRS_READY_REQUIRES_SINKS=true)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("LRS_DEBUG_ADDR", ""), "listen address of the Go profiler, /debug/pprof/, for operators only: keep it on loopback (LRS_DEBUG_ADDR; default none)")
@@ -139,11 +134,6 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 			return cfg, fmt.Errorf("--relay-lease-ttl %q: want a positive duration such as 15s", *leaseTTL)
 		}
 	}
-	if cfg.MongoURI == "" {
-		if cfg.MongoURI, err = secretValue(getenv, "LRS_MONGO_URI"); err != nil {
-			return cfg, err
-		}
-	}
 	if cfg.BootstrapKey, err = secretValue(getenv, "LRS_BOOTSTRAP_KEY"); err != nil {
 		return cfg, err
 	}
@@ -191,16 +181,48 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 			}
 		}
 	}
+	if err := checkStoreConfig(&cfg, getenv); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// storeFlags defines the flags that choose and open the store, the same
+// for serve and every other command, with their LRS_* fallbacks.
+func storeFlags(fs *flag.FlagSet, cfg *serveConfig, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&cfg.DataDir, "data-dir", env("LRS_DATA_DIR", "./lrs-data"), "directory of the embedded store (LRS_DATA_DIR)")
+	fs.StringVar(&cfg.Store, "store", env("LRS_STORE", "sqlite"), "store: sqlite (embedded) or mongo (LRS_STORE)")
+	// The URI may hold a password: its flag has no default, so -h never
+	// prints the environment's.
+	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB connection string, with --store mongo (LRS_MONGO_URI or LRS_MONGO_URI_FILE)")
+	fs.StringVar(&cfg.MongoDatabase, "mongo-database", env("LRS_MONGO_DATABASE", ""), `MongoDB database (LRS_MONGO_DATABASE; default "lrs")`)
+}
+
+// checkStoreConfig completes the store flags after parsing (the URI from
+// LRS_MONGO_URI or LRS_MONGO_URI_FILE) and checks them.
+func checkStoreConfig(cfg *serveConfig, getenv func(string) string) error {
+	if cfg.MongoURI == "" {
+		var err error
+		if cfg.MongoURI, err = secretValue(getenv, "LRS_MONGO_URI"); err != nil {
+			return err
+		}
+	}
 	switch cfg.Store {
 	case "sqlite":
 	case "mongo":
 		if cfg.MongoURI == "" {
-			return cfg, fmt.Errorf("--store mongo needs --mongo-uri (or LRS_MONGO_URI)")
+			return fmt.Errorf("--store mongo needs --mongo-uri (or LRS_MONGO_URI)")
 		}
 	default:
-		return cfg, fmt.Errorf("--store %q: must be sqlite or mongo", cfg.Store)
+		return fmt.Errorf("--store %q: must be sqlite or mongo", cfg.Store)
 	}
-	return cfg, nil
+	return nil
 }
 
 // oneRosterStatic returns the OneRoster tenant cfg configures from the

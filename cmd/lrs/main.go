@@ -6,6 +6,9 @@
 //	lrs audit list        show the latest administrative actions
 //	lrs oneroster ...     configure a tenant's OneRoster gradebook write-back,
 //	                      its mappings, results and dead letters (offline)
+//	lrs backup --to FILE  copy the embedded store while it serves
+//	lrs restore --from FILE  restore the embedded store (the LRS stopped)
+//	lrs store info        the store's schema version, migrations, counts
 //
 // Every flag has an LRS_* environment fallback; see `lrs serve -h`.
 package main
@@ -37,7 +40,9 @@ func main() {
 // run executes the command line args with getenv as the environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+	if len(args) > 0 && isHelp(args[0]) {
+		cmd = "help"
+	} else if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -53,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return a.Run(ctx)
 	case "tenant", "credential", "audit", "oneroster":
 		return runAdmin(ctx, cmd, args, getenv, stdout, stderr)
+	case "backup", "restore", "store":
+		return runStoreCommand(ctx, cmd, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprintln(stdout, usage)
 		fmt.Fprintln(stdout)
@@ -61,6 +68,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintln(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
 }
 
 const usage = `usage: lrs [serve] [flags]
@@ -72,6 +88,11 @@ Commands:
   audit        show the audit log of administrative actions
   oneroster    configure a tenant's OneRoster gradebook write-back; list results,
                replay dead letters, map students and activities
+  backup       copy the embedded store to a file while the LRS serves it
+  restore      restore the embedded store from such a file (the LRS stopped)
+  store info   show the store's kind, schema version, pending migrations, counts
   help         show this text
 
-Run "lrs serve -h" for the flags.`
+Every command opens the store with the flags of serve (--store, --data-dir,
+--mongo-uri, --mongo-database, with their LRS_* fallbacks).
+Run "lrs serve -h" for the flags, "lrs COMMAND -h" for a command's.`

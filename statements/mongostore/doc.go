@@ -55,6 +55,13 @@
 // statements. Either way the block is then closed and the watermark moves
 // on. Clocks decide only when a block may be settled, never the outcome.
 //
+// The log and outcomes collections do not grow forever: every 1024th batch
+// deletes, in the background, the blocks and commit outcomes of the batches
+// done and stored more than ten leases (at least ten minutes) ago, keeping
+// the first and last blocks and every abort outcome (trim.go tells why that
+// is safe for a writer holding an old end of the chain). The forwarders
+// never read them: they read the statements by position.
+//
 // # Voiding and references
 //
 // A statement's terms (statements.Statement.Terms) are an array field; a

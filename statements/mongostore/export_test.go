@@ -3,6 +3,9 @@ package mongostore
 import (
 	"context"
 	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/digione/lrs/statements"
 )
@@ -38,4 +41,20 @@ func (s *Store) claimOnly(ctx context.Context, tenant string, recs []*statements
 	}
 	_, err = s.pending.InsertMany(ctx, docs)
 	return b, err
+}
+
+// TrimLog trims the log as the background trim does, with the given
+// cutoff.
+func TrimLog(ctx context.Context, s *Store, cutoff time.Time) error {
+	return s.trimLog(ctx, cutoff.UnixMilli())
+}
+
+// LogSizes returns the numbers of documents in the log and outcomes
+// collections.
+func LogSizes(ctx context.Context, s *Store) (blocks, outcomes int64, err error) {
+	if blocks, err = s.log.CountDocuments(ctx, bson.D{}); err != nil {
+		return 0, 0, err
+	}
+	outcomes, err = s.outcomes.CountDocuments(ctx, bson.D{})
+	return blocks, outcomes, err
 }

@@ -3,6 +3,7 @@ package mongostore
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
@@ -88,6 +89,9 @@ func (s *Store) tail(ctx context.Context) (*block, error) {
 	c := s.tailSeen
 	s.tailMu.Unlock()
 	var err error
+	if c != nil && c.St < s.nowMs()-s.trimGrace().Milliseconds()/2 {
+		c = nil // its successors may have been trimmed (see trim.go)
+	}
 	if c == nil {
 		if c, err = s.lastBlock(ctx); err != nil {
 			return nil, err
@@ -167,6 +171,7 @@ func (s *Store) currentLog(ctx context.Context) (*logState, error) {
 // writes the block to the log.
 func (s *Store) reserve(ctx context.Context, tenant string, n int) (*block, error) {
 	for attempt := 0; ; attempt++ {
+		start := s.nowMs()
 		t, err := s.tail(ctx)
 		if err != nil {
 			return nil, err
@@ -179,7 +184,19 @@ func (s *Store) reserve(ctx context.Context, tenant string, n int) (*block, erro
 		_, err = s.open.InsertOne(ctx, b)
 		if err == nil {
 			_, err = s.log.InsertOne(ctx, b)
+			if err == nil && s.nowMs()-start > s.trimGrace().Milliseconds()/4 {
+				// The end of the chain it read may have been trimmed
+				// meanwhile (see trim.go): this block may reuse positions.
+				if derr := s.done(ctx, b); derr != nil {
+					return nil, derr
+				}
+				return nil, &statements.Error{Code: statements.EUnavailable, Message: "the store took too long to reserve log positions",
+					Err: errors.New("a reservation took longer than a quarter of the trim grace")}
+			}
 			if err == nil {
+				if b.Seq%trimEvery == 0 {
+					s.trimInBackground(ctx)
+				}
 				s.tailMu.Lock()
 				if s.tailSeen == nil || s.tailSeen.Seq < b.Seq {
 					s.tailSeen = b

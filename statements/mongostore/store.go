@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -57,6 +58,9 @@ type Store struct {
 
 	closed chan struct{}
 
+	bg       sync.WaitGroup // the trims in the background
+	trimming atomic.Bool
+
 	tailMu   sync.Mutex
 	tailSeen *block // the last block of the log this Store saw
 	lastCT   int64  // the last ConsistentThrough answer (unix ms)
@@ -91,6 +95,20 @@ func WithClientOptions(o *options.ClientOptions) Option {
 // creates the collections' indexes if they are missing (New is idempotent,
 // and several processes may call it at once).
 func New(ctx context.Context, uri string, opts ...Option) (*Store, error) {
+	s, err := connect(ctx, uri, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setup(ctx); err != nil {
+		s.client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect connects to the deployment at uri and checks that it answers,
+// changing nothing.
+func connect(ctx context.Context, uri string, opts ...Option) (*Store, error) {
 	s := &Store{database: DefaultDatabase, now: time.Now, lease: 30 * time.Second,
 		connectTimeout: 10 * time.Second, closed: make(chan struct{})}
 	for _, o := range opts {
@@ -131,10 +149,6 @@ func New(ctx context.Context, uri string, opts ...Option) (*Store, error) {
 	s.activities = s.db.Collection("activities")
 	s.files = s.db.Collection("attachments")
 	s.chunks = s.db.Collection("chunks")
-	if err := s.setup(ctx); err != nil {
-		client.Disconnect(context.WithoutCancel(ctx))
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -155,6 +169,7 @@ func (s *Store) Close() error {
 	default:
 		close(s.closed)
 	}
+	s.bg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.client.Disconnect(ctx); err != nil {
