@@ -5,9 +5,14 @@
 # and so does .ci/run, so that CI catches a change that breaks the image's
 # build without a Docker engine.
 #
-# cmd/lrs has no version variable yet; when it gets one (var version
-# string in package main), add -X main.version=$VERSION to the flags below.
+# VERSION, when set, is the product version the binary reports (lrs
+# version, /xapi/about, lrs_build_info); unset, it reports the module's
+# build information.
 set -eu
 out=${1:?usage: deploy/build.sh OUT}
 cd "$(dirname "$0")/.."
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out" ./cmd/lrs
+ldflags="-s -w"
+if [ -n "${VERSION:-}" ]; then
+	ldflags="$ldflags -X github.com/digione/lrs/lrs.Version=$VERSION"
+fi
+CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out" ./cmd/lrs

@@ -9,6 +9,7 @@
 //	lrs backup --to FILE  copy the embedded store while it serves
 //	lrs restore --from FILE  restore the embedded store (the LRS stopped)
 //	lrs store info        the store's schema version, migrations, counts
+//	lrs version           the LRS's version
 //
 // Every flag has an LRS_* environment fallback; see `lrs serve -h`.
 package main
@@ -21,7 +22,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
+
+	"github.com/digione/lrs/lrs"
 )
 
 func main() {
@@ -60,6 +64,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAdmin(ctx, cmd, args, getenv, stdout, stderr)
 	case "backup", "restore", "store":
 		return runStoreCommand(ctx, cmd, args, getenv, stdout, stderr)
+	case "version":
+		if len(args) > 0 {
+			return fmt.Errorf("version takes no arguments")
+		}
+		fmt.Fprintf(stdout, "lrs %s (%s, %s/%s)\n", lrs.ProductVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return nil
 	case "help":
 		fmt.Fprintln(stdout, usage)
 		fmt.Fprintln(stdout)
@@ -91,6 +101,7 @@ Commands:
   backup       copy the embedded store to a file while the LRS serves it
   restore      restore the embedded store from such a file (the LRS stopped)
   store info   show the store's kind, schema version, pending migrations, counts
+  version      show the LRS's version
   help         show this text
 
 Every command opens the store with the flags of serve (--store, --data-dir,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/forwarders/oneroster/onerostertest"
+	"github.com/digione/lrs/lrs"
 )
 
 func env(m map[string]string) func(string) string {
@@ -438,5 +439,15 @@ func TestServe_InternalAddr(t *testing.T) {
 		if got := status(base, "/readyz"); got != http.StatusOK {
 			t.Errorf("%s/readyz: %d", base, got)
 		}
+	}
+}
+
+func TestRun_Version(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"version"}, env(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "lrs "+lrs.ProductVersion()+" (go") {
+		t.Errorf("lrs version: %q", out.String())
 	}
 }
