@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/rs/zerolog"
 
 	"github.com/digione/lrs/statements"
 )
@@ -65,16 +66,41 @@ func (s *Server) requestLog(c *gin.Context) {
 		status = statusClientClosed
 	}
 	s.prom.observe(c, status, s.now().Sub(start))
-	s.logRequest(c.Request, rid, status, start, err)
+	ev := s.requestEvent(c.Request, rid, status, start, err)
+	if cred := credentialOf(c); cred != nil {
+		ev = ev.Str("tenant", cred.Tenant).Str("credential", cred.Key)
+	}
+	ev.Str("client", c.ClientIP()).Msg("request")
 }
 
 func (s *Server) logRequest(r *http.Request, rid string, status int, start time.Time, err error) {
+	s.requestEvent(r, rid, status, start, err).Msg("request")
+}
+
+// requestEvent is the log line of a request: its id, method, path (never
+// the query or body), status and duration, and for a 4xx the rule it broke
+// (the message of the error: a JSON path and a rule, never a value) and
+// for a 5xx the cause.
+func (s *Server) requestEvent(r *http.Request, rid string, status int, start time.Time, err error) *zerolog.Event {
 	ev := s.log.Info()
-	if status >= 500 {
+	switch {
+	case status >= 500 && status != statusClientClosed:
 		ev = s.log.Error().Err(err)
+	case status >= 400 && err != nil:
+		if de, _ := asDomainError(err); de != nil {
+			ev = ev.Str("error", de.Code).Str("rule", truncate(de.Message, 300))
+		}
 	}
-	ev.Str("request_id", rid).Str("method", r.Method).Str("path", r.URL.Path).
-		Int("status", status).Dur("duration", s.now().Sub(start)).Msg("request")
+	return ev.Str("request_id", rid).Str("method", r.Method).Str("path", r.URL.Path).
+		Int("status", status).Float64("duration_ms", float64(s.now().Sub(start).Microseconds())/1000)
+}
+
+// truncate cuts s to at most n bytes, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // recoverer turns a panic in a handler into a 500 with the request id;

@@ -1,6 +1,7 @@
 package lrs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/statements"
@@ -196,4 +199,34 @@ func mustBootstrapped(tb testing.TB) *sqlitestore.Store {
 		tb.Fatal(err)
 	}
 	return store
+}
+
+// TestServer_RequestLog: a request's log line names its tenant,
+// credential and client, its duration in milliseconds and, for a 4xx, the
+// rule it broke, and never the body or a learner's identifier.
+func TestServer_RequestLog(t *testing.T) {
+	store := mustBootstrapped(t)
+	var logs bytes.Buffer
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Logger: zerolog.New(&logs)}))
+	defer srv.Close()
+	call(t, srv, "POST", "/xapi/statements", testKey+":"+testSecret,
+		`{"actor":{"mbox":"secret-learner@example.fi"},"verb":{"id":"https://example.fi/v"},"object":{"id":"https://example.fi/a"}}`)
+	var line map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(logs.Bytes()), &line); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	for k, want := range map[string]any{"tenant": "default", "credential": testKey, "client": "127.0.0.1", "status": float64(400), "error": "invalid"} {
+		if line[k] != want {
+			t.Errorf("log field %s = %v, want %v", k, line[k], want)
+		}
+	}
+	if rule, _ := line["rule"].(string); !strings.Contains(rule, "/actor/mbox") {
+		t.Errorf("log rule %q, want the JSON path", rule)
+	}
+	if _, ok := line["duration_ms"].(float64); !ok {
+		t.Errorf("log has no duration_ms: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), "secret-learner") {
+		t.Errorf("the log names the learner: %s", logs.String())
+	}
 }
