@@ -48,13 +48,22 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	}
 	log := zerolog.New(stderr).Level(level).With().Timestamp().Logger()
 
+	// The address is taken before the store is opened, so that a busy
+	// port never leaves a bootstrap secret printed for an LRS that did
+	// not start.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	boot, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{
 		Key: cfg.BootstrapKey, Secret: cfg.BootstrapSecret, XAPIVersion: cfg.BootstrapXAPIVersion}, time.Now())
 	if err != nil {
+		ln.Close()
 		store.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -65,11 +74,6 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		} else {
 			fmt.Fprintln(stdout, "  secret: from LRS_BOOTSTRAP_SECRET")
 		}
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		store.Close()
-		return nil, err
 	}
 	static, err := oneRosterStatic(cfg)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
+
+	"github.com/rs/zerolog"
 )
 
 // serveConfig is the configuration of `lrs serve`. Each field is a flag
@@ -169,6 +171,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if _, err := oneRosterStatic(cfg); err != nil {
 		return cfg, err
 	}
+	if err := validateServeConfig(cfg); err != nil {
+		return cfg, err
+	}
 	for _, o := range splitList(cfg.CORSOrigins) {
 		if err := lrs.ValidOrigin(o); err != nil {
 			return cfg, fmt.Errorf("--cors-origins: %q is not an origin such as https://app.example.fi", o)
@@ -296,4 +301,43 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// validateServeConfig checks what serve would otherwise find wrong only
+// after opening the store (and printing a bootstrap secret): the log
+// level, the listen addresses and the Kafka settings.
+func validateServeConfig(cfg serveConfig) error {
+	if _, err := zerolog.ParseLevel(cfg.LogLevel); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn, error or disabled", cfg.LogLevel)
+	}
+	for _, a := range []struct{ flag, addr string }{{"--addr", cfg.Addr}, {"--internal-addr", cfg.InternalAddr}, {"--debug-addr", cfg.DebugAddr}} {
+		if a.addr == "" && a.flag != "--addr" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
+			return fmt.Errorf("%s %q: want host:port or :port", a.flag, a.addr)
+		}
+	}
+	switch strings.ToLower(cfg.KafkaCompression) {
+	case "", "none", "gzip", "snappy", "lz4", "zstd":
+	default:
+		return fmt.Errorf("--kafka-compression %q: want none, gzip, snappy, lz4 or zstd", cfg.KafkaCompression)
+	}
+	switch strings.ToUpper(cfg.KafkaSASLMechanism) {
+	case "":
+	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		if cfg.KafkaSASLUser == "" || cfg.KafkaSASLPassword == "" {
+			return fmt.Errorf("--kafka-sasl-mechanism %s needs --kafka-sasl-user and LRS_KAFKA_SASL_PASSWORD", cfg.KafkaSASLMechanism)
+		}
+	default:
+		return fmt.Errorf("--kafka-sasl-mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", cfg.KafkaSASLMechanism)
+	}
+	if cfg.KafkaBrokers != "" {
+		for _, b := range splitList(cfg.KafkaBrokers) {
+			if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+				return fmt.Errorf("--kafka-brokers: %q is not host:port", b)
+			}
+		}
+	}
+	return nil
 }

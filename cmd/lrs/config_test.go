@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -290,4 +292,44 @@ func TestCLI_TenantCORSAndXAPIVersion(t *testing.T) {
 			t.Errorf("stored tenant: %+v, %v", tn, err)
 		}
 	})
+}
+
+// TestParseServeConfig_ValidatedUpFront: a wrong log level, address or
+// Kafka setting is refused by the parse, before any store is opened.
+func TestParseServeConfig_ValidatedUpFront(t *testing.T) {
+	for name, e := range map[string]map[string]string{
+		"--log-level":            {"LRS_LOG_LEVEL": "loud"},
+		"--addr":                 {"LRS_ADDR": "8080"},
+		"--internal-addr":        {"LRS_INTERNAL_ADDR": "localhost"},
+		"--kafka-compression":    {"LRS_KAFKA_COMPRESSION": "brotli"},
+		"--kafka-sasl-mechanism": {"LRS_KAFKA_SASL_MECHANISM": "PLAIN"},
+		"--kafka-brokers":        {"LRS_KAFKA_BROKERS": "kafka"},
+	} {
+		if _, err := parseServeConfig(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: err = %v, want an error naming %s", e, err, name)
+		}
+	}
+}
+
+// TestServe_BusyPortPrintsNoSecret: when the address is taken, serve
+// fails before it opens the store, so no bootstrap secret is printed for
+// an LRS that did not start.
+func TestServe_BusyPortPrintsNoSecret(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	var out bytes.Buffer
+	_, err = newApp(t.Context(), serveConfig{Addr: busy.Addr().String(), DataDir: dir, Store: "sqlite", LogLevel: "disabled"}, &out, io.Discard)
+	if err == nil {
+		t.Fatal("serve on a busy address: no error")
+	}
+	if strings.Contains(out.String(), "secret") {
+		t.Errorf("serve on a busy address printed %q", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, sqlitestore.FileName)); err == nil {
+		t.Error("serve on a busy address created the store")
+	}
 }
