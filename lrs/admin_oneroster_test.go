@@ -38,7 +38,7 @@ func mustOpenOneRosterLRS(tb testing.TB) *oneRosterLRS {
 		tb.Fatal(err)
 	}
 	admin := &oneroster.Admin{Store: store, Changed: func(t string) { sink.Forget(t); sink.Notify() }}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, OneRoster: admin}))
+	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, OneRoster: admin})))
 	tb.Cleanup(func() { srv.Close(); book.Close(); store.Close() })
 	mustCall(tb, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
 	return &oneRosterLRS{srv: srv, store: store, sink: sink, book: book}

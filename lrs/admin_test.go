@@ -24,7 +24,7 @@ func mustOpenAdminServer(tb testing.TB, cfg lrs.Config) *httptest.Server {
 		tb.Fatal(err)
 	}
 	cfg.Store, cfg.Admin, cfg.AdminToken = store, store, adminToken
-	srv := httptest.NewServer(lrs.New(cfg))
+	srv := httptest.NewServer(withContract(tb, lrs.New(cfg)))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }

@@ -31,7 +31,7 @@ func MustOpenServer(tb testing.TB) *httptest.Server {
 	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))
+	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: store})))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }

@@ -51,7 +51,7 @@ func mustOpenDocServer(tb testing.TB) *httptest.Server {
 			tb.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))
+	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: store})))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }

@@ -85,8 +85,8 @@ func TestServer_ReadyMeansWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, ReadyRequiresSinks: requires,
-			Ready: func() error { return errors.New("sink kafka failing since 2026-12-01T10:00:00Z: connection refused") }}))
+		srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, ReadyRequiresSinks: requires,
+			Ready: func() error { return errors.New("sink kafka failing since 2026-12-01T10:00:00Z: connection refused") }})))
 		got, _, b := call(t, srv, "GET", "/readyz", "", "")
 		want := http.StatusOK
 		if requires {
@@ -110,7 +110,7 @@ func TestServer_Internal(t *testing.T) {
 	defer store.Close()
 	s := lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Internal: true,
 		Metrics: func(w io.Writer) error { _, err := io.WriteString(w, "lrs_up 1\n"); return err }})
-	public, internal := httptest.NewServer(s), httptest.NewServer(s.Internal())
+	public, internal := httptest.NewServer(withContract(t, s)), httptest.NewServer(withContract(t, s.Internal()))
 	defer public.Close()
 	defer internal.Close()
 	for _, path := range []string{"/metrics", "/admin/tenants"} {
