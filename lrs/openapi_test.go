@@ -292,7 +292,7 @@ func TestOpenAPI_Served(t *testing.T) {
 	if got, want := resp.StatusCode, 200; got != want {
 		t.Fatalf("status %d, want %d", got, want)
 	}
-	if got, want := doc.OpenAPI, "3.0.3"; got != want {
+	if got, want := doc.OpenAPI, "3.1.0"; got != want {
 		t.Errorf("openapi %q, want %q", got, want)
 	}
 	if _, ok := doc.Paths["/xapi/statements"]; !ok {
