@@ -228,7 +228,11 @@ func TestMain(m *testing.M) {
 			fmt.Printf("openapi contract: %d of %d operations never exercised: %s\n", len(missed), n, strings.Join(missed, ", "))
 			code = 1
 		} else if testing.Verbose() {
-			fmt.Printf("openapi contract: all %d operations exercised\n", n)
+			exchanges := 0
+			for _, c := range contract.checked {
+				exchanges += c
+			}
+			fmt.Printf("openapi contract: all %d operations exercised, %d exchanges checked\n", n, exchanges)
 		}
 	}
 	os.Exit(code)
