@@ -42,7 +42,7 @@ func MustOpenServerWithWriter(tb testing.TB) *httptest.Server {
 		Scopes: []string{"statements/write", "statements/read/mine"}, Authority: lrs.Authority(writerKey, "writer"), Created: time.Now()}); err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))
+	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: store})))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }

@@ -38,7 +38,7 @@ func mustOpenOneRosterLRS(tb testing.TB) *oneRosterLRS {
 		tb.Fatal(err)
 	}
 	admin := &oneroster.Admin{Store: store, Changed: func(t string) { sink.Forget(t); sink.Notify() }}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, OneRoster: admin}))
+	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, OneRoster: admin})))
 	tb.Cleanup(func() { srv.Close(); book.Close(); store.Close() })
 	mustCall(tb, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
 	return &oneRosterLRS{srv: srv, store: store, sink: sink, book: book}
@@ -163,8 +163,8 @@ func TestAdminAPI_OneRosterStatic(t *testing.T) {
 	defer store.Close()
 	static := map[string]oneroster.TenantConfig{"default": {BaseURL: "https://gb.example" + onerostertest.BasePath,
 		TokenURL: "https://gb.example/token", ClientID: "c", ClientSecret: "env-secret"}}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken,
-		OneRoster: &oneroster.Admin{Store: store, Static: static}}))
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken,
+		OneRoster: &oneroster.Admin{Store: store, Static: static}})))
 	defer srv.Close()
 	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"default"}`, http.StatusCreated)
 	b := mustCall(t, srv, "GET", "/admin/tenants/default/oneroster", bearer, "", http.StatusOK)

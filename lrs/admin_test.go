@@ -24,7 +24,7 @@ func mustOpenAdminServer(tb testing.TB, cfg lrs.Config) *httptest.Server {
 		tb.Fatal(err)
 	}
 	cfg.Store, cfg.Admin, cfg.AdminToken = store, store, adminToken
-	srv := httptest.NewServer(lrs.New(cfg))
+	srv := httptest.NewServer(withContract(tb, lrs.New(cfg)))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }
@@ -162,7 +162,7 @@ func TestAdminAPI_OffWithoutToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store}))
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, Admin: store})))
 	defer srv.Close()
 	mustCall(t, srv, "GET", "/admin/tenants", "Bearer ", "", http.StatusNotFound)
 }
@@ -405,8 +405,8 @@ func TestLogin_HolderNeverLockedOut(t *testing.T) {
 	if _, err := lrs.Bootstrap(t.Context(), store, lrs.BootstrapCredential{Key: "chosen", Secret: "a chosen secret"}, now); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Now: func() time.Time { return now },
-		LoginPause: time.Millisecond}))
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Now: func() time.Time { return now },
+		LoginPause: time.Millisecond})))
 	t.Cleanup(func() { srv.Close(); store.Close() })
 	generated := mustCreateCredential(t, srv, lrs.DefaultTenant, `{"scopes":["all"]}`)
 	for _, good := range []string{generated, "chosen:a chosen secret"} {

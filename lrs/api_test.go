@@ -31,7 +31,7 @@ func MustOpenServer(tb testing.TB) *httptest.Server {
 	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))
+	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: store})))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }
@@ -309,7 +309,7 @@ func TestAPI_BodyTooLarge(t *testing.T) {
 	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, MaxBodyBytes: 1024}))
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, MaxBodyBytes: 1024})))
 	t.Cleanup(func() { srv.Close(); store.Close() })
 	big := strings.Replace(stmt1, `"One"`, `"`+strings.Repeat("x", 2000)+`"`, 1)
 	scenario{method: "POST", path: "/xapi/statements", body: big, wantStatus: 413, wantBody: []string{"larger than 1024 bytes"}}.run(t, srv)

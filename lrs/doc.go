@@ -1,6 +1,7 @@
 // Package lrs is the HTTP service of the LRS: the xAPI resources under
 // /xapi/ with version negotiation, authentication and scopes, CORS, health,
-// and the mapping of statements.Error codes to HTTP status codes.
+// the mapping of statements.Error codes to HTTP status codes, and the
+// OpenAPI document of it all (openapi.yaml, served at /openapi.json).
 //
 // It depends on the statements domain and the validation package; it must
 // not import store adapters, Kafka or forwarders, with one exception:

@@ -51,7 +51,7 @@ func mustOpenDocServer(tb testing.TB) *httptest.Server {
 			tb.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))
+	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: store})))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }
@@ -301,7 +301,7 @@ func TestAPI_ConcurrentMerges(t *testing.T) {
 	if _, err := lrs.Bootstrap(t.Context(), store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	a, b := httptest.NewServer(lrs.New(lrs.Config{Store: store})), httptest.NewServer(lrs.New(lrs.Config{Store: store}))
+	a, b := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store}))), httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store})))
 	t.Cleanup(func() { a.Close(); b.Close(); store.Close() })
 	t.Run("OneProcess", func(t *testing.T) { concurrentMerges(t, srv, srv) })
 	t.Run("TwoProcesses", func(t *testing.T) { concurrentMerges(t, a, b) })

@@ -64,7 +64,7 @@ func mustOpenLRS(t *testing.T, limits statements.Limits, wrap func(statements.St
 	if wrap != nil {
 		s = wrap(store)
 	}
-	return &testLRS{h: lrs.New(lrs.Config{Store: s}), key: limitedKey, secret: limitedSecret, spool: spool}
+	return &testLRS{h: withContract(t, lrs.New(lrs.Config{Store: s})), key: limitedKey, secret: limitedSecret, spool: spool}
 }
 
 // do sends a request with the limited credential; length < 0 sends the

@@ -75,7 +75,7 @@ func TestScopes_ReadMineHostile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken}))
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken})))
 	t.Cleanup(func() { srv.Close(); store.Close() })
 	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
 	mine := mustCreateCredential(t, srv, "espoo", `{"scopes":["statements/write","statements/read/mine"],"app":"A"}`)

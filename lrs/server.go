@@ -271,6 +271,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
+	e.GET("/openapi.json", s.handleOpenAPI)
 	ops := e // the operators' routes
 	if s.internal != nil {
 		ops = s.internal

@@ -47,7 +47,7 @@ func TestServer_StoreCannotWrite(t *testing.T) {
 	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store}))
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store})))
 	t.Cleanup(func() { srv.Close(); inner.Close() })
 	auth := testKey + ":" + testSecret
 	post := func() (int, http.Header, string) {
@@ -85,8 +85,8 @@ func TestServer_ReadyMeansWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, ReadyRequiresSinks: requires,
-			Ready: func() error { return errors.New("sink kafka failing since 2026-12-01T10:00:00Z: connection refused") }}))
+		srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, ReadyRequiresSinks: requires,
+			Ready: func() error { return errors.New("sink kafka failing since 2026-12-01T10:00:00Z: connection refused") }})))
 		got, _, b := call(t, srv, "GET", "/readyz", "", "")
 		want := http.StatusOK
 		if requires {
@@ -110,7 +110,7 @@ func TestServer_Internal(t *testing.T) {
 	defer store.Close()
 	s := lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Internal: true,
 		Metrics: func(w io.Writer) error { _, err := io.WriteString(w, "lrs_up 1\n"); return err }})
-	public, internal := httptest.NewServer(s), httptest.NewServer(s.Internal())
+	public, internal := httptest.NewServer(withContract(t, s)), httptest.NewServer(withContract(t, s.Internal()))
 	defer public.Close()
 	defer internal.Close()
 	for _, path := range []string{"/metrics", "/admin/tenants"} {
@@ -157,8 +157,8 @@ func TestAbout_ProductVersion(t *testing.T) {
 // and runtime metrics, and appends Config.Metrics.
 func TestMetrics(t *testing.T) {
 	store := mustBootstrapped(t)
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store,
-		Metrics: func(w io.Writer) error { _, err := io.WriteString(w, "lrs_relay_test_metric 7\n"); return err }}))
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store,
+		Metrics: func(w io.Writer) error { _, err := io.WriteString(w, "lrs_relay_test_metric 7\n"); return err }})))
 	defer srv.Close()
 	auth := testKey + ":" + testSecret
 	one := `{"actor":{"mbox":"mailto:learner@example.fi"},"verb":{"id":"https://example.fi/v"},"object":{"id":"https://example.fi/a"}}`
@@ -207,7 +207,7 @@ func mustBootstrapped(tb testing.TB) *sqlitestore.Store {
 func TestServer_RequestLog(t *testing.T) {
 	store := mustBootstrapped(t)
 	var logs bytes.Buffer
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Logger: zerolog.New(&logs)}))
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, Logger: zerolog.New(&logs)})))
 	defer srv.Close()
 	call(t, srv, "POST", "/xapi/statements", testKey+":"+testSecret,
 		`{"actor":{"mbox":"secret-learner@example.fi"},"verb":{"id":"https://example.fi/v"},"object":{"id":"https://example.fi/a"}}`)

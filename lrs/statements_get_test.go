@@ -36,7 +36,7 @@ func mustOpenServerWith(tb testing.TB, cfg lrs.Config, wrap func(statements.Stor
 	if wrap != nil {
 		cfg.Store = wrap(store)
 	}
-	srv := httptest.NewServer(lrs.New(cfg))
+	srv := httptest.NewServer(withContract(tb, lrs.New(cfg)))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }
