@@ -66,25 +66,7 @@ func multipartBody(t testing.TB, stmts string, parts ...part) (string, []byte) {
 // send sends a request with the test credential in version 1.0.3.
 func send(t testing.TB, srv *httptest.Server, method, path, contentType string, body []byte) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(testKey, testSecret)
-	req.Header.Set("X-Experience-API-Version", "1.0.3")
-	if contentType != "" {
-		req.Header.Set("Content-Type", strings.Replace(contentType, "multipart/form-data", "multipart/mixed", 1))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
+	return sendAs(t, srv, testKey+":"+testSecret, method, path, contentType, body)
 }
 
 func wantStatus(t testing.TB, resp *http.Response, body []byte, want int) {

@@ -111,9 +111,16 @@ type statementResult struct {
 	More string `json:"more"`
 }
 
-// walk follows a query's more links from path and returns every id, and
-// the number of pages.
+// walk is walkAs with the test credential.
 func walk(t testing.TB, srv *httptest.Server, path string, multipart bool) ([]string, int) {
+	t.Helper()
+	return walkAs(t, srv, testKey+":"+testSecret, path, multipart)
+}
+
+// walkAs follows a query's more links from path as the credential auth
+// ("key:secret") and returns every id, and the number of pages; an empty
+// page with more fails.
+func walkAs(t testing.TB, srv *httptest.Server, auth, path string, multipart bool) ([]string, int) {
 	t.Helper()
 	var ids []string
 	pages := 0
@@ -121,7 +128,7 @@ func walk(t testing.TB, srv *httptest.Server, path string, multipart bool) ([]st
 		if pages > 1000 {
 			t.Fatalf("%s: more than 1000 pages", path)
 		}
-		resp, b := send(t, srv, "GET", next, "", nil)
+		resp, b := sendAs(t, srv, auth, "GET", next, "", nil)
 		wantStatus(t, resp, b, http.StatusOK)
 		if multipart {
 			b = readMultipart(t, resp, b)[0].body
