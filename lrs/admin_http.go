@@ -63,7 +63,7 @@ func (s *Server) authenticateAdmin(c *gin.Context) {
 		return
 	}
 	addr := c.ClientIP()
-	if wait := s.logins.wait("\x00admin", token, addr, s.now()); wait > 0 {
+	if wait := s.logins.wait("\x00admin", addr, s.now()); wait > 0 {
 		s.prom.throttled.WithLabelValues("login").Inc()
 		s.tooMany(c, wait, "Authorization: too many failed attempts; wait before trying again")
 		return
@@ -86,7 +86,6 @@ func (s *Server) adminOps() *Admin {
 			s.auth.forget(tenant, key)
 			s.tenantOrigins.forget()
 			if key != "" {
-				s.logins.forget(key)
 				s.rates.forget(key)
 			}
 		}}

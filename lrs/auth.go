@@ -312,41 +312,34 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 		return nil, 0, statements.Errorf(statements.EUnauthorized, "Authorization: HTTP Basic credentials required")
 	}
 	addr := c.ClientIP()
-	if wait := s.logins.wait(key, secret, addr, s.now()); wait > 0 {
-		// Every attempt is checked, so the holder of the secret gets in
-		// whatever others tried from the same address. A wrong one is
-		// answered after a pause (a second at most, so that it holds its
-		// connection only so long) with the wait before the next.
-		p, err := s.auth.principal(c.Request.Context(), key, secret)
-		if err == nil {
-			s.logins.succeeded(key, secret, addr)
-			return p, 0, nil
-		}
-		if err != errBadCredential {
-			return nil, 0, err
-		}
-		s.logins.failed(key, addr, s.now())
-		s.prom.authFails.WithLabelValues("credential").Inc()
-		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
-			Msg("login refused: too many failed attempts")
-		select {
-		case <-time.After(min(wait, s.loginPause)):
-		case <-c.Request.Context().Done():
-		}
-		return nil, wait, nil
-	}
+	// Every attempt is checked, so the holder of the secret gets in
+	// whatever others tried from the same address.
+	wait := s.logins.wait(key, addr, s.now())
 	p, err := s.auth.principal(c.Request.Context(), key, secret)
-	if err != nil {
-		if err == errBadCredential {
-			s.logins.failed(key, addr, s.now())
-			s.prom.authFails.WithLabelValues("credential").Inc()
-			s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
-				Msg("login failed: unknown key, revoked credential or wrong secret")
-		}
+	if err == nil {
+		s.logins.succeeded(key, addr)
+		return p, 0, nil
+	}
+	if err != errBadCredential {
 		return nil, 0, err
 	}
-	s.logins.succeeded(key, secret, addr)
-	return p, 0, nil
+	s.logins.failed(key, addr, s.now())
+	s.prom.authFails.WithLabelValues("credential").Inc()
+	if wait <= 0 {
+		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
+			Msg("login failed: unknown key, revoked credential or wrong secret")
+		return nil, 0, err
+	}
+	// After too many failures, a wrong attempt is answered after a pause
+	// (a second at most, so that it holds its connection only so long)
+	// with the wait before the next.
+	s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).
+		Msg("login refused: too many failed attempts")
+	select {
+	case <-time.After(min(wait, s.loginPause)):
+	case <-c.Request.Context().Done():
+	}
+	return nil, wait, nil
 }
 
 // DefaultLoginPause is the default Config.LoginPause.

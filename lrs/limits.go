@@ -2,7 +2,6 @@ package lrs
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"io"
 	"math"
@@ -227,12 +226,10 @@ func (s *Server) tooMany(c *gin.Context, wait time.Duration, msg string) {
 }
 
 // Failed logins. Each (key, client address) pair, and each client address,
-// may fail a few times freely; after that it must wait, twice as long after
-// each further failure, before its next attempt is even checked. An
-// attacker guessing one key's secret is thus slowed to a handful of
-// guesses an hour per address. The legitimate client of that key is never
-// locked out: a secret that this process verified before (its SHA-256 is
-// remembered, not the secret) skips the wait and is checked as usual.
+// may fail a few times freely; after that a failed attempt is told to
+// wait, twice as long after each further failure (see Server.login: every
+// attempt is still checked, so the holder of the secret is never locked
+// out; only wrong guesses are answered 429 after a pause).
 //
 // What is kept is bounded whatever clients send: a failure is kept under a
 // digest of the key and address (never the key itself), and at most
@@ -247,7 +244,6 @@ const (
 type loginGuard struct {
 	mu       sync.Mutex
 	failures map[[32]byte]*failure // by failureID of key and address, and of address alone
-	good     map[string][32]byte   // by key: SHA-256 of the last verified secret
 }
 
 // failureID is the key of the failures of key (with keyed) from addr.
@@ -268,25 +264,19 @@ func failureID(keyed bool, key, addr string) [32]byte {
 
 type failure struct {
 	n     int
-	until time.Time // no attempt is checked before
+	until time.Time // failed attempts before it are told to wait
 	last  time.Time
 }
 
 func newLoginGuard() *loginGuard {
-	return &loginGuard{failures: map[[32]byte]*failure{}, good: map[string][32]byte{}}
+	return &loginGuard{failures: map[[32]byte]*failure{}}
 }
 
-// wait returns how long the client at addr must wait before an attempt
-// with key and secret is checked; 0 when it may be checked now.
-func (g *loginGuard) wait(key, secret, addr string, now time.Time) time.Duration {
+// wait returns how long the failures of key from addr make the client
+// wait; 0 when it need not.
+func (g *loginGuard) wait(key, addr string, now time.Time) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if sum, ok := g.good[key]; ok {
-		got := sha256.Sum256([]byte(secret))
-		if subtle.ConstantTimeCompare(got[:], sum[:]) == 1 {
-			return 0
-		}
-	}
 	var w time.Duration
 	for _, k := range [][32]byte{failureID(true, key, addr), failureID(false, "", addr)} {
 		if f := g.failures[k]; f != nil && now.Before(f.until) {
@@ -341,21 +331,9 @@ func (g *loginGuard) prune(now time.Time) {
 	}
 }
 
-// succeeded remembers the verified secret of key and forgives the
-// failures of key from addr.
-func (g *loginGuard) succeeded(key, secret, addr string) {
+// succeeded forgives the failures of key from addr.
+func (g *loginGuard) succeeded(key, addr string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.good) > 100000 {
-		clear(g.good)
-	}
-	g.good[key] = sha256.Sum256([]byte(secret))
 	delete(g.failures, failureID(true, key, addr))
-}
-
-// forget drops what is remembered of key's secret (rotated or revoked).
-func (g *loginGuard) forget(key string) {
-	g.mu.Lock()
-	delete(g.good, key)
-	g.mu.Unlock()
 }

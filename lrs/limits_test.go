@@ -28,7 +28,7 @@ func TestLoginGuard_Bounded(t *testing.T) {
 	for range freeKeyFailures + 1 {
 		g.failed(long, "192.0.2.1", now)
 	}
-	if w := g.wait(long, "guess", "192.0.2.1", now); w <= 0 {
+	if w := g.wait(long, "192.0.2.1", now); w <= 0 {
 		t.Errorf("the newest key's failures do not count after pruning: wait %v", w)
 	}
 }
