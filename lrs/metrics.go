@@ -136,20 +136,26 @@ type sizeCache struct {
 	sizer statements.Sizer
 	now   func() time.Time
 
-	mu   sync.Mutex
-	size statements.StoreSize
-	read time.Time // zero: never
+	mu    sync.Mutex
+	size  statements.StoreSize
+	read  time.Time // of size; zero: never
+	tried time.Time // the last attempt to read it
 }
 
-// refresh reads the size when the last is older than StoreSizeEvery. On
-// failure the last size stays, and is read again at the next scrape.
+// refresh reads the size when the last attempt is older than
+// StoreSizeEvery, within storeSizeTimeout. On failure the last size
+// stays; a store that does not answer is asked again only after
+// StoreSizeEvery too.
 func (z *sizeCache) refresh(ctx context.Context) error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	now := z.now()
-	if !z.read.IsZero() && now.Sub(z.read) < StoreSizeEvery {
+	if !z.tried.IsZero() && now.Sub(z.tried) < StoreSizeEvery {
 		return nil
 	}
+	z.tried = now
+	ctx, cancel := context.WithTimeout(ctx, storeSizeTimeout)
+	defer cancel()
 	size, err := z.sizer.Size(ctx)
 	if err != nil {
 		return err
@@ -157,6 +163,10 @@ func (z *sizeCache) refresh(ctx context.Context) error {
 	z.size, z.read = size, now
 	return nil
 }
+
+// storeSizeTimeout bounds a read of the store's size, so that a store
+// that does not answer does not hold a scrape for long.
+const storeSizeTimeout = 5 * time.Second
 
 func (z *sizeCache) Describe(ch chan<- *prometheus.Desc) {
 	ch <- storeBytesDesc

@@ -244,14 +244,19 @@ func TestReplicas_LoginBackoff(t *testing.T) {
 	}
 }
 
-// countingSizer counts the reads of the store's size.
+// countingSizer counts the reads of the store's size, and fails them
+// while fail is set.
 type countingSizer struct {
 	statements.Sizer
-	n atomic.Int64
+	n    atomic.Int64
+	fail atomic.Bool
 }
 
 func (c *countingSizer) Size(ctx context.Context) (statements.StoreSize, error) {
 	c.n.Add(1)
+	if c.fail.Load() {
+		return statements.StoreSize{}, errors.New("the store does not answer")
+	}
 	return c.Sizer.Size(ctx)
 }
 
@@ -295,5 +300,38 @@ func TestMetrics_StoreSize(t *testing.T) {
 	}
 	if b := mustCall(t, srv, "GET", "/metrics", "", "", http.StatusOK); strings.Contains(string(b), "lrs_store_statements ") {
 		t.Errorf("/metrics has lrs_store_statements for a store that keeps no count")
+	}
+}
+
+// TestMetrics_StoreSizeFails: a size the store cannot give is asked for
+// again only after StoreSizeEvery, and the last one read stays reported.
+func TestMetrics_StoreSizeFails(t *testing.T) {
+	store := mustBootstrapped(t)
+	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	sizer := &countingSizer{Sizer: store}
+	sizer.fail.Store(true)
+	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, Sizer: sizer, Now: func() time.Time { return now }})))
+	defer srv.Close()
+	scrape := func() bool {
+		t.Helper()
+		return strings.Contains(string(mustCall(t, srv, "GET", "/metrics", "", "", http.StatusOK)), "\nlrs_store_size_bytes ")
+	}
+	for range 3 {
+		if scrape() {
+			t.Error("lrs_store_size_bytes before the size could be read")
+		}
+	}
+	if got := sizer.n.Load(); got != 1 {
+		t.Errorf("3 scrapes of a failing store within 30 s asked it %d times, want 1", got)
+	}
+	sizer.fail.Store(false)
+	now = now.Add(lrs.StoreSizeEvery)
+	if !scrape() {
+		t.Error("no lrs_store_size_bytes once the store answers")
+	}
+	sizer.fail.Store(true)
+	now = now.Add(lrs.StoreSizeEvery)
+	if !scrape() {
+		t.Error("lrs_store_size_bytes gone when the store stopped answering; want the last size")
 	}
 }
