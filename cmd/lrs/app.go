@@ -117,6 +117,10 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.OneRoster = &oneroster.Admin{Store: store, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
 	lcfg.Replicas = newReplicas(cfg, store, log)
+	// Counted before serving, so that a new replica takes only its share.
+	if err := lcfg.Replicas.Beat(ctx); err != nil {
+		log.Warn().Err(err).Msg("cannot count the replicas yet: 1 until the next count")
+	}
 	lcfg.Sizer, _ = store.(statements.Sizer)
 	srv := lrs.New(lcfg)
 	var internal *debugServer
