@@ -163,7 +163,8 @@ func TestHelmChart(t *testing.T) {
 	minimal := []string{"--set", `secrets.mongoURI=mongodb://db1\,db2\,db3/?replicaSet=rs0`}
 	all := append(append([]string{}, minimal...), "--set", "serviceMonitor.enabled=true", "--set", "autoscaling.enabled=true",
 		"--set", "networkPolicy.enabled=true", "--set", "config.kafkaBrokers=kafka:9092", "--set", "secrets.adminToken=t0ken",
-		"--set", "config.kafkaSASLMechanism=SCRAM-SHA-512", "--set", "config.kafkaSASLUser=lrs", "--set", "secrets.kafkaSASLPassword=pw")
+		"--set", "config.kafkaSASLMechanism=SCRAM-SHA-512", "--set", "config.kafkaSASLUser=lrs", "--set", "secrets.kafkaSASLPassword=pw",
+		"--set", "config.limitReplicas=4")
 
 	t.Run("Lint", func(t *testing.T) {
 		runHelm(t, helm, append([]string{"lint", "--strict", chart}, minimal...)...)
@@ -266,6 +267,11 @@ func TestHelmChart(t *testing.T) {
 			if err := json.Unmarshal(j.([]byte), &sm); err != nil || len(sm.Spec.Endpoints) != 1 ||
 				sm.Spec.Endpoints[0].Port != "internal" || sm.Spec.Endpoints[0].Path != "/metrics" {
 				t.Errorf("ServiceMonitor: want one endpoint, port internal, /metrics; %s", j)
+			}
+		}
+		for _, o := range objs["ConfigMap"] {
+			if got := o.(*corev1.ConfigMap).Data["LRS_REPLICAS"]; got != "4" {
+				t.Errorf("ConfigMap: LRS_REPLICAS = %q, want 4", got)
 			}
 		}
 		for _, o := range objs["Secret"] {

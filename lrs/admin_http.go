@@ -68,7 +68,7 @@ func (s *Server) authenticateAdmin(c *gin.Context) {
 		s.tooMany(c, wait, "Authorization: too many failed attempts; wait before trying again")
 		return
 	}
-	s.logins.failed("\x00admin", addr, s.now())
+	s.logins.failed("\x00admin", addr, s.now(), scaleLogins(s.replicas.Count()))
 	s.prom.authFails.WithLabelValues("admin").Inc()
 	s.log.Warn().Str("request_id", requestIDOf(c)).Str("client", addr).Msg("admin login failed")
 	de := statements.Errorf(statements.EUnauthorized, "Authorization: the admin bearer token is required")

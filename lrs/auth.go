@@ -323,7 +323,7 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	if err != errBadCredential {
 		return nil, 0, err
 	}
-	s.logins.failed(key, addr, s.now())
+	s.logins.failed(key, addr, s.now(), scaleLogins(s.replicas.Count()))
 	s.prom.authFails.WithLabelValues("credential").Inc()
 	if wait <= 0 {
 		s.log.Warn().Str("request_id", requestIDOf(c)).Str("key", logKey(key)).Str("client", addr).

@@ -73,7 +73,7 @@ func (r *rateLimiter) allow(key string, l statements.Limits, now time.Time) (boo
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b := r.buckets[key]
-	if b == nil || b.rate != l.Rate || b.burst != burst {
+	if b == nil {
 		if len(r.buckets) > 100000 {
 			clear(r.buckets)
 		}
@@ -83,6 +83,17 @@ func (r *rateLimiter) allow(key string, l statements.Limits, now time.Time) (boo
 	if el := now.Sub(b.last); el > 0 {
 		b.tokens = min(b.burst, b.tokens+el.Seconds()*b.rate)
 		b.last = now
+	}
+	if b.rate != l.Rate || b.burst != burst {
+		// The limits changed (by an operator, or with the replica count):
+		// the bucket keeps how full it was, so that a change never hands
+		// out a fresh burst.
+		if math.IsInf(b.burst, 1) || math.IsInf(burst, 1) {
+			b.tokens = burst
+		} else {
+			b.tokens = b.tokens / b.burst * burst
+		}
+		b.rate, b.burst = l.Rate, burst
 	}
 	if b.tokens >= 1 {
 		b.tokens--
@@ -100,12 +111,19 @@ func (r *rateLimiter) forget(key string) {
 	r.mu.Unlock()
 }
 
-// limit enforces the credential's rate and body size limits.
+// limit enforces the credential's rate and body size limits. Its rate
+// and burst are the deployment's: each of n replicas lets through an n-th
+// of them (see perReplica).
 func (s *Server) limit(c *gin.Context) {
 	cred, l := credentialOf(c), limitsOf(c)
-	if ok, wait := s.rates.allow(cred.Key, l, s.now()); !ok {
+	n := s.replicas.Count()
+	if ok, wait := s.rates.allow(cred.Key, perReplica(l, n), s.now()); !ok {
 		s.prom.throttled.WithLabelValues("rate").Inc()
-		s.tooMany(c, wait, "rate limit of this credential exceeded ("+strconv.FormatFloat(l.Rate, 'f', -1, 64)+" requests per second)")
+		msg := "rate limit of this credential exceeded (" + strconv.FormatFloat(l.Rate, 'f', -1, 64) + " requests per second"
+		if n > 1 {
+			msg += " across " + strconv.Itoa(n) + " LRS replicas"
+		}
+		s.tooMany(c, wait, msg+")")
 		return
 	}
 	limit := s.bodyLimit(l)
@@ -229,7 +247,10 @@ func (s *Server) tooMany(c *gin.Context, wait time.Duration, msg string) {
 // may fail a few times freely; after that a failed attempt is told to
 // wait, twice as long after each further failure (see Server.login: every
 // attempt is still checked, so the holder of the secret is never locked
-// out; only wrong guesses are answered 429 after a pause).
+// out; only wrong guesses are answered 429 after a pause). On one of n
+// replicas the free failures are an n-th and the waits n times as long
+// (see scaleLogins): the failures are kept in each process, and spread
+// over n of them they allow what one would.
 //
 // What is kept is bounded whatever clients send: a failure is kept under a
 // digest of the key and address (never the key itself), and at most
@@ -286,34 +307,35 @@ func (g *loginGuard) wait(key, addr string, now time.Time) time.Duration {
 	return w
 }
 
-// failed records a failed attempt.
-func (g *loginGuard) failed(key, addr string, now time.Time) {
+// failed records a failed attempt, with the free failures and waits of
+// sc.
+func (g *loginGuard) failed(key, addr string, now time.Time, sc loginScale) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.failures) >= maxLoginFailures {
-		g.prune(now)
+		g.prune(now, sc.max)
 	}
-	for k, free := range map[[32]byte]int{failureID(true, key, addr): freeKeyFailures, failureID(false, "", addr): freeAddrFailures} {
+	for k, free := range map[[32]byte]int{failureID(true, key, addr): sc.freeKey, failureID(false, "", addr): sc.freeAddr} {
 		f := g.failures[k]
-		if f == nil || now.Sub(f.last) > maxLoginBackoff {
+		if f == nil || now.Sub(f.last) > sc.max {
 			f = &failure{}
 			g.failures[k] = f
 		}
 		f.n++
 		f.last = now
 		if f.n > free {
-			d := time.Second << min(f.n-free-1, 20)
-			f.until = now.Add(min(d, maxLoginBackoff))
+			d := sc.backoff << min(f.n-free-1, 20)
+			f.until = now.Add(min(d, sc.max))
 		}
 	}
 }
 
-// prune drops the failures that no longer count and, when that is not
-// enough, the oldest half of the rest.
-func (g *loginGuard) prune(now time.Time) {
+// prune drops the failures that no longer count (none for longer than
+// keep) and, when that is not enough, the oldest half of the rest.
+func (g *loginGuard) prune(now time.Time, keep time.Duration) {
 	var lasts []time.Time
 	for k, f := range g.failures {
-		if now.Sub(f.last) > maxLoginBackoff {
+		if now.Sub(f.last) > keep {
 			delete(g.failures, k)
 		} else {
 			lasts = append(lasts, f.last)

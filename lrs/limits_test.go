@@ -19,14 +19,14 @@ func TestLoginGuard_Bounded(t *testing.T) {
 	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
 	long := strings.Repeat("k", 64<<10)
 	for i := range maxLoginFailures + maxLoginFailures/2 {
-		g.failed(fmt.Sprintf("%s-%d", long[:i%1000], i), fmt.Sprintf("10.0.%d.%d", i/256%256, i%256), now)
+		g.failed(fmt.Sprintf("%s-%d", long[:i%1000], i), fmt.Sprintf("10.0.%d.%d", i/256%256, i%256), now, scaleLogins(1))
 		now = now.Add(time.Millisecond)
 	}
 	if n := len(g.failures); n > maxLoginFailures {
 		t.Errorf("failures kept: %d, want at most %d", n, maxLoginFailures)
 	}
 	for range freeKeyFailures + 1 {
-		g.failed(long, "192.0.2.1", now)
+		g.failed(long, "192.0.2.1", now, scaleLogins(1))
 	}
 	if w := g.wait(long, "192.0.2.1", now); w <= 0 {
 		t.Errorf("the newest key's failures do not count after pruning: wait %v", w)

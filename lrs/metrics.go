@@ -2,15 +2,19 @@ package lrs
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/digione/lrs/statements"
 )
 
 // serverMetrics are the metrics of the HTTP service, in a registry of the
@@ -80,6 +84,11 @@ func (m *serverMetrics) observe(c *gin.Context, status int, d time.Duration) {
 // server's metrics, then those of Config.Metrics (the relay's, the
 // OneRoster write-back's).
 func (s *Server) handleMetrics(c *gin.Context) {
+	if s.sizes != nil {
+		if err := s.sizes.refresh(c.Request.Context()); err != nil {
+			s.log.Warn().Err(err).Msg("metrics: cannot read the size of the store; reporting the last one")
+		}
+	}
 	var b bytes.Buffer
 	mfs, err := s.prom.reg.Gather()
 	if err == nil {
@@ -99,4 +108,80 @@ func (s *Server) handleMetrics(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, string(expfmt.NewFormat(expfmt.TypeTextPlain)), b.Bytes())
+}
+
+// replicasGauge is lrs_replicas: the replicas r last counted.
+func replicasGauge(r *Replicas) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lrs_replicas",
+		Help: "LRS replicas serving the deployment as this one last counted them (itself included); credentials' rates and bursts and the failed-login slowdown are divided among them.",
+	}, func() float64 { return float64(r.Count()) })
+}
+
+// StoreSizeEvery is how long a size of the store read for /metrics is
+// reported before it is read again.
+const StoreSizeEvery = 30 * time.Second
+
+var (
+	storeBytesDesc = prometheus.NewDesc("lrs_store_size_bytes",
+		"Space the store takes: SQLite, its database file and write-ahead log; MongoDB, the database's storage and index size (dbStats). Read at most every 30 s.", nil, nil)
+	storeStatementsDesc = prometheus.NewDesc("lrs_store_statements",
+		"Statements in the store, as the database counts them (MongoDB); absent where it keeps no count (SQLite). Read at most every 30 s.", nil, nil)
+)
+
+// sizeCache is the collector of the store's size: it reports the size
+// last read, and refresh reads it again when it is older than
+// StoreSizeEvery, so scrapes do not each ask the store.
+type sizeCache struct {
+	sizer statements.Sizer
+	now   func() time.Time
+
+	mu    sync.Mutex
+	size  statements.StoreSize
+	read  time.Time // of size; zero: never
+	tried time.Time // the last attempt to read it
+}
+
+// refresh reads the size when the last attempt is older than
+// StoreSizeEvery, within storeSizeTimeout. On failure the last size
+// stays; a store that does not answer is asked again only after
+// StoreSizeEvery too.
+func (z *sizeCache) refresh(ctx context.Context) error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	now := z.now()
+	if !z.tried.IsZero() && now.Sub(z.tried) < StoreSizeEvery {
+		return nil
+	}
+	z.tried = now
+	ctx, cancel := context.WithTimeout(ctx, storeSizeTimeout)
+	defer cancel()
+	size, err := z.sizer.Size(ctx)
+	if err != nil {
+		return err
+	}
+	z.size, z.read = size, now
+	return nil
+}
+
+// storeSizeTimeout bounds a read of the store's size, so that a store
+// that does not answer does not hold a scrape for long.
+const storeSizeTimeout = 5 * time.Second
+
+func (z *sizeCache) Describe(ch chan<- *prometheus.Desc) {
+	ch <- storeBytesDesc
+	ch <- storeStatementsDesc
+}
+
+func (z *sizeCache) Collect(ch chan<- prometheus.Metric) {
+	z.mu.Lock()
+	size, read := z.size, z.read
+	z.mu.Unlock()
+	if read.IsZero() {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(storeBytesDesc, prometheus.GaugeValue, float64(size.Bytes))
+	if size.Statements >= 0 {
+		ch <- prometheus.MustNewConstMetric(storeStatementsDesc, prometheus.GaugeValue, float64(size.Statements))
+	}
 }

@@ -89,6 +89,14 @@ type Config struct {
 	// Metrics writes more metrics in the Prometheus text format after the
 	// server's own on /metrics (the relay's, the write-back's); nil: none.
 	Metrics func(io.Writer) error
+	// Replicas counts the LRS processes serving the deployment: each
+	// credential's rate and burst, and the failed-login slowdown, are
+	// divided among them (see Replicas). Default nil: this process alone.
+	Replicas *Replicas
+	// Sizer reports the store's size for /metrics (lrs_store_size_bytes,
+	// lrs_store_statements), read at most every StoreSizeEvery; default
+	// nil: no such metrics.
+	Sizer statements.Sizer
 	// OneRoster holds the operations of the OneRoster gradebook
 	// write-back, served by the admin API under
 	// /admin/tenants/{id}/oneroster; nil = those routes answer 404.
@@ -119,6 +127,8 @@ type Server struct {
 	adminToken [32]byte // SHA-256 of the admin token; zero: no admin API
 	logins     *loginGuard
 	rates      *rateLimiter
+	replicas   *Replicas // nil: 1
+	sizes      *sizeCache
 	engine     *gin.Engine
 
 	ready         func() error
@@ -162,6 +172,12 @@ func New(cfg Config) *Server {
 	}
 	s.readyRequiresSinks = cfg.ReadyRequiresSinks
 	s.prom = newServerMetrics()
+	s.replicas = cfg.Replicas
+	s.prom.reg.MustRegister(replicasGauge(s.replicas))
+	if cfg.Sizer != nil {
+		s.sizes = &sizeCache{sizer: cfg.Sizer, now: func() time.Time { return s.now() }}
+		s.prom.reg.MustRegister(s.sizes)
+	}
 	if cfg.Internal {
 		s.internal = gin.New()
 		s.internal.HandleMethodNotAllowed = true

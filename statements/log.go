@@ -49,3 +49,22 @@ type Log interface {
 	// does nothing.
 	ReleaseLease(ctx context.Context, name, holder string) error
 }
+
+// LeaseCounter counts the live leases of a family, such as the LRS
+// processes sharing a store, each holding a lease "replica/<its id>" that
+// it renews (see AcquireLease).
+//
+// It is apart from Log so that a store, or a wrapper of one, without it
+// still is a Log; a store that has it asserts
+// var _ statements.LeaseCounter = (*Store)(nil) and passes storetest's
+// TestStore_CountLeases group.
+type LeaseCounter interface {
+	// CountLeases returns how many leases whose name starts with prefix
+	// are held now: taken or renewed by AcquireLease with a ttl that has
+	// not passed, and not released. It reads what the processes sharing
+	// the store wrote (a lease taken by one is counted by all), is cheap
+	// for the few leases of a family (it does not read the statements),
+	// and may forget leases of the prefix that expired more than an hour
+	// ago. An empty prefix counts every lease.
+	CountLeases(ctx context.Context, prefix string) (int, error)
+}

@@ -37,6 +37,7 @@ type app struct {
 	debug     *debugServer // nil without --debug-addr
 	internal  *debugServer // nil without --internal-addr
 	conns     *connGuard
+	replicas  *lrs.Replicas
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -115,6 +116,12 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.Admin = store
 	lcfg.OneRoster = &oneroster.Admin{Store: store, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
+	lcfg.Replicas = newReplicas(cfg, store, log)
+	// Counted before serving, so that a new replica takes only its share.
+	if err := lcfg.Replicas.Beat(ctx); err != nil {
+		log.Warn().Err(err).Msg("cannot count the replicas yet: 1 until the next count")
+	}
+	lcfg.Sizer, _ = store.(statements.Sizer)
 	srv := lrs.New(lcfg)
 	var internal *debugServer
 	if cfg.InternalAddr != "" {
@@ -132,6 +139,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	conns := newConnGuard(cfg.MaxConns, cfg.MaxConnsPerAddr)
 	conns.exempt = trustedProxy(splitList(cfg.TrustedProxies))
 	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
+		replicas: lcfg.Replicas,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -181,6 +189,23 @@ func mongoDatabase(cfg serveConfig) string {
 		return mongostore.DefaultDatabase
 	}
 	return cfg.MongoDatabase
+}
+
+// newReplicas returns the replica count of cfg.Replicas: pinned, or
+// counted through the store's leases under an id naming this host and
+// process.
+func newReplicas(cfg serveConfig, store statements.Store, log zerolog.Logger) *lrs.Replicas {
+	if cfg.Replicas > 0 {
+		return lrs.FixedReplicas(cfg.Replicas)
+	}
+	rs, ok := store.(lrs.ReplicaStore)
+	if !ok {
+		log.Warn().Msg("the store cannot count leases: limits are this process's alone (--replicas)")
+		return lrs.FixedReplicas(1)
+	}
+	host, _ := os.Hostname()
+	return lrs.NewReplicas(lrs.ReplicasConfig{Store: rs, ID: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]),
+		Interval: cfg.replicaInterval, TTL: 3 * cfg.replicaInterval, Logger: log})
 }
 
 // Addr returns the address the LRS listens on.
@@ -255,6 +280,10 @@ func (a *app) Run(ctx context.Context) error {
 	octx, stopOneRoster := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOneRoster()
 	go func() { a.relay.Run(rctx); close(relayDone) }()
+	replicasDone := make(chan struct{})
+	pctx, stopReplicas := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopReplicas()
+	go func() { a.replicas.Run(pctx); close(replicasDone) }()
 	go func() {
 		if err := a.oneRoster.Run(octx); err != nil {
 			a.log.Error().Err(err).Msg("OneRoster deliveries stopped")
@@ -290,6 +319,9 @@ func (a *app) Run(ctx context.Context) error {
 	case <-time.After(shutdownDeadline):
 		a.log.Warn().Msg("OneRoster deliveries did not stop in 5 s: closing the store under them")
 	}
+	// The others stop counting this replica at their next beat.
+	stopReplicas()
+	<-replicasDone
 	closeAll(a.sinks, a.log)
 	if a.internal != nil {
 		a.internal.Close()

@@ -63,6 +63,13 @@ type serveConfig struct {
 
 	RelayLeaseTTL time.Duration // --relay-lease-ttl, LRS_RELAY_LEASE_TTL; default 0 = 15s: how soon another process takes over the sinks of one that died
 
+	// Replicas is --replicas, LRS_REPLICAS: "auto" (default, 0 here): the
+	// LRS processes sharing the store count one another through it, and
+	// divide each credential's rate and burst and the failed-login
+	// slowdown among them; N: that count, pinned (1: this process alone).
+	Replicas        int
+	replicaInterval time.Duration // how often the replicas are counted; 0 = lrs.DefaultReplicaInterval (10s)
+
 	MongoLease   time.Duration // --mongo-lease, LRS_MONGO_LEASE; default 0 = mongostore's (30s): how long a batch of a process that died may stay in flight
 	mongoTimeout time.Duration // how long start-up waits for MongoDB; 0 = mongostore's default (10s)
 }
@@ -91,6 +98,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.KafkaSASLUser, "kafka-sasl-user", env("LRS_KAFKA_SASL_USER", ""), "Kafka SASL user (LRS_KAFKA_SASL_USER)")
 	mongoLease := fs.String("mongo-lease", env("LRS_MONGO_LEASE", ""), "how long a write batch of an LRS process that died blocks the MongoDB log before another process settles it; default 30s (LRS_MONGO_LEASE)")
 	leaseTTL := fs.String("relay-lease-ttl", env("LRS_RELAY_LEASE_TTL", ""), "how soon another LRS process on the store takes over the sinks of one that died; default 15s (LRS_RELAY_LEASE_TTL)")
+	replicas := fs.String("replicas", env("LRS_REPLICAS", "auto"), "how many LRS processes serve the deployment, among which each credential's rate and burst and the failed-login slowdown are divided: auto (count them through the store) or a number (LRS_REPLICAS)")
 	maxConns := fs.String("max-connections", env("LRS_MAX_CONNECTIONS", "4096"), "open connections in all; when full, the one idle the longest makes room, and without an idle one a new connection is closed; 0: no bound (LRS_MAX_CONNECTIONS)")
 	maxConnsPerAddr := fs.String("max-connections-per-address", env("LRS_MAX_CONNECTIONS_PER_ADDRESS", "256"), "open connections from one client address, trusted proxies excepted; 0: no bound (LRS_MAX_CONNECTIONS_PER_ADDRESS)")
 	minBodyRate := fs.String("min-body-rate", env("LRS_MIN_BODY_RATE", strconv.Itoa(lrs.DefaultMinBodyRate)), "bytes per second a request body must arrive at, after --body-grace; slower is cut off; -1: no bound (LRS_MIN_BODY_RATE)")
@@ -130,6 +138,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.MinBodyRate, err = strconv.ParseInt(*minBodyRate, 10, 64); err != nil || cfg.MinBodyRate < -1 || cfg.MinBodyRate == 0 {
 		return cfg, fmt.Errorf("--min-body-rate %q: want a positive rate in bytes per second, or -1 for no bound", *minBodyRate)
+	}
+	if *replicas != "auto" {
+		if cfg.Replicas, err = strconv.Atoi(*replicas); err != nil || cfg.Replicas < 1 {
+			return cfg, fmt.Errorf("--replicas %q: want auto or a number of processes, at least 1", *replicas)
+		}
 	}
 	if *leaseTTL != "" {
 		if cfg.RelayLeaseTTL, err = time.ParseDuration(*leaseTTL); err != nil || cfg.RelayLeaseTTL <= 0 {

@@ -121,7 +121,10 @@
 //	audit       _id = time-order         Audit, newest first
 //	cursors     {base, v}                the forwarders' cursors (a version per
 //	                                     position, so a cursor never moves back)
-//	leases      {base, v}                the forwarders' leases (versions too)
+//	leases      {base, v}                the forwarders' leases and the LRS
+//	                                     processes' (versions too); CountLeases
+//	                                     reads a prefix's few leases by name
+//	                                     without an index
 //	sinkitems   {base, v}                SinkItem and its compare-and-swap
 //	            {sk, tn, key, v}         SinkItems by tenant and key
 //	            {sk, st, due}            SinkItems due in a state

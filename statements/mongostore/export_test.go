@@ -58,3 +58,8 @@ func LogSizes(ctx context.Context, s *Store) (blocks, outcomes int64, err error)
 	outcomes, err = s.outcomes.CountDocuments(ctx, bson.D{})
 	return blocks, outcomes, err
 }
+
+// LeaseVersions returns the number of versions of leases kept.
+func LeaseVersions(ctx context.Context, s *Store) (int64, error) {
+	return s.leases.CountDocuments(ctx, bson.D{})
+}

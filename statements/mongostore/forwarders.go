@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"regexp"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -11,7 +12,10 @@ import (
 	"github.com/digione/lrs/statements"
 )
 
-var _ statements.Log = (*Store)(nil)
+var (
+	_ statements.Log          = (*Store)(nil)
+	_ statements.LeaseCounter = (*Store)(nil)
+)
 
 // ReadLog returns statements of every tenant in position order, up to the
 // watermark; see statements.Log.
@@ -93,8 +97,9 @@ type leaseDoc struct {
 	Base   string `bson:"base"`
 	V      int64  `bson:"v"`
 	At     int64  `bson:"at"`
-	Holder string `bson:"holder"` // "" when released
-	Until  int64  `bson:"until"`  // unix ms
+	Holder string `bson:"holder"`         // "" when released
+	Until  int64  `bson:"until"`          // unix ms
+	Name   string `bson:"name,omitempty"` // the lease's name, for CountLeases; "" in versions written before it
 }
 
 // AcquireLease takes or renews a lease by inserting its next version; see
@@ -112,7 +117,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	}
 	v := cur.V + 1
 	ok, err := s.insertVersion(ctx, s.leases, b, v, leaseDoc{ID: versionID(b, v), Base: b, V: v, At: now,
-		Holder: holder, Until: now + ttl.Milliseconds()}, readAt)
+		Holder: holder, Until: now + ttl.Milliseconds(), Name: name}, readAt)
 	return ok, mapErr(err, "cannot take the lease")
 }
 
@@ -128,6 +133,52 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 		return nil
 	}
 	v := cur.V + 1
-	_, err := s.insertVersion(ctx, s.leases, b, v, leaseDoc{ID: versionID(b, v), Base: b, V: v, At: s.nowMs()}, readAt)
+	_, err := s.insertVersion(ctx, s.leases, b, v, leaseDoc{ID: versionID(b, v), Base: b, V: v, At: s.nowMs(), Name: name}, readAt)
 	return mapErr(err, "cannot release the lease")
+}
+
+// deadLeaseAge is how long after its end CountLeases forgets a lease.
+const deadLeaseAge = time.Hour
+
+// CountLeases counts the live leases of a prefix; see
+// statements.LeaseCounter. It reads every version of the prefix's leases
+// (a few per lease: superseded versions go after versionGrace) and counts
+// the leases whose latest version is held and unexpired. A lease whose
+// latest version ended more than deadLeaseAge ago is deleted on the way,
+// all its versions up to that one: a holder renewing it meanwhile inserts
+// a later version, which stays.
+func (s *Store) CountLeases(ctx context.Context, prefix string) (int, error) {
+	filter := bson.D{}
+	if prefix != "" {
+		filter = bson.D{{Key: "name", Value: bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(prefix)}}}}
+	}
+	cur, err := s.leases.Find(ctx, filter)
+	if err != nil {
+		return 0, mapErr(err, "cannot count the leases")
+	}
+	var docs []leaseDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, mapErr(err, "cannot count the leases")
+	}
+	latest := map[string]leaseDoc{}
+	for _, d := range docs {
+		if l, ok := latest[d.Base]; !ok || d.V > l.V {
+			latest[d.Base] = d
+		}
+	}
+	now := s.nowMs()
+	n := 0
+	for b, d := range latest {
+		if d.Holder != "" && d.Until > now {
+			n++
+			continue
+		}
+		if max(d.Until, d.At) < now-deadLeaseAge.Milliseconds() {
+			_, err := s.leases.DeleteMany(ctx, bson.D{{Key: "base", Value: b}, {Key: "v", Value: bson.D{{Key: "$lte", Value: d.V}}}})
+			if err != nil {
+				return 0, mapErr(err, "cannot forget the expired leases")
+			}
+		}
+	}
+	return n, nil
 }

@@ -10,7 +10,10 @@ import (
 	"github.com/digione/lrs/statements"
 )
 
-var _ statements.Log = (*Store)(nil)
+var (
+	_ statements.Log          = (*Store)(nil)
+	_ statements.LeaseCounter = (*Store)(nil)
+)
 
 // logSchema holds the forwarders' state: a cursor per sink and the leases.
 // IF NOT EXISTS: a database created before these tables gets them on first
@@ -167,6 +170,32 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	return mapErr(s.withLog(ctx, func() error {
 		return s.exec(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
 	}), "cannot release the lease "+name)
+}
+
+// deadLeaseAge is how long after its expiry CountLeases forgets a lease.
+const deadLeaseAge = time.Hour
+
+// CountLeases counts the live leases of a prefix; see
+// statements.LeaseCounter. Leases of the prefix expired for more than
+// deadLeaseAge are deleted on the way.
+func (s *Store) CountLeases(ctx context.Context, prefix string) (int, error) {
+	var live, dead int
+	now := s.nowMs()
+	err := s.withLog(ctx, func() error {
+		return s.r.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE expires > ?2), count(*) FILTER (WHERE expires <= ?3)
+			FROM leases WHERE substr(name, 1, length(?1)) = ?1`, prefix, now, now-deadLeaseAge.Milliseconds()).Scan(&live, &dead)
+	})
+	if err != nil {
+		return 0, mapErr(err, "cannot count the leases "+prefix)
+	}
+	if dead > 0 {
+		err := s.exec(ctx, `DELETE FROM leases WHERE substr(name, 1, length(?1)) = ?1 AND expires <= ?2`,
+			prefix, now-deadLeaseAge.Milliseconds())
+		if err != nil {
+			return 0, mapErr(err, "cannot forget the expired leases "+prefix)
+		}
+	}
+	return live, nil
 }
 
 // exec runs one write statement on the writer, under the write lock.

@@ -16,8 +16,9 @@
 // idempotent retries, conflicts, voiding in any order of arrival,
 // StatementRef term inheritance, every filter alone and combined, paging,
 // the ordered log under concurrent writers (no statement skipped by a
-// reader paging by position, none missing under ConsistentThrough), and
-// tenant walls. It builds records from JSON statements as the HTTP layer
+// reader paging by position, none missing under ConsistentThrough),
+// tenant walls, the count of live leases (statements.LeaseCounter) and the
+// store's size (statements.Sizer). It builds records from JSON statements as the HTTP layer
 // does (statements.Assign, Fingerprint, Terms, RefTarget, Voids); Record
 // does the same for adapters' own tests.
 //

@@ -41,6 +41,8 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_ActivityDefinitions", activityTests},
 		{"TestStore_Log", logTests},
 		{"TestStore_SinkItems", sinkItemTests},
+		{"TestStore_CountLeases", countLeaseTests},
+		{"TestStore_Size", sizeTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
