@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -93,6 +94,15 @@ func (s *Server) traceRequest(c *gin.Context) {
 		span.SetAttributes(semconv.ErrorTypeKey.String(code))
 		span.SetStatus(codes.Error, code)
 	}
+}
+
+// withTraceID adds the trace id of r's span to a log line, so that the
+// line leads to the trace and back; without a span, nothing.
+func withTraceID(ev *zerolog.Event, r *http.Request) *zerolog.Event {
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+		ev = ev.Str("trace_id", sc.TraceID().String())
+	}
+	return ev
 }
 
 // traceMethod returns the http.request.method attribute of method: one of

@@ -1,12 +1,15 @@
 package lrs_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -25,8 +28,8 @@ const (
 )
 
 // mustOpenTracedServer starts an LRS that records its spans, on a traced
-// embedded store (wrapped after store, when given, wraps it).
-func mustOpenTracedServer(tb testing.TB, wrap func(statements.Store) statements.Store) (*httptest.Server, *tracetest.InMemoryExporter) {
+// embedded store (wrap, when given, wraps the store first), logging to log.
+func mustOpenTracedServer(tb testing.TB, wrap func(statements.Store) statements.Store, log zerolog.Logger) (*httptest.Server, *tracetest.InMemoryExporter) {
 	tb.Helper()
 	var store statements.Store = mustBootstrapped(tb)
 	if wrap != nil {
@@ -36,7 +39,7 @@ func mustOpenTracedServer(tb testing.TB, wrap func(statements.Store) statements.
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	tb.Cleanup(func() { tp.Shutdown(tb.Context()) })
 	traced := storetrace.New(store, tp, "sqlite")
-	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: traced, Admin: traced, TracerProvider: tp})))
+	srv := httptest.NewServer(withContract(tb, lrs.New(lrs.Config{Store: traced, Admin: traced, TracerProvider: tp, Logger: log})))
 	tb.Cleanup(srv.Close)
 	return srv, exp
 }
@@ -97,7 +100,8 @@ func TestServer_Traces(t *testing.T) {
 		`{"actor":{"account":{"homePage":"https://mpass-proxy.csc.fi","name":"` + tracedAccount + `"}},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://example.fi/course/1"}}]`
 
 	t.Run("PostStatements", func(t *testing.T) {
-		srv, exp := mustOpenTracedServer(t, nil)
+		var logs bytes.Buffer
+		srv, exp := mustOpenTracedServer(t, nil, zerolog.New(&logs))
 		sc := scenario{method: "POST", path: "/xapi/statements", body: body, wantStatus: http.StatusOK,
 			headers: map[string]string{"X-Experience-API-Version": "1.0.3", "auth": testKey + ":" + testSecret,
 				"traceparent": "00-" + clientTrace + "-" + clientSpan + "-01"}}
@@ -143,10 +147,17 @@ func TestServer_Traces(t *testing.T) {
 			t.Errorf("store.InsertStatements: lrs.store.records %q, want 2", got)
 		}
 		noLearner(t, spans)
+		// The request's log line leads to its trace.
+		var line struct {
+			TraceID string `json:"trace_id"`
+		}
+		if err := json.Unmarshal(bytes.TrimSpace(logs.Bytes()), &line); err != nil || line.TraceID != clientTrace {
+			t.Errorf("log line %s: trace_id %q, want %s (%v)", logs.String(), line.TraceID, clientTrace, err)
+		}
 	})
 
 	t.Run("GetStatements", func(t *testing.T) {
-		srv, exp := mustOpenTracedServer(t, nil)
+		srv, exp := mustOpenTracedServer(t, nil, zerolog.Nop())
 		scenario{method: "POST", path: "/xapi/statements", body: body, wantStatus: http.StatusOK}.run(t, srv)
 		exp.Reset()
 		q := url.Values{"agent": {`{"mbox":"` + tracedMbox + `"}`}}
@@ -173,7 +184,7 @@ func TestServer_Traces(t *testing.T) {
 		srv, exp := mustOpenTracedServer(t, func(s statements.Store) statements.Store {
 			full = &fullStore{Store: s}
 			return full
-		})
+		}, zerolog.Nop())
 		full.full.Store(true)
 		scenario{method: "POST", path: "/xapi/statements", body: body, wantStatus: http.StatusServiceUnavailable}.run(t, srv)
 		spans := exp.GetSpans()
@@ -191,7 +202,7 @@ func TestServer_Traces(t *testing.T) {
 	})
 
 	t.Run("Unrouted", func(t *testing.T) {
-		srv, exp := mustOpenTracedServer(t, nil)
+		srv, exp := mustOpenTracedServer(t, nil, zerolog.Nop())
 		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 			scenario{method: "GET", path: path, wantStatus: http.StatusOK}.run(t, srv)
 		}
