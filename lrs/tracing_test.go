@@ -220,38 +220,46 @@ func TestServer_Traces(t *testing.T) {
 	})
 }
 
-// BenchmarkServer_Tracing measures a POST of one statement with tracing
-// off (no TracerProvider: no middleware, no store wrapper) and on (every
-// span recorded, none exported).
+// BenchmarkServer_Tracing measures requests with tracing off (no
+// TracerProvider: no middleware, no store wrapper) and on (every span
+// recorded and batched as serve does, then dropped instead of sent): a
+// POST of one statement (a store write, synced to disk) and GET
+// /xapi/about (no store call: the cost of the request span alone).
 func BenchmarkServer_Tracing(b *testing.B) {
-	body := []byte(`{"actor":{"mbox":"` + tracedMbox + `"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://example.fi/course/1"}}`)
-	for _, on := range []bool{false, true} {
-		name := "Off"
-		if on {
-			name = "On"
-		}
-		b.Run(name, func(b *testing.B) {
-			var store statements.Store = mustBootstrapped(b)
-			cfg := lrs.Config{Store: store}
+	body := `{"actor":{"mbox":"` + tracedMbox + `"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://example.fi/course/1"}}`
+	for _, route := range []struct{ name, method, path, body string }{
+		{"PostStatement", http.MethodPost, "/xapi/statements", body},
+		{"About", http.MethodGet, "/xapi/about", ""},
+	} {
+		for _, on := range []bool{false, true} {
+			name := route.name + "/Off"
 			if on {
-				tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracetest.NewSpanRecorder()))
-				b.Cleanup(func() { tp.Shutdown(b.Context()) })
-				traced := storetrace.New(store, tp, "sqlite")
-				cfg = lrs.Config{Store: traced, Admin: traced, TracerProvider: tp}
+				name = route.name + "/On"
 			}
-			h := lrs.New(cfg)
-			b.ResetTimer()
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, "/xapi/statements", strings.NewReader(string(body)))
-				req.SetBasicAuth(testKey, testSecret)
-				req.Header.Set("X-Experience-API-Version", "1.0.3")
-				req.Header.Set("Content-Type", "application/json")
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code != http.StatusOK {
-					b.Fatalf("status %d: %s", w.Code, w.Body)
+			b.Run(name, func(b *testing.B) {
+				var store statements.Store = mustBootstrapped(b)
+				cfg := lrs.Config{Store: store, Admin: store}
+				if on {
+					tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+					b.Cleanup(func() { tp.Shutdown(b.Context()) })
+					traced := storetrace.New(store, tp, "sqlite")
+					cfg = lrs.Config{Store: traced, Admin: traced, TracerProvider: tp}
 				}
-			}
-		})
+				h := lrs.New(cfg)
+				for b.Loop() {
+					req := httptest.NewRequest(route.method, route.path, strings.NewReader(route.body))
+					req.SetBasicAuth(testKey, testSecret)
+					req.Header.Set("X-Experience-API-Version", "1.0.3")
+					if route.body != "" {
+						req.Header.Set("Content-Type", "application/json")
+					}
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+				}
+			})
+		}
 	}
 }
