@@ -41,8 +41,8 @@ type app struct {
 	internal  *debugServer // nil without --internal-addr
 	conns     *connGuard
 	replicas  *lrs.Replicas
-	// served is the store the server and the relay use: store itself, or
-	// with --otlp-endpoint a storetrace.Store over it.
+	// served is the store the server, the relay and the replica count
+	// use: store itself, or with --otlp-endpoint storetrace.Wrap of it.
 	served  statements.Store
 	tracing *sdktrace.TracerProvider // nil without --otlp-endpoint
 }
@@ -100,7 +100,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 			return nil, err
 		}
 		tp = tracing
-		served = storetrace.New(store, tracing, storeSystem(cfg))
+		served = storetrace.Wrap(store, tracing, storeSystem(cfg))
 		log.Info().Str("otlp_endpoint", cfg.OTLPEndpoint).Msg("sending traces")
 	}
 	relay, or, sinks, err := newRelay(cfg, served, static, log, tp)
@@ -139,12 +139,12 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.Admin = served
 	lcfg.OneRoster = &oneroster.Admin{Store: served, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
-	lcfg.Replicas = newReplicas(cfg, store, log)
+	lcfg.Replicas = newReplicas(cfg, served, log)
 	// Counted before serving, so that a new replica takes only its share.
 	if err := lcfg.Replicas.Beat(ctx); err != nil {
 		log.Warn().Err(err).Msg("cannot count the replicas yet: 1 until the next count")
 	}
-	lcfg.Sizer, _ = store.(statements.Sizer)
+	lcfg.Sizer, _ = served.(statements.Sizer)
 	srv := lrs.New(lcfg)
 	var internal *debugServer
 	if cfg.InternalAddr != "" {
@@ -164,7 +164,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	conns.exempt = trustedProxy(splitList(cfg.TrustedProxies))
 	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
 		replicas: lcfg.Replicas,
-		served: served, tracing: tracing,
+		served:   served, tracing: tracing,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,

@@ -17,11 +17,13 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/mongostore"
 	"github.com/digione/lrs/statements/sqlitestore"
 	"github.com/digione/lrs/statements/storetrace"
@@ -184,8 +186,11 @@ func TestServe_Traces(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := startApp(t, cfg, io.Discard)
-	if _, ok := a.served.(*storetrace.Store); !ok {
-		t.Fatalf("with --otlp-endpoint the served store is %T, want *storetrace.Store", a.served)
+	if _, ok := a.served.(interface{ Unwrap() statements.Store }); !ok {
+		t.Fatalf("with --otlp-endpoint the served store is %T, want a storetrace wrapper", a.served)
+	}
+	if _, ok := a.served.(statements.Sizer); !ok {
+		t.Errorf("with --otlp-endpoint the served store %T is no longer a statements.Sizer", a.served)
 	}
 	p := poster{base: "http://" + a.Addr(), key: "k", secret: "s3cret-s3cret"}
 	if err := p.postRaw(string(learnerStatement("0b5e4f1c-7f62-4a55-9a0e-5f8f5d6d2e11", 7431, 1))); err != nil {
@@ -269,27 +274,26 @@ func TestServe_TracingOff(t *testing.T) {
 	}
 }
 
-// TestTracedStore_Capabilities: every interface of package statements
-// that a store implements, the traced store implements too, so that no
-// capability the server or the CLI looks for (by type assertion) is lost
-// when traces are on. It reads the interfaces from the package's source,
-// so an interface added later is checked without touching this test.
+// TestTracedStore_Capabilities: the traced store has exactly the
+// interfaces of package statements that the store it wraps has, so that
+// no capability the server or the CLI looks for (by type assertion) is
+// lost, or promised, when traces are on. It reads the interfaces from the
+// package's source, so an interface added later is checked without
+// touching this test.
 func TestTracedStore_Capabilities(t *testing.T) {
 	ifaces := statementsInterfaces(t)
 	if len(ifaces["Store"]) == 0 {
 		t.Fatalf("found no Store interface in package statements")
 	}
-	traced := methodSet(reflect.TypeOf((*storetrace.Store)(nil)))
-	for _, store := range []reflect.Type{reflect.TypeOf((*sqlitestore.Store)(nil)), reflect.TypeOf((*mongostore.Store)(nil))} {
-		has := methodSet(store)
+	tp := sdktrace.NewTracerProvider()
+	defer tp.Shutdown(t.Context())
+	// Wrap looks at the stores' types only: nil pointers will do.
+	for _, store := range []statements.Store{(*sqlitestore.Store)(nil), (*mongostore.Store)(nil)} {
+		has := methodSet(reflect.TypeOf(store))
+		traced := methodSet(reflect.TypeOf(storetrace.Wrap(store, tp, "test")))
 		for name, methods := range ifaces {
-			if !all(has, methods) {
-				continue
-			}
-			for _, m := range methods {
-				if !traced[m] {
-					t.Errorf("%s implements statements.%s, storetrace.Store lacks its method %s", store, name, m)
-				}
+			if got, want := all(traced, methods), all(has, methods); got != want {
+				t.Errorf("%T is statements.%s: %v; traced, it is: %v", store, name, want, got)
 			}
 		}
 	}

@@ -8,11 +8,12 @@
 // holds an agent, a statement, a document, a secret or an error message
 // (driver errors can quote the values they refused); only the error code.
 //
-// The server and the CLI find optional capabilities of a store by type
-// assertion, so Store has every method of every interface in statements
-// that the stores implement: when statements gains one, add its methods
-// here (cmd/lrs's TestTracedStore_Capabilities fails until then). Unwrap
-// returns the wrapped store for anything that is not in statements.
+// The server and the CLI find optional capabilities of a store (Sizer,
+// LeaseCounter) by type assertion, so Wrap returns a traced store with
+// exactly the optional interfaces of statements that the wrapped store
+// has. When statements gains one, add it to Wrap (cmd/lrs's
+// TestTracedStore_Capabilities fails until then). Unwrap returns the
+// wrapped store for anything that is not in statements.
 //
 // It imports statements and OpenTelemetry's trace API only: not the SDK,
 // not lrs, not the store adapters.

@@ -30,8 +30,9 @@ const (
 )
 
 // Store is a statements.Store that traces each call of the store it wraps.
-// It has every method of every interface in statements that a Store has;
-// Unwrap returns the wrapped store for anything else.
+// It has the methods of statements.Store; Wrap adds those of the optional
+// interfaces the wrapped store has. Unwrap returns the wrapped store for
+// anything else.
 type Store struct {
 	next   statements.Store
 	tracer trace.Tracer
@@ -40,8 +41,9 @@ type Store struct {
 
 var _ statements.Store = (*Store)(nil)
 
-// New returns a Store tracing next with tp's tracer. system names the
-// database in the spans' db.system.name ("sqlite", "mongodb").
+// New returns a Store tracing next with tp's tracer, without next's
+// optional interfaces: see Wrap. system names the database in the spans'
+// db.system.name ("sqlite", "mongodb").
 func New(next statements.Store, tp trace.TracerProvider, system string) *Store {
 	return &Store{next: next, tracer: tp.Tracer(ScopeName), system: AttrDBSystem.String(system)}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -28,7 +29,7 @@ func TestStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		return storetrace.New(s, tp, "sqlite")
+		return storetrace.Wrap(s, tp, "sqlite")
 	})
 }
 
@@ -146,6 +147,65 @@ func TestStore_Spans(t *testing.T) {
 		s, _, _ := MustOpenTraced(t)
 		if _, ok := s.Unwrap().(*sqlitestore.Store); !ok {
 			t.Errorf("Unwrap returned %T, want *sqlitestore.Store", s.Unwrap())
+		}
+	})
+}
+
+// bareStore is a store without optional interfaces.
+type bareStore struct{ statements.Store }
+
+// TestWrap: the traced store has exactly the optional interfaces of the
+// store it wraps, and traces their calls too.
+func TestWrap(t *testing.T) {
+	s, err := sqlitestore.New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+
+	t.Run("Bare", func(t *testing.T) {
+		w := storetrace.Wrap(bareStore{s}, tp, "sqlite")
+		if _, ok := w.(statements.Sizer); ok {
+			t.Errorf("%T is a Sizer over a store that is not", w)
+		}
+		if _, ok := w.(statements.LeaseCounter); ok {
+			t.Errorf("%T is a LeaseCounter over a store that is not", w)
+		}
+		if _, ok := w.(*storetrace.Store); !ok {
+			t.Errorf("got %T, want *storetrace.Store", w)
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		w := storetrace.Wrap(s, tp, "sqlite")
+		z, ok := w.(statements.Sizer)
+		if !ok {
+			t.Fatalf("%T is not a Sizer over a store that is", w)
+		}
+		c, ok := w.(statements.LeaseCounter)
+		if !ok {
+			t.Fatalf("%T is not a LeaseCounter over a store that is", w)
+		}
+		ctx, parent := tp.Tracer("test").Start(t.Context(), "request")
+		if _, err := z.Size(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.AcquireLease(ctx, "replica/a", "a", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		n, err := c.CountLeases(ctx, "replica/")
+		if err != nil || n != 1 {
+			t.Fatalf("CountLeases = %d, %v; want 1", n, err)
+		}
+		parent.End()
+		var names []string
+		for _, sp := range rec.Ended() {
+			names = append(names, sp.Name())
+		}
+		if got, want := strings.Join(names, " "), "store.Size store.AcquireLease store.CountLeases request"; got != want {
+			t.Errorf("spans %q, want %q", got, want)
 		}
 	})
 }
