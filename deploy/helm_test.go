@@ -164,7 +164,8 @@ func TestHelmChart(t *testing.T) {
 	all := append(append([]string{}, minimal...), "--set", "serviceMonitor.enabled=true", "--set", "autoscaling.enabled=true",
 		"--set", "networkPolicy.enabled=true", "--set", "config.kafkaBrokers=kafka:9092", "--set", "secrets.adminToken=t0ken",
 		"--set", "config.kafkaSASLMechanism=SCRAM-SHA-512", "--set", "config.kafkaSASLUser=lrs", "--set", "secrets.kafkaSASLPassword=pw",
-		"--set", "config.limitReplicas=4")
+		"--set", "config.limitReplicas=4",
+		"--set", "config.otlpEndpoint=http://otel-collector.observability:4318", "--set", "config.extraEnv.OTEL_TRACES_SAMPLER_ARG=0.01")
 
 	t.Run("Lint", func(t *testing.T) {
 		runHelm(t, helm, append([]string{"lint", "--strict", chart}, minimal...)...)
@@ -175,7 +176,8 @@ func TestHelmChart(t *testing.T) {
 	checkEnv := func(t *testing.T, objs map[string][]any) {
 		for _, o := range objs["ConfigMap"] {
 			for k := range o.(*corev1.ConfigMap).Data {
-				if !known[k] {
+				// OTEL_* are the OpenTelemetry SDK's own (docs/operations.md, Traces).
+				if !known[k] && !strings.HasPrefix(k, "OTEL_") {
 					t.Errorf("ConfigMap sets %s, which the LRS does not read", k)
 				}
 			}
@@ -270,8 +272,12 @@ func TestHelmChart(t *testing.T) {
 			}
 		}
 		for _, o := range objs["ConfigMap"] {
-			if got := o.(*corev1.ConfigMap).Data["LRS_REPLICAS"]; got != "4" {
-				t.Errorf("ConfigMap: LRS_REPLICAS = %q, want 4", got)
+			cm := o.(*corev1.ConfigMap)
+			for k, want := range map[string]string{"LRS_REPLICAS": "4",
+				"LRS_OTLP_ENDPOINT": "http://otel-collector.observability:4318", "OTEL_TRACES_SAMPLER_ARG": "0.01"} {
+				if got := cm.Data[k]; got != want {
+					t.Errorf("ConfigMap: %s = %q, want %q", k, got, want)
+				}
 			}
 		}
 		for _, o := range objs["Secret"] {

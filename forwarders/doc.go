@@ -7,5 +7,6 @@
 // a sink, the network or the LRS fails.
 //
 // Sinks live in sub-packages named for their technology (kafkasink). This
-// package imports statements and zerolog; not lrs, not the store adapters.
+// package imports statements, zerolog and OpenTelemetry's trace API (a
+// span of each delivery); not lrs, not the store adapters.
 package forwarders

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/digione/lrs/statements"
 )
@@ -57,6 +58,9 @@ type Config struct {
 	FailingAfter time.Duration
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
+	// TracerProvider makes a span of each delivery of a batch to a sink
+	// ("sink.deliver"); nil: no spans.
+	TracerProvider trace.TracerProvider
 }
 
 // Relay forwards the store's log to sinks. Run drives it; Stats, Ready and
@@ -68,6 +72,7 @@ type Relay struct {
 
 	stopOnce sync.Once
 	drain    chan struct{} // closed by Shutdown: finish what is stored, then stop
+	tracer   trace.Tracer  // nil: deliveries are not traced
 }
 
 // sinkState is one sink's loop state and counters.
@@ -126,6 +131,9 @@ func New(cfg Config) (*Relay, error) {
 		cfg.Now = time.Now
 	}
 	r := &Relay{cfg: cfg, wake: make(chan struct{}, 1), drain: make(chan struct{})}
+	if cfg.TracerProvider != nil {
+		r.tracer = cfg.TracerProvider.Tracer(TraceScope)
+	}
 	for _, s := range cfg.Sinks {
 		r.sinks = append(r.sinks, &sinkState{sink: s})
 	}
@@ -291,13 +299,16 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 
 		// Send within the lease: a send that outlives it could overlap the
 		// next leader's.
-		sctx, cancel := context.WithTimeout(ctx, r.cfg.LeaseTTL/2)
+		dctx, span := r.startDeliver(ctx, s.sink.Name(), pending, failures+1)
+		sctx, cancel := context.WithTimeout(dctx, r.cfg.LeaseTTL/2)
 		err := s.sink.Send(sctx, pending)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
+				endDeliver(span, OutcomeStopped, err)
 				return
 			}
+			endDeliver(span, OutcomeFailed, err)
 			failures++
 			d := r.backoff(failures)
 			s.fail(err, len(pending), r.cfg.Now())
@@ -309,7 +320,9 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 			continue
 		}
 		last := pending[len(pending)-1].Record.Position
-		if err := r.setCursor(ctx, s.sink.Name(), last); err != nil {
+		err = r.setCursor(dctx, s.sink.Name(), last)
+		endDeliver(span, OutcomeDelivered, nil)
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}

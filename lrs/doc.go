@@ -3,7 +3,8 @@
 // the mapping of statements.Error codes to HTTP status codes, and the
 // OpenAPI document of it all (openapi.yaml, served at /openapi.json).
 //
-// It depends on the statements domain and the validation package; it must
+// It depends on the statements domain and the validation package (and
+// OpenTelemetry's trace API, for the span of each request); it must
 // not import store adapters, Kafka or forwarders, with one exception:
 // forwarders/oneroster, for oneroster.Admin (the gradebook write-back's
 // operator actions, which need only the store) that the admin API serves.

@@ -91,7 +91,7 @@ func (s *Server) requestEvent(r *http.Request, rid string, status int, start tim
 			ev = ev.Str("error", de.Code).Str("rule", truncate(de.Message, 300))
 		}
 	}
-	return ev.Str("request_id", rid).Str("method", r.Method).Str("path", r.URL.Path).
+	return withTraceID(ev, r).Str("request_id", rid).Str("method", r.Method).Str("path", r.URL.Path).
 		Int("status", status).Float64("duration_ms", float64(s.now().Sub(start).Microseconds())/1000)
 }
 

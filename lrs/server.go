@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/statements"
@@ -101,6 +102,9 @@ type Config struct {
 	// write-back, served by the admin API under
 	// /admin/tenants/{id}/oneroster; nil = those routes answer 404.
 	OneRoster *oneroster.Admin
+	// TracerProvider makes a span of each request (see traceRequest);
+	// nil: no spans and no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // Server serves the LRS over HTTP. It is an http.Handler.
@@ -140,6 +144,7 @@ type Server struct {
 	internal           *gin.Engine // /metrics and /admin/ with Config.Internal; nil otherwise
 	prom               *serverMetrics
 	readyRequiresSinks bool
+	tracer             trace.Tracer // nil: requests are not traced
 }
 
 // New returns a Server for cfg.
@@ -171,6 +176,9 @@ func New(cfg Config) *Server {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
 	}
 	s.readyRequiresSinks = cfg.ReadyRequiresSinks
+	if cfg.TracerProvider != nil {
+		s.tracer = cfg.TracerProvider.Tracer(TraceScope)
+	}
 	s.prom = newServerMetrics()
 	s.replicas = cfg.Replicas
 	s.prom.reg.MustRegister(replicasGauge(s.replicas))
@@ -281,6 +289,9 @@ func (s *Server) Internal() http.Handler {
 // routes is the one route table of the service.
 func (s *Server) routes() {
 	e := s.engine
+	if s.tracer != nil {
+		e.Use(s.traceRequest)
+	}
 	e.Use(s.recoverer, s.requestLog, s.announceVersion, s.cors)
 	e.NoRoute(s.handleNotFound)
 	e.NoMethod(s.handleMethodNotAllowed)
@@ -291,6 +302,9 @@ func (s *Server) routes() {
 	ops := e // the operators' routes
 	if s.internal != nil {
 		ops = s.internal
+		if s.tracer != nil {
+			ops.Use(s.traceRequest)
+		}
 		ops.Use(s.recoverer, s.requestLog)
 		ops.NoRoute(s.handleNotFound)
 		ops.NoMethod(s.handleMethodNotAllowed)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/digione/lrs/forwarders"
 	"github.com/digione/lrs/forwarders/kafkasink"
@@ -22,6 +24,7 @@ import (
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/mongostore"
 	"github.com/digione/lrs/statements/sqlitestore"
+	"github.com/digione/lrs/statements/storetrace"
 )
 
 // app is a running LRS: its store, its HTTP server and its listener, the
@@ -38,6 +41,10 @@ type app struct {
 	internal  *debugServer // nil without --internal-addr
 	conns     *connGuard
 	replicas  *lrs.Replicas
+	// served is the store the server, the relay and the replica count
+	// use: store itself, or with --otlp-endpoint storetrace.Wrap of it.
+	served  statements.Store
+	tracing *sdktrace.TracerProvider // nil without --otlp-endpoint
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -82,8 +89,23 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		store.Close()
 		return nil, err
 	}
-	relay, or, sinks, err := newRelay(cfg, store, static, log)
+	// With traces, everything but the bootstrap uses the traced store.
+	served := store
+	var tracing *sdktrace.TracerProvider
+	var tp trace.TracerProvider // stays a nil interface without traces
+	if cfg.OTLPEndpoint != "" {
+		if tracing, err = newTracing(ctx, cfg.OTLPEndpoint, log); err != nil {
+			ln.Close()
+			store.Close()
+			return nil, err
+		}
+		tp = tracing
+		served = storetrace.Wrap(store, tracing, storeSystem(cfg))
+		log.Info().Str("otlp_endpoint", cfg.OTLPEndpoint).Msg("sending traces")
+	}
+	relay, or, sinks, err := newRelay(cfg, served, static, log, tp)
 	if err != nil {
+		shutdownTracing(tracing, log)
 		ln.Close()
 		store.Close()
 		return nil, err
@@ -97,15 +119,16 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	if cfg.DebugAddr != "" {
 		if debug, err = listenDebug(cfg.DebugAddr); err != nil {
 			closeAll(sinks, log)
+			shutdownTracing(tracing, log)
 			ln.Close()
 			store.Close()
 			return nil, fmt.Errorf("--debug-addr: %w", err)
 		}
 		log.Warn().Str("debug_addr", debug.Addr()).Msg("serving the Go profiler at /debug/pprof/")
 	}
-	lcfg := lrs.Config{Store: store, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies),
+	lcfg := lrs.Config{Store: served, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies),
 		CORSOrigins: splitList(cfg.CORSOrigins), MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
-		Internal: cfg.InternalAddr != "", ReadyRequiresSinks: cfg.ReadyRequiresSinks}
+		Internal: cfg.InternalAddr != "", ReadyRequiresSinks: cfg.ReadyRequiresSinks, TracerProvider: tp}
 	lcfg.Ready = relay.Ready
 	lcfg.Metrics = func(w io.Writer) error {
 		if err := relay.WriteMetrics(w); err != nil {
@@ -113,20 +136,21 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		}
 		return or.WriteMetrics(w)
 	}
-	lcfg.Admin = store
-	lcfg.OneRoster = &oneroster.Admin{Store: store, Static: static,
+	lcfg.Admin = served
+	lcfg.OneRoster = &oneroster.Admin{Store: served, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
-	lcfg.Replicas = newReplicas(cfg, store, log)
+	lcfg.Replicas = newReplicas(cfg, served, log)
 	// Counted before serving, so that a new replica takes only its share.
 	if err := lcfg.Replicas.Beat(ctx); err != nil {
 		log.Warn().Err(err).Msg("cannot count the replicas yet: 1 until the next count")
 	}
-	lcfg.Sizer, _ = store.(statements.Sizer)
+	lcfg.Sizer, _ = served.(statements.Sizer)
 	srv := lrs.New(lcfg)
 	var internal *debugServer
 	if cfg.InternalAddr != "" {
 		if internal, err = listenSide(cfg.InternalAddr, withProfiler(srv.Internal())); err != nil {
 			closeAll(sinks, log)
+			shutdownTracing(tracing, log)
 			if debug != nil {
 				debug.Close()
 			}
@@ -140,6 +164,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	conns.exempt = trustedProxy(splitList(cfg.TrustedProxies))
 	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
 		replicas: lcfg.Replicas,
+		served:   served, tracing: tracing,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -184,6 +209,27 @@ func openStore(ctx context.Context, cfg serveConfig) (statements.Store, error) {
 	return store, nil
 }
 
+// storeSystem is the db.system.name of the store cfg names.
+func storeSystem(cfg serveConfig) string {
+	if cfg.Store == "mongo" {
+		return "mongodb"
+	}
+	return "sqlite"
+}
+
+// shutdownTracing sends the spans not yet sent and stops tp, waiting
+// shutdownDeadline at most; a nil tp is no traces.
+func shutdownTracing(tp *sdktrace.TracerProvider, log zerolog.Logger) {
+	if tp == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownDeadline)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("traces: not every span was sent")
+	}
+}
+
 func mongoDatabase(cfg serveConfig) string {
 	if cfg.MongoDatabase == "" {
 		return mongostore.DefaultDatabase
@@ -214,8 +260,8 @@ func (a *app) Addr() string { return a.ln.Addr().String() }
 // newRelay returns the relay of the sinks cfg configures: Kafka when
 // brokers are given, and always the OneRoster write-back (static: the
 // tenant from the environment). It returns the sinks to close after the
-// relay.
-func newRelay(cfg serveConfig, store statements.Store, static map[string]oneroster.TenantConfig, log zerolog.Logger) (*forwarders.Relay, *oneroster.Sink, []io.Closer, error) {
+// relay. tp, when not nil, traces the deliveries.
+func newRelay(cfg serveConfig, store statements.Store, static map[string]oneroster.TenantConfig, log zerolog.Logger, tp trace.TracerProvider) (*forwarders.Relay, *oneroster.Sink, []io.Closer, error) {
 	// One holder for the relay's leases and the OneRoster delivery lease.
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
@@ -252,7 +298,7 @@ func newRelay(cfg serveConfig, store statements.Store, static map[string]onerost
 		log.Info().Str("tenant", tenant).Str("gradebook", c.BaseURL).Msg("writing results back to OneRoster (from the environment)")
 	}
 	relay, err := forwarders.New(forwarders.Config{Log: store, Sinks: sinks, Logger: log,
-		Holder: holder, LeaseTTL: cfg.RelayLeaseTTL})
+		Holder: holder, LeaseTTL: cfg.RelayLeaseTTL, TracerProvider: tp})
 	if err != nil {
 		closeAll(closers, log)
 		return nil, nil, nil, err
@@ -272,7 +318,7 @@ func closeAll(cs []io.Closer, log zerolog.Logger) {
 // accepting requests, lets those in flight finish, lets the relay forward
 // what is stored (for a few seconds at most), stops the OneRoster
 // deliveries (as soon as those in flight end, within as long), closes the
-// sinks and the store.
+// sinks, sends the spans not yet sent and closes the store.
 func (a *app) Run(ctx context.Context) error {
 	relayDone, orDone := make(chan struct{}), make(chan struct{})
 	rctx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
@@ -323,6 +369,8 @@ func (a *app) Run(ctx context.Context) error {
 	stopReplicas()
 	<-replicasDone
 	closeAll(a.sinks, a.log)
+	// The last deliveries' spans are in the batch: send them.
+	shutdownTracing(a.tracing, a.log)
 	if a.internal != nil {
 		a.internal.Close()
 	}

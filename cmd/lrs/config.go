@@ -41,6 +41,7 @@ type serveConfig struct {
 	InternalAddr         string        // --internal-addr, LRS_INTERNAL_ADDR: listen address of /metrics, /admin/ and the profiler, which then leave the public listener; default none
 	ReadyRequiresSinks   bool          // --ready-requires-sinks, LRS_READY_REQUIRES_SINKS=true: /readyz is 503 while a sink fails; default false
 	DebugAddr            string        // --debug-addr, LRS_DEBUG_ADDR: listen address of the Go profiler (/debug/pprof/); default none
+	OTLPEndpoint         string        // --otlp-endpoint, LRS_OTLP_ENDPOINT: OTLP/HTTP collector (http://collector:4318) of the traces; default none: no traces
 
 	KafkaBrokers       string // --kafka-brokers, LRS_KAFKA_BROKERS: host:port,...; default none: no Kafka sink
 	KafkaTopic         string // --kafka-topic, LRS_KAFKA_TOPIC; default "" = kafkasink.DefaultTopic ("xapi.statements")
@@ -89,6 +90,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.InternalAddr, "internal-addr", env("LRS_INTERNAL_ADDR", ""), "listen address of the operators' routes: /metrics, /admin/ and the Go profiler move there from the public listener (LRS_INTERNAL_ADDR; default none)")
 	fs.BoolVar(&cfg.ReadyRequiresSinks, "ready-requires-sinks", env("LRS_READY_REQUIRES_SINKS", "") == "true", "/readyz answers 503 while a sink (Kafka, a gradebook) fails; by default it reports the sink and stays 200, since the store keeps what the sink has yet to take (LRS_READY_REQUIRES_SINKS=true)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("LRS_DEBUG_ADDR", ""), "listen address of the Go profiler, /debug/pprof/, for operators only: keep it on loopback (LRS_DEBUG_ADDR; default none)")
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", env("LRS_OTLP_ENDPOINT", ""), "OpenTelemetry collector the traces go to, over OTLP/HTTP, such as http://collector:4318; the OTEL_* variables tune them (OTEL_TRACES_SAMPLER, ...); default none: no traces (LRS_OTLP_ENDPOINT)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LRS_LOG_LEVEL", "info"), "log level: debug, info, warn, error, disabled (LRS_LOG_LEVEL)")
 	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", env("LRS_KAFKA_BROKERS", ""), "Kafka bootstrap brokers host:port,...; none: no Kafka sink (LRS_KAFKA_BROKERS)")
 	fs.StringVar(&cfg.KafkaTopic, "kafka-topic", env("LRS_KAFKA_TOPIC", ""), "Kafka topic of stored statements; default xapi.statements (LRS_KAFKA_TOPIC)")
@@ -318,7 +320,7 @@ func splitList(s string) []string {
 
 // validateServeConfig checks what serve would otherwise find wrong only
 // after opening the store (and printing a bootstrap secret): the log
-// level, the listen addresses and the Kafka settings.
+// level, the listen addresses, the traces' endpoint and the Kafka settings.
 func validateServeConfig(cfg serveConfig) error {
 	if _, err := zerolog.ParseLevel(cfg.LogLevel); err != nil {
 		return fmt.Errorf("--log-level %q: want debug, info, warn, error or disabled", cfg.LogLevel)
@@ -329,6 +331,11 @@ func validateServeConfig(cfg serveConfig) error {
 		}
 		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
 			return fmt.Errorf("%s %q: want host:port or :port", a.flag, a.addr)
+		}
+	}
+	if cfg.OTLPEndpoint != "" {
+		if _, err := tracesURL(cfg.OTLPEndpoint); err != nil {
+			return err
 		}
 	}
 	switch strings.ToLower(cfg.KafkaCompression) {
