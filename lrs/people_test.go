@@ -1,0 +1,76 @@
+package lrs_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/signin"
+	"github.com/digione/lrs/lrs/signin/oidctest"
+	"github.com/digione/lrs/statements/sqlitestore"
+)
+
+// TestServer_People checks the people's routes as the server mounts
+// them: a bearer ID token of a person reads /api/me and is never a
+// credential for /xapi/, while HTTP Basic stays the only way into xAPI.
+func TestServer_People(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlitestore.New(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	op := oidctest.Start(t)
+	svc, err := signin.New(signin.Config{Issuer: op.URL, ClientID: op.ClientID, ClientSecret: op.ClientSecret,
+		PublicURL: "http://127.0.0.1:8080",
+		Tenant:    func(context.Context, string) (string, error) { return lrs.DefaultTenant, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, People: svc}))
+	t.Cleanup(srv.Close)
+	tok := op.Token(t, map[string]any{"urn:mpass.id:uid": "p-1", "urn:mpass.id:role": "Espoo;1;;Opettaja",
+		"urn:mpass.id:educationProviderId": "1.2.246.562.10.1"})
+
+	for _, tt := range []struct {
+		name, method, path, auth string
+		want                     int
+		wantBody                 string
+	}{
+		{"MeBearer", "GET", "/api/me", "Bearer " + tok, http.StatusOK, `"role":"teacher"`},
+		{"MeNobody", "GET", "/api/me", "", http.StatusUnauthorized, `"error":"unauthorized"`},
+		{"MeBasic", "GET", "/api/me", "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQ=", http.StatusUnauthorized, `"requestId"`},
+		{"XAPIBearer", "GET", "/xapi/statements", "Bearer " + tok, http.StatusUnauthorized, ""},
+		{"XAPIBearerPost", "POST", "/xapi/statements", "Bearer " + tok, http.StatusUnauthorized, ""},
+		{"XAPIBasic", "GET", "/xapi/statements", "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQ=", http.StatusOK, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader("[]"))
+			req.Header.Set("X-Experience-API-Version", "1.0.3")
+			req.Header.Set("Content-Type", "application/json")
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tt.want || !strings.Contains(string(b), tt.wantBody) {
+				t.Errorf("%s %s: %d %s, want %d with %s", tt.method, tt.path, res.StatusCode, b, tt.want, tt.wantBody)
+			}
+		})
+	}
+}
