@@ -19,6 +19,7 @@ import (
 	"github.com/digione/lrs/forwarders/kafkasink"
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/mongostore"
 	"github.com/digione/lrs/statements/sqlitestore"
@@ -37,6 +38,7 @@ type app struct {
 	debug     *debugServer // nil without --debug-addr
 	internal  *debugServer // nil without --internal-addr
 	conns     *connGuard
+	people    *signin.Service // nil without --oidc-issuer
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -115,6 +117,19 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.Admin = store
 	lcfg.OneRoster = &oneroster.Admin{Store: store, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
+	people, err := newSignIn(cfg.signInConfig, store, log)
+	if err != nil {
+		closeAll(sinks, log)
+		if debug != nil {
+			debug.Close()
+		}
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
+	if people != nil {
+		lcfg.People = people
+	}
 	srv := lrs.New(lcfg)
 	var internal *debugServer
 	if cfg.InternalAddr != "" {
@@ -131,7 +146,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	}
 	conns := newConnGuard(cfg.MaxConns, cfg.MaxConnsPerAddr)
 	conns.exempt = trustedProxy(splitList(cfg.TrustedProxies))
-	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
+	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns, people: people,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -261,6 +276,13 @@ func (a *app) Run(ctx context.Context) error {
 		}
 		close(orDone)
 	}()
+	if a.people != nil {
+		// Discovery retries in the background: xAPI is served meanwhile
+		// and /auth/login answers 503.
+		pctx, stopPeople := context.WithCancel(ctx)
+		defer stopPeople()
+		go a.people.Run(pctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	var err error
