@@ -1,6 +1,7 @@
 package lrs_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/lrs/signin"
@@ -28,20 +31,31 @@ func TestServer_People(t *testing.T) {
 	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	var logs bytes.Buffer // written by one request at a time below
+	log := zerolog.New(&logs)
 	op := oidctest.Start(t)
 	svc, err := signin.New(signin.Config{Issuer: op.URL, ClientID: op.ClientID, ClientSecret: op.ClientSecret,
 		PublicURL: "http://127.0.0.1:8080",
-		Tenant:    func(context.Context, string) (string, error) { return lrs.DefaultTenant, nil }})
+		Logger:    log,
+		Tenant: func(_ context.Context, v string) (string, error) {
+			if v == "1.2.246.562.10.404" {
+				return "", nil
+			}
+			return lrs.DefaultTenant, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Discover(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, People: svc}))
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, People: svc, Logger: log}))
 	t.Cleanup(srv.Close)
-	tok := op.Token(t, map[string]any{"urn:mpass.id:uid": "p-1", "urn:mpass.id:role": "Espoo;1;;Opettaja",
+	const person = "c0ffee-person-4711"
+	tok := op.Token(t, map[string]any{"urn:mpass.id:uid": person, "urn:mpass.id:role": "Espoo;1;;Opettaja",
 		"urn:mpass.id:educationProviderId": "1.2.246.562.10.1"})
+	stranger := op.Token(t, map[string]any{"urn:mpass.id:uid": person, "urn:mpass.id:role": "Espoo;1;;Opettaja",
+		"urn:mpass.id:educationProviderId": "1.2.246.562.10.404"})
 
 	for _, tt := range []struct {
 		name, method, path, auth string
@@ -49,6 +63,7 @@ func TestServer_People(t *testing.T) {
 		wantBody                 string
 	}{
 		{"MeBearer", "GET", "/api/me", "Bearer " + tok, http.StatusOK, `"role":"teacher"`},
+		{"MeNoTenant", "GET", "/api/me", "Bearer " + stranger, http.StatusForbidden, `"error":"forbidden"`},
 		{"MeNobody", "GET", "/api/me", "", http.StatusUnauthorized, `"error":"unauthorized"`},
 		{"MeBasic", "GET", "/api/me", "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQ=", http.StatusUnauthorized, `"requestId"`},
 		{"XAPIBearer", "GET", "/xapi/statements", "Bearer " + tok, http.StatusUnauthorized, ""},
@@ -72,5 +87,8 @@ func TestServer_People(t *testing.T) {
 				t.Errorf("%s %s: %d %s, want %d with %s", tt.method, tt.path, res.StatusCode, b, tt.want, tt.wantBody)
 			}
 		})
+	}
+	if !strings.Contains(logs.String(), "sign-in refused") || strings.Contains(logs.String(), person) {
+		t.Errorf("logs: want the refusal without the person id:\n%s", logs.String())
 	}
 }
