@@ -3,9 +3,12 @@ package lrs_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +37,11 @@ func TestServer_People(t *testing.T) {
 	var logs bytes.Buffer // written by one request at a time below
 	log := zerolog.New(&logs)
 	op := oidctest.Start(t)
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
 	svc, err := signin.New(signin.Config{Issuer: op.URL, ClientID: op.ClientID, ClientSecret: op.ClientSecret,
-		PublicURL: "http://127.0.0.1:8080",
+		PublicURL: srv.URL,
 		Logger:    log,
 		Tenant: func(_ context.Context, v string) (string, error) {
 			if v == "1.2.246.562.10.404" {
@@ -49,8 +55,7 @@ func TestServer_People(t *testing.T) {
 	if err := svc.Discover(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, People: svc, Logger: log}))
-	t.Cleanup(srv.Close)
+	h = withContract(t, lrs.New(lrs.Config{Store: store, People: svc, Logger: log}))
 	const person = "c0ffee-person-4711"
 	tok := op.Token(t, map[string]any{"urn:mpass.id:uid": person, "urn:mpass.id:role": "Espoo;1;;Opettaja",
 		"urn:mpass.id:educationProviderId": "1.2.246.562.10.1"})
@@ -88,6 +93,50 @@ func TestServer_People(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Browser", func(t *testing.T) {
+		op.SignInAs(map[string]any{"urn:mpass.id:uid": person, "urn:mpass.id:role": []any{"Espoo;1;7B;1"},
+			"urn:mpass.id:educationProviderId": "1.2.246.562.10.1"})
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		do := func(method, u string, header map[string]string, want int) *http.Response {
+			t.Helper()
+			req, _ := http.NewRequest(method, u, nil)
+			for k, v := range header {
+				req.Header.Set(k, v)
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != want {
+				t.Fatalf("%s %s: %d, want %d", method, u, res.StatusCode, want)
+			}
+			return res
+		}
+		do("GET", srv.URL+"/auth/login?return="+url.QueryEscape("//evil.example"), nil, http.StatusBadRequest)
+		res := do("GET", srv.URL+"/auth/login?return=/ui/", nil, http.StatusFound)
+		res = do("GET", res.Header.Get("Location"), nil, http.StatusFound) // the provider
+		cb := res.Header.Get("Location")
+		do("GET", cb, nil, http.StatusSeeOther)
+		do("GET", cb, nil, http.StatusBadRequest) // once only
+		req, _ := http.NewRequest("GET", srv.URL+"/api/me", nil)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Role, CSRFToken string
+		}
+		json.NewDecoder(res.Body).Decode(&m)
+		res.Body.Close()
+		if m.Role != "learner" || m.CSRFToken == "" {
+			t.Fatalf("GET /api/me: %d %+v", res.StatusCode, m)
+		}
+		do("POST", srv.URL+"/auth/logout", nil, http.StatusForbidden)
+		do("POST", srv.URL+"/auth/logout", map[string]string{"X-CSRF-Token": m.CSRFToken, "Accept": "application/json"}, http.StatusOK)
+		do("GET", srv.URL+"/api/me", nil, http.StatusUnauthorized)
+	})
 	if !strings.Contains(logs.String(), "sign-in refused") || strings.Contains(logs.String(), person) {
 		t.Errorf("logs: want the refusal without the person id:\n%s", logs.String())
 	}
