@@ -67,8 +67,9 @@ type grant struct {
 func Start(tb testing.TB) *Provider {
 	tb.Helper()
 	p := &Provider{ClientID: "lrs", ClientSecret: "lrs-secret", codes: map[string]*grant{}, now: time.Now}
-	p.keys = []*jose.JSONWebKey{newKey(tb, "k1")}
-	p.stray = newKey(tb, "stray")
+	first, stray := startKeys(tb)
+	p.keys = []*jose.JSONWebKey{first}
+	p.stray = stray
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
 	mux.HandleFunc("GET /jwks", p.jwks)
@@ -80,6 +81,28 @@ func Start(tb testing.TB) *Provider {
 	p.URL = p.srv.URL
 	tb.Cleanup(p.srv.Close)
 	return p
+}
+
+var (
+	keysOnce           sync.Once
+	firstKey, strayKey *rsa.PrivateKey
+	keysErr            error
+)
+
+// startKeys returns the first signing key and the unpublished key of a
+// new provider: the same for every provider of the test binary, since
+// making RSA keys is slow (RotateKey makes a fresh one).
+func startKeys(tb testing.TB) (first, stray *jose.JSONWebKey) {
+	keysOnce.Do(func() {
+		if firstKey, keysErr = rsa.GenerateKey(rand.Reader, 2048); keysErr == nil {
+			strayKey, keysErr = rsa.GenerateKey(rand.Reader, 2048)
+		}
+	})
+	if keysErr != nil {
+		tb.Fatal(keysErr)
+	}
+	return &jose.JSONWebKey{Key: firstKey, KeyID: "k1", Algorithm: string(jose.RS256), Use: "sig"},
+		&jose.JSONWebKey{Key: strayKey, KeyID: "stray", Algorithm: string(jose.RS256), Use: "sig"}
 }
 
 func newKey(tb testing.TB, id string) *jose.JSONWebKey {
