@@ -35,6 +35,7 @@ type Service struct {
 	path   string // cookie path: the public URL's path
 	fail   func(*gin.Context, error)
 	prov   atomic.Pointer[provider]
+	jwks   *jwksThrottle
 }
 
 // provider is what discovery found.
@@ -84,6 +85,14 @@ func New(cfg Config) (*Service, error) {
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second}
 	}
+	next := s.client.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	s.jwks = &jwksThrottle{next: next, now: s.now}
+	client := *s.client
+	client.Transport = s.jwks
+	s.client = &client
 	s.public, _ = url.Parse(strings.TrimSuffix(cfg.PublicURL, "/"))
 	s.secure = !(s.public.Scheme == "http" && isLoopback(s.public.Hostname()))
 	s.path = strings.TrimSuffix(s.public.Path, "/") + "/"
@@ -102,8 +111,10 @@ func (s *Service) Discover(ctx context.Context) error {
 	}
 	var extra struct {
 		EndSession string `json:"end_session_endpoint"`
+		JWKS       string `json:"jwks_uri"`
 	}
 	_ = op.Claims(&extra)
+	s.jwks.url.Store(&extra.JWKS)
 	p := &provider{
 		oidc:       op,
 		verifier:   op.Verifier(&oidc.Config{ClientID: s.cfg.ClientID, Now: s.now}),

@@ -519,7 +519,22 @@ func TestBearer(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ForgedTokensFetchKeysRarely", func(t *testing.T) {
+		e.op.Misbehave(oidctest.Misbehave{BadSignature: true})
+		forged := e.op.Token(t, teacher())
+		e.op.Misbehave(oidctest.Misbehave{})
+		before := e.op.KeyFetches
+		for i := 0; i < 20; i++ {
+			if status, _ := e.getMe(t, http.DefaultClient, forged); status != http.StatusUnauthorized {
+				t.Fatalf("forged token: %d, want 401", status)
+			}
+		}
+		if got := e.op.KeyFetches - before; got > 1 {
+			t.Errorf("20 forged tokens fetched the provider's keys %d times, want at most 1", got)
+		}
+	})
 	t.Run("RotatedKey", func(t *testing.T) {
+		e.clock.Add(11 * time.Second) // past the bound on fetching keys
 		e.op.RotateKey(t)
 		if status, _ := e.getMe(t, http.DefaultClient, e.op.Token(t, teacher())); status != http.StatusOK {
 			t.Errorf("token signed with a new key: %d, want 200", status)

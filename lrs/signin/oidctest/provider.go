@@ -41,9 +41,10 @@ type Provider struct {
 	m      Misbehave
 	now    func() time.Time
 
-	// Authorizations counts the requests to /authorize; Exchanges the
-	// codes the token endpoint answered.
-	Authorizations, Exchanges int
+	// Authorizations counts the requests to /authorize, Exchanges the
+	// codes the token endpoint answered, KeyFetches the requests to the
+	// JWKS. Read them under no lock only when no request is under way.
+	Authorizations, Exchanges, KeyFetches int
 }
 
 // Misbehave makes the provider's ID tokens or exchanges wrong one way.
@@ -171,6 +172,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.KeyFetches++
 	var set jose.JSONWebKeySet
 	for _, k := range p.keys {
 		set.Keys = append(set.Keys, k.Public())
