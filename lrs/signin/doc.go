@@ -50,7 +50,9 @@
 // Sessions are sealed cookies (AES-256-GCM): the server keeps nothing
 // about a person, so any replica serves any request when all replicas
 // share the session key. A session holds the tenant, the person id, the
-// roles and tenant claim values, and its times; never a name. The login
+// roles and tenant claim values, and its times; never a name. A cookie
+// holds about 4 KB, some fifty roles: a person with more is refused
+// sign-in (403) rather than given a cookie the browser would drop. The login
 // under way (state, nonce, PKCE verifier, return path) is a second sealed
 // cookie that lives ten minutes, so hostile clients looping on
 // /auth/login cost the server no memory.

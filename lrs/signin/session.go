@@ -33,10 +33,17 @@ func (s *Service) startSession(c *gin.Context, p *Person) error {
 		CSRF: randomText(24), Start: now, Seen: now})
 }
 
+// maxCookie bounds the session cookie: browsers keep cookies of about
+// 4096 bytes, name and attributes included.
+const maxCookie = 3900
+
 func (s *Service) writeSession(c *gin.Context, ss *session) error {
 	text, err := s.seal.seal("session", ss)
 	if err != nil {
 		return err
+	}
+	if len(text) > maxCookie {
+		return statements.Errorf(statements.EForbidden, "sign-in: the person holds more roles and tenant claim values (%d and %d) than a session keeps", len(ss.Roles), len(ss.Values))
 	}
 	s.setCookie(c, s.cfg.CookieName, text, s.path, int(s.cfg.SessionTTL/time.Second))
 	return nil

@@ -337,6 +337,11 @@ func (s *Service) handleCallback(c *gin.Context) {
 		return
 	}
 	if err := s.startSession(c, person); err != nil {
+		if statements.ErrorCode(err) == statements.EForbidden {
+			s.log.Warn().Str("personHash", s.personHash(person.ID)).Int("roles", len(person.Roles)).Msg("sign-in refused: too many roles for a session")
+			s.fail(c, err)
+			return
+		}
 		s.fail(c, statements.Internal(err, "sign-in"))
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -261,6 +262,13 @@ func TestSignIn_Refused(t *testing.T) {
 			c["urn:mpass.id:educationProviderId"] = []any{"1.2.246.562.10.1", "1.2.246.562.10.9"}
 		}, http.StatusForbidden},
 		{"NoKnownRole", oidctest.Misbehave{}, func(c map[string]any) { c["urn:mpass.id:role"] = "Helsinki;00123;;Koulusihteeri" }, http.StatusForbidden},
+		{"TooManyRoles", oidctest.Misbehave{}, func(c map[string]any) {
+			var roles []any
+			for i := 0; i < 200; i++ {
+				roles = append(roles, fmt.Sprintf("Helsinki;00123;group-%d;Opettaja", i))
+			}
+			c["urn:mpass.id:role"] = roles
+		}, http.StatusForbidden},
 		{"NoPerson", oidctest.Misbehave{}, func(c map[string]any) { delete(c, "urn:mpass.id:uid") }, http.StatusForbidden},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
