@@ -8,6 +8,8 @@
 // not import store adapters, Kafka or forwarders, with one exception:
 // forwarders/oneroster, for oneroster.Admin (the gradebook write-back's
 // operator actions, which need only the store) that the admin API serves.
+// People's sign-in and the people API (lrs/signin) are mounted from
+// Config.People through a small interface, so lrs does not import them.
 // *gin.Context never leaves this package: handlers pass the request
 // context down.
 package lrs

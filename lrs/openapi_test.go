@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/statements/sqlitestore"
 )
 
@@ -265,7 +266,11 @@ func TestOpenAPI_Routes(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	// Internal puts /metrics and /admin/ on a handler of their own; Routes
 	// names the routes of both.
-	srv := lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Internal: true})
+	people, err := signin.New(signin.Config{Issuer: "http://127.0.0.1:1", ClientID: "lrs", ClientSecret: "x", PublicURL: "http://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Internal: true, People: people})
 	routes := map[string]bool{}
 	for _, r := range srv.Routes() {
 		method, path, _ := strings.Cut(r, " ")

@@ -105,6 +105,16 @@ type Config struct {
 	// TracerProvider makes a span of each request (see traceRequest);
 	// nil: no spans and no cost.
 	TracerProvider trace.TracerProvider
+	// People serves people's sign-in under /auth/ and the people API
+	// under /api/ (lrs/signin's Service); nil = neither is served.
+	People PeopleRoutes
+}
+
+// PeopleRoutes mounts the routes of people's sign-in and the people API
+// on the router, answering errors through fail, the server's one error
+// responder.
+type PeopleRoutes interface {
+	Mount(r gin.IRouter, fail func(*gin.Context, error))
 }
 
 // Server serves the LRS over HTTP. It is an http.Handler.
@@ -138,6 +148,7 @@ type Server struct {
 	ready         func() error
 	metrics       func(io.Writer) error
 	oneRoster     *oneroster.Admin
+	people        PeopleRoutes
 	corsOrigins   map[string]bool // nil: "*" without credentials
 	tenantOrigins *tenantOrigins
 
@@ -164,6 +175,7 @@ func New(cfg Config) *Server {
 		metrics:   cfg.Metrics,
 
 		oneRoster: cfg.OneRoster,
+		people:    cfg.People,
 		parsing:   make(chan struct{}, parseSlots()),
 		forms:     make(chan struct{}, alternateForms),
 		docLocks:  newDocLocks(),
@@ -327,6 +339,10 @@ func (s *Server) routes() {
 	s.activityRoutes(api)
 
 	s.adminRoutes(ops)
+
+	if s.people != nil {
+		s.people.Mount(e, s.fail)
+	}
 }
 
 // handleHealth serves GET /healthz: the process is alive.

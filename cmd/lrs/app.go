@@ -21,6 +21,7 @@ import (
 	"github.com/digione/lrs/forwarders/kafkasink"
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/mongostore"
 	"github.com/digione/lrs/statements/sqlitestore"
@@ -41,6 +42,7 @@ type app struct {
 	internal  *debugServer // nil without --internal-addr
 	conns     *connGuard
 	replicas  *lrs.Replicas
+	people    *signin.Service // nil without --oidc-issuer
 	// served is the store the server, the relay and the replica count
 	// use: store itself, or with --otlp-endpoint storetrace.Wrap of it.
 	served  statements.Store
@@ -145,6 +147,20 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		log.Warn().Err(err).Msg("cannot count the replicas yet: 1 until the next count")
 	}
 	lcfg.Sizer, _ = served.(statements.Sizer)
+	people, err := newSignIn(cfg.signInConfig, store, log)
+	if err != nil {
+		closeAll(sinks, log)
+		shutdownTracing(tracing, log)
+		if debug != nil {
+			debug.Close()
+		}
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
+	if people != nil {
+		lcfg.People = people
+	}
 	srv := lrs.New(lcfg)
 	var internal *debugServer
 	if cfg.InternalAddr != "" {
@@ -163,8 +179,8 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	conns := newConnGuard(cfg.MaxConns, cfg.MaxConnsPerAddr)
 	conns.exempt = trustedProxy(splitList(cfg.TrustedProxies))
 	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
-		replicas: lcfg.Replicas,
-		served:   served, tracing: tracing,
+		replicas: lcfg.Replicas, people: people,
+		served: served, tracing: tracing,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -336,6 +352,13 @@ func (a *app) Run(ctx context.Context) error {
 		}
 		close(orDone)
 	}()
+	if a.people != nil {
+		// Discovery retries in the background: xAPI is served meanwhile
+		// and /auth/login answers 503.
+		pctx, stopPeople := context.WithCancel(ctx)
+		defer stopPeople()
+		go a.people.Run(pctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	var err error

@@ -73,6 +73,8 @@ type serveConfig struct {
 
 	MongoLease   time.Duration // --mongo-lease, LRS_MONGO_LEASE; default 0 = mongostore's (30s): how long a batch of a process that died may stay in flight
 	mongoTimeout time.Duration // how long start-up waits for MongoDB; 0 = mongostore's default (10s)
+
+	signInConfig // people's sign-in: see people.go
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -114,6 +116,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	oneRosterSecretFile := fs.String("oneroster-client-secret-file", "", "file holding its OAuth 2 client secret (LRS_ONEROSTER_CLIENT_SECRET, LRS_ONEROSTER_CLIENT_SECRET_FILE)")
 	fs.StringVar(&cfg.OneRosterIdentityHomePage, "oneroster-identity-home-page", env("LRS_ONEROSTER_IDENTITY_HOME_PAGE", ""), "account home page whose names identify students; default "+oneroster.DefaultIdentityHomePage+" (LRS_ONEROSTER_IDENTITY_HOME_PAGE)")
 	fs.StringVar(&cfg.OneRosterVerbs, "oneroster-verbs", env("LRS_ONEROSTER_VERBS", ""), "comma-separated verb IRIs that make results; default passed, failed, completed, scored, satisfied (LRS_ONEROSTER_VERBS)")
+	checkSignIn := signInFlags(fs, &cfg.signInConfig, getenv)
 	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -187,6 +190,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return cfg, err
 	}
 	if err := validateServeConfig(cfg); err != nil {
+		return cfg, err
+	}
+	if err := checkSignIn(); err != nil {
 		return cfg, err
 	}
 	for _, o := range splitList(cfg.CORSOrigins) {
