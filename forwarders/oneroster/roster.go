@@ -782,3 +782,39 @@ func (b *orBool) UnmarshalJSON(data []byte) error {
 	}
 	return nil
 }
+
+// RosterUserOf returns the roster user an xAPI account names, by the
+// write-back's identity rule: the account's home page is the tenant's
+// identity home page (DefaultIdentityHomePage unless configured), and its
+// name goes through the tenant's student table, else is taken as it is
+// (unless RequireStudentMapping); the user is the one whose Identities
+// hold the result (statements.RosterStore.RosterPerson). ENotFound when
+// the account names no roster user or the tenant has no OneRoster
+// configuration; EConflict when two users share the identity.
+func (s *Syncer) RosterUserOf(ctx context.Context, tenant string, a statements.Account) (*statements.RosterUser, error) {
+	cfg, err := s.config(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return nil, statements.Errorf(statements.ENotFound, "tenant %q has no OneRoster configuration", tenant)
+	}
+	homePage := cfg.IdentityHomePage
+	if homePage == "" {
+		homePage = DefaultIdentityHomePage
+	}
+	if a.Name == "" || strings.TrimRight(a.HomePage, "/") != strings.TrimRight(homePage, "/") {
+		return nil, statements.Errorf(statements.ENotFound, "the account is not of the tenant's identity home page")
+	}
+	identity, ok, err := tables{store: s.sc.Store, sink: s.sc.Name, tenant: tenant}.Student(ctx, a.Name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if cfg.RequireStudentMapping {
+			return nil, statements.Errorf(statements.ENotFound, "the account is not in the tenant's student table")
+		}
+		identity = a.Name
+	}
+	return s.sc.Store.RosterPerson(ctx, tenant, identity)
+}

@@ -297,3 +297,39 @@ func TestTenantConfig_CheckRosterURL(t *testing.T) {
 		}
 	}
 }
+
+func TestSyncer_RosterUserOf(t *testing.T) {
+	f := MustOpenSyncFixture(t, nil)
+	if _, err := f.syncer.Sync(t.Context(), "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.admin.SetStudents(t.Context(), "t1", []oneroster.StudentMapping{{Account: "opaque-42", SourcedID: "s004"}}); err != nil {
+		t.Fatal(err)
+	}
+	mpass := oneroster.DefaultIdentityHomePage
+	for _, tc := range []struct {
+		name    string
+		account statements.Account
+		want    string // sourcedId, or an error code
+	}{
+		{"SourcedID", statements.Account{HomePage: mpass, Name: "s001"}, "s001"},
+		{"UserID", statements.Account{HomePage: mpass + "/", Name: "mpass-s002"}, "s002"},
+		{"StudentTable", statements.Account{HomePage: mpass, Name: "opaque-42"}, "s004"},
+		{"ErrNotFoundName", statements.Account{HomePage: mpass, Name: "nobody"}, statements.ENotFound},
+		{"ErrNotFoundHomePage", statements.Account{HomePage: "https://other.example", Name: "s001"}, statements.ENotFound},
+		{"ErrNotFoundTobedeleted", statements.Account{HomePage: mpass, Name: "gone"}, statements.ENotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := f.syncer.RosterUserOf(t.Context(), "t1", tc.account)
+			switch {
+			case err != nil && statements.ErrorCode(err) != tc.want:
+				t.Errorf("got %v, want %s", err, tc.want)
+			case err == nil && u.SourcedID != tc.want:
+				t.Errorf("got %s, want %s", u.SourcedID, tc.want)
+			}
+		})
+	}
+	if _, err := f.syncer.RosterUserOf(t.Context(), "t2", statements.Account{HomePage: mpass, Name: "s001"}); statements.ErrorCode(err) != statements.ENotFound {
+		t.Errorf("tenant without OneRoster: %v", err)
+	}
+}
