@@ -206,9 +206,26 @@ func (s *Store) RosterStatus(ctx context.Context, tenant string) (statements.Ros
 	return st, nil
 }
 
+// The roster's queries (TestRosterQueryPlans checks that indexes serve
+// them).
+const (
+	qRosterUser   = `SELECT data FROM roster_users WHERE tenant = ? AND id = ?`
+	qRosterPerson = `SELECT data FROM roster_users WHERE tenant = ?1 AND id IN
+		(SELECT user FROM roster_identities WHERE tenant = ?1 AND identity = ?2) ORDER BY id LIMIT 2`
+	qRosterOrg   = `SELECT data FROM roster_orgs WHERE tenant = ? AND id = ?`
+	qRosterClass = `SELECT data FROM roster_classes WHERE tenant = ? AND id = ?`
+	qClassesOf   = `SELECT data FROM roster_classes WHERE tenant = ?1 AND id IN
+		(SELECT class FROM roster_enrollments WHERE tenant = ?1 AND user = ?2 AND (?3 = '' OR role = ?3)) ORDER BY id`
+	qClassMembers = `SELECT data FROM roster_users WHERE tenant = ?1 AND id IN
+		(SELECT user FROM roster_enrollments WHERE tenant = ?1 AND class = ?2 AND (?3 = '' OR role = ?3)) ORDER BY id`
+	qSchoolClasses = `SELECT data FROM roster_classes INDEXED BY roster_classes_school WHERE tenant = ? AND school = ? ORDER BY id`
+	qOrgMembers    = `SELECT data FROM roster_users WHERE tenant = ?1 AND id IN
+		(SELECT user FROM roster_roles WHERE tenant = ?1 AND org = ?2 AND (?3 = '' OR role = ?3)) ORDER BY id`
+)
+
 // RosterUser returns one user; see statements.RosterStore.
 func (s *Store) RosterUser(ctx context.Context, tenant, sourcedID string) (*statements.RosterUser, error) {
-	us, err := queryRoster[statements.RosterUser](ctx, s, `SELECT data FROM roster_users WHERE tenant = ? AND id = ?`, tenant, sourcedID)
+	us, err := queryRoster[statements.RosterUser](ctx, s, qRosterUser, tenant, sourcedID)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +238,7 @@ func (s *Store) RosterUser(ctx context.Context, tenant, sourcedID string) (*stat
 // RosterPerson returns the user with an identity; see
 // statements.RosterStore.
 func (s *Store) RosterPerson(ctx context.Context, tenant, identity string) (*statements.RosterUser, error) {
-	us, err := queryRoster[statements.RosterUser](ctx, s, `SELECT data FROM roster_users WHERE tenant = ?1 AND id IN
-		(SELECT user FROM roster_identities WHERE tenant = ?1 AND identity = ?2) ORDER BY id LIMIT 2`, tenant, identity)
+	us, err := queryRoster[statements.RosterUser](ctx, s, qRosterPerson, tenant, identity)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +253,7 @@ func (s *Store) RosterPerson(ctx context.Context, tenant, identity string) (*sta
 
 // RosterOrg returns one org; see statements.RosterStore.
 func (s *Store) RosterOrg(ctx context.Context, tenant, sourcedID string) (*statements.RosterOrg, error) {
-	os, err := queryRoster[statements.RosterOrg](ctx, s, `SELECT data FROM roster_orgs WHERE tenant = ? AND id = ?`, tenant, sourcedID)
+	os, err := queryRoster[statements.RosterOrg](ctx, s, qRosterOrg, tenant, sourcedID)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +265,7 @@ func (s *Store) RosterOrg(ctx context.Context, tenant, sourcedID string) (*state
 
 // RosterClass returns one class; see statements.RosterStore.
 func (s *Store) RosterClass(ctx context.Context, tenant, sourcedID string) (*statements.RosterClass, error) {
-	cs, err := queryRoster[statements.RosterClass](ctx, s, `SELECT data FROM roster_classes WHERE tenant = ? AND id = ?`, tenant, sourcedID)
+	cs, err := queryRoster[statements.RosterClass](ctx, s, qRosterClass, tenant, sourcedID)
 	if err != nil {
 		return nil, err
 	}
@@ -261,29 +277,26 @@ func (s *Store) RosterClass(ctx context.Context, tenant, sourcedID string) (*sta
 
 // ClassesOf returns a user's classes; see statements.RosterStore.
 func (s *Store) ClassesOf(ctx context.Context, tenant, user, role string) ([]statements.RosterClass, error) {
-	return queryRoster[statements.RosterClass](ctx, s, `SELECT data FROM roster_classes WHERE tenant = ?1 AND id IN
-		(SELECT class FROM roster_enrollments WHERE tenant = ?1 AND user = ?2 AND (?3 = '' OR role = ?3)) ORDER BY id`,
+	return queryRoster[statements.RosterClass](ctx, s, qClassesOf,
 		tenant, user, role)
 }
 
 // ClassMembers returns a class's users; see statements.RosterStore.
 func (s *Store) ClassMembers(ctx context.Context, tenant, class, role string) ([]statements.RosterUser, error) {
-	return queryRoster[statements.RosterUser](ctx, s, `SELECT data FROM roster_users WHERE tenant = ?1 AND id IN
-		(SELECT user FROM roster_enrollments WHERE tenant = ?1 AND class = ?2 AND (?3 = '' OR role = ?3)) ORDER BY id`,
+	return queryRoster[statements.RosterUser](ctx, s, qClassMembers,
 		tenant, class, role)
 }
 
 // SchoolClasses returns a school's classes; see statements.RosterStore.
 func (s *Store) SchoolClasses(ctx context.Context, tenant, org string) ([]statements.RosterClass, error) {
-	return queryRoster[statements.RosterClass](ctx, s, `SELECT data FROM roster_classes WHERE tenant = ? AND school = ? ORDER BY id`,
+	return queryRoster[statements.RosterClass](ctx, s, qSchoolClasses,
 		tenant, org)
 }
 
 // OrgMembers returns the users with a role in an org; see
 // statements.RosterStore.
 func (s *Store) OrgMembers(ctx context.Context, tenant, org, role string) ([]statements.RosterUser, error) {
-	return queryRoster[statements.RosterUser](ctx, s, `SELECT data FROM roster_users WHERE tenant = ?1 AND id IN
-		(SELECT user FROM roster_roles WHERE tenant = ?1 AND org = ?2 AND (?3 = '' OR role = ?3)) ORDER BY id`,
+	return queryRoster[statements.RosterUser](ctx, s, qOrgMembers,
 		tenant, org, role)
 }
 

@@ -23,3 +23,43 @@ func BenchmarkReplaceRoster(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRosterQueries reads a municipality's roster the way the roster
+// rule does: a person by identity, a teacher's classes, a class's
+// students, a school's students.
+func BenchmarkRosterQueries(b *testing.B) {
+	s := MustOpenStore(b, b.TempDir())
+	r := storetest.BigRoster(20000, 1500, 60000)
+	if err := s.ReplaceRoster(b.Context(), "t", r); err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	b.Run("RosterPerson", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.RosterPerson(ctx, "t", r.Users[i%len(r.Users)].Identities[1]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ClassesOf", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.ClassesOf(ctx, "t", r.Users[i%1333].SourcedID, "teacher"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ClassMembers", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.ClassMembers(ctx, "t", r.Classes[i%len(r.Classes)].SourcedID, "student"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("OrgMembers", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.OrgMembers(ctx, "t", r.Orgs[1+i%40].SourcedID, "student"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
