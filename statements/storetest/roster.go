@@ -20,6 +20,7 @@ var rosterTests = []test{
 	{"ErrNotFound", testRosterErrNotFound},
 	{"PersonErrConflict", testRosterPersonErrConflict},
 	{"Isolation", testRosterIsolation},
+	{"RandomIsolation", testRosterRandomIsolation},
 	{"ReplaceAtomic", testRosterReplaceAtomic},
 	{"IdentityValuesOK", testIdentityValuesOK},
 	{"IdentityValuesErrConflict", testIdentityValuesErrConflict},
