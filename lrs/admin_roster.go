@@ -19,6 +19,9 @@ type RosterSync interface {
 	// the tenant has no rostering URL; EConflict when a sync of the tenant
 	// is running; EUnavailable when the rostering service failed.
 	SyncRoster(ctx context.Context, tenant string) error
+	// RosterSyncFailure returns why the tenant's last sync failed and
+	// when; "" when it did not fail or never ran.
+	RosterSyncFailure(ctx context.Context, tenant string) (string, time.Time, error)
 }
 
 // RosterJSON is a tenant's stored roster in the admin API: how much of it
@@ -30,6 +33,10 @@ type RosterJSON struct {
 	Users       int        `json:"users"`
 	Classes     int        `json:"classes"`
 	Enrollments int        `json:"enrollments"`
+	// LastError is why the last sync failed, and LastErrorAt when; absent
+	// when it did not. The stored roster is then the last good one.
+	LastError   string     `json:"lastError,omitempty"`
+	LastErrorAt *time.Time `json:"lastErrorAt,omitempty"`
 }
 
 // RosterView returns the admin API's view of a tenant's roster status.
@@ -73,16 +80,36 @@ func (a *Admin) SyncRoster(ctx context.Context, actor, tenant string) (statement
 	return st, serr
 }
 
+// RosterFailure returns why tenant's last roster sync failed and when; ""
+// when it did not, or when the LRS has no roster sync.
+func (a *Admin) RosterFailure(ctx context.Context, tenant string) (string, time.Time, error) {
+	if a.RosterSync == nil {
+		return "", time.Time{}, nil
+	}
+	return a.RosterSync.RosterSyncFailure(ctx, tenant)
+}
+
 // handleAdminGetRoster serves GET /admin/tenants/:tenant/oneroster/roster:
-// the counts of the stored roster and when it was synced.
+// the counts of the stored roster, when it was synced, and why the last
+// sync failed if it did.
 func (s *Server) handleAdminGetRoster(c *gin.Context) {
 	tenant := c.Param("tenant")
-	st, err := s.adminOps().Roster(c.Request.Context(), tenant)
+	ops := s.adminOps()
+	st, err := ops.Roster(c.Request.Context(), tenant)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, RosterView(tenant, st))
+	v := RosterView(tenant, st)
+	msg, at, err := ops.RosterFailure(c.Request.Context(), tenant)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if msg != "" {
+		v.LastError, v.LastErrorAt = msg, &at
+	}
+	c.JSON(http.StatusOK, v)
 }
 
 // handleAdminSyncRoster serves POST /admin/tenants/:tenant/oneroster/sync:

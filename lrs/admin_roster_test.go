@@ -16,10 +16,21 @@ import (
 	"github.com/digione/lrs/statements/sqlitestore"
 )
 
-// syncFunc is an lrs.RosterSync of a function.
-type syncFunc func(ctx context.Context, tenant string) error
+// syncer is the lrs.RosterSync of a oneroster.Syncer.
+type syncer struct{ s *oneroster.Syncer }
 
-func (f syncFunc) SyncRoster(ctx context.Context, tenant string) error { return f(ctx, tenant) }
+func (y syncer) SyncRoster(ctx context.Context, tenant string) error {
+	_, err := y.s.Sync(ctx, tenant)
+	return err
+}
+
+func (y syncer) RosterSyncFailure(ctx context.Context, tenant string) (string, time.Time, error) {
+	st, err := y.s.Status(ctx, tenant)
+	if err != nil || !st.Failing() {
+		return "", time.Time{}, err
+	}
+	return st.LastError, *st.LastErrorAt, nil
+}
 
 // rosterOf returns a roster of n students in one class of school.
 func rosterOf(n int) onerostertest.Roster {
@@ -44,13 +55,12 @@ func TestAdminAPI_RosterSync(t *testing.T) {
 	}
 	or := onerostertest.New("lrs-client", "s3cret")
 	or.SetRoster(rosterOf(3))
-	syncer, err := oneroster.NewSyncer(oneroster.SyncConfig{Store: store, HTTPClient: &http.Client{Timeout: 2 * time.Second}})
+	s, err := oneroster.NewSyncer(oneroster.SyncConfig{Store: store, HTTPClient: &http.Client{Timeout: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sync := syncFunc(func(ctx context.Context, tenant string) error { _, err := syncer.Sync(ctx, tenant); return err })
 	srv := httptest.NewServer(withContract(t, lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken,
-		OneRoster: &oneroster.Admin{Store: store}, RosterSync: sync, ReadyNotes: syncer.Failing})))
+		OneRoster: &oneroster.Admin{Store: store}, RosterSync: syncer{s}, ReadyNotes: s.Failing})))
 	t.Cleanup(func() { srv.Close(); or.Close(); store.Close() })
 	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
 
@@ -91,7 +101,7 @@ func TestAdminAPI_RosterSync(t *testing.T) {
 		if v.Synced == nil || v.Users != 4 || v.Classes != 1 || v.Enrollments != 4 || v.Orgs != 1 || v.Tenant != "espoo" {
 			t.Errorf("POST sync: %+v", v)
 		}
-		if got := roster(t, "/admin/tenants/espoo/oneroster/roster", http.StatusOK); got.Users != 4 {
+		if got := roster(t, "/admin/tenants/espoo/oneroster/roster", http.StatusOK); got.Users != 4 || got.LastError != "" {
 			t.Errorf("GET roster after a sync: %+v", got)
 		}
 		if code, _, b := call(t, srv, "GET", "/readyz", "", ""); code != http.StatusOK || string(b) != "ready\n" {
@@ -106,8 +116,9 @@ func TestAdminAPI_RosterSync(t *testing.T) {
 		if !strings.Contains(string(b), "status 503") {
 			t.Errorf("failed sync's message: %s", b)
 		}
-		if got := roster(t, "/admin/tenants/espoo/oneroster/roster", http.StatusOK); got.Users != 4 {
-			t.Errorf("roster after a failed sync: %+v, want the last good one", got)
+		if got := roster(t, "/admin/tenants/espoo/oneroster/roster", http.StatusOK); got.Users != 4 ||
+			!strings.Contains(got.LastError, "status 503") || got.LastErrorAt == nil || got.Synced == nil {
+			t.Errorf("roster after a failed sync: %+v, want the last good one and the failure", got)
 		}
 		code, _, body := call(t, srv, "GET", "/readyz", "", "")
 		if code != http.StatusOK || !strings.Contains(string(body), "roster sync of tenant espoo failing since") {

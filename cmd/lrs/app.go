@@ -222,6 +222,14 @@ func (r rosterSync) SyncRoster(ctx context.Context, tenant string) error {
 	return err
 }
 
+func (r rosterSync) RosterSyncFailure(ctx context.Context, tenant string) (string, time.Time, error) {
+	st, err := r.s.Status(ctx, tenant)
+	if err != nil || !st.Failing() {
+		return "", time.Time{}, err
+	}
+	return st.LastError, *st.LastErrorAt, nil
+}
+
 // shutdownDeadline is how long shutdown waits for the relay to catch up,
 // and then for the OneRoster deliveries in flight.
 const shutdownDeadline = 5 * time.Second

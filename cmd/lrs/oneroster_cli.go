@@ -85,7 +85,17 @@ var oneRosterCommands = []adminCommand{
 			if err != nil {
 				return err
 			}
-			return printResult(out, o, lrs.RosterView(o.Tenant, st), "roster of tenant %s: %s\n", o.Tenant, st)
+			v := lrs.RosterView(o.Tenant, st)
+			msg, at, err := ops.RosterFailure(ctx, o.Tenant)
+			if err != nil {
+				return err
+			}
+			failed := ""
+			if msg != "" {
+				v.LastError, v.LastErrorAt = msg, &at
+				failed = fmt.Sprintf("\nthe last sync failed at %s (the roster above stays): %s", at.Format(time.RFC3339), msg)
+			}
+			return printResult(out, o, v, "roster of tenant %s: %s%s\n", o.Tenant, st, failed)
 		}},
 	{name: "oneroster delete", flags: tenantFlag,
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
