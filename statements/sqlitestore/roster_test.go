@@ -10,13 +10,23 @@ import (
 	"github.com/digione/lrs/statements/storetest"
 )
 
-// BenchmarkReplaceRoster replaces a municipality's roster: 20,000 users,
-// 1,500 classes, 60,000 enrollments, over a roster of the same size, while
+// BenchmarkReplaceRoster replaces a municipality's roster (20,000 users,
+// 1,500 classes, 60,000 enrollments) and a school's (1,000 users, 60
+// classes, 3,000 enrollments), each over a roster of the same size, while
 // a client writes a statement every 20 ms; max-write-ms is the longest
 // such write.
 func BenchmarkReplaceRoster(b *testing.B) {
+	for _, size := range []struct {
+		name                        string
+		users, classes, enrollments int
+	}{{"Municipality", 20000, 1500, 60000}, {"School", 1000, 60, 3000}} {
+		b.Run(size.name, func(b *testing.B) { benchmarkReplaceRoster(b, size.users, size.classes, size.enrollments) })
+	}
+}
+
+func benchmarkReplaceRoster(b *testing.B, users, classes, enrollments int) {
 	s := MustOpenStore(b, b.TempDir())
-	r := storetest.BigRoster(20000, 1500, 60000)
+	r := storetest.BigRoster(users, classes, enrollments)
 	if err := s.ReplaceRoster(b.Context(), "t", r); err != nil {
 		b.Fatal(err)
 	}
