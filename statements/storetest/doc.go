@@ -21,9 +21,8 @@
 // store's size (statements.Sizer), and the rosters (replaced whole and
 // atomically, their queries, random rosters of tenants sharing sourcedIds)
 // with the tenants' identity values. It builds records from JSON
-// statements as the HTTP layer
-// does (statements.Assign, Fingerprint, Terms, RefTarget, Voids); Record
-// does the same for adapters' own tests.
+// statements as the HTTP layer does (statements.Assign, Fingerprint,
+// Terms, RefTarget, Voids); Record does the same for adapters' own tests.
 //
 // It imports the statements domain and the standard library only, never a
 // store adapter. Tests that race writers are smaller with -short.
