@@ -97,7 +97,7 @@ func (r *Roster) Check() error {
 	seen := map[string]bool{}
 	uniq := func(kind, id string) error {
 		if id == "" {
-			return Errorf(EInvalid, "roster: a %s has no sourcedId", kind)
+			return Errorf(EInvalid, "roster: %s record without sourcedId", kind)
 		}
 		if seen[kind+"\x00"+id] {
 			return Errorf(EInvalid, "roster: %s %s is there twice", kind, id)

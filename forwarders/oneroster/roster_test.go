@@ -140,6 +140,46 @@ func TestSyncer_Sync(t *testing.T) {
 			t.Errorf("RosterOrg(school): %+v, %v", o, err)
 		}
 	})
+	t.Run("Paging", func(t *testing.T) {
+		for _, tc := range []struct {
+			name        string
+			total, link bool
+			gets        int
+		}{
+			// users 27, enrollments 29 records: pages of 10.
+			{"TotalCount", true, false, 1 + 3 + 1 + 3},
+			{"LinkOnly", false, true, 1 + 3 + 1 + 3},
+			// Without either, a full last page takes one more GET, which
+			// answers an empty page.
+			{"ShortPage", false, false, 1 + 3 + 1 + 3},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				f := MustOpenSyncFixture(t, nil)
+				f.or.SetPaging(tc.total, tc.link)
+				st, err := f.syncer.Sync(t.Context(), "t1")
+				if err != nil || st.Users != 26 || st.Enrollments != 27 {
+					t.Fatalf("Sync: %+v, %v", st, err)
+				}
+				if got := f.or.RosterGets(); got != tc.gets {
+					t.Errorf("GETs: %d, want %d", got, tc.gets)
+				}
+			})
+		}
+		t.Run("FullLastPage", func(t *testing.T) {
+			f := MustOpenSyncFixture(t, nil)
+			f.or.SetPaging(false, false)
+			f.or.SetRoster(smallRoster(28)) // users: 28, the teacher and one gone: 30, a full last page
+			st, err := f.syncer.Sync(t.Context(), "t1")
+			if err != nil || st.Users != 29 {
+				t.Fatalf("Sync: %+v, %v", st, err)
+			}
+			// orgs 1, users 3 full pages + an empty one, classes 1,
+			// enrollments (32) 4.
+			if got := f.or.RosterGets(); got != 1+4+1+4 {
+				t.Errorf("GETs: %d, want 10", got)
+			}
+		})
+	})
 	t.Run("FailingPageKeepsLastGood", func(t *testing.T) {
 		f := MustOpenSyncFixture(t, nil)
 		if _, err := f.syncer.Sync(t.Context(), "t1"); err != nil {

@@ -56,6 +56,15 @@ func (s *Server) FailRosterPage(collection string, offset, status int) {
 	}
 }
 
+// SetPaging sets what a page of the rostering service says of the rest:
+// the X-Total-Count header and the Link to the next page (both by
+// default; the binding makes neither required).
+func (s *Server) SetPaging(totalCount, link bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noTotal, s.noLink = !totalCount, !link
+}
+
 // RosterGets returns how many GET requests the rostering service received.
 func (s *Server) RosterGets() int {
 	s.mu.Lock()
@@ -143,6 +152,7 @@ func (s *Server) handleRosterCollection(w http.ResponseWriter, r *http.Request) 
 		limit = min(n, MaxLimit)
 	}
 	forced := s.rosterFail[coll+"@"+strconv.Itoa(offset)]
+	noTotal, noLink := s.noTotal, s.noLink
 	s.mu.Unlock()
 	if !valid {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -171,8 +181,10 @@ func (s *Server) handleRosterCollection(w http.ResponseWriter, r *http.Request) 
 		page = records[offset:min(len(records), offset+limit)]
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Total-Count", strconv.Itoa(len(records)))
-	if offset+limit < len(records) {
+	if !noTotal {
+		w.Header().Set("X-Total-Count", strconv.Itoa(len(records)))
+	}
+	if offset+limit < len(records) && !noLink {
 		next := fmt.Sprintf("%s%s/%s?limit=%d&offset=%d", s.URL, RosterPath, coll, limit, offset+limit)
 		w.Header().Set("Link", "<"+next+`>; rel="next"`)
 	}

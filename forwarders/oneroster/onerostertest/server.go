@@ -41,6 +41,8 @@ type Server struct {
 	roster     Roster
 	rosterFail map[string]int // collection + "@" + offset -> status to answer
 	rosterGets int
+	noTotal    bool // pages without X-Total-Count
+	noLink     bool // pages without a Link to the next
 	results    map[string]map[string]any
 	history    map[string][]map[string]any
 	users      map[string]bool // known user sourcedIds; nil: any
