@@ -67,7 +67,9 @@ func (a *Admin) SyncRoster(ctx context.Context, actor, tenant string) (statement
 	if _, err := a.Admin.Tenant(ctx, tenant); err != nil {
 		return statements.RosterStatus{}, err
 	}
-	serr := a.RosterSync.SyncRoster(ctx, tenant)
+	// The sync goes on when the client that asked for it goes away: a
+	// half-read roster would be thrown away, and the failure reported.
+	serr := a.RosterSync.SyncRoster(context.WithoutCancel(ctx), tenant)
 	st, err := a.Store.RosterStatus(ctx, tenant)
 	if serr == nil && err != nil {
 		serr = err

@@ -169,7 +169,7 @@ func (s *Syncer) config(ctx context.Context, tenant string) (*TenantConfig, erro
 // it records the outcome in the tenant's SyncStatus. ENotFound when the
 // tenant has no rostering URL; EConflict when a sync of the tenant is
 // running in this process; EUnavailable when the service failed, with
-// its answer in the message.
+// its answer in the message. A sync stopped by ctx records nothing.
 func (s *Syncer) Sync(ctx context.Context, tenant string) (*SyncStatus, error) {
 	cfg, err := s.config(ctx, tenant)
 	if err != nil {
@@ -194,6 +194,10 @@ func (s *Syncer) Sync(ctx context.Context, tenant string) (*SyncStatus, error) {
 	roster, skipped, ferr := s.fetch(ctx, *cfg)
 	if ferr == nil {
 		ferr = s.sc.Store.ReplaceRoster(ctx, tenant, roster)
+	}
+	if ferr != nil && ctx.Err() != nil {
+		// Stopped (a shutdown), not failed: the status stays as it was.
+		return nil, statements.Internal(ctx.Err(), "the roster sync was stopped")
 	}
 	now := s.sc.Now().UTC()
 	st, err := s.Status(ctx, tenant)

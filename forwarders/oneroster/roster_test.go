@@ -373,3 +373,24 @@ func TestSyncer_RosterUserOf(t *testing.T) {
 		t.Errorf("tenant without OneRoster: %v", err)
 	}
 }
+
+// TestSyncer_SyncStopped: a sync stopped by its context (a shutdown)
+// records no failure and keeps the roster.
+func TestSyncer_SyncStopped(t *testing.T) {
+	f := MustOpenSyncFixture(t, nil)
+	if _, err := f.syncer.Sync(t.Context(), "t1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := f.syncer.Sync(ctx, "t1"); err == nil {
+		t.Fatal("Sync with a stopped context: no error")
+	}
+	st, err := f.syncer.Status(t.Context(), "t1")
+	if err != nil || st.Failing() || st.Users != 26 {
+		t.Errorf("status after a stopped sync: %+v, %v", st, err)
+	}
+	if got := f.syncer.Failing(); got != "" {
+		t.Errorf("Failing: %q", got)
+	}
+}
