@@ -53,6 +53,9 @@ type Admin struct {
 	// Changed, when set, is called after a change of the tenant (key "")
 	// or of the credential key.
 	Changed func(tenant, key string)
+	// RosterSync, when set, syncs a tenant's roster on demand
+	// (SyncRoster); without it that is ENotFound.
+	RosterSync RosterSync
 }
 
 // NewCredential describes a credential to create.
@@ -105,24 +108,70 @@ func (a *Admin) changed(tenant, key string) {
 	}
 }
 
-// CreateTenant creates the tenant id (lower-case letters, digits, "-" and
-// "_"); name defaults to id.
-func (a *Admin) CreateTenant(ctx context.Context, actor, id, name string, limits statements.Limits) (*statements.Tenant, error) {
+// NewTenant describes a tenant to create.
+type NewTenant struct {
+	ID     string // lower-case letters, digits, "-" and "_"
+	Name   string // default ID
+	Limits statements.Limits
+	// IdentityValues are the sign-in claim values the tenant owns, e.g.
+	// its education providers' OIDs; each belongs to one tenant.
+	IdentityValues []string
+}
+
+// CreateTenant creates the tenant nt.ID; EConflict when it exists or
+// another tenant owns one of its identity values.
+func (a *Admin) CreateTenant(ctx context.Context, actor string, nt NewTenant) (*statements.Tenant, error) {
+	id, name := nt.ID, nt.Name
 	if !tenantIDPattern.MatchString(id) {
 		return nil, statements.Errorf(statements.EInvalid, "tenant id %q: 1 to 63 lower-case letters, digits, - and _", id)
 	}
-	if err := validLimits(limits); err != nil {
+	if err := validLimits(nt.Limits); err != nil {
+		return nil, err
+	}
+	if err := validIdentityValues(nt.IdentityValues); err != nil {
 		return nil, err
 	}
 	if name == "" {
 		name = id
 	}
-	t := statements.Tenant{ID: id, Name: name, Created: a.now().UTC().Truncate(time.Millisecond), Limits: limits}
+	t := statements.Tenant{ID: id, Name: name, Created: a.now().UTC().Truncate(time.Millisecond), Limits: nt.Limits,
+		IdentityValues: slices.Clone(nt.IdentityValues)}
+	if len(t.IdentityValues) == 0 {
+		t.IdentityValues = nil
+	}
 	if err := a.Store.CreateTenant(ctx, t); err != nil {
 		return nil, err
 	}
-	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "tenant.create", Tenant: id, Detail: "name=" + name + limitsDetail(limits)})
+	detail := "name=" + name + limitsDetail(nt.Limits)
+	if len(t.IdentityValues) > 0 {
+		detail += " identityValues=" + strings.Join(t.IdentityValues, ",")
+	}
+	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "tenant.create", Tenant: id, Detail: detail})
 	return &t, nil
+}
+
+// maxIdentityValues bounds a tenant's identity values, and
+// maxIdentityValueLen each one's length.
+const (
+	maxIdentityValues   = 1000
+	maxIdentityValueLen = 256
+)
+
+// validIdentityValues checks a tenant's identity values: non-empty, no
+// spaces around them, each once, within the bounds.
+func validIdentityValues(vs []string) error {
+	if len(vs) > maxIdentityValues {
+		return statements.Errorf(statements.EInvalid, "identityValues: at most %d", maxIdentityValues)
+	}
+	for _, v := range vs {
+		if strings.TrimSpace(v) != v || len(v) > maxIdentityValueLen {
+			return statements.Errorf(statements.EInvalid, "identityValues: %q must be 1 to %d characters without spaces around", v, maxIdentityValueLen)
+		}
+	}
+	if err := statements.CheckIdentityValues(vs); err != nil {
+		return statements.Errorf(statements.EInvalid, "identityValues: %s", strings.TrimPrefix(statements.ErrorMessage(err), "tenant: "))
+	}
+	return nil
 }
 
 // TenantUpdate changes a tenant; nil fields are kept.
@@ -133,6 +182,9 @@ type TenantUpdate struct {
 	// CORSOrigins, when set, replaces the tenant's CORS origins; empty
 	// clears them.
 	CORSOrigins *[]string
+	// IdentityValues, when set, replaces the tenant's identity values;
+	// empty clears them.
+	IdentityValues *[]string
 }
 
 // ValidOrigin checks that o is a web origin as browsers send it:
@@ -179,6 +231,16 @@ func (a *Admin) UpdateTenant(ctx context.Context, actor, id string, u TenantUpda
 		}
 		t.CORSOrigins = origins
 		what = append(what, "corsOrigins="+strings.Join(origins, ","))
+	}
+	if u.IdentityValues != nil {
+		if err := validIdentityValues(*u.IdentityValues); err != nil {
+			return nil, err
+		}
+		t.IdentityValues = slices.Clone(*u.IdentityValues)
+		if len(t.IdentityValues) == 0 {
+			t.IdentityValues = nil
+		}
+		what = append(what, "identityValues="+strings.Join(t.IdentityValues, ","))
 	}
 	if err := a.Admin.UpdateTenant(ctx, *t); err != nil {
 		return nil, err

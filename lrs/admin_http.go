@@ -49,6 +49,8 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	or.POST("/students", s.handleAdminSetOneRosterStudents)
 	or.GET("/activities", s.handleAdminOneRosterActivities)
 	or.POST("/activities", s.handleAdminSetOneRosterActivities)
+	or.GET("/roster", s.handleAdminGetRoster)
+	or.POST("/sync", s.handleAdminSyncRoster)
 }
 
 // authenticateAdmin requires "Authorization: Bearer <admin token>".
@@ -81,7 +83,7 @@ func (s *Server) authenticateAdmin(c *gin.Context) {
 
 // adminOps returns the operations for a request of the admin API.
 func (s *Server) adminOps() *Admin {
-	return &Admin{Store: s.store, Admin: s.admin, OneRoster: s.oneRoster, Log: s.log, Now: s.now,
+	return &Admin{Store: s.store, Admin: s.admin, OneRoster: s.oneRoster, RosterSync: s.rosterSync, Log: s.log, Now: s.now,
 		Changed: func(tenant, key string) {
 			s.auth.forget(tenant, key)
 			s.tenantOrigins.forget()
@@ -101,6 +103,8 @@ type TenantJSON struct {
 	// CORSOrigins are the origins whose browser content may call /xapi/
 	// with the tenant's credentials.
 	CORSOrigins []string `json:"corsOrigins,omitempty"`
+	// IdentityValues are the sign-in claim values the tenant owns.
+	IdentityValues []string `json:"identityValues,omitempty"`
 }
 
 // LimitsJSON is statements.Limits in the admin API; absent or 0 = not set,
@@ -147,7 +151,7 @@ func limitsOfJSON(j *LimitsJSON) statements.Limits {
 // TenantView returns the admin API's view of t.
 func TenantView(t statements.Tenant) TenantJSON {
 	return TenantJSON{ID: t.ID, Name: t.Name, Created: t.Created, Disabled: t.Disabled, Limits: limitsJSON(t.Limits),
-		CORSOrigins: t.CORSOrigins}
+		CORSOrigins: t.CORSOrigins, IdentityValues: t.IdentityValues}
 }
 
 // CredentialView returns the admin API's view of c, without its secret
@@ -176,18 +180,21 @@ func readAdminBodyMax(c *gin.Context, v any, limit int64) error {
 }
 
 // handleAdminCreateTenant serves POST /admin/tenants:
-// {"id": "espoo", "name": "Espoon kaupunki", "limits": {...}} → 201.
+// {"id": "espoo", "name": "Espoon kaupunki", "limits": {...},
+// "identityValues": ["1.2.246.562.10.1"]} → 201.
 func (s *Server) handleAdminCreateTenant(c *gin.Context) {
 	var in struct {
-		ID     string      `json:"id"`
-		Name   string      `json:"name"`
-		Limits *LimitsJSON `json:"limits"`
+		ID             string      `json:"id"`
+		Name           string      `json:"name"`
+		Limits         *LimitsJSON `json:"limits"`
+		IdentityValues []string    `json:"identityValues"`
 	}
 	if err := readAdminBody(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	t, err := s.adminOps().CreateTenant(c.Request.Context(), adminActor, in.ID, in.Name, limitsOfJSON(in.Limits))
+	t, err := s.adminOps().CreateTenant(c.Request.Context(), adminActor, NewTenant{ID: in.ID, Name: in.Name,
+		Limits: limitsOfJSON(in.Limits), IdentityValues: in.IdentityValues})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -220,20 +227,21 @@ func (s *Server) handleAdminGetTenant(c *gin.Context) {
 }
 
 // handleAdminUpdateTenant serves PATCH /admin/tenants/:tenant:
-// {"disabled": true} disables it; "name", "limits" and "corsOrigins"
-// change those.
+// {"disabled": true} disables it; "name", "limits", "corsOrigins" and
+// "identityValues" change those.
 func (s *Server) handleAdminUpdateTenant(c *gin.Context) {
 	var in struct {
-		Name        *string     `json:"name"`
-		Disabled    *bool       `json:"disabled"`
-		Limits      *LimitsJSON `json:"limits"`
-		CORSOrigins *[]string   `json:"corsOrigins"`
+		Name           *string     `json:"name"`
+		Disabled       *bool       `json:"disabled"`
+		Limits         *LimitsJSON `json:"limits"`
+		CORSOrigins    *[]string   `json:"corsOrigins"`
+		IdentityValues *[]string   `json:"identityValues"`
 	}
 	if err := readAdminBody(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	u := TenantUpdate{Name: in.Name, Disabled: in.Disabled, CORSOrigins: in.CORSOrigins}
+	u := TenantUpdate{Name: in.Name, Disabled: in.Disabled, CORSOrigins: in.CORSOrigins, IdentityValues: in.IdentityValues}
 	if in.Limits != nil {
 		l := limitsOfJSON(in.Limits)
 		u.Limits = &l

@@ -69,6 +69,9 @@ func (a *Admin) SetOneRosterConfig(ctx context.Context, actor, tenant string, c 
 		detail += " verbs=" + strings.Join(c.Verbs, ",")
 	}
 	detail += fmt.Sprintf(" requireStudentMapping=%t disabled=%t", c.RequireStudentMapping, c.Disabled)
+	if c.RosterURL != "" {
+		detail += " rosterUrl=" + c.RosterURL
+	}
 	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "oneroster.config.set", Tenant: tenant, Detail: detail})
 	return or.Config(ctx, tenant)
 }

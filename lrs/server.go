@@ -108,6 +108,13 @@ type Config struct {
 	// People serves people's sign-in under /auth/ and the people API
 	// under /api/ (lrs/signin's Service); nil = neither is served.
 	People PeopleRoutes
+	// RosterSync syncs a tenant's roster on demand, for POST
+	// /admin/tenants/{id}/oneroster/sync; nil = that route answers 404.
+	RosterSync RosterSync
+	// ReadyNotes returns what /readyz reports in the body of a 200 and
+	// never makes a 503 (a failing roster sync: the last good roster
+	// stays); "" for nothing. nil = nothing.
+	ReadyNotes func() string
 }
 
 // PeopleRoutes mounts the routes of people's sign-in and the people API
@@ -149,6 +156,8 @@ type Server struct {
 	metrics       func(io.Writer) error
 	oneRoster     *oneroster.Admin
 	people        PeopleRoutes
+	rosterSync    RosterSync
+	readyNotes    func() string
 	corsOrigins   map[string]bool // nil: "*" without credentials
 	tenantOrigins *tenantOrigins
 
@@ -191,6 +200,7 @@ func New(cfg Config) *Server {
 	if cfg.TracerProvider != nil {
 		s.tracer = cfg.TracerProvider.Tracer(TraceScope)
 	}
+	s.rosterSync, s.readyNotes = cfg.RosterSync, cfg.ReadyNotes
 	s.prom = newServerMetrics()
 	s.replicas = cfg.Replicas
 	s.prom.reg.MustRegister(replicasGauge(s.replicas))

@@ -54,9 +54,14 @@ type AuditEntry struct {
 type AdminStore interface {
 	// Tenant returns the tenant with id; ENotFound if none.
 	Tenant(ctx context.Context, id string) (*Tenant, error)
-	// UpdateTenant replaces the Name, Disabled and Limits of the tenant
-	// t.ID, keeping its Created; ENotFound if none.
+	// UpdateTenant replaces the Name, Disabled, Limits, CORSOrigins and
+	// IdentityValues of the tenant t.ID, keeping its Created; ENotFound if
+	// none; EConflict, changing nothing, when another tenant has one of
+	// t.IdentityValues.
 	UpdateTenant(ctx context.Context, t Tenant) error
+	// TenantByIdentity returns the tenant whose IdentityValues hold value;
+	// ENotFound if none.
+	TenantByIdentity(ctx context.Context, value string) (*Tenant, error)
 	// Credentials returns the credentials of tenant, ordered by Key,
 	// revoked ones included; an empty list when the tenant has none or
 	// does not exist.

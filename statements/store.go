@@ -126,6 +126,11 @@ type Tenant struct {
 	// CORSOrigins are the origins (https://host[:port]) whose browser
 	// content may call the xAPI API with this tenant's credentials.
 	CORSOrigins []string
+	// IdentityValues are the values of the sign-in claim that belong to
+	// this tenant, e.g. its education providers' OIDs: a person whose
+	// claim holds one of them signs in to this tenant. A value belongs to
+	// at most one tenant.
+	IdentityValues []string
 }
 
 // Credential lets a client act on one tenant with some scopes.
@@ -157,6 +162,7 @@ type Store interface {
 	AdminStore
 	Log
 	SinkStore
+	RosterStore
 
 	// InsertStatements stores recs atomically: all of them or none. For
 	// each record it sets Stored and Position; positions grow in the order
@@ -196,7 +202,8 @@ type Store interface {
 	// Stored <= T that will ever be stored is already visible to queries.
 	ConsistentThrough(ctx context.Context, tenant string) (time.Time, error)
 
-	// CreateTenant stores a new tenant; EConflict if its ID exists.
+	// CreateTenant stores a new tenant; EConflict if its ID exists or
+	// another tenant has one of its IdentityValues.
 	CreateTenant(ctx context.Context, t Tenant) error
 	// Tenants returns every tenant, ordered by ID.
 	Tenants(ctx context.Context) ([]Tenant, error)

@@ -47,6 +47,11 @@ type adminOptions struct {
 	IdentityHomePage, Verbs                   string
 	RequireStudentMapping, Disabled           bool
 	State, After, Result, File                string
+	RosterURL, RosterScope                    string
+
+	// IdentityValues is the --identity-values of the tenant commands:
+	// comma-separated, "none" for none, "" when not given.
+	IdentityValues string
 
 	getenv func(string) string
 }
@@ -63,14 +68,39 @@ var adminCommands = []adminCommand{
 	{name: "tenant create", args: "ID", nargs: 1,
 		flags: func(fs *flag.FlagSet, o *adminOptions) {
 			fs.StringVar(&o.Name, "name", "", "display name (default the id)")
+			identityValuesFlag(fs, o)
 			limitFlags(fs, o)
 		},
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
-			t, err := ops.CreateTenant(ctx, cliActor, args[0], o.Name, o.Limits)
+			var values []string
+			if v := identityValues(o); v != nil {
+				values = *v
+			}
+			t, err := ops.CreateTenant(ctx, cliActor, lrs.NewTenant{ID: args[0], Name: o.Name, Limits: o.Limits, IdentityValues: values})
 			if err != nil {
 				return err
 			}
 			return printResult(out, o, lrs.TenantView(*t), "created tenant %s (%s)\n", t.ID, t.Name)
+		}},
+	{name: "tenant update", args: "ID", nargs: 1,
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.StringVar(&o.Name, "name", "", "a new display name (default: kept)")
+			identityValuesFlag(fs, o)
+		},
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			u := lrs.TenantUpdate{IdentityValues: identityValues(o)}
+			if o.Name != "" {
+				u.Name = &o.Name
+			}
+			if u.Name == nil && u.IdentityValues == nil {
+				return errors.New("nothing to change: give --name or --identity-values")
+			}
+			t, err := ops.UpdateTenant(ctx, cliActor, args[0], u)
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.TenantView(*t), "updated tenant %s (%s): identity values %s\n", t.ID, t.Name,
+				strings.Join(append([]string{}, t.IdentityValues...), ","))
 		}},
 	{name: "tenant list",
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
@@ -222,6 +252,22 @@ var adminCommands = []adminCommand{
 		}},
 }
 
+func identityValuesFlag(fs *flag.FlagSet, o *adminOptions) {
+	fs.StringVar(&o.IdentityValues, "identity-values", "", "comma-separated sign-in claim values the tenant owns, e.g. its education providers' OIDs; none: no values (default: kept)")
+}
+
+// identityValues returns the --identity-values given, or nil when none was.
+func identityValues(o *adminOptions) *[]string {
+	switch o.IdentityValues {
+	case "":
+		return nil
+	case "none":
+		return &[]string{}
+	}
+	v := splitList(o.IdentityValues)
+	return &v
+}
+
 func setDisabled(disabled bool) func(context.Context, *lrs.Admin, *adminOptions, []string, io.Writer) error {
 	return func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
 		t, err := ops.UpdateTenant(ctx, cliActor, args[0], lrs.TenantUpdate{Disabled: &disabled})
@@ -321,8 +367,19 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	if l, err := zerolog.ParseLevel(getenv("LRS_LOG_LEVEL")); err == nil && l != zerolog.NoLevel {
 		level = l
 	}
-	ops := &lrs.Admin{Store: st, Admin: as, Log: zerolog.New(stderr).Level(level).With().Timestamp().Logger(),
-		OneRoster: &oneroster.Admin{Store: st}}
+	log := zerolog.New(stderr).Level(level).With().Timestamp().Logger()
+	// The tenant configured from the environment syncs its roster here as
+	// in serve; other commands do not read that configuration.
+	static, err := oneRosterEnv(getenv)
+	if err != nil && cmd.name == "oneroster sync" {
+		return err
+	}
+	syncer, err := oneroster.NewSyncer(oneroster.SyncConfig{Store: st, Static: static, Logger: log})
+	if err != nil {
+		return err
+	}
+	ops := &lrs.Admin{Store: st, Admin: as, Log: log, OneRoster: &oneroster.Admin{Store: st},
+		RosterSync: rosterSync{syncer}}
 	err = cmd.run(ctx, ops, &o, pos, stdout)
 	if err != nil && statements.ErrorCode(err) != statements.EInternal {
 		var de *statements.Error
@@ -335,7 +392,8 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 
 const adminUsage = `Administration, offline against the store (--store, --data-dir, --mongo-uri,
 --mongo-database and their LRS_* fallbacks as for serve):
-  lrs tenant create ID [--name NAME] [limits]
+  lrs tenant create ID [--name NAME] [--identity-values V,...] [limits]
+  lrs tenant update ID [--name NAME] [--identity-values V,...|none]
   lrs tenant list
   lrs tenant disable ID | lrs tenant enable ID
   lrs tenant limits ID [--rate R] [--burst B] [--batch N] [--query-limit N] [--body-bytes N]
@@ -351,7 +409,7 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs oneroster show --tenant ID
   lrs oneroster set --tenant ID --url URL --token-url URL --client-id ID
       [--client-secret-file FILE] [--identity-home-page URL] [--verbs IRI,...]
-      [--require-student-mapping] [--disabled]
+      [--require-student-mapping] [--disabled] [--roster-url URL] [--roster-scope SCOPE]
       (the secret from the file or LRS_ONEROSTER_CLIENT_SECRET; neither keeps the stored one)
   lrs oneroster delete --tenant ID
   lrs oneroster results --tenant ID [--state pending|sent|dead] [--after SOURCEDID] [--limit N]
@@ -359,6 +417,8 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs oneroster replay --tenant ID [--result SOURCEDID]   (all dead letters without --result)
   lrs oneroster map-students --tenant ID --file STUDENTS.csv       (rows account,sourcedId)
   lrs oneroster map-activities --tenant ID --file ACTIVITIES.csv   (rows activityId,lineItem[,class[,scaleMin,scaleMax]])
+  lrs oneroster sync --tenant ID     read the tenant's roster from its rostering service now
+  lrs oneroster roster --tenant ID   the stored roster's counts and when it was synced
 Every command takes --json for machine-readable output.
 
 The store:

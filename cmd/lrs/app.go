@@ -37,6 +37,7 @@ type app struct {
 	http      *http.Server
 	relay     *forwarders.Relay
 	oneRoster *oneroster.Sink // in the relay; delivers results in a Run of its own
+	rosters   *oneroster.Syncer
 	sinks     []io.Closer
 	debug     *debugServer // nil without --debug-addr
 	internal  *debugServer // nil without --internal-addr
@@ -112,6 +113,15 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		store.Close()
 		return nil, err
 	}
+	rosters, err := oneroster.NewSyncer(oneroster.SyncConfig{Store: served, Log: served, Static: static, Logger: log,
+		Interval: cfg.RosterSyncInterval})
+	if err != nil {
+		closeAll(sinks, log)
+		shutdownTracing(tracing, log)
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
 	for tenant := range static {
 		if _, err := store.Tenant(ctx, tenant); err != nil {
 			log.Warn().Err(err).Str("tenant", tenant).Msg("LRS_ONEROSTER_TENANT: no such tenant yet")
@@ -132,11 +142,16 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		CORSOrigins: splitList(cfg.CORSOrigins), MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
 		Internal: cfg.InternalAddr != "", ReadyRequiresSinks: cfg.ReadyRequiresSinks, TracerProvider: tp}
 	lcfg.Ready = relay.Ready
+	lcfg.ReadyNotes = rosters.Failing
+	lcfg.RosterSync = rosterSync{rosters}
 	lcfg.Metrics = func(w io.Writer) error {
 		if err := relay.WriteMetrics(w); err != nil {
 			return err
 		}
-		return or.WriteMetrics(w)
+		if err := or.WriteMetrics(w); err != nil {
+			return err
+		}
+		return rosters.WriteMetrics(w)
 	}
 	lcfg.Admin = served
 	lcfg.OneRoster = &oneroster.Admin{Store: served, Static: static,
@@ -181,6 +196,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
 		replicas: lcfg.Replicas, people: people,
 		served: served, tracing: tracing,
+		rosters: rosters,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -196,6 +212,22 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	}
 	ev.Msg("serving xAPI at /xapi/")
 	return a, nil
+}
+
+// rosterSync is the lrs.RosterSync of the OneRoster forwarder's syncer.
+type rosterSync struct{ s *oneroster.Syncer }
+
+func (r rosterSync) SyncRoster(ctx context.Context, tenant string) error {
+	_, err := r.s.Sync(ctx, tenant)
+	return err
+}
+
+func (r rosterSync) RosterSyncFailure(ctx context.Context, tenant string) (string, time.Time, error) {
+	st, err := r.s.Status(ctx, tenant)
+	if err != nil || !st.Failing() {
+		return "", time.Time{}, err
+	}
+	return st.LastError, *st.LastErrorAt, nil
 }
 
 // shutdownDeadline is how long shutdown waits for the relay to catch up,
@@ -346,6 +378,12 @@ func (a *app) Run(ctx context.Context) error {
 	pctx, stopReplicas := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReplicas()
 	go func() { a.replicas.Run(pctx); close(replicasDone) }()
+	// A roster sync in flight is abandoned at shutdown: the stored roster
+	// stays as it was, and the next start syncs again when due.
+	yctx, stopRosters := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRosters()
+	rostersDone := make(chan struct{})
+	go func() { a.rosters.Run(yctx); close(rostersDone) }()
 	go func() {
 		if err := a.oneRoster.Run(octx); err != nil {
 			a.log.Error().Err(err).Msg("OneRoster deliveries stopped")
@@ -381,6 +419,8 @@ func (a *app) Run(ctx context.Context) error {
 	}
 	stopRelay()
 	<-relayDone
+	stopRosters()
+	<-rostersDone
 	// Results not yet written stay due in the store for the next start.
 	stopOneRoster()
 	select {

@@ -61,6 +61,10 @@ type serveConfig struct {
 	OneRosterClientSecret     string // --oneroster-client-secret-file, LRS_ONEROSTER_CLIENT_SECRET (or LRS_ONEROSTER_CLIENT_SECRET_FILE); default none
 	OneRosterIdentityHomePage string // --oneroster-identity-home-page, LRS_ONEROSTER_IDENTITY_HOME_PAGE; default "" = oneroster.DefaultIdentityHomePage (MPASSid)
 	OneRosterVerbs            string // --oneroster-verbs, LRS_ONEROSTER_VERBS: comma-separated verb IRIs; default "" = oneroster.DefaultVerbs
+	OneRosterRosterURL        string // --oneroster-roster-url, LRS_ONEROSTER_ROSTER_URL: the rostering service, up to /ims/oneroster/rostering/v1p2, read with the same client; default none: no roster sync of that tenant
+	OneRosterRosterScope      string // --oneroster-roster-scope, LRS_ONEROSTER_ROSTER_SCOPE: the rostering read scope; default "" = oneroster.ScopeRosterCore
+
+	RosterSyncInterval time.Duration // --roster-sync-interval, LRS_ROSTER_SYNC_INTERVAL: how often each tenant's roster is synced; default 0 = 1h
 
 	RelayLeaseTTL time.Duration // --relay-lease-ttl, LRS_RELAY_LEASE_TTL; default 0 = 15s: how soon another process takes over the sinks of one that died
 
@@ -117,6 +121,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.OneRosterIdentityHomePage, "oneroster-identity-home-page", env("LRS_ONEROSTER_IDENTITY_HOME_PAGE", ""), "account home page whose names identify students; default "+oneroster.DefaultIdentityHomePage+" (LRS_ONEROSTER_IDENTITY_HOME_PAGE)")
 	fs.StringVar(&cfg.OneRosterVerbs, "oneroster-verbs", env("LRS_ONEROSTER_VERBS", ""), "comma-separated verb IRIs that make results; default passed, failed, completed, scored, satisfied (LRS_ONEROSTER_VERBS)")
 	checkSignIn := signInFlags(fs, &cfg.signInConfig, getenv)
+	fs.StringVar(&cfg.OneRosterRosterURL, "oneroster-roster-url", env("LRS_ONEROSTER_ROSTER_URL", ""), "OneRoster rostering service of that tenant, up to /ims/oneroster/rostering/v1p2, read with the same client; none: its roster is not synced (LRS_ONEROSTER_ROSTER_URL)")
+	fs.StringVar(&cfg.OneRosterRosterScope, "oneroster-roster-scope", env("LRS_ONEROSTER_ROSTER_SCOPE", ""), "the scope asked for to read the roster; default "+oneroster.ScopeRosterCore+" (LRS_ONEROSTER_ROSTER_SCOPE)")
+	rosterInterval := fs.String("roster-sync-interval", env("LRS_ROSTER_SYNC_INTERVAL", ""), "how often each tenant's roster is synced from its rostering service, plus a jitter of a tenth; default 1h (LRS_ROSTER_SYNC_INTERVAL)")
 	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -152,6 +159,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if *leaseTTL != "" {
 		if cfg.RelayLeaseTTL, err = time.ParseDuration(*leaseTTL); err != nil || cfg.RelayLeaseTTL <= 0 {
 			return cfg, fmt.Errorf("--relay-lease-ttl %q: want a positive duration such as 15s", *leaseTTL)
+		}
+	}
+	if *rosterInterval != "" {
+		if cfg.RosterSyncInterval, err = time.ParseDuration(*rosterInterval); err != nil || cfg.RosterSyncInterval < time.Minute {
+			return cfg, fmt.Errorf("--roster-sync-interval %q: want a duration of a minute or more such as 1h", *rosterInterval)
 		}
 	}
 	if cfg.BootstrapKey, err = secretValue(getenv, "LRS_BOOTSTRAP_KEY"); err != nil {
@@ -270,6 +282,9 @@ func oneRosterStatic(cfg serveConfig) (map[string]oneroster.TenantConfig, error)
 		}
 	}
 	if len(set) == 0 {
+		if cfg.OneRosterRosterURL != "" {
+			return nil, errors.New("LRS_ONEROSTER_ROSTER_URL (--oneroster-roster-url) needs the OneRoster client: set LRS_ONEROSTER_URL, LRS_ONEROSTER_TOKEN_URL, LRS_ONEROSTER_CLIENT_ID and LRS_ONEROSTER_CLIENT_SECRET too")
+		}
 		return nil, nil
 	}
 	if len(missing) > 0 {
@@ -280,13 +295,15 @@ func oneRosterStatic(cfg serveConfig) (map[string]oneroster.TenantConfig, error)
 		return nil, errors.New("LRS_ONEROSTER_TENANT (--oneroster-tenant): empty")
 	}
 	c := oneroster.TenantConfig{BaseURL: cfg.OneRosterURL, TokenURL: cfg.OneRosterTokenURL, ClientID: cfg.OneRosterClientID,
-		ClientSecret: cfg.OneRosterClientSecret, IdentityHomePage: cfg.OneRosterIdentityHomePage, Verbs: splitList(cfg.OneRosterVerbs)}
+		ClientSecret: cfg.OneRosterClientSecret, IdentityHomePage: cfg.OneRosterIdentityHomePage, Verbs: splitList(cfg.OneRosterVerbs),
+		RosterURL: cfg.OneRosterRosterURL, RosterScope: cfg.OneRosterRosterScope}
 	if err := c.Check(); err != nil {
 		// Check names the JSON field: name the variable instead.
 		msg := err.Error()
 		for field, name := range map[string]string{"baseUrl": "LRS_ONEROSTER_URL (--oneroster-url)",
 			"tokenUrl": "LRS_ONEROSTER_TOKEN_URL (--oneroster-token-url)", "identityHomePage": "LRS_ONEROSTER_IDENTITY_HOME_PAGE (--oneroster-identity-home-page)",
-			"verbs": "LRS_ONEROSTER_VERBS (--oneroster-verbs)"} {
+			"verbs": "LRS_ONEROSTER_VERBS (--oneroster-verbs)", "rosterUrl": "LRS_ONEROSTER_ROSTER_URL (--oneroster-roster-url)",
+			"rosterScope": "LRS_ONEROSTER_ROSTER_SCOPE (--oneroster-roster-scope)"} {
 			if rest, ok := strings.CutPrefix(msg, field); ok {
 				msg = name + rest
 			}
@@ -294,6 +311,23 @@ func oneRosterStatic(cfg serveConfig) (map[string]oneroster.TenantConfig, error)
 		return nil, errors.New(msg)
 	}
 	return map[string]oneroster.TenantConfig{cfg.OneRosterTenant: c}, nil
+}
+
+// oneRosterEnv returns the OneRoster tenant the LRS_ONEROSTER_* variables
+// configure, as oneRosterStatic, for the commands that take no serve flags.
+func oneRosterEnv(getenv func(string) string) (map[string]oneroster.TenantConfig, error) {
+	cfg := serveConfig{OneRosterTenant: getenv("LRS_ONEROSTER_TENANT"), OneRosterURL: getenv("LRS_ONEROSTER_URL"),
+		OneRosterTokenURL: getenv("LRS_ONEROSTER_TOKEN_URL"), OneRosterClientID: getenv("LRS_ONEROSTER_CLIENT_ID"),
+		OneRosterIdentityHomePage: getenv("LRS_ONEROSTER_IDENTITY_HOME_PAGE"), OneRosterVerbs: getenv("LRS_ONEROSTER_VERBS"),
+		OneRosterRosterURL: getenv("LRS_ONEROSTER_ROSTER_URL"), OneRosterRosterScope: getenv("LRS_ONEROSTER_ROSTER_SCOPE")}
+	if cfg.OneRosterTenant == "" {
+		cfg.OneRosterTenant = lrs.DefaultTenant
+	}
+	var err error
+	if cfg.OneRosterClientSecret, err = secretValue(getenv, "LRS_ONEROSTER_CLIENT_SECRET"); err != nil {
+		return nil, err
+	}
+	return oneRosterStatic(cfg)
 }
 
 // secretValue reads name from the environment, or the file named by

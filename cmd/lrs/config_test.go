@@ -215,6 +215,33 @@ func TestParseServeConfig_OneRoster(t *testing.T) {
 			t.Errorf("err = %v, want an error naming LRS_ONEROSTER_URL", err)
 		}
 	})
+	t.Run("RosterURL", func(t *testing.T) {
+		rosterURL := "https://sis.example.fi/ims/oneroster/rostering/v1p2"
+		cfg, err := parseServeConfig(nil, env(with(full, "LRS_ONEROSTER_ROSTER_URL", rosterURL,
+			"LRS_ONEROSTER_ROSTER_SCOPE", oneroster.ScopeRoster, "LRS_ROSTER_SYNC_INTERVAL", "30m")), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if static, _ := oneRosterStatic(cfg); static["default"].RosterURL != rosterURL || static["default"].RosterScope != oneroster.ScopeRoster {
+			t.Errorf("static: %+v, want the rostering URL and scope", static)
+		}
+		if cfg.RosterSyncInterval != 30*time.Minute {
+			t.Errorf("RosterSyncInterval: %v, want 30m", cfg.RosterSyncInterval)
+		}
+		for _, tc := range []struct {
+			vars map[string]string
+			want string
+		}{
+			{with(full, "LRS_ONEROSTER_ROSTER_URL", "https://sis.example.fi/v1"), "LRS_ONEROSTER_ROSTER_URL (--oneroster-roster-url): must end with"},
+			{map[string]string{"LRS_ONEROSTER_ROSTER_URL": rosterURL}, "LRS_ONEROSTER_ROSTER_URL (--oneroster-roster-url) needs the OneRoster client"},
+			{with(full, "LRS_ONEROSTER_ROSTER_URL", rosterURL, "LRS_ONEROSTER_ROSTER_SCOPE", "x"), "LRS_ONEROSTER_ROSTER_SCOPE (--oneroster-roster-scope): must be"},
+			{with(full, "LRS_ROSTER_SYNC_INTERVAL", "5s"), "--roster-sync-interval"},
+		} {
+			if _, err := parseServeConfig(nil, env(tc.vars), io.Discard); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		}
+	})
 	t.Run("HelpHidesSecret", func(t *testing.T) {
 		var out strings.Builder
 		parseServeConfig([]string{"-h"}, env(full), &out)

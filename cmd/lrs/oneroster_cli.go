@@ -45,6 +45,8 @@ var oneRosterCommands = []adminCommand{
 			fs.StringVar(&o.Verbs, "verbs", "", "comma-separated verb IRIs that make results; default passed, failed, completed, scored, satisfied")
 			fs.BoolVar(&o.RequireStudentMapping, "require-student-mapping", false, "write results only of students in the student mapping table")
 			fs.BoolVar(&o.Disabled, "disabled", false, "keep the configuration but write no new results")
+			fs.StringVar(&o.RosterURL, "roster-url", "", "the rostering service, up to and including /ims/oneroster/rostering/v1p2, read with the same client (default none: the roster is not synced)")
+			fs.StringVar(&o.RosterScope, "roster-scope", "", "the scope asked for to read the roster; default "+oneroster.ScopeRosterCore)
 		},
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
 			if err := needTenant(o); err != nil {
@@ -56,12 +58,44 @@ var oneRosterCommands = []adminCommand{
 			}
 			c := oneroster.TenantConfig{BaseURL: o.URL, TokenURL: o.TokenURL, ClientID: o.ClientID, ClientSecret: secret,
 				IdentityHomePage: o.IdentityHomePage, Verbs: splitList(o.Verbs),
-				RequireStudentMapping: o.RequireStudentMapping, Disabled: o.Disabled}
+				RequireStudentMapping: o.RequireStudentMapping, Disabled: o.Disabled, RosterURL: o.RosterURL, RosterScope: o.RosterScope}
 			v, err := ops.SetOneRosterConfig(ctx, cliActor, o.Tenant, c)
 			if err != nil {
 				return cliFieldError(err)
 			}
 			return printResult(out, o, v, "set the OneRoster configuration of tenant %s: results go to %s\n", o.Tenant, v.BaseURL)
+		}},
+	{name: "oneroster sync", flags: tenantFlag,
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			if err := needTenant(o); err != nil {
+				return err
+			}
+			st, err := ops.SyncRoster(ctx, cliActor, o.Tenant)
+			if err != nil {
+				return err
+			}
+			return printResult(out, o, lrs.RosterView(o.Tenant, st), "synced the roster of tenant %s: %s\n", o.Tenant, st)
+		}},
+	{name: "oneroster roster", flags: tenantFlag,
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			if err := needTenant(o); err != nil {
+				return err
+			}
+			st, err := ops.Roster(ctx, o.Tenant)
+			if err != nil {
+				return err
+			}
+			v := lrs.RosterView(o.Tenant, st)
+			msg, at, err := ops.RosterFailure(ctx, o.Tenant)
+			if err != nil {
+				return err
+			}
+			failed := ""
+			if msg != "" {
+				v.LastError, v.LastErrorAt = msg, &at
+				failed = fmt.Sprintf("\nthe last sync failed at %s (the roster above stays): %s", at.Format(time.RFC3339), msg)
+			}
+			return printResult(out, o, v, "roster of tenant %s: %s%s\n", o.Tenant, st, failed)
 		}},
 	{name: "oneroster delete", flags: tenantFlag,
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
@@ -182,7 +216,8 @@ func cliFieldError(err error) error {
 	}
 	msg := statements.ErrorMessage(err)
 	for field, flag := range map[string]string{"baseUrl": "--url", "tokenUrl": "--token-url", "clientId": "--client-id",
-		"clientSecret": "--client-secret-file (or LRS_ONEROSTER_CLIENT_SECRET)", "identityHomePage": "--identity-home-page", "verbs": "--verbs"} {
+		"clientSecret": "--client-secret-file (or LRS_ONEROSTER_CLIENT_SECRET)", "identityHomePage": "--identity-home-page", "verbs": "--verbs",
+		"rosterUrl": "--roster-url", "rosterScope": "--roster-scope"} {
 		if strings.HasPrefix(msg, field+":") || strings.HasPrefix(msg, field+"[") {
 			return fmt.Errorf("%s (%s)", msg, flag)
 		}
@@ -217,6 +252,14 @@ func printOneRosterConfig(out io.Writer, tenant string, v *oneroster.ConfigView)
   require student mapping: %t
   disabled:                %t
 `, tenant, source, v.BaseURL, v.TokenURL, v.ClientID, secret, homePage, verbs, v.RequireStudentMapping, v.Disabled)
+	if err != nil || v.RosterURL == "" {
+		return err
+	}
+	scope := v.RosterScope
+	if scope == "" {
+		scope = oneroster.ScopeRosterCore + " (default)"
+	}
+	_, err = fmt.Fprintf(out, "  rostering:               %s\n  rostering scope:         %s\n", v.RosterURL, scope)
 	return err
 }
 

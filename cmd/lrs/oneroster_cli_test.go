@@ -316,3 +316,96 @@ func TestCLI_OneRosterDeadLetters(t *testing.T) {
 		t.Errorf("dead letters after the replay:\n%s", out)
 	}
 }
+
+func TestCLI_OneRosterSync(t *testing.T) {
+	dir := t.TempDir()
+	or := onerostertest.New("lrs-client", "or-secret-7c1")
+	defer or.Close()
+	or.SetRoster(onerostertest.Roster{
+		Orgs:        []map[string]any{onerostertest.Org("school", "School", "school", "")},
+		Users:       []map[string]any{onerostertest.User("t1", "T", "T", "teacher", "school"), onerostertest.User("s1", "S", "S", "student", "school", "mpass-s1")},
+		Classes:     []map[string]any{onerostertest.Class("c1", "7A", "school")},
+		Enrollments: []map[string]any{onerostertest.Enrollment("e1", "c1", "t1", "teacher"), onerostertest.Enrollment("e2", "c1", "s1", "student")},
+	})
+	mustCLI(t, dir, nil, "tenant", "create", "espoo")
+	secret := map[string]string{"LRS_ONEROSTER_CLIENT_SECRET": "or-secret-7c1"}
+
+	t.Run("ErrNoRosterURL", func(t *testing.T) {
+		mustCLI(t, dir, secret, "oneroster", "set", "--tenant", "espoo", "--url", or.BaseURL(), "--token-url", or.TokenURL(), "--client-id", "lrs-client")
+		if _, err := cli(t, dir, nil, "oneroster", "sync", "--tenant", "espoo"); err == nil || !strings.Contains(err.Error(), "no OneRoster rostering URL") {
+			t.Errorf("sync without a rostering URL: %v", err)
+		}
+	})
+	t.Run("ErrInvalidRosterURL", func(t *testing.T) {
+		_, err := cli(t, dir, secret, "oneroster", "set", "--tenant", "espoo", "--url", or.BaseURL(), "--token-url", or.TokenURL(),
+			"--client-id", "lrs-client", "--roster-url", or.BaseURL())
+		if err == nil || !strings.Contains(err.Error(), "rosterUrl: must end with /ims/oneroster/rostering/v1p2") || !strings.Contains(err.Error(), "--roster-url") {
+			t.Errorf("set with a gradebook URL as rostering URL: %v", err)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		mustCLI(t, dir, nil, "oneroster", "set", "--tenant", "espoo", "--url", or.BaseURL(), "--token-url", or.TokenURL(),
+			"--client-id", "lrs-client", "--roster-url", or.RosterURL())
+		if out := mustCLI(t, dir, nil, "oneroster", "show", "--tenant", "espoo"); !strings.Contains(out, "rostering:               "+or.RosterURL()) {
+			t.Errorf("show: %s", out)
+		}
+		out := mustCLI(t, dir, nil, "oneroster", "sync", "--tenant", "espoo")
+		if !strings.Contains(out, "synced the roster of tenant espoo: 2 users, 1 classes, 2 enrollments, 1 orgs") {
+			t.Errorf("sync: %s", out)
+		}
+		var v lrs.RosterJSON
+		if err := json.Unmarshal([]byte(mustCLI(t, dir, nil, "oneroster", "roster", "--tenant", "espoo", "--json")), &v); err != nil || v.Users != 2 || v.Synced == nil {
+			t.Errorf("roster --json: %+v, %v", v, err)
+		}
+		withStore(t, dir, func(s *sqlitestore.Store) {
+			if p, err := s.RosterPerson(t.Context(), "espoo", "mpass-s1"); err != nil || p.SourcedID != "s1" {
+				t.Errorf("RosterPerson after the CLI sync: %+v, %v", p, err)
+			}
+		})
+	})
+	t.Run("ErrFailingKeepsLastGood", func(t *testing.T) {
+		or.FailRosterPage("classes", 0, http.StatusInternalServerError)
+		defer or.FailRosterPage("classes", 0, 0)
+		if _, err := cli(t, dir, nil, "oneroster", "sync", "--tenant", "espoo"); err == nil || !strings.Contains(err.Error(), "status 500") {
+			t.Errorf("sync of a failing service: %v", err)
+		}
+		if out := mustCLI(t, dir, nil, "oneroster", "roster", "--tenant", "espoo"); !strings.Contains(out, "2 users") || !strings.Contains(out, "the last sync failed at") {
+			t.Errorf("roster after a failed sync: %s", out)
+		}
+	})
+	t.Run("FromEnvironment", func(t *testing.T) {
+		mustCLI(t, dir, nil, "tenant", "create", "default")
+		vars := map[string]string{"LRS_ONEROSTER_URL": or.BaseURL(), "LRS_ONEROSTER_TOKEN_URL": or.TokenURL(),
+			"LRS_ONEROSTER_CLIENT_ID": "lrs-client", "LRS_ONEROSTER_CLIENT_SECRET": "or-secret-7c1", "LRS_ONEROSTER_ROSTER_URL": or.RosterURL()}
+		if out := mustCLI(t, dir, vars, "oneroster", "sync", "--tenant", "default"); !strings.Contains(out, "2 users") {
+			t.Errorf("sync of the tenant from the environment: %s", out)
+		}
+		vars["LRS_ONEROSTER_ROSTER_URL"] = or.BaseURL()
+		if _, err := cli(t, dir, vars, "oneroster", "sync", "--tenant", "default"); err == nil || !strings.Contains(err.Error(), "LRS_ONEROSTER_ROSTER_URL") {
+			t.Errorf("sync with a bad LRS_ONEROSTER_ROSTER_URL: %v", err)
+		}
+	})
+}
+
+func TestCLI_TenantIdentityValues(t *testing.T) {
+	dir := t.TempDir()
+	mustCLI(t, dir, nil, "tenant", "create", "espoo", "--identity-values", "1.2.246.562.10.1")
+	mustCLI(t, dir, nil, "tenant", "create", "vantaa")
+	if _, err := cli(t, dir, nil, "tenant", "update", "vantaa", "--identity-values", "1.2.246.562.10.1"); err == nil || !strings.Contains(err.Error(), "belongs to tenant espoo") {
+		t.Errorf("update with espoo's value: %v", err)
+	}
+	out := mustCLI(t, dir, nil, "tenant", "update", "espoo", "--identity-values", "1.2.246.562.10.1,1.2.246.562.10.2", "--json")
+	var v lrs.TenantJSON
+	if err := json.Unmarshal([]byte(out), &v); err != nil || strings.Join(v.IdentityValues, ",") != "1.2.246.562.10.1,1.2.246.562.10.2" {
+		t.Errorf("update --json: %s, %v", out, err)
+	}
+	mustCLI(t, dir, nil, "tenant", "update", "espoo", "--identity-values", "none")
+	withStore(t, dir, func(s *sqlitestore.Store) {
+		if _, err := s.TenantByIdentity(t.Context(), "1.2.246.562.10.1"); statements.ErrorCode(err) != statements.ENotFound {
+			t.Errorf("TenantByIdentity after none: %v", err)
+		}
+	})
+	if _, err := cli(t, dir, nil, "tenant", "update", "espoo"); err == nil || !strings.Contains(err.Error(), "nothing to change") {
+		t.Errorf("update without flags: %v", err)
+	}
+}

@@ -30,6 +30,13 @@ type TenantConfig struct {
 	// Disabled stops new results of the tenant; statements stored while
 	// disabled are skipped for good.
 	Disabled bool `json:"disabled,omitempty"`
+	// RosterURL is the rostering service, up to and including
+	// /ims/oneroster/rostering/v1p2, read with the same client; "" means
+	// the tenant's roster is not synced.
+	RosterURL string `json:"rosterUrl,omitempty"`
+	// RosterScope is the scope asked for to read the roster:
+	// ScopeRosterCore (the default) or ScopeRoster.
+	RosterScope string `json:"rosterScope,omitempty"`
 }
 
 // Check returns what is wrong with c, naming the JSON field and the rule;
@@ -51,6 +58,20 @@ func (c TenantConfig) Check() error {
 	}
 	if !strings.HasSuffix(strings.TrimRight(c.BaseURL, "/"), "/ims/oneroster/gradebook/v1p2") {
 		return fmt.Errorf("baseUrl: must end with /ims/oneroster/gradebook/v1p2, got %q", c.BaseURL)
+	}
+	if c.RosterURL != "" {
+		u, err := url.Parse(c.RosterURL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("rosterUrl: must be an absolute http(s) URL without query or fragment, got %q", c.RosterURL)
+		}
+		if !strings.HasSuffix(strings.TrimRight(c.RosterURL, "/"), "/ims/oneroster/rostering/v1p2") {
+			return fmt.Errorf("rosterUrl: must end with /ims/oneroster/rostering/v1p2, got %q", c.RosterURL)
+		}
+	}
+	switch c.RosterScope {
+	case "", ScopeRosterCore, ScopeRoster:
+	default:
+		return fmt.Errorf("rosterScope: must be %s or %s, got %q", ScopeRosterCore, ScopeRoster, c.RosterScope)
 	}
 	if c.IdentityHomePage != "" {
 		if u, err := url.Parse(c.IdentityHomePage); err != nil || u.Scheme == "" || u.Host == "" {

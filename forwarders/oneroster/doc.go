@@ -33,6 +33,20 @@
 // again is harmless. Statements that cannot be mapped are skipped and
 // counted by reason.
 //
+// Rosters: a Syncer reads a tenant's roster from its OneRoster rostering
+// service (TenantConfig.RosterURL, same OAuth client, scope
+// roster-core.readonly or roster.readonly): the collections orgs, users,
+// classes and enrollments, paged with limit and offset until a page is
+// empty, X-Total-Count is reached or, without a count, a short page has no
+// Link to a next one; within bounds of pages, records and bytes. Records
+// with status tobedeleted, and enrollments of users or classes not in the
+// roster, are left out. Only a whole read replaces the stored roster
+// (statements.RosterStore.ReplaceRoster); a failure keeps the last good
+// one and is recorded in the tenant's SyncStatus (item "roster-status"),
+// reported by Failing (/readyz) and WriteMetrics. Run syncs every tenant
+// with a rostering URL on a schedule, under a lease; Sync runs one now
+// (the admin API and the CLI).
+//
 // It imports statements, forwarders, zerolog, google/uuid and x/oauth2;
 // not lrs, not the stores.
 package oneroster

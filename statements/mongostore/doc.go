@@ -128,6 +128,30 @@
 //	sinkitems   {base, v}                SinkItem and its compare-and-swap
 //	            {sk, tn, key, v}         SinkItems by tenant and key
 //	            {sk, st, due}            SinkItems due in a state
+//	tenantids   _id = identity value     TenantByIdentity; the insert is the
+//	                                     claim that makes a value one tenant's;
+//	                                     {tn} to release a tenant's values
+//	rosters     {tn, seq}                the current roster of a tenant: the
+//	                                     pointer with the highest seq
+//	rosterorgs, rosterusers, rosterclasses, rosterenrollments
+//	            {tn, g, id}              one record; the $in of member lists
+//	            users {tn, g, ids}       RosterPerson (multikey)
+//	            users {tn, g, ro, id}    OrgMembers (multikey, org + role)
+//	            classes {tn, g, school, id}
+//	                                     SchoolClasses
+//	            enrollments {tn, g, class, role, user}, {tn, g, user, role, class}
+//	                                     ClassMembers, ClassesOf
+//
+// # Rosters
+//
+// A tenant's roster is replaced whole without transactions: ReplaceRoster
+// writes the new records under a new generation g (unordered InsertMany),
+// then inserts the next pointer document of the tenant, which names g; the
+// insert decides between racing replaces (the loser deletes its records,
+// EConflict). Readers read the pointer once and then only records of its
+// generation, so a list is of one roster. The generation replaced stays
+// until the next replace, for readers that read the old pointer just
+// before; older generations and records of failed replaces are deleted.
 //
 // Paging goes by position, never by skip. New creates every index (an
 // existing one is left as it is) and fails when the server does not answer.

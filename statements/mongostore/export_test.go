@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/digione/lrs/statements"
 )
@@ -62,4 +63,18 @@ func LogSizes(ctx context.Context, s *Store) (blocks, outcomes int64, err error)
 // LeaseVersions returns the number of versions of leases kept.
 func LeaseVersions(ctx context.Context, s *Store) (int64, error) {
 	return s.leases.CountDocuments(ctx, bson.D{})
+}
+
+// RosterRecords counts the records of every roster generation of tenant
+// the store holds, current or not.
+func RosterRecords(ctx context.Context, s *Store, tenant string) (int64, error) {
+	var n int64
+	for _, c := range []*mongo.Collection{s.rosterOrgs, s.rosterUsers, s.rosterClasses, s.rosterEnrollments} {
+		k, err := c.CountDocuments(ctx, bson.D{{Key: "tn", Value: tenant}})
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	return n, nil
 }

@@ -49,6 +49,13 @@ type Store struct {
 	activities  *mongo.Collection
 	files       *mongo.Collection // attachments
 	chunks      *mongo.Collection // their content
+	tenantIDs   *mongo.Collection // which tenant owns an identity value
+
+	rosters           *mongo.Collection // pointers to the tenants' current rosters
+	rosterOrgs        *mongo.Collection
+	rosterUsers       *mongo.Collection
+	rosterClasses     *mongo.Collection
+	rosterEnrollments *mongo.Collection
 
 	database       string
 	now            func() time.Time
@@ -149,6 +156,12 @@ func connect(ctx context.Context, uri string, opts ...Option) (*Store, error) {
 	s.activities = s.db.Collection("activities")
 	s.files = s.db.Collection("attachments")
 	s.chunks = s.db.Collection("chunks")
+	s.tenantIDs = s.db.Collection("tenantids")
+	s.rosters = s.db.Collection("rosters")
+	s.rosterOrgs = s.db.Collection("rosterorgs")
+	s.rosterUsers = s.db.Collection("rosterusers")
+	s.rosterClasses = s.db.Collection("rosterclasses")
+	s.rosterEnrollments = s.db.Collection("rosterenrollments")
 	return s, nil
 }
 
@@ -237,7 +250,7 @@ func (s *Store) setup(ctx context.Context) error {
 	if err := s.setupLog(ctx); err != nil {
 		return err
 	}
-	for _, ix := range s.indexes() {
+	for _, ix := range append(s.indexes(), s.rosterIndexes()...) {
 		o := options.Index().SetName(ix.name)
 		if ix.unique {
 			o.SetUnique(true)

@@ -3,9 +3,11 @@ package mongostore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/digione/lrs/statements"
@@ -36,11 +38,15 @@ type tenantDoc struct {
 	Disabled bool      `bson:"disabled"`
 	Limits   limitsDoc `bson:"limits"`
 	CORS     []string  `bson:"cors,omitempty"` // CORS origins
+	IDs      []string  `bson:"ids,omitempty"`  // identity values, each claimed in tenantids
 }
 
 func (d *tenantDoc) tenant() statements.Tenant {
+	if len(d.IDs) == 0 {
+		d.IDs = nil
+	}
 	return statements.Tenant{ID: d.ID, Name: d.Name, Created: time.UnixMilli(d.Created).UTC(), Disabled: d.Disabled,
-		Limits: d.Limits.limits(), CORSOrigins: d.CORS}
+		Limits: d.Limits.limits(), CORSOrigins: d.CORS, IdentityValues: d.IDs}
 }
 
 type credentialDoc struct {
@@ -76,12 +82,90 @@ func (s *Store) CreateTenant(ctx context.Context, t statements.Tenant) error {
 	if t.ID == "" {
 		return statements.Errorf(statements.EInvalid, "tenant: id is required")
 	}
-	_, err := s.tenants.InsertOne(ctx, tenantDoc{ID: t.ID, Name: t.Name, Created: t.Created.UnixMilli(),
-		Disabled: t.Disabled, Limits: limitsOf(t.Limits), CORS: t.CORSOrigins})
+	if err := statements.CheckIdentityValues(t.IdentityValues); err != nil {
+		return err
+	}
+	if err := s.tenants.FindOne(ctx, bson.D{{Key: "_id", Value: t.ID}}).Err(); err == nil {
+		return statements.Errorf(statements.EConflict, "tenant %s already exists", t.ID)
+	}
+	claimed, err := s.claimIdentities(ctx, t.ID, t.IdentityValues)
+	if err != nil {
+		return err
+	}
+	_, err = s.tenants.InsertOne(ctx, tenantDoc{ID: t.ID, Name: t.Name, Created: t.Created.UnixMilli(),
+		Disabled: t.Disabled, Limits: limitsOf(t.Limits), CORS: t.CORSOrigins, IDs: t.IdentityValues})
+	if err != nil {
+		s.releaseIdentities(ctx, t.ID, claimed)
+	}
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "tenant %s already exists", t.ID)
 	}
 	return mapErr(err, "cannot create tenant")
+}
+
+// tenantIDDoc says which tenant owns an identity value. Inserting it is
+// the claim: the unique _id lets one tenant have a value.
+type tenantIDDoc struct {
+	Value  string `bson:"_id"`
+	Tenant string `bson:"tn"`
+}
+
+// claimIdentities claims values for tenant and returns those it claimed
+// now (the others were its own already). When another tenant owns one it
+// releases what it claimed and returns EConflict.
+func (s *Store) claimIdentities(ctx context.Context, tenant string, values []string) ([]string, error) {
+	var claimed []string
+	for _, v := range values {
+		_, err := s.tenantIDs.InsertOne(ctx, tenantIDDoc{Value: v, Tenant: tenant})
+		if err == nil {
+			claimed = append(claimed, v)
+			continue
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			s.releaseIdentities(ctx, tenant, claimed)
+			return nil, mapErr(err, "cannot set the tenant's identity values")
+		}
+		var d tenantIDDoc
+		if err := s.tenantIDs.FindOne(ctx, bson.D{{Key: "_id", Value: v}}).Decode(&d); err != nil && !isNoDocuments(err) {
+			s.releaseIdentities(ctx, tenant, claimed)
+			return nil, mapErr(err, "cannot set the tenant's identity values")
+		}
+		if d.Tenant != tenant {
+			s.releaseIdentities(ctx, tenant, claimed)
+			return nil, statements.Errorf(statements.EConflict, "identity value %q belongs to tenant %s", v, d.Tenant)
+		}
+	}
+	return claimed, nil
+}
+
+// releaseIdentities gives up the tenant's claims on values.
+func (s *Store) releaseIdentities(ctx context.Context, tenant string, values []string) {
+	if len(values) == 0 {
+		return
+	}
+	s.tenantIDs.DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "tn", Value: tenant},
+		{Key: "_id", Value: bson.D{{Key: "$in", Value: values}}}})
+}
+
+// TenantByIdentity returns the tenant that owns an identity value: the
+// claim's tenant, when the tenant lists the value (a claim of an update
+// that did not finish names no tenant); see statements.AdminStore.
+func (s *Store) TenantByIdentity(ctx context.Context, value string) (*statements.Tenant, error) {
+	var d tenantIDDoc
+	err := s.tenantIDs.FindOne(ctx, bson.D{{Key: "_id", Value: value}}).Decode(&d)
+	if err != nil && !isNoDocuments(err) {
+		return nil, mapErr(err, "cannot read tenant")
+	}
+	if err == nil {
+		t, err := s.Tenant(ctx, d.Tenant)
+		if err == nil && slices.Contains(t.IdentityValues, value) {
+			return t, nil
+		}
+		if err != nil && statements.ErrorCode(err) != statements.ENotFound {
+			return nil, err
+		}
+	}
+	return nil, statements.Errorf(statements.ENotFound, "no tenant has this identity value")
 }
 
 // Tenants returns every tenant by ID; see statements.Store.
@@ -118,16 +202,34 @@ func (s *Store) Tenant(ctx context.Context, id string) (*statements.Tenant, erro
 // UpdateTenant replaces a tenant's name, state and limits; see
 // statements.AdminStore.
 func (s *Store) UpdateTenant(ctx context.Context, t statements.Tenant) error {
+	if err := statements.CheckIdentityValues(t.IdentityValues); err != nil {
+		return err
+	}
+	if _, err := s.Tenant(ctx, t.ID); err != nil {
+		return err
+	}
+	claimed, err := s.claimIdentities(ctx, t.ID, t.IdentityValues)
+	if err != nil {
+		return err
+	}
+	ids := t.IdentityValues
+	if ids == nil {
+		ids = []string{}
+	}
 	res, err := s.tenants.UpdateOne(ctx, bson.D{{Key: "_id", Value: t.ID}}, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "name", Value: t.Name}, {Key: "disabled", Value: t.Disabled}, {Key: "limits", Value: limitsOf(t.Limits)},
-		{Key: "cors", Value: t.CORSOrigins}}}})
+		{Key: "cors", Value: t.CORSOrigins}, {Key: "ids", Value: ids}}}})
 	if err != nil {
+		s.releaseIdentities(ctx, t.ID, claimed)
 		return mapErr(err, "cannot update tenant")
 	}
 	if res.MatchedCount == 0 {
+		s.releaseIdentities(ctx, t.ID, claimed)
 		return statements.Errorf(statements.ENotFound, "no tenant %s", t.ID)
 	}
-	return nil
+	// The values the tenant gave up are free again.
+	_, err = s.tenantIDs.DeleteMany(ctx, bson.D{{Key: "tn", Value: t.ID}, {Key: "_id", Value: bson.D{{Key: "$nin", Value: ids}}}})
+	return mapErr(err, "cannot update tenant")
 }
 
 // CreateCredential stores a new credential; see statements.Store.

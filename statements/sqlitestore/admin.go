@@ -34,26 +34,38 @@ func (s *Store) Tenant(ctx context.Context, id string) (*statements.Tenant, erro
 	return t, mapErr(err, "cannot read tenant")
 }
 
-// UpdateTenant replaces a tenant's name, state, limits and CORS origins; see
+// UpdateTenant replaces a tenant's name, state, limits, CORS origins and
+// identity values; see
 // statements.AdminStore.
 func (s *Store) UpdateTenant(ctx context.Context, t statements.Tenant) error {
 	limits, err := encodeLimits(t.Limits)
 	if err != nil {
 		return err
 	}
+	if err := statements.CheckIdentityValues(t.IdentityValues); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.unlock()
-	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, disabled = ?, limits = ?, cors_origins = ? WHERE id = ?`,
-		t.Name, t.Disabled, limits, encodeOrigins(t.CORSOrigins), t.ID)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err, "cannot update tenant")
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, disabled = ?, limits = ?, cors_origins = ?, identity_values = ? WHERE id = ?`,
+		t.Name, t.Disabled, limits, encodeOrigins(t.CORSOrigins), encodeOrigins(t.IdentityValues), t.ID)
 	if err != nil {
 		return mapErr(err, "cannot update tenant")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return statements.Errorf(statements.ENotFound, "no tenant %s", t.ID)
 	}
-	return nil
+	if err := claimIdentities(ctx, tx, t.ID, t.IdentityValues); err != nil {
+		return err
+	}
+	return mapErr(tx.Commit(), "cannot update tenant")
 }
 
 // Credentials returns the credentials of a tenant by key; see

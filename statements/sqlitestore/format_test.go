@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/sqlitestore"
@@ -41,7 +42,7 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 4 {
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 5 {
 		t.Errorf("schema version after New: %d, %v; want 4", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
@@ -148,7 +149,17 @@ func TestStore_StatementBytes(t *testing.T) {
 // terms' counts in terms.n.
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
-	qs := []string{`ALTER TABLE credentials DROP COLUMN xapi_version`, `ALTER TABLE tenants DROP COLUMN cors_origins`}
+	var qs []string
+	if v < 5 {
+		qs = append(qs, `ALTER TABLE tenants DROP COLUMN identity_values`)
+		for _, t := range []string{"tenant_identities", "roster_status", "roster_orgs", "roster_users", "roster_identities",
+			"roster_roles", "roster_classes", "roster_enrollments"} {
+			qs = append(qs, `DROP TABLE `+t)
+		}
+	}
+	if v < 4 {
+		qs = append(qs, `ALTER TABLE credentials DROP COLUMN xapi_version`, `ALTER TABLE tenants DROP COLUMN cors_origins`)
+	}
 	if v < 3 {
 		qs = append(qs,
 			`ALTER TABLE terms ADD COLUMN n INTEGER NOT NULL DEFAULT 0`,
@@ -215,7 +226,7 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 4 {
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 5 {
 		t.Errorf("schema version after New: %d, %v; want 4", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
@@ -296,6 +307,41 @@ func TestStore_Version3Credentials(t *testing.T) {
 	}
 	if c, err = s.Credential(t.Context(), "k"); err != nil || c.XAPIVersion != "1.0.3" {
 		t.Errorf("XAPIVersion after update: %+v, %v; want 1.0.3", c, err)
+	}
+}
+
+// TestStore_Version4Tenants: New adds tenants.identity_values and the
+// roster tables to a version 4 database; its tenants read with no identity
+// values, take some, and its tenants get rosters.
+func TestStore_Version4Tenants(t *testing.T) {
+	dir := t.TempDir()
+	db := storedThenRaw(t, dir, []*statements.Record{storetest.Record(t, benchStatement(1))})
+	if _, err := db.Exec(`INSERT INTO tenants (id, name, created, disabled) VALUES ('t', 'T', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	downgrade(t, db, 4)
+
+	s := MustOpenStore(t, dir)
+	tn, err := s.Tenant(t.Context(), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn.IdentityValues != nil || tn.Name != "T" {
+		t.Errorf("tenant after New: %+v", tn)
+	}
+	tn.IdentityValues = []string{"1.2.246.562.10.1"}
+	if err := s.UpdateTenant(t.Context(), *tn); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.TenantByIdentity(t.Context(), "1.2.246.562.10.1"); err != nil || got.ID != "t" {
+		t.Errorf("TenantByIdentity after update: %+v, %v; want t", got, err)
+	}
+	r := &statements.Roster{Users: []statements.RosterUser{{SourcedID: "u1"}}, Synced: time.UnixMilli(1000).UTC()}
+	if err := s.ReplaceRoster(t.Context(), "t", r); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.RosterStatus(t.Context(), "t"); err != nil || st.Users != 1 {
+		t.Errorf("RosterStatus: %+v, %v; want 1 user", st, err)
 	}
 }
 

@@ -94,3 +94,28 @@ func TestQueryPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestRosterQueryPlans checks that the roster's queries read indexes only:
+// their cost grows with the answer, not with the tenant's roster.
+func TestRosterQueryPlans(t *testing.T) {
+	s, err := New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, q := range map[string]string{"RosterUser": qRosterUser, "RosterPerson": qRosterPerson, "RosterOrg": qRosterOrg,
+		"RosterClass": qRosterClass, "ClassesOf": qClassesOf, "ClassMembers": qClassMembers, "SchoolClasses": qSchoolClasses,
+		"OrgMembers": qOrgMembers} {
+		plan := explain(t, s, q, "t", "x", "student")
+		joined := strings.Join(plan, "; ")
+		t.Logf("%s: %s", name, joined)
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN") || strings.HasSuffix(step, "(tenant=?)") {
+				t.Errorf("%s: scans the tenant's roster: %s", name, joined)
+			}
+			if strings.Contains(step, "TEMP B-TREE") {
+				t.Errorf("%s: sorts: %s", name, joined)
+			}
+		}
+	}
+}

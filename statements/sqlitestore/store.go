@@ -37,7 +37,9 @@ const termCacheSize = 1 << 16
 //     terms table.
 //  4. credentials.xapi_version: the xAPI version a credential's app
 //     declared; tenants.cors_origins: the origins of its browser content.
-const schemaVersion = 4
+//  5. tenants.identity_values and the table tenant_identities that makes
+//     each value one tenant's; the tables of the rosters (roster.go).
+const schemaVersion = 5
 
 var _ statements.Store = (*Store)(nil)
 
@@ -155,7 +157,7 @@ func (s *Store) Close() error {
 
 // schema is the whole schema: the statement log here, the other
 // resources' tables in their files.
-var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema)
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema)
 
 var statementsSchema = []string{
 	`CREATE TABLE statements (
@@ -195,7 +197,8 @@ var statementsSchema = []string{
 		created  INTEGER NOT NULL,
 		disabled INTEGER NOT NULL,
 		limits   TEXT    NOT NULL DEFAULT '{}',
-		cors_origins TEXT NOT NULL DEFAULT '[]'
+		cors_origins TEXT NOT NULL DEFAULT '[]',
+		identity_values TEXT NOT NULL DEFAULT '[]'
 	) WITHOUT ROWID`,
 	`CREATE TABLE credentials (
 		key         TEXT    PRIMARY KEY,
@@ -263,6 +266,14 @@ func (s *Store) migrate(ctx context.Context) error {
 			`ALTER TABLE credentials ADD COLUMN xapi_version TEXT NOT NULL DEFAULT ''`,
 			`ALTER TABLE tenants ADD COLUMN cors_origins TEXT NOT NULL DEFAULT '[]'`,
 		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
+		}
+	}
+	if v >= 1 && v <= 4 {
+		qs := append([]string{`ALTER TABLE tenants ADD COLUMN identity_values TEXT NOT NULL DEFAULT '[]'`}, rosterSchema...)
+		for _, q := range qs {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return statements.Internal(err, "cannot bring the schema up to date")
 			}

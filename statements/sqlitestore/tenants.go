@@ -19,16 +19,63 @@ func (s *Store) CreateTenant(ctx context.Context, t statements.Tenant) error {
 	if err != nil {
 		return err
 	}
+	if err := statements.CheckIdentityValues(t.IdentityValues); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.unlock()
-	_, err = s.w.ExecContext(ctx, `INSERT INTO tenants (id, name, created, disabled, limits, cors_origins) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Created.UnixMilli(), t.Disabled, limits, encodeOrigins(t.CORSOrigins))
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err, "cannot create tenant")
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, created, disabled, limits, cors_origins, identity_values) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Created.UnixMilli(), t.Disabled, limits, encodeOrigins(t.CORSOrigins), encodeOrigins(t.IdentityValues))
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "tenant %s already exists", t.ID)
 	}
-	return mapErr(err, "cannot create tenant")
+	if err != nil {
+		return mapErr(err, "cannot create tenant")
+	}
+	if err := claimIdentities(ctx, tx, t.ID, t.IdentityValues); err != nil {
+		return err
+	}
+	return mapErr(tx.Commit(), "cannot create tenant")
+}
+
+// claimIdentities makes values the tenant's identity values, and no
+// others; EConflict when another tenant has one of them.
+func claimIdentities(ctx context.Context, tx *sql.Tx, tenant string, values []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tenant_identities WHERE tenant = ?`, tenant); err != nil {
+		return mapErr(err, "cannot set the tenant's identity values")
+	}
+	for _, v := range values {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT tenant FROM tenant_identities WHERE value = ?`, v).Scan(&owner)
+		if err == nil {
+			return statements.Errorf(statements.EConflict, "identity value %q belongs to tenant %s", v, owner)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return mapErr(err, "cannot set the tenant's identity values")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_identities (value, tenant) VALUES (?, ?)`, v, tenant); err != nil {
+			return mapErr(err, "cannot set the tenant's identity values")
+		}
+	}
+	return nil
+}
+
+// TenantByIdentity returns the tenant that owns an identity value; see
+// statements.AdminStore.
+func (s *Store) TenantByIdentity(ctx context.Context, value string) (*statements.Tenant, error) {
+	t, err := scanTenant(s.r.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants
+		WHERE id = (SELECT tenant FROM tenant_identities WHERE value = ?)`, value))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, statements.Errorf(statements.ENotFound, "no tenant has this identity value")
+	}
+	return t, mapErr(err, "cannot read tenant")
 }
 
 // Tenants returns every tenant by ID; see statements.Store.
@@ -49,14 +96,20 @@ func (s *Store) Tenants(ctx context.Context) ([]statements.Tenant, error) {
 	return out, mapErr(rows.Err(), "cannot read tenants")
 }
 
-const tenantColumns = `id, name, created, disabled, limits, cors_origins`
+const tenantColumns = `id, name, created, disabled, limits, cors_origins, identity_values`
 
 func scanTenant(sc interface{ Scan(...any) error }) (*statements.Tenant, error) {
 	var t statements.Tenant
 	var created int64
-	var limits, origins string
-	if err := sc.Scan(&t.ID, &t.Name, &created, &t.Disabled, &limits, &origins); err != nil {
+	var limits, origins, identities string
+	if err := sc.Scan(&t.ID, &t.Name, &created, &t.Disabled, &limits, &origins, &identities); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(identities), &t.IdentityValues); err != nil {
+		return nil, statements.Internal(err, "cannot read tenant")
+	}
+	if len(t.IdentityValues) == 0 {
+		t.IdentityValues = nil
 	}
 	t.Created = time.UnixMilli(created).UTC()
 	if err := json.Unmarshal([]byte(origins), &t.CORSOrigins); err != nil {
@@ -70,7 +123,8 @@ func scanTenant(sc interface{ Scan(...any) error }) (*statements.Tenant, error) 
 	return &t, err
 }
 
-// encodeOrigins is how a row keeps a tenant's CORS origins: a JSON array.
+// encodeOrigins is how a row keeps a tenant's CORS origins and identity
+// values: a JSON array.
 func encodeOrigins(origins []string) string {
 	if origins == nil {
 		origins = []string{}

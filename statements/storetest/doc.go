@@ -17,10 +17,12 @@
 // StatementRef term inheritance, every filter alone and combined, paging,
 // the ordered log under concurrent writers (no statement skipped by a
 // reader paging by position, none missing under ConsistentThrough),
-// tenant walls, the count of live leases (statements.LeaseCounter) and the
-// store's size (statements.Sizer). It builds records from JSON statements as the HTTP layer
-// does (statements.Assign, Fingerprint, Terms, RefTarget, Voids); Record
-// does the same for adapters' own tests.
+// tenant walls, the count of live leases (statements.LeaseCounter), the
+// store's size (statements.Sizer), and the rosters (replaced whole and
+// atomically, their queries, random rosters of tenants sharing sourcedIds)
+// with the tenants' identity values. It builds records from JSON
+// statements as the HTTP layer does (statements.Assign, Fingerprint,
+// Terms, RefTarget, Voids); Record does the same for adapters' own tests.
 //
 // It imports the statements domain and the standard library only, never a
 // store adapter. Tests that race writers are smaller with -short.

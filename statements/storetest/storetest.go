@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_SinkItems", sinkItemTests},
 		{"TestStore_CountLeases", countLeaseTests},
 		{"TestStore_Size", sizeTests},
+		{"TestStore_Rosters", rosterTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

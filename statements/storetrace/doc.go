@@ -5,8 +5,9 @@
 //
 // A call makes a span only inside a recorded span (an HTTP request, a sink
 // delivery): the relay's polling of the log, say, makes none. A span never
-// holds an agent, a statement, a document, a secret or an error message
-// (driver errors can quote the values they refused); only the error code.
+// holds an agent, a statement, a document, a secret, a roster's sourcedId
+// or identity, or an error message (driver errors can quote the values
+// they refused); only the error code.
 //
 // The server and the CLI find optional capabilities of a store (Sizer,
 // LeaseCounter) by type assertion, so Wrap returns a traced store with

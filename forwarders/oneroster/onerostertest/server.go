@@ -1,7 +1,9 @@
-// Package onerostertest is a strict, in-memory OneRoster 1.2 gradebook
-// for tests: an OAuth 2 client-credentials token endpoint and
+// Package onerostertest is a strict, in-memory OneRoster 1.2 provider
+// for tests: an OAuth 2 client-credentials token endpoint; the gradebook's
 // PUT /results/{sourcedId} under BasePath, which checks what the
-// specification requires of a result and stores it.
+// specification requires of a result and stores it; and the rostering
+// service's collections orgs, users, classes and enrollments under
+// RosterPath, paged with limit and offset (rostering.go).
 //
 // It imports only the standard library.
 package onerostertest
@@ -34,7 +36,13 @@ type Server struct {
 	clientID, secret string
 
 	mu         sync.Mutex
-	tokens     map[string]bool
+	tokens     map[string][]string // token -> the scopes granted
+	scopes     []string            // the scopes the client may be granted
+	roster     Roster
+	rosterFail map[string]int // collection + "@" + offset -> status to answer
+	rosterGets int
+	noTotal    bool // pages without X-Total-Count
+	noLink     bool // pages without a Link to the next
 	results    map[string]map[string]any
 	history    map[string][]map[string]any
 	users      map[string]bool // known user sourcedIds; nil: any
@@ -48,11 +56,14 @@ type Server struct {
 
 // New starts a Server that grants tokens to clientID and secret.
 func New(clientID, secret string) *Server {
-	s := &Server{clientID: clientID, secret: secret, tokens: map[string]bool{},
-		results: map[string]map[string]any{}, history: map[string][]map[string]any{}, failFor: map[string]int{}}
+	s := &Server{clientID: clientID, secret: secret, tokens: map[string][]string{},
+		scopes:  []string{Scope, RosterCoreScope, RosterScope},
+		results: map[string]map[string]any{}, history: map[string][]map[string]any{}, failFor: map[string]int{},
+		rosterFail: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.handleToken)
 	mux.HandleFunc("PUT "+BasePath+"/results/{id}", s.handlePutResult)
+	mux.HandleFunc("GET "+RosterPath+"/{collection}", s.handleRosterCollection)
 	s.Server = httptest.NewServer(mux)
 	return s
 }
@@ -167,21 +178,51 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(http.StatusBadRequest, "unsupported_grant_type")
 		return
 	}
-	if !slices.Contains(strings.Fields(r.PostForm.Get("scope")), Scope) {
+	asked := strings.Fields(r.PostForm.Get("scope"))
+	s.mu.Lock()
+	allowed := slices.Clone(s.scopes)
+	s.mu.Unlock()
+	if len(asked) == 0 {
 		oauthError(http.StatusBadRequest, "invalid_scope")
 		return
+	}
+	for _, sc := range asked {
+		if !slices.Contains(allowed, sc) {
+			oauthError(http.StatusBadRequest, "invalid_scope")
+			return
+		}
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	tok := hex.EncodeToString(b[:])
 	s.mu.Lock()
-	s.tokens[tok] = true
+	s.tokens[tok] = asked
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"access_token": tok, "token_type": "bearer", "expires_in": 3600, "scope": Scope,
+		"access_token": tok, "token_type": "bearer", "expires_in": 3600, "scope": strings.Join(asked, " "),
 	})
+}
+
+// granted returns the scopes of the request's bearer token and whether it
+// is a token the server granted. The caller holds s.mu.
+func (s *Server) granted(r *http.Request) ([]string, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return nil, false
+	}
+	scopes, ok := s.tokens[tok]
+	return scopes, ok
+}
+
+// AllowScopes sets the scopes the client may be granted; by default the
+// gradebook's Scope and both rostering scopes. A token request asking for
+// any other scope is refused with invalid_scope.
+func (s *Server) AllowScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = scopes
 }
 
 // imsxError answers a OneRoster status report.
@@ -210,14 +251,17 @@ func (s *Server) handlePutResult(w http.ResponseWriter, r *http.Request) {
 		imsxError(w, code, "forced", "failure requested by the test")
 		return
 	}
-	auth := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(auth, "Bearer ")
-	valid := ok && s.tokens[tok]
+	granted, valid := s.granted(r)
 	forced := s.failFor[r.PathValue("id")]
 	s.mu.Unlock()
 	if !valid {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		imsxError(w, http.StatusUnauthorized, "unauthorisedrequest", "missing or invalid bearer token")
+		return
+	}
+	if !slices.Contains(granted, Scope) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+		imsxError(w, http.StatusForbidden, "forbidden", "the token lacks the scope "+Scope)
 		return
 	}
 	if forced != 0 {
