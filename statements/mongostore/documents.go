@@ -141,9 +141,10 @@ func (s *Store) PutDocument(ctx context.Context, tenant string, doc *statements.
 	if content == nil {
 		content = []byte{}
 	}
-	return s.writeDocument(ctx, tenant, key, cond, false, func(v *docVersion) {
+	_, err := s.writeDocument(ctx, tenant, key, cond, false, func(v *docVersion) {
 		v.Content, v.ContentType, v.ETag, v.Updated = content, doc.ContentType, etag, updated.UnixMilli()
 	})
+	return err
 }
 
 // DeleteDocument deletes a document if cond holds; see
@@ -152,6 +153,13 @@ func (s *Store) DeleteDocument(ctx context.Context, tenant string, key statement
 	if err := key.Check(true); err != nil {
 		return err
 	}
+	_, err := s.deleteDocument(ctx, tenant, key, cond)
+	return err
+}
+
+// deleteDocument deletes the document at key if cond holds; true if it
+// existed and this call deleted it.
+func (s *Store) deleteDocument(ctx context.Context, tenant string, key statements.DocumentKey, cond statements.Condition) (bool, error) {
 	return s.writeDocument(ctx, tenant, key, cond, true, func(v *docVersion) {
 		v.Deleted, v.Updated = true, s.nowMs()
 	})
@@ -159,21 +167,22 @@ func (s *Store) DeleteDocument(ctx context.Context, tenant string, key statement
 
 // writeDocument inserts the next version of the document at key if cond
 // holds for the latest one: a compare-and-swap. Without a condition it
-// retries until its version is the next.
+// retries until its version is the next. It returns whether it inserted
+// a version: false when it deletes a document that does not exist.
 func (s *Store) writeDocument(ctx context.Context, tenant string, key statements.DocumentKey, cond statements.Condition,
-	del bool, set func(*docVersion)) error {
+	del bool, set func(*docVersion)) (bool, error) {
 	b := docBase(tenant, key)
 	for attempt := 0; ; attempt++ {
 		readAt := time.Now()
 		cur, exists, err := s.current(ctx, tenant, key)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := cond.Check(exists, cur.ETag); err != nil {
-			return err
+			return false, err
 		}
 		if del && !exists {
-			return nil
+			return false, nil
 		}
 		v := cur.V + 1
 		next := &docVersion{ID: versionID(b, v), Base: b, V: v, At: s.nowMs(), Tenant: tenant, Kind: key.Kind,
@@ -181,16 +190,16 @@ func (s *Store) writeDocument(ctx context.Context, tenant string, key statements
 		set(next)
 		ok, err := s.insertVersion(ctx, s.documents, b, v, next, readAt)
 		if err != nil {
-			return mapErr(err, "cannot write the document")
+			return false, mapErr(err, "cannot write the document")
 		}
 		if ok {
-			return nil
+			return true, nil
 		}
 		if cond != (statements.Condition{}) {
-			return statements.Errorf(statements.EPreconditionFailed, "the document changed while it was written")
+			return false, statements.Errorf(statements.EPreconditionFailed, "the document changed while it was written")
 		}
 		if err := backoff(ctx, attempt); err != nil {
-			return err
+			return false, err
 		}
 	}
 }
