@@ -41,6 +41,44 @@ func DocumentETag(content []byte) string {
 	return `"` + hex.EncodeToString(sum[:]) + `"`
 }
 
+// MaxAgentDocuments is the most documents one AgentDocuments call returns.
+const MaxAgentDocuments = 100
+
+// AgentDocumentsLimit returns the number of documents an AgentDocuments
+// page holds at most: limit, or MaxAgentDocuments when limit is <= 0 or
+// larger.
+func AgentDocumentsLimit(limit int) int {
+	if limit <= 0 || limit > MaxAgentDocuments {
+		return MaxAgentDocuments
+	}
+	return limit
+}
+
+// CheckAgent returns EInvalid when agent, the agent key of AgentDocuments
+// and DeleteAgentDocuments, is empty.
+func CheckAgent(agent string) error {
+	if agent == "" {
+		return Errorf(EInvalid, "document: agent is required")
+	}
+	return nil
+}
+
+// Less reports whether key comes before other in the order of
+// AgentDocuments: by Kind, ActivityID, Registration and ID, byte-wise.
+// Agent is not compared.
+func (key DocumentKey) Less(other DocumentKey) bool {
+	if key.Kind != other.Kind {
+		return key.Kind < other.Kind
+	}
+	if key.ActivityID != other.ActivityID {
+		return key.ActivityID < other.ActivityID
+	}
+	if key.Registration != other.Registration {
+		return key.Registration < other.Registration
+	}
+	return key.ID < other.ID
+}
+
 // Condition is what a write expects of the document it replaces.
 type Condition struct {
 	IfMatch     string // the document must exist with this ETag; "*": must exist

@@ -237,6 +237,26 @@ type DocumentStore interface {
 	// DeleteDocuments deletes every document of key's Kind, ActivityID,
 	// Agent and Registration (any when "").
 	DeleteDocuments(ctx context.Context, tenant string, key DocumentKey) error
+
+	// AgentDocuments returns the state and agent profile documents of
+	// agent (an agent key; EInvalid when "") across activities and
+	// registrations, whole, ordered by Kind, ActivityID, Registration and
+	// ID (byte order): those past after in that order (after.Agent is
+	// ignored; the zero DocumentKey starts at the first), at most
+	// AgentDocumentsLimit(limit). Activity profiles are not included. The
+	// next page starts after the last document's Key; a page shorter than
+	// the limit is the last. A page is bounded by count, not by size: a
+	// call holds at most limit documents, each up to the largest body the
+	// LRS takes, so a caller short of memory asks for few. Its cost grows
+	// with the page (and with the agent's deleted documents it passes
+	// over, in a store that keeps deletions), not with the store.
+	AgentDocuments(ctx context.Context, tenant, agent string, after DocumentKey, limit int) ([]Document, error)
+	// DeleteAgentDocuments deletes every state and agent profile document
+	// of agent (an agent key; EInvalid when "") in tenant, across
+	// activities and registrations, and returns how many it deleted. Each
+	// document is deleted atomically, the set is not: a document put while
+	// it runs may stay. Deleting again deletes none and is no error.
+	DeleteAgentDocuments(ctx context.Context, tenant, agent string) (int, error)
 }
 
 // AttachmentStore keeps attachment content, once per tenant and hash.

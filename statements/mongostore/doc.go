@@ -113,6 +113,9 @@
 //	documents   {base, v}                Document and its compare-and-swap
 //	            {tn, kind, act, agent, reg, did}
 //	                                     DocumentIDs, DeleteDocuments
+//	            {tn, agent, kind, act, reg, did, v}
+//	                                     AgentDocuments, DeleteAgentDocuments
+//	                                     (the latest version of each first)
 //	activities  {base, v}                ActivityDefinition and its merge
 //	attachments _id = tenant/sha2        Attachment; chunks by _id, {u} to
 //	                                     delete an upload's chunks

@@ -141,9 +141,10 @@ func (s *Store) PutDocument(ctx context.Context, tenant string, doc *statements.
 	if content == nil {
 		content = []byte{}
 	}
-	return s.writeDocument(ctx, tenant, key, cond, false, func(v *docVersion) {
+	_, err := s.writeDocument(ctx, tenant, key, cond, false, func(v *docVersion) {
 		v.Content, v.ContentType, v.ETag, v.Updated = content, doc.ContentType, etag, updated.UnixMilli()
 	})
+	return err
 }
 
 // DeleteDocument deletes a document if cond holds; see
@@ -152,6 +153,13 @@ func (s *Store) DeleteDocument(ctx context.Context, tenant string, key statement
 	if err := key.Check(true); err != nil {
 		return err
 	}
+	_, err := s.deleteDocument(ctx, tenant, key, cond)
+	return err
+}
+
+// deleteDocument deletes the document at key if cond holds; true if it
+// existed and this call deleted it.
+func (s *Store) deleteDocument(ctx context.Context, tenant string, key statements.DocumentKey, cond statements.Condition) (bool, error) {
 	return s.writeDocument(ctx, tenant, key, cond, true, func(v *docVersion) {
 		v.Deleted, v.Updated = true, s.nowMs()
 	})
@@ -159,21 +167,22 @@ func (s *Store) DeleteDocument(ctx context.Context, tenant string, key statement
 
 // writeDocument inserts the next version of the document at key if cond
 // holds for the latest one: a compare-and-swap. Without a condition it
-// retries until its version is the next.
+// retries until its version is the next. It returns whether it inserted
+// a version: false when it deletes a document that does not exist.
 func (s *Store) writeDocument(ctx context.Context, tenant string, key statements.DocumentKey, cond statements.Condition,
-	del bool, set func(*docVersion)) error {
+	del bool, set func(*docVersion)) (bool, error) {
 	b := docBase(tenant, key)
 	for attempt := 0; ; attempt++ {
 		readAt := time.Now()
 		cur, exists, err := s.current(ctx, tenant, key)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := cond.Check(exists, cur.ETag); err != nil {
-			return err
+			return false, err
 		}
 		if del && !exists {
-			return nil
+			return false, nil
 		}
 		v := cur.V + 1
 		next := &docVersion{ID: versionID(b, v), Base: b, V: v, At: s.nowMs(), Tenant: tenant, Kind: key.Kind,
@@ -181,16 +190,16 @@ func (s *Store) writeDocument(ctx context.Context, tenant string, key statements
 		set(next)
 		ok, err := s.insertVersion(ctx, s.documents, b, v, next, readAt)
 		if err != nil {
-			return mapErr(err, "cannot write the document")
+			return false, mapErr(err, "cannot write the document")
 		}
 		if ok {
-			return nil
+			return true, nil
 		}
 		if cond != (statements.Condition{}) {
-			return statements.Errorf(statements.EPreconditionFailed, "the document changed while it was written")
+			return false, statements.Errorf(statements.EPreconditionFailed, "the document changed while it was written")
 		}
 		if err := backoff(ctx, attempt); err != nil {
-			return err
+			return false, err
 		}
 	}
 }
@@ -215,4 +224,167 @@ func (s *Store) DeleteDocuments(ctx context.Context, tenant string, key statemen
 		}
 	}
 	return nil
+}
+
+// agentFilter selects the versions of agent's state and agent profile
+// documents whose key comes after after in the order of AgentDocuments:
+// top-level fields only, a range of the index tn_agent_kind_act_reg_did_v
+// per branch of the $or.
+func agentFilter(tenant, agent string, after statements.DocumentKey) bson.D {
+	f := bson.D{{Key: "tn", Value: tenant}, {Key: "agent", Value: agent},
+		{Key: "kind", Value: bson.D{{Key: "$ne", Value: statements.KindActivityProfile}}}}
+	after.Agent = ""
+	if after == (statements.DocumentKey{}) {
+		return f
+	}
+	gt := func(v string) bson.D { return bson.D{{Key: "$gt", Value: v}} }
+	return append(f, bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: "kind", Value: gt(after.Kind)}},
+		bson.D{{Key: "kind", Value: after.Kind}, {Key: "act", Value: gt(after.ActivityID)}},
+		bson.D{{Key: "kind", Value: after.Kind}, {Key: "act", Value: after.ActivityID}, {Key: "reg", Value: gt(after.Registration)}},
+		bson.D{{Key: "kind", Value: after.Kind}, {Key: "act", Value: after.ActivityID}, {Key: "reg", Value: after.Registration},
+			{Key: "did", Value: gt(after.ID)}},
+	}})
+}
+
+// agentVersions returns the latest versions, without content, of at most
+// limit of agent's state and agent profile documents that exist, past
+// after in the order of AgentDocuments. It reads the versions in that
+// order, the latest of each document first, and skips the deleted ones.
+func (s *Store) agentVersions(ctx context.Context, tenant, agent string, after statements.DocumentKey, limit int) ([]*docVersion, error) {
+	cur, err := s.documents.Find(ctx, agentFilter(tenant, agent, after), options.Find().
+		SetProjection(bson.D{{Key: "content", Value: 0}}).
+		SetSort(bson.D{{Key: "kind", Value: 1}, {Key: "act", Value: 1}, {Key: "reg", Value: 1}, {Key: "did", Value: 1}, {Key: "v", Value: -1}}))
+	if err != nil {
+		return nil, mapErr(err, "cannot read the documents")
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	var (
+		vs   []*docVersion
+		prev string // the base of the previous version read
+	)
+	for len(vs) < limit && cur.Next(ctx) {
+		v := &docVersion{}
+		if err := cur.Decode(v); err != nil {
+			return nil, mapErr(err, "cannot read the documents")
+		}
+		if v.Base == prev { // an older version of the same document
+			continue
+		}
+		prev = v.Base
+		if !v.Deleted {
+			vs = append(vs, v)
+		}
+	}
+	return vs, mapErr(cur.Err(), "cannot read the documents")
+}
+
+func (v *docVersion) key() statements.DocumentKey {
+	return statements.DocumentKey{Kind: v.Kind, ActivityID: v.ActivityID, Agent: v.Agent, Registration: v.Registration, ID: v.DocID}
+}
+
+// AgentDocuments returns a page of an agent's state and agent profile
+// documents: the latest versions first without content, then their
+// content by _id; see statements.DocumentStore.
+func (s *Store) AgentDocuments(ctx context.Context, tenant, agent string, after statements.DocumentKey, limit int) ([]statements.Document, error) {
+	if err := statements.CheckAgent(agent); err != nil {
+		return nil, err
+	}
+	limit = statements.AgentDocumentsLimit(limit)
+	docs := []statements.Document{}
+	// A document deleted between the two reads leaves a gap, which the
+	// next round fills: a short page is the last.
+	for len(docs) < limit {
+		want := limit - len(docs)
+		vs, err := s.agentVersions(ctx, tenant, agent, after, want)
+		if err != nil {
+			return nil, err
+		}
+		if docs, err = s.withContent(ctx, tenant, vs, docs); err != nil {
+			return nil, err
+		}
+		if len(vs) < want {
+			break
+		}
+		after = vs[len(vs)-1].key()
+	}
+	return docs, nil
+}
+
+// withContent appends to docs the documents of versions vs with their
+// content, in the order of vs. A version superseded and deleted since it
+// was read is replaced by the document as it is now, if any.
+func (s *Store) withContent(ctx context.Context, tenant string, vs []*docVersion, docs []statements.Document) ([]statements.Document, error) {
+	if len(vs) == 0 {
+		return docs, nil
+	}
+	ids := make(bson.A, len(vs))
+	for i, v := range vs {
+		ids[i] = v.ID
+	}
+	cur, err := s.documents.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "content", Value: 1}}))
+	if err != nil {
+		return nil, mapErr(err, "cannot read the documents")
+	}
+	var contents []struct {
+		ID      string `bson:"_id"`
+		Content []byte `bson:"content"`
+	}
+	if err := cur.All(ctx, &contents); err != nil {
+		return nil, mapErr(err, "cannot read the documents")
+	}
+	content := make(map[string][]byte, len(contents))
+	for _, c := range contents {
+		content[c.ID] = c.Content
+	}
+	for _, v := range vs {
+		c, ok := content[v.ID]
+		if !ok {
+			d, exists, err := s.current(ctx, tenant, v.key())
+			if err != nil {
+				return nil, err
+			}
+			if !exists {
+				continue
+			}
+			v, c = d, d.Content
+		}
+		if c == nil {
+			c = []byte{}
+		}
+		docs = append(docs, statements.Document{Key: v.key(), Content: c, ContentType: v.ContentType, ETag: v.ETag,
+			Updated: time.UnixMilli(v.Updated).UTC()})
+	}
+	return docs, nil
+}
+
+// DeleteAgentDocuments deletes an agent's state and agent profile
+// documents, a page at a time, each by a deletion version; see
+// statements.DocumentStore.
+func (s *Store) DeleteAgentDocuments(ctx context.Context, tenant, agent string) (int, error) {
+	if err := statements.CheckAgent(agent); err != nil {
+		return 0, err
+	}
+	n := 0
+	var after statements.DocumentKey
+	for {
+		vs, err := s.agentVersions(ctx, tenant, agent, after, statements.MaxAgentDocuments)
+		if err != nil {
+			return n, err
+		}
+		for _, v := range vs {
+			deleted, err := s.deleteDocument(ctx, tenant, v.key(), statements.Condition{})
+			if err != nil {
+				return n, err
+			}
+			if deleted {
+				n++
+			}
+		}
+		if len(vs) < statements.MaxAgentDocuments {
+			return n, nil
+		}
+		after = vs[len(vs)-1].key()
+	}
 }

@@ -229,6 +229,10 @@ func (s *Store) indexes() []index {
 		// DocumentIDs and DeleteDocuments.
 		{coll: s.documents, name: "tn_kind_act_agent_reg_did", keys: bson.D{{Key: "tn", Value: 1}, {Key: "kind", Value: 1},
 			{Key: "act", Value: 1}, {Key: "agent", Value: 1}, {Key: "reg", Value: 1}, {Key: "did", Value: 1}}},
+		// AgentDocuments and DeleteAgentDocuments: an agent's documents in
+		// key order, the latest version of each first.
+		{coll: s.documents, name: "tn_agent_kind_act_reg_did_v", keys: bson.D{{Key: "tn", Value: 1}, {Key: "agent", Value: 1},
+			{Key: "kind", Value: 1}, {Key: "act", Value: 1}, {Key: "reg", Value: 1}, {Key: "did", Value: 1}, {Key: "v", Value: -1}}},
 		// Cursor and AcquireLease: the latest version.
 		{coll: s.cursors, name: "base_v", keys: bson.D{{Key: "base", Value: 1}, {Key: "v", Value: -1}}},
 		{coll: s.leases, name: "base_v", keys: bson.D{{Key: "base", Value: 1}, {Key: "v", Value: -1}}},

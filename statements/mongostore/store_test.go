@@ -2,11 +2,16 @@ package mongostore_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/mongostore"
@@ -243,5 +248,35 @@ func TestNew_Idempotent(t *testing.T) {
 	}
 	if r2.Position <= r.Position {
 		t.Errorf("Position: got %d, want > %d", r2.Position, r.Position)
+	}
+}
+
+// TestInspect_MissingIndex: Inspect names an index a store of an earlier
+// version lacks (the agent index of the documents), and New creates it.
+func TestInspect_MissingIndex(t *testing.T) {
+	db := newDatabase()
+	s := MustOpenStore(t, db)
+	if err := s.InsertStatements(t.Context(), "t", []*statements.Record{record(t, stmtOf("alice", "x"))}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := mongo.Connect(options.Client().ApplyURI(testURI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(context.WithoutCancel(t.Context()))
+	const index = "tn_agent_kind_act_reg_did_v"
+	if err := c.Database(db).Collection("documents").Indexes().DropOne(t.Context(), index); err != nil {
+		t.Fatalf("drop index %s: %v", index, err)
+	}
+	info, err := mongostore.Inspect(t.Context(), testURI, mongostore.WithDatabase(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := info.MissingIndexes, []string{"documents." + index}; !slices.Equal(got, want) {
+		t.Errorf("MissingIndexes: got %q, want %q", got, want)
+	}
+	MustOpenStore(t, db)
+	if info, err = mongostore.Inspect(t.Context(), testURI, mongostore.WithDatabase(db)); err != nil || len(info.MissingIndexes) != 0 {
+		t.Errorf("MissingIndexes after New: %q, %v; want none", info.MissingIndexes, err)
 	}
 }

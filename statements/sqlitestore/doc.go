@@ -87,6 +87,9 @@
 //	arriving statement voided?    statements_tenant_voids (tenant, voids), partial
 //	terms to propagate            statements_tenant_ref_target (tenant, ref_target),
 //	                              partial
+//	an agent's documents          documents_agent (tenant, agent, kind, activity_id,
+//	                              registration, id): AgentDocuments pages by the
+//	                              row value of the key; DeleteAgentDocuments
 //
 // Every query reads one index in the order of its result: no scan, no sort
 // (TestQueryPlans and TestRosterQueryPlans check the plans). A page costs its length times the

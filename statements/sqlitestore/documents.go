@@ -29,7 +29,22 @@ var documentsSchema = []string{
 	`CREATE UNIQUE INDEX documents_key ON documents (tenant, kind, activity_id, agent, registration, id)`,
 	// Serves DocumentIDs with since.
 	`CREATE INDEX documents_updated ON documents (tenant, kind, activity_id, agent, registration, updated, id)`,
+	documentsAgentIndex,
 }
+
+// documentsAgentIndex serves AgentDocuments (in its order) and
+// DeleteAgentDocuments (schema version 6).
+const documentsAgentIndex = `CREATE INDEX documents_agent ON documents (tenant, agent, kind, activity_id, registration, id)`
+
+// qAgentDocuments reads a page of an agent's documents: tenant, agent,
+// then the key to start after (kind, activity_id, registration, id) and
+// the limit. The row value is a range of documents_agent in the order of
+// the result; the kinds are three, so not an activity profile is a state
+// or an agent profile.
+const qAgentDocuments = `SELECT kind, activity_id, registration, id, content, content_type, etag, updated FROM documents
+	WHERE tenant = ?1 AND agent = ?2 AND (kind, activity_id, registration, id) > (?3, ?4, ?5, ?6)
+	AND kind <> 'activityProfile'
+	ORDER BY kind, activity_id, registration, id LIMIT ?7`
 
 // Document returns the document at key; see statements.DocumentStore.
 func (s *Store) Document(ctx context.Context, tenant string, key statements.DocumentKey) (*statements.Document, error) {
@@ -181,4 +196,53 @@ func (s *Store) DeleteDocuments(ctx context.Context, tenant string, key statemen
 	defer s.unlock()
 	_, err := s.w.ExecContext(ctx, q, args...)
 	return mapErr(err, "cannot delete the documents")
+}
+
+// AgentDocuments returns a page of an agent's state and agent profile
+// documents; see statements.DocumentStore.
+func (s *Store) AgentDocuments(ctx context.Context, tenant, agent string, after statements.DocumentKey, limit int) ([]statements.Document, error) {
+	if err := statements.CheckAgent(agent); err != nil {
+		return nil, err
+	}
+	limit = statements.AgentDocumentsLimit(limit)
+	rows, err := s.r.QueryContext(ctx, qAgentDocuments, tenant, agent,
+		after.Kind, after.ActivityID, after.Registration, after.ID, limit)
+	if err != nil {
+		return nil, mapErr(err, "cannot read the documents")
+	}
+	defer rows.Close()
+	docs := []statements.Document{}
+	for rows.Next() {
+		d := statements.Document{Key: statements.DocumentKey{Agent: agent}}
+		var updated int64
+		if err := rows.Scan(&d.Key.Kind, &d.Key.ActivityID, &d.Key.Registration, &d.Key.ID,
+			&d.Content, &d.ContentType, &d.ETag, &updated); err != nil {
+			return nil, mapErr(err, "cannot read the documents")
+		}
+		if d.Content == nil {
+			d.Content = []byte{}
+		}
+		d.Updated = time.UnixMilli(updated).UTC()
+		docs = append(docs, d)
+	}
+	return docs, mapErr(rows.Err(), "cannot read the documents")
+}
+
+// DeleteAgentDocuments deletes an agent's state and agent profile
+// documents, in one transaction; see statements.DocumentStore.
+func (s *Store) DeleteAgentDocuments(ctx context.Context, tenant, agent string) (int, error) {
+	if err := statements.CheckAgent(agent); err != nil {
+		return 0, err
+	}
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.unlock()
+	res, err := s.w.ExecContext(ctx, `DELETE FROM documents
+		WHERE tenant = ? AND agent = ? AND kind <> 'activityProfile'`, tenant, agent)
+	if err != nil {
+		return 0, mapErr(err, "cannot delete the documents")
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err, "cannot delete the documents")
 }

@@ -42,8 +42,8 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 5 {
-		t.Errorf("schema version after New: %d, %v; want 4", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 6 {
+		t.Errorf("schema version after New: %d, %v; want 6", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
 		t.Helper()
@@ -150,6 +150,9 @@ func TestStore_StatementBytes(t *testing.T) {
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
 	var qs []string
+	if v < 6 {
+		qs = append(qs, `DROP INDEX documents_agent`)
+	}
 	if v < 5 {
 		qs = append(qs, `ALTER TABLE tenants DROP COLUMN identity_values`)
 		for _, t := range []string{"tenant_identities", "roster_status", "roster_orgs", "roster_users", "roster_identities",
@@ -226,8 +229,8 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 5 {
-		t.Errorf("schema version after New: %d, %v; want 4", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 6 {
+		t.Errorf("schema version after New: %d, %v; want 6", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
 	if got := stored(q); !maps.Equal(got, want) {
@@ -342,6 +345,38 @@ func TestStore_Version4Tenants(t *testing.T) {
 	}
 	if st, err := s.RosterStatus(t.Context(), "t"); err != nil || st.Users != 1 {
 		t.Errorf("RosterStatus: %+v, %v; want 1 user", st, err)
+	}
+}
+
+// TestStore_Version5Documents: New adds the index documents_agent to a
+// version 5 database, and its documents are listed by agent.
+func TestStore_Version5Documents(t *testing.T) {
+	dir := t.TempDir()
+	db := storedThenRaw(t, dir, []*statements.Record{storetest.Record(t, benchStatement(1))})
+	if _, err := db.Exec(`INSERT INTO documents (tenant, kind, activity_id, agent, registration, id, content, content_type, etag, updated)
+		VALUES ('t', 'state', 'https://example.org/a', 'mbox:mailto:a@example.org', '', 's', x'7b7d', 'application/json', '"e"', 1000)`); err != nil {
+		t.Fatal(err)
+	}
+	downgrade(t, db, 5)
+	info, err := sqlitestore.Inspect(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Migrations) != 1 || info.SchemaVersion != 5 {
+		t.Errorf("Inspect of a version 5 store: %+v, want one migration", info)
+	}
+
+	s := MustOpenStore(t, dir)
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'documents_agent'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("index documents_agent after New: %d, %v; want 1", n, err)
+	}
+	docs, err := s.AgentDocuments(t.Context(), "t", "mbox:mailto:a@example.org", statements.DocumentKey{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || docs[0].Key.ID != "s" || string(docs[0].Content) != "{}" {
+		t.Errorf("AgentDocuments after New: %+v, want the document s", docs)
 	}
 }
 

@@ -68,6 +68,8 @@ func TestQueryPlans(t *testing.T) {
 		shape{"last position at", qLastPositionAt, []any{"t", 1}, "SEARCH statements USING COVERING INDEX statements_tenant_stored"},
 		shape{"statement", `SELECT ` + recordColumns + ` FROM statements s WHERE s.tenant = ? AND s.id = ?`, []any{"t", "x"}, ""},
 		shape{"term", qTerm, []any{"t", "x"}, ""},
+		shape{"agent documents", qAgentDocuments, []any{"t", "a", "state", "x", "", "y", 10},
+			"SEARCH documents USING INDEX documents_agent (tenant=? AND agent=? AND (kind,activity_id,registration,id)>(?,?,?,?))"},
 	)
 	for _, q := range writerQueries {
 		if strings.HasPrefix(q, "SELECT") || strings.HasPrefix(q, "UPDATE") {

@@ -39,7 +39,9 @@ const termCacheSize = 1 << 16
 //     declared; tenants.cors_origins: the origins of its browser content.
 //  5. tenants.identity_values and the table tenant_identities that makes
 //     each value one tenant's; the tables of the rosters (roster.go).
-const schemaVersion = 5
+//  6. the index documents_agent: an agent's documents across activities
+//     and registrations (AgentDocuments, DeleteAgentDocuments).
+const schemaVersion = 6
 
 var _ statements.Store = (*Store)(nil)
 
@@ -277,6 +279,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return statements.Internal(err, "cannot bring the schema up to date")
 			}
+		}
+	}
+	if v >= 1 && v <= 5 {
+		if _, err := tx.ExecContext(ctx, documentsAgentIndex); err != nil {
+			return statements.Internal(err, "cannot bring the schema up to date")
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_Credentials", credentialTests},
 		{"TestStore_Admin", adminTests},
 		{"TestStore_Documents", documentTests},
+		{"TestStore_AgentDocuments", agentDocumentTests},
 		{"TestStore_Attachments", attachmentTests},
 		{"TestStore_ActivityDefinitions", activityTests},
 		{"TestStore_Log", logTests},

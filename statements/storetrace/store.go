@@ -201,6 +201,26 @@ func (s *Store) DeleteDocuments(ctx context.Context, tenant string, key statemen
 	return err
 }
 
+// AgentDocuments traces statements.DocumentStore.AgentDocuments. The
+// agent is not recorded.
+func (s *Store) AgentDocuments(ctx context.Context, tenant, agent string, after statements.DocumentKey, limit int) ([]statements.Document, error) {
+	ctx, span := s.start(ctx, "AgentDocuments", AttrTenant.String(tenant))
+	docs, err := s.next.AgentDocuments(ctx, tenant, agent, after, limit)
+	records(span, len(docs))
+	end(span, err)
+	return docs, err
+}
+
+// DeleteAgentDocuments traces statements.DocumentStore.DeleteAgentDocuments.
+// The agent is not recorded.
+func (s *Store) DeleteAgentDocuments(ctx context.Context, tenant, agent string) (int, error) {
+	ctx, span := s.start(ctx, "DeleteAgentDocuments", AttrTenant.String(tenant))
+	n, err := s.next.DeleteAgentDocuments(ctx, tenant, agent)
+	records(span, n)
+	end(span, err)
+	return n, err
+}
+
 // PutAttachment traces statements.AttachmentStore.PutAttachment; the span
 // includes reading content.
 func (s *Store) PutAttachment(ctx context.Context, tenant, sha2 string, content io.Reader) error {
