@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,12 +30,20 @@ const mpassHome = "https://mpass-proxy.csc.fi"
 const stalledAfter = 1500 * time.Millisecond
 
 // mpassAgents is the identity rule at its plainest: a roster user is the
-// MPASSid account named by their sourcedId.
+// MPASSid account named by their sourcedId; u3 is also "u3-alias".
 type mpassAgents struct{}
 
 func (mpassAgents) Agents(_ context.Context, _, sourcedID string) ([]string, error) {
-	a := statements.Actor{Account: &statements.Account{HomePage: mpassHome, Name: sourcedID}}
-	return []string{a.Key()}, nil
+	names := []string{sourcedID}
+	if sourcedID == "u3" {
+		names = append(names, "u3-alias")
+	}
+	var keys []string
+	for _, n := range names {
+		a := statements.Actor{Account: &statements.Account{HomePage: mpassHome, Name: n}}
+		keys = append(keys, a.Key())
+	}
+	return keys, nil
 }
 
 // peopleServer serves the people API over a store with one class (7A:
@@ -236,6 +245,23 @@ func TestServer_PeopleAPI(t *testing.T) {
 		if code := getJSON(t, base+"/api/me/statements", teacher, nil); code != http.StatusForbidden {
 			t.Errorf("a teacher's own statements: %d, want 403", code)
 		}
+		var export struct {
+			SourcedID  string
+			Statements []struct {
+				Actor struct{ Account struct{ Name string } }
+			}
+		}
+		if code := getJSON(t, base+"/api/me/export", learner, &export); code != http.StatusOK || export.SourcedID != "u1" || len(export.Statements) != 3 {
+			t.Errorf("u1's export: %d %+v, want u1's 3 statements", code, export)
+		}
+		for _, st := range export.Statements {
+			if st.Actor.Account.Name != "u1" {
+				t.Errorf("u1's export holds a statement of %q", st.Actor.Account.Name)
+			}
+		}
+		if code := getJSON(t, base+"/api/me/export", teacher, nil); code != http.StatusForbidden {
+			t.Errorf("a teacher's export: %d, want 403", code)
+		}
 	})
 
 	t.Run("Refused", func(t *testing.T) {
@@ -261,6 +287,33 @@ func TestServer_PeopleAPI(t *testing.T) {
 		getJSON(t, base+"/api/classes", teacher, &classes)
 		if len(classes.Classes) != 1 || classes.Classes[0].SourcedID != "7A" {
 			t.Errorf("k1's classes: %+v, want 7A", classes)
+		}
+	})
+
+	t.Run("SeveralAccounts", func(t *testing.T) {
+		// Pages of one merge the statements of all of a student's accounts,
+		// newest first, each once.
+		var want []string
+		for i := range 5 {
+			want = append([]string{postAs(t, base, []string{"u3", "u3-alias"}[i%3/2], "experienced", "https://app.test/x", 0)}, want...)
+		}
+		var got []string
+		next := "/api/classes/7A/students/u3/statements?limit=2"
+		for next != "" && len(got) < 10 {
+			var page struct {
+				Statements []struct{ ID string }
+				More       string
+			}
+			if code := getJSON(t, base+next, teacher, &page); code != http.StatusOK {
+				t.Fatalf("GET %s: %d", next, code)
+			}
+			for _, s := range page.Statements {
+				got = append(got, s.ID)
+			}
+			next = page.More
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("u3's statements: %v, want %v", got, want)
 		}
 	})
 

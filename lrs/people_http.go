@@ -62,6 +62,7 @@ func (s *Server) peopleRoutes(g gin.IRouter) {
 	g.GET("/classes/:class/students/:student/statements", s.handleGetStudentStatements)
 	g.GET("/classes/:class/stream", s.handleGetClassStream)
 	g.GET("/me/statements", s.handleGetMyStatements)
+	g.GET("/me/export", s.handleGetMyExport)
 }
 
 // scope works out what the request's person may read; false when the
@@ -379,3 +380,55 @@ func (s *Server) agentsOf(ctx context.Context, tenant string, users []statements
 }
 
 func (s *Server) peopleReader() *people.Reader { return s.readers.reader }
+
+// handleGetMyExport serves GET /api/me/export: everything the LRS keeps of
+// the learner, as one JSON download (the right of access): their
+// statements, newest first, written a page at a time, so that an export
+// holds one page in memory however much the learner has done. A failure
+// after the first page ends the body short, which no JSON reader takes
+// for a whole export.
+func (s *Server) handleGetMyExport(c *gin.Context) {
+	ctx := c.Request.Context()
+	sc, ok := s.scope(c)
+	if !ok {
+		return
+	}
+	if sc.Self == nil || sc.Viewer.Role != people.Learner {
+		s.fail(c, statements.Errorf(statements.EForbidden, "only a learner the roster knows exports their data here"))
+		return
+	}
+	q := people.Query{}
+	p, err := s.peopleReader().Statements(ctx, sc.Viewer.Tenant, sc.Self.SourcedID, q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.auditRead(c, sc, "export", "self")
+	w := c.Writer
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="digione-lrs-export.json"`)
+	w.WriteHeader(http.StatusOK)
+	head, _ := json.Marshal(map[string]any{"person": sc.Viewer.Person, "sourcedId": sc.Self.SourcedID, "tenant": sc.Viewer.Tenant,
+		"exported": s.now().UTC().Format(time.RFC3339Nano)})
+	w.Write(head[:len(head)-1])
+	w.WriteString(`,"statements":[`)
+	n := 0
+	for {
+		for _, r := range p.Records {
+			if n > 0 {
+				w.WriteString(",")
+			}
+			w.Write(r.JSON())
+			n++
+		}
+		if !p.More {
+			break
+		}
+		q.Before = p.Next
+		if p, err = s.peopleReader().Statements(ctx, sc.Viewer.Tenant, sc.Self.SourcedID, q); err != nil {
+			s.log.Error().Err(err).Str("tenant", sc.Viewer.Tenant).Msg("export ended short")
+			return
+		}
+	}
+	w.WriteString("]}")
+}

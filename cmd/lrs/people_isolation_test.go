@@ -525,6 +525,23 @@ func (w *peopleWorld) check(t *testing.T, base string, op *oidctest.Provider) []
 		case code != http.StatusOK || !sameSet(ids, p.tenant.made[p.id]):
 			fail("%s: own statements: %d %v, want 200 %v", p, code, ids, p.tenant.made[p.id])
 		}
+
+		var export struct {
+			Statements []struct{ ID string } `json:"statements"`
+		}
+		code = get("/api/me/export", &export)
+		ids = nil
+		for _, s := range export.Statements {
+			ids = append(ids, s.ID)
+		}
+		switch {
+		case !p.rostered() || p.kind() != "learner":
+			if code != http.StatusForbidden {
+				fail("%s: export: %d, want 403", p, code)
+			}
+		case code != http.StatusOK || !sameSet(ids, p.tenant.made[p.id]):
+			fail("%s: export: %d %v, want 200 %v", p, code, ids, p.tenant.made[p.id])
+		}
 	}
 	bad = append(bad, w.checkStreams(t, base, op)...)
 	return bad
