@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -133,6 +134,23 @@ func postAs(t *testing.T, base, actor, verb, object string, scaled float64) stri
 	return ids[0]
 }
 
+func putDoc(t *testing.T, base, path, contentType, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", base+path, strings.NewReader(body))
+	req.SetBasicAuth(testKey, testSecret)
+	req.Header.Set("X-Experience-API-Version", "2.0.0")
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("If-None-Match", "*")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("PUT %s: %d", path, res.StatusCode)
+	}
+}
+
 func getJSON(t *testing.T, url, token string, v any) int {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
@@ -245,14 +263,28 @@ func TestServer_PeopleAPI(t *testing.T) {
 		if code := getJSON(t, base+"/api/me/statements", teacher, nil); code != http.StatusForbidden {
 			t.Errorf("a teacher's own statements: %d, want 403", code)
 		}
+		agentOf := func(name string) string {
+			return url.QueryEscape(fmt.Sprintf(`{"account":{"homePage":%q,"name":%q}}`, mpassHome, name))
+		}
+		putDoc(t, base, "/xapi/activities/state?activityId=https%3A%2F%2Fapp.test%2Fa&stateId=progress&agent="+agentOf("u1"), "application/json", `{"page":3}`)
+		putDoc(t, base, "/xapi/agents/profile?profileId=settings&agent="+agentOf("u1"), "text/plain", "dark mode")
+		putDoc(t, base, "/xapi/activities/state?activityId=https%3A%2F%2Fapp.test%2Fa&stateId=progress&agent="+agentOf("u2"), "application/json", `{"page":9}`)
 		var export struct {
 			SourcedID  string
 			Statements []struct {
 				Actor struct{ Account struct{ Name string } }
 			}
+			Documents []struct {
+				Kind, ID string
+				JSON     json.RawMessage
+				Base64   []byte
+			}
 		}
 		if code := getJSON(t, base+"/api/me/export", learner, &export); code != http.StatusOK || export.SourcedID != "u1" || len(export.Statements) != 3 {
 			t.Errorf("u1's export: %d %+v, want u1's 3 statements", code, export)
+		}
+		if d := export.Documents; len(d) != 2 || string(d[0].Base64) != "dark mode" || string(d[1].JSON) != `{"page":3}` {
+			t.Errorf("u1's exported documents: %+v, want the agent profile and the state", d)
 		}
 		for _, st := range export.Statements {
 			if st.Actor.Account.Name != "u1" {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -383,10 +385,10 @@ func (s *Server) peopleReader() *people.Reader { return s.readers.reader }
 
 // handleGetMyExport serves GET /api/me/export: everything the LRS keeps of
 // the learner, as one JSON download (the right of access): their
-// statements, newest first, written a page at a time, so that an export
-// holds one page in memory however much the learner has done. A failure
-// after the first page ends the body short, which no JSON reader takes
-// for a whole export.
+// statements, newest first, and their state and agent profile documents,
+// written a page at a time, so that an export holds one page in memory
+// however much the learner has done. A failure after the first page ends
+// the body short, which no JSON reader takes for a whole export.
 func (s *Server) handleGetMyExport(c *gin.Context) {
 	ctx := c.Request.Context()
 	sc, ok := s.scope(c)
@@ -430,5 +432,68 @@ func (s *Server) handleGetMyExport(c *gin.Context) {
 			return
 		}
 	}
+	w.WriteString(`],"documents":[`)
+	if err := s.exportDocuments(ctx, w, sc.Viewer.Tenant, sc.Self.SourcedID); err != nil {
+		s.log.Error().Err(err).Str("tenant", sc.Viewer.Tenant).Msg("export ended short")
+		return
+	}
 	w.WriteString("]}")
+}
+
+// exportPage is how many documents an export holds in memory at once.
+const exportPage = 8
+
+// documentJSON is a document as an export shows it: JSON content as JSON,
+// any other as base64.
+type documentJSON struct {
+	Kind         string          `json:"kind"`
+	ActivityID   string          `json:"activityId,omitempty"`
+	Registration string          `json:"registration,omitempty"`
+	ID           string          `json:"id"`
+	ContentType  string          `json:"contentType"`
+	Updated      time.Time       `json:"updated"`
+	JSON         json.RawMessage `json:"json,omitempty"`
+	Base64       []byte          `json:"base64,omitempty"`
+}
+
+// exportDocuments writes, comma-separated, the documents of the roster
+// user learner's agents.
+func (s *Server) exportDocuments(ctx context.Context, w io.Writer, tenant, learner string) error {
+	keys, err := s.readers.Agents.Agents(ctx, tenant, learner)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, agent := range keys {
+		var after statements.DocumentKey
+		for {
+			docs, err := s.store.AgentDocuments(ctx, tenant, agent, after, exportPage)
+			if err != nil {
+				return err
+			}
+			for _, d := range docs {
+				out := documentJSON{Kind: d.Key.Kind, ActivityID: d.Key.ActivityID, Registration: d.Key.Registration, ID: d.Key.ID,
+					ContentType: d.ContentType, Updated: d.Updated.UTC()}
+				if json.Valid(d.Content) && strings.HasPrefix(d.ContentType, "application/json") {
+					out.JSON = d.Content
+				} else {
+					out.Base64 = d.Content
+				}
+				b, err := json.Marshal(out)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					io.WriteString(w, ",")
+				}
+				w.Write(b)
+				n++
+			}
+			if len(docs) < exportPage {
+				break
+			}
+			after = docs[len(docs)-1].Key
+		}
+	}
+	return nil
 }

@@ -154,7 +154,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		return rosters.WriteMetrics(w)
 	}
 	lcfg.Admin = served
-	ids := &oneroster.Identities{}
+	ids := &oneroster.Identities{Roster: served}
 	lcfg.OneRoster = &oneroster.Admin{Store: served, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); ids.Forget(tenant); or.Notify() }}
 	ids.Admin = lcfg.OneRoster

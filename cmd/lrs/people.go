@@ -202,6 +202,13 @@ func newPeopleAPI(store statements.Store, ids *oneroster.Identities) *lrs.People
 		Rule:      &people.Rule{Roster: store},
 		Agents:    ids,
 		LineItems: ids.LineItems,
+		StalledAfter: func(ctx context.Context, tenant string) time.Duration {
+			c, err := ids.Admin.Config(ctx, tenant)
+			if err != nil {
+				return oneroster.TenantConfig{}.StalledAfter()
+			}
+			return c.StalledAfter()
+		},
 		Viewer: func(c *gin.Context) (people.Viewer, bool) {
 			p := signin.PersonOf(c)
 			if p == nil {

@@ -275,7 +275,7 @@ func (w *peopleWorld) serve(t *testing.T, store statements.Store, rule statement
 	if err := svc.Discover(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ids := &oneroster.Identities{Admin: &oneroster.Admin{Store: store}}
+	ids := &oneroster.Identities{Admin: &oneroster.Admin{Store: store}, Roster: store}
 	api := newPeopleAPI(store, ids)
 	api.Rule.Roster = rule
 	api.Heartbeat = 200 * time.Millisecond

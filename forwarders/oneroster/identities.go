@@ -3,6 +3,7 @@ package oneroster
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,11 +14,16 @@ import (
 // Identities answers, by the identity rule of the write-back, which agents
 // are a roster user and which activities have a line item in a class: the
 // people API reads a learner's statements and a class's progress with it.
-// The rule: a user is the account of the tenant's identity home page named
-// by their sourcedId, and each account the tenant's student table maps to
-// them.
+// The rule (Syncer.RosterUserOf read backwards): an account of the
+// tenant's identity home page is the user when the student table maps its
+// name to one of the user's identities (their sourcedId and userIds), or,
+// when the table does not list the name and the tenant does not require
+// it to, when the name is one of those identities.
 type Identities struct {
 	Admin *Admin
+	// Roster gives a user's identities beyond the sourcedId; nil: the
+	// sourcedId only.
+	Roster statements.RosterStore
 	// TTL is how long a tenant's tables are kept before they are read
 	// again; default 1 minute.
 	TTL time.Duration
@@ -33,7 +39,8 @@ type tenantTables struct {
 	read      time.Time
 	homePage  string
 	mapOnly   bool                // RequireStudentMapping: only mapped accounts are users
-	accounts  map[string][]string // by sourcedId: the accounts mapped to it
+	accounts  map[string][]string // by identity: the accounts the student table maps to it
+	mapped    map[string]bool     // the accounts the student table lists
 	lineItems map[string][]string // by class: the activities with a line item in it
 }
 
@@ -44,13 +51,30 @@ func (id *Identities) Agents(ctx context.Context, tenant, sourcedID string) ([]s
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	if !t.mapOnly {
-		names = append(names, sourcedID)
+	identities := []string{sourcedID}
+	if id.Roster != nil {
+		u, err := id.Roster.RosterUser(ctx, tenant, sourcedID)
+		switch {
+		case err == nil:
+			for _, v := range u.Identities {
+				if !slices.Contains(identities, v) {
+					identities = append(identities, v)
+				}
+			}
+		case statements.ErrorCode(err) != statements.ENotFound:
+			return nil, err
+		}
 	}
-	for _, acct := range t.accounts[sourcedID] {
-		if t.mapOnly || acct != sourcedID {
-			names = append(names, acct)
+	var names []string
+	for _, v := range identities {
+		// A name the table maps elsewhere is someone else's account.
+		if _, mapped := t.mapped[v]; !t.mapOnly && !mapped && !slices.Contains(names, v) {
+			names = append(names, v)
+		}
+		for _, acct := range t.accounts[v] {
+			if !slices.Contains(names, acct) {
+				names = append(names, acct)
+			}
 		}
 	}
 	// The write-back takes the home page with or without a trailing
@@ -96,7 +120,8 @@ func (id *Identities) tables(ctx context.Context, tenant string) (*tenantTables,
 	if t != nil && now.Sub(t.read) < ttl {
 		return t, nil
 	}
-	t = &tenantTables{read: now, homePage: DefaultIdentityHomePage, accounts: map[string][]string{}, lineItems: map[string][]string{}}
+	t = &tenantTables{read: now, homePage: DefaultIdentityHomePage, accounts: map[string][]string{}, mapped: map[string]bool{},
+		lineItems: map[string][]string{}}
 	cfg, err := id.Admin.Config(ctx, tenant)
 	switch {
 	case err == nil:
@@ -111,6 +136,7 @@ func (id *Identities) tables(ctx context.Context, tenant string) (*tenantTables,
 	err = id.each(ctx, tenant, prefixStudent, func(it statements.SinkItem) {
 		acct, user := strings.TrimPrefix(it.Key, prefixStudent), string(it.Value)
 		t.accounts[user] = append(t.accounts[user], acct)
+		t.mapped[acct] = true
 		rows++
 	}, &rows)
 	if err != nil {

@@ -2,7 +2,9 @@ package oneroster_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/statements"
@@ -56,6 +58,20 @@ func TestIdentities(t *testing.T) {
 		}
 	})
 
+	t.Run("UserIds", func(t *testing.T) {
+		if err := store.ReplaceRoster(ctx, "t1", &statements.Roster{Synced: time.Now().UTC().Truncate(time.Millisecond),
+			Users: []statements.RosterUser{{SourcedID: "u2", Identities: []string{"u2", "MPASSOID.abc"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		ids := &oneroster.Identities{Admin: admin, Roster: store}
+		got, _ := ids.Agents(ctx, "t1", "u2")
+		want := []string{key(home, "u2"), key(home+"/", "u2"), key(home, "alias-2"), key(home+"/", "alias-2"),
+			key(home, "MPASSOID.abc"), key(home+"/", "MPASSOID.abc")}
+		if !slices.Equal(got, want) {
+			t.Errorf("Agents of a user with a userIds identifier: %v, want %v", got, want)
+		}
+	})
+
 	t.Run("RequireStudentMapping", func(t *testing.T) {
 		if err := admin.SetConfig(ctx, "t1", oneroster.TenantConfig{BaseURL: "https://or.test/ims/oneroster/gradebook/v1p2",
 			TokenURL: "https://or.test/token", ClientID: "c", ClientSecret: "s", IdentityHomePage: "https://id.test/",
@@ -71,4 +87,19 @@ func TestIdentities(t *testing.T) {
 			t.Errorf("Agents of an unmapped user with mapping required: %v, want none", got)
 		}
 	})
+}
+
+func TestTenantConfig_StalledAfter(t *testing.T) {
+	c := oneroster.TenantConfig{BaseURL: "https://or.test/ims/oneroster/gradebook/v1p2", TokenURL: "https://or.test/token", ClientID: "c", ClientSecret: "s"}
+	if got := c.StalledAfter(); got != 7*24*time.Hour {
+		t.Errorf("default: %v, want 7 days", got)
+	}
+	c.StalledAfterDays = 3
+	if err := c.Check(); err != nil || c.StalledAfter() != 3*24*time.Hour {
+		t.Errorf("3 days: %v %v", err, c.StalledAfter())
+	}
+	c.StalledAfterDays = 400
+	if err := c.Check(); err == nil || !strings.HasPrefix(err.Error(), "stalledAfterDays:") {
+		t.Errorf("400 days: %v, want an error naming stalledAfterDays", err)
+	}
 }
