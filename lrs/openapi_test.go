@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/digione/lrs/lrs"
+	peoplerule "github.com/digione/lrs/lrs/people"
 	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/statements/sqlitestore"
 )
@@ -270,7 +271,8 @@ func TestOpenAPI_Routes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Internal: true, People: people})
+	srv := lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Internal: true, People: people,
+		PeopleAPI: &lrs.PeopleAPI{Rule: &peoplerule.Rule{Roster: store}, Agents: mpassAgents{}}})
 	routes := map[string]bool{}
 	for _, r := range srv.Routes() {
 		method, path, _ := strings.Cut(r, " ")

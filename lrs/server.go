@@ -115,13 +115,17 @@ type Config struct {
 	// never makes a 503 (a failing roster sync: the last good roster
 	// stays); "" for nothing. nil = nothing.
 	ReadyNotes func() string
+	// PeopleAPI is what the people API reads with (the roster rule, the
+	// identity rule); nil = only /api/me is served.
+	PeopleAPI *PeopleAPI
 }
 
 // PeopleRoutes mounts the routes of people's sign-in and the people API
 // on the router, answering errors through fail, the server's one error
-// responder.
+// responder. It returns the group of /api/, where only signed-in people
+// arrive.
 type PeopleRoutes interface {
-	Mount(r gin.IRouter, fail func(*gin.Context, error))
+	Mount(r gin.IRouter, fail func(*gin.Context, error)) gin.IRouter
 }
 
 // Server serves the LRS over HTTP. It is an http.Handler.
@@ -158,6 +162,7 @@ type Server struct {
 	people        PeopleRoutes
 	rosterSync    RosterSync
 	readyNotes    func() string
+	readers       *peopleAPI      // nil without Config.PeopleAPI
 	corsOrigins   map[string]bool // nil: "*" without credentials
 	tenantOrigins *tenantOrigins
 
@@ -192,6 +197,12 @@ func New(cfg Config) *Server {
 	if cfg.Store != nil {
 		s.writes = &writeWatch{Store: cfg.Store, now: func() time.Time { return s.now() }}
 		s.store = s.writes
+		if cfg.PeopleAPI != nil {
+			s.readers = newPeopleAPI(*cfg.PeopleAPI, cfg.Store)
+			if s.readers.hub != nil {
+				s.writes.stored = s.readers.hub.Notify
+			}
+		}
 	}
 	if cfg.AdminToken != "" {
 		s.adminToken = sha256.Sum256([]byte(cfg.AdminToken))
@@ -351,7 +362,7 @@ func (s *Server) routes() {
 	s.adminRoutes(ops)
 
 	if s.people != nil {
-		s.people.Mount(e, s.fail)
+		s.peopleRoutes(s.people.Mount(e, s.fail))
 	}
 }
 

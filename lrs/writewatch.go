@@ -16,6 +16,8 @@ import (
 type writeWatch struct {
 	statements.Store
 	now func() time.Time
+	// stored, if set, is called after statements are stored.
+	stored func()
 
 	mu     sync.Mutex
 	reason string    // of the latest failed write; "" after a success
@@ -51,7 +53,11 @@ func (w *writeWatch) failing() (string, time.Time) {
 }
 
 func (w *writeWatch) InsertStatements(ctx context.Context, tenant string, recs []*statements.Record) error {
-	return w.note(w.Store.InsertStatements(ctx, tenant, recs))
+	err := w.note(w.Store.InsertStatements(ctx, tenant, recs))
+	if err == nil && w.stored != nil {
+		w.stored()
+	}
+	return err
 }
 
 func (w *writeWatch) PutDocument(ctx context.Context, tenant string, doc *statements.Document, cond statements.Condition) error {

@@ -48,6 +48,7 @@ type adminOptions struct {
 	RequireStudentMapping, Disabled           bool
 	State, After, Result, File                string
 	RosterURL, RosterScope                    string
+	StalledAfterDays                          int
 
 	// IdentityValues is the --identity-values of the tenant commands:
 	// comma-separated, "none" for none, "" when not given.

@@ -154,8 +154,10 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		return rosters.WriteMetrics(w)
 	}
 	lcfg.Admin = served
+	ids := &oneroster.Identities{Roster: served}
 	lcfg.OneRoster = &oneroster.Admin{Store: served, Static: static,
-		Changed: func(tenant string) { or.Forget(tenant); or.Notify() }}
+		Changed: func(tenant string) { or.Forget(tenant); ids.Forget(tenant); or.Notify() }}
+	ids.Admin = lcfg.OneRoster
 	lcfg.Replicas = newReplicas(cfg, served, log)
 	// Counted before serving, so that a new replica takes only its share.
 	if err := lcfg.Replicas.Beat(ctx); err != nil {
@@ -175,6 +177,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	}
 	if people != nil {
 		lcfg.People = people
+		lcfg.PeopleAPI = newPeopleAPI(served, ids)
 	}
 	srv := lrs.New(lcfg)
 	var internal *debugServer

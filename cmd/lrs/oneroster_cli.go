@@ -47,6 +47,7 @@ var oneRosterCommands = []adminCommand{
 			fs.BoolVar(&o.Disabled, "disabled", false, "keep the configuration but write no new results")
 			fs.StringVar(&o.RosterURL, "roster-url", "", "the rostering service, up to and including /ims/oneroster/rostering/v1p2, read with the same client (default none: the roster is not synced)")
 			fs.StringVar(&o.RosterScope, "roster-scope", "", "the scope asked for to read the roster; default "+oneroster.ScopeRosterCore)
+			fs.IntVar(&o.StalledAfterDays, "stalled-after-days", 0, "days without a statement that make a student stalled in a class overview; default 7")
 		},
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
 			if err := needTenant(o); err != nil {
@@ -58,7 +59,8 @@ var oneRosterCommands = []adminCommand{
 			}
 			c := oneroster.TenantConfig{BaseURL: o.URL, TokenURL: o.TokenURL, ClientID: o.ClientID, ClientSecret: secret,
 				IdentityHomePage: o.IdentityHomePage, Verbs: splitList(o.Verbs),
-				RequireStudentMapping: o.RequireStudentMapping, Disabled: o.Disabled, RosterURL: o.RosterURL, RosterScope: o.RosterScope}
+				RequireStudentMapping: o.RequireStudentMapping, Disabled: o.Disabled, RosterURL: o.RosterURL, RosterScope: o.RosterScope,
+				StalledAfterDays: o.StalledAfterDays}
 			v, err := ops.SetOneRosterConfig(ctx, cliActor, o.Tenant, c)
 			if err != nil {
 				return cliFieldError(err)
@@ -217,7 +219,7 @@ func cliFieldError(err error) error {
 	msg := statements.ErrorMessage(err)
 	for field, flag := range map[string]string{"baseUrl": "--url", "tokenUrl": "--token-url", "clientId": "--client-id",
 		"clientSecret": "--client-secret-file (or LRS_ONEROSTER_CLIENT_SECRET)", "identityHomePage": "--identity-home-page", "verbs": "--verbs",
-		"rosterUrl": "--roster-url", "rosterScope": "--roster-scope"} {
+		"rosterUrl": "--roster-url", "rosterScope": "--roster-scope", "stalledAfterDays": "--stalled-after-days"} {
 		if strings.HasPrefix(msg, field+":") || strings.HasPrefix(msg, field+"[") {
 			return fmt.Errorf("%s (%s)", msg, flag)
 		}

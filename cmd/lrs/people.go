@@ -9,8 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
 
+	"github.com/digione/lrs/forwarders/oneroster"
+	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/people"
 	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/statements"
 )
@@ -170,5 +174,47 @@ func newSignIn(cfg signInConfig, store statements.Store, log zerolog.Logger) (*s
 	if err != nil {
 		return nil, err
 	}
+	c.Describe = func(ctx context.Context, p *signin.Person) (map[string]any, error) {
+		return describe(ctx, store, p)
+	}
 	return signin.New(c)
+}
+
+// describe returns what GET /api/me adds to the claims: the person's
+// roster user and name, read now, or rostered false when the tenant's
+// roster does not know them.
+func describe(ctx context.Context, store statements.RosterStore, p *signin.Person) (map[string]any, error) {
+	u, err := store.RosterPerson(ctx, p.Tenant, p.ID)
+	switch statements.ErrorCode(err) {
+	case "":
+		return map[string]any{"rostered": true, "sourcedId": u.SourcedID, "givenName": u.GivenName, "familyName": u.FamilyName}, nil
+	case statements.ENotFound, statements.EConflict:
+		return map[string]any{"rostered": false}, nil
+	}
+	return nil, err
+}
+
+// newPeopleAPI returns what the people API reads with: the roster rule
+// over the store's rosters, and the identity rule of the OneRoster
+// write-back (ids).
+func newPeopleAPI(store statements.Store, ids *oneroster.Identities) *lrs.PeopleAPI {
+	return &lrs.PeopleAPI{
+		Rule:      &people.Rule{Roster: store},
+		Agents:    ids,
+		LineItems: ids.LineItems,
+		StalledAfter: func(ctx context.Context, tenant string) time.Duration {
+			c, err := ids.Admin.Config(ctx, tenant)
+			if err != nil {
+				return oneroster.TenantConfig{}.StalledAfter()
+			}
+			return c.StalledAfter()
+		},
+		Viewer: func(c *gin.Context) (people.Viewer, bool) {
+			p := signin.PersonOf(c)
+			if p == nil {
+				return people.Viewer{}, false
+			}
+			return people.Viewer{Tenant: p.Tenant, Person: p.ID, Role: people.Role(p.Role())}, true
+		},
+	}
 }

@@ -4,7 +4,21 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
+
+// DefaultStalledAfterDays is TenantConfig.StalledAfterDays when it is 0.
+const DefaultStalledAfterDays = 7
+
+// StalledAfter returns how long without a statement makes a student
+// stalled.
+func (c TenantConfig) StalledAfter() time.Duration {
+	days := c.StalledAfterDays
+	if days <= 0 {
+		days = DefaultStalledAfterDays
+	}
+	return time.Duration(days) * 24 * time.Hour
+}
 
 // TenantConfig connects one tenant to its OneRoster provider. It is kept
 // in the store (set through the admin API or the CLI) or given to the
@@ -37,6 +51,10 @@ type TenantConfig struct {
 	// RosterScope is the scope asked for to read the roster:
 	// ScopeRosterCore (the default) or ScopeRoster.
 	RosterScope string `json:"rosterScope,omitempty"`
+	// StalledAfterDays is how many days without a statement make a
+	// student "stalled" in the people API's class overview; 0 =
+	// DefaultStalledAfterDays.
+	StalledAfterDays int `json:"stalledAfterDays,omitempty"`
 }
 
 // Check returns what is wrong with c, naming the JSON field and the rule;
@@ -67,6 +85,9 @@ func (c TenantConfig) Check() error {
 		if !strings.HasSuffix(strings.TrimRight(c.RosterURL, "/"), "/ims/oneroster/rostering/v1p2") {
 			return fmt.Errorf("rosterUrl: must end with /ims/oneroster/rostering/v1p2, got %q", c.RosterURL)
 		}
+	}
+	if c.StalledAfterDays < 0 || c.StalledAfterDays > 365 {
+		return fmt.Errorf("stalledAfterDays: must be between 0 (the default, %d) and 365, got %d", DefaultStalledAfterDays, c.StalledAfterDays)
 	}
 	switch c.RosterScope {
 	case "", ScopeRosterCore, ScopeRoster:

@@ -57,6 +57,10 @@ type Config struct {
 	// does. Nil: every sign-in is refused (503), the people API answers
 	// no one.
 	Tenant func(ctx context.Context, claimValue string) (tenantID string, err error)
+	// Describe, if set, adds to GET /api/me what the LRS knows of the
+	// person beyond the claims (their name in the roster), read when asked
+	// and never kept in the session.
+	Describe func(ctx context.Context, p *Person) (map[string]any, error)
 	// SessionKeys seal the session and login cookies: the first seals,
 	// each opens (put the previous key second while rotating). Each is
 	// SessionKeySize bytes. Default: one key generated at New, so sessions

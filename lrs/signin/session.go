@@ -215,5 +215,18 @@ func (s *Service) handleGetMe(c *gin.Context) {
 	if roles == nil {
 		roles = []Role{}
 	}
-	c.JSON(http.StatusOK, gin.H{"person": p.ID, "role": p.Role(), "roles": roles, "tenant": p.Tenant, "csrfToken": c.GetString(csrfKey)})
+	body := gin.H{"person": p.ID, "role": p.Role(), "roles": roles, "tenant": p.Tenant, "csrfToken": c.GetString(csrfKey)}
+	if s.cfg.Describe != nil {
+		more, err := s.cfg.Describe(c.Request.Context(), p)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for k, v := range more {
+			if _, taken := body[k]; !taken {
+				body[k] = v
+			}
+		}
+	}
+	c.JSON(http.StatusOK, body)
 }

@@ -157,7 +157,7 @@ func (s *Service) Ready() bool { return s.prov.Load() != nil }
 // GET /auth/login, GET /auth/callback, POST /auth/logout and, behind
 // RequirePerson, GET /api/me. fail answers every error (nil: a JSON body
 // {"error": code, "message": text}).
-func (s *Service) Mount(r gin.IRouter, fail func(*gin.Context, error)) {
+func (s *Service) Mount(r gin.IRouter, fail func(*gin.Context, error)) gin.IRouter {
 	if fail != nil {
 		s.fail = fail
 	}
@@ -168,6 +168,7 @@ func (s *Service) Mount(r gin.IRouter, fail func(*gin.Context, error)) {
 
 	api := r.Group("/api", noStore, s.RequirePerson)
 	api.GET("/me", s.handleGetMe)
+	return api
 }
 
 // noStore keeps every answer of sign-in and the people API out of caches.
