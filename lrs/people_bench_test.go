@@ -4,18 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/digione/lrs/lrs"
-	"github.com/digione/lrs/lrs/people"
-	"github.com/digione/lrs/lrs/signin"
-	"github.com/digione/lrs/lrs/signin/oidctest"
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/sqlitestore"
 )
@@ -57,24 +51,7 @@ func BenchmarkPeople_Overview(b *testing.B) {
 	if err := store.ReplaceRoster(ctx, lrs.DefaultTenant, roster); err != nil {
 		b.Fatal(err)
 	}
-	op := oidctest.Start(b)
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	b.Cleanup(srv.Close)
-	svc, err := signin.New(signin.Config{Issuer: op.URL, ClientID: op.ClientID, ClientSecret: op.ClientSecret, PublicURL: srv.URL,
-		Tenant: func(context.Context, string) (string, error) { return lrs.DefaultTenant, nil }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := svc.Discover(ctx); err != nil {
-		b.Fatal(err)
-	}
-	h = lrs.New(lrs.Config{Store: store, Admin: store, People: svc, PeopleAPI: &lrs.PeopleAPI{
-		Rule: &people.Rule{Roster: store}, Agents: mpassAgents{},
-		Viewer: func(c *gin.Context) (people.Viewer, bool) {
-			p := signin.PersonOf(c)
-			return people.Viewer{Tenant: p.Tenant, Person: p.ID, Role: people.Role(p.Role())}, p != nil
-		}}})
+	base, op := servePeople(b, store, &lrs.PeopleAPI{}, nil)
 	verbs := []string{"completed", "passed", "failed", "experienced", "progressed"}
 	for from := 0; from < total; from += 500 {
 		var sb strings.Builder
@@ -88,7 +65,7 @@ func BenchmarkPeople_Overview(b *testing.B) {
 				mpassHome, (i*7919)%students, verbs[i%len(verbs)], i%40, i%100)
 		}
 		sb.WriteByte(']')
-		req, _ := http.NewRequest("POST", srv.URL+"/xapi/statements", strings.NewReader(sb.String()))
+		req, _ := http.NewRequest("POST", base+"/xapi/statements", strings.NewReader(sb.String()))
 		req.SetBasicAuth(testKey, testSecret)
 		req.Header.Set("X-Experience-API-Version", "1.0.3")
 		req.Header.Set("Content-Type", "application/json")
@@ -106,7 +83,7 @@ func BenchmarkPeople_Overview(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		req, _ := http.NewRequest("GET", srv.URL+"/api/classes/c000/overview", nil)
+		req, _ := http.NewRequest("GET", base+"/api/classes/c000/overview", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
