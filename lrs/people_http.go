@@ -338,6 +338,7 @@ func (s *Server) handleGetClassStream(c *gin.Context) {
 				w.Flush()
 				return
 			}
+			sub.Took(rec)
 			fmt.Fprintf(w, "id: %d\nevent: statement\ndata: %s\n\n", rec.Position, rec.JSON())
 			w.Flush()
 		case <-t.C:

@@ -3,6 +3,7 @@ package people
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/digione/lrs/statements"
@@ -13,9 +14,12 @@ import (
 const DefaultPoll = 500 * time.Millisecond
 
 // SubscriptionBuffer is how many statements a subscription holds for a
-// slow reader; past it the subscription ends (Lost), and the reader
-// starts again from a query.
-const SubscriptionBuffer = 256
+// slow reader, and SubscriptionBytes how many bytes of them; past either
+// the subscription ends (Lost), and the reader starts again from a query.
+const (
+	SubscriptionBuffer = 256
+	SubscriptionBytes  = 4 << 20
+)
 
 // Hub hands each statement the store logs to the subscriptions whose
 // agents made it. One goroutine reads the log for every subscription, and
@@ -26,6 +30,7 @@ type Hub struct {
 
 	mu      sync.Mutex
 	subs    map[*Subscription]struct{}
+	byAgent map[string]map[*Subscription]struct{} // by tenant and agent key (agentID)
 	wake    chan struct{}
 	stop    context.CancelFunc
 	running sync.WaitGroup
@@ -34,8 +39,10 @@ type Hub struct {
 // Subscription receives the statements of some agents of one tenant.
 type Subscription struct {
 	// C receives the statements, in log order; it is closed when the
-	// subscription ends.
+	// subscription ends. The reader calls Took with each one it takes.
 	C chan *statements.Record
+
+	pending atomic.Int64 // bytes sent on C and not yet taken
 
 	hub    *Hub
 	tenant string
@@ -55,9 +62,17 @@ func (h *Hub) Subscribe(ctx context.Context, tenant string, agents []string) *Su
 	defer h.mu.Unlock()
 	if h.subs == nil {
 		h.subs = map[*Subscription]struct{}{}
+		h.byAgent = map[string]map[*Subscription]struct{}{}
 		h.wake = make(chan struct{}, 1)
 	}
 	h.subs[s] = struct{}{}
+	for a := range s.agents {
+		id := agentID(tenant, a)
+		if h.byAgent[id] == nil {
+			h.byAgent[id] = map[*Subscription]struct{}{}
+		}
+		h.byAgent[id][s] = struct{}{}
+	}
 	if h.stop == nil {
 		// The first subscription starts the reader at the head of the log.
 		head, err := h.Log.LogHead(ctx)
@@ -77,13 +92,31 @@ func (s *Subscription) Close() {
 	h := s.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s.end()
-	delete(h.subs, s)
+	h.drop(s)
 	if len(h.subs) == 0 && h.stop != nil {
 		h.stop()
 		h.stop = nil
 	}
 }
+
+// drop ends s and forgets it; h.mu is held.
+func (h *Hub) drop(s *Subscription) {
+	s.end()
+	delete(h.subs, s)
+	for a := range s.agents {
+		id := agentID(s.tenant, a)
+		delete(h.byAgent[id], s)
+		if len(h.byAgent[id]) == 0 {
+			delete(h.byAgent, id)
+		}
+	}
+}
+
+// agentID is the key of an agent of a tenant in Hub.byAgent.
+func agentID(tenant, agent string) string { return tenant + "\x00" + agent }
+
+// Took tells the subscription that the reader has taken r from C.
+func (s *Subscription) Took(r *statements.Record) { s.pending.Add(-int64(len(r.Statement))) }
 
 // Lost reports whether the subscription ended because its reader fell
 // behind (and not by Close).
@@ -152,23 +185,22 @@ func (h *Hub) read(ctx context.Context, after int64) int64 {
 			if len(h.subs) == 0 {
 				break
 			}
-			actor := ""
-			for s := range h.subs {
-				if s.tenant != e.Tenant {
-					continue
-				}
-				if actor == "" {
-					actor = ActorKey(e.Record.Statement)
-				}
-				if !s.agents[actor] {
+			// One look-up per statement, whatever the number of
+			// subscriptions.
+			subs := h.byAgent[agentID(e.Tenant, ActorKey(e.Record.Statement))]
+			size := int64(len(e.Record.Statement))
+			for s := range subs {
+				if s.pending.Load()+size > SubscriptionBytes {
+					s.lost = true
+					h.drop(s)
 					continue
 				}
 				select {
 				case s.C <- e.Record:
+					s.pending.Add(size)
 				default:
 					s.lost = true
-					s.end()
-					delete(h.subs, s)
+					h.drop(s)
 				}
 			}
 		}

@@ -91,11 +91,42 @@ func TestHub(t *testing.T) {
 			t.Fatal("a reader that fell behind by more than the buffer is not lost")
 		}
 		n := 0
-		for range sub.C {
+		for r := range sub.C {
+			sub.Took(r)
 			n++
 		}
 		if !sub.Lost() || n != people.SubscriptionBuffer {
 			t.Errorf("a reader that fell behind: lost %v after %d statements, want lost after %d", sub.Lost(), n, people.SubscriptionBuffer)
 		}
 	})
+}
+
+func TestHub_LostByBytes(t *testing.T) {
+	log := &memLog{}
+	hub := &people.Hub{Log: log, Poll: 10 * time.Millisecond}
+	sub := hub.Subscribe(t.Context(), "t1", []string{agent("u1")})
+	defer sub.Close()
+	// Statements of 100 KiB each: the bytes run out before the count.
+	big := make([]byte, 100<<10)
+	for i := range big {
+		big[i] = 'x'
+	}
+	for range 50 {
+		log.mu.Lock()
+		pos := int64(len(log.entries) + 1)
+		st := fmt.Sprintf(`{"actor":{"account":{"homePage":"https://id.test","name":"u1"}},"pad":%q}`, big)
+		log.entries = append(log.entries, statements.LogEntry{Tenant: "t1", Record: &statements.Record{Statement: []byte(st), Position: pos}})
+		log.mu.Unlock()
+	}
+	hub.Notify()
+	for deadline := time.Now().Add(5 * time.Second); !sub.Lost() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	n := 0
+	for range sub.C {
+		n++
+	}
+	if !sub.Lost() || n >= 50 || n*100<<10 > people.SubscriptionBytes {
+		t.Errorf("a slow reader of big statements: lost %v after %d, want lost within %d bytes", sub.Lost(), n, people.SubscriptionBytes)
+	}
 }
