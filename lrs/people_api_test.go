@@ -404,6 +404,32 @@ func TestServer_PeopleAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("TooManyStreams", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		open := func() int {
+			req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/classes/7A/stream", nil)
+			req.Header.Set("Authorization", "Bearer "+teacher)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { res.Body.Close() })
+			return res.StatusCode
+		}
+		for i := range 4 {
+			if code := open(); code != http.StatusOK {
+				t.Fatalf("stream %d: %d", i+1, code)
+			}
+		}
+		if code := open(); code != http.StatusTooManyRequests {
+			t.Errorf("a fifth stream of one teacher: %d, want 429", code)
+		}
+		if code := getJSON(t, base+"/api/classes", teacher, nil); code != http.StatusOK {
+			t.Errorf("a read beside four streams: %d, want 200", code)
+		}
+	})
+
 	t.Run("DisabledTenant", func(t *testing.T) {
 		tn, err := store.Tenant(t.Context(), lrs.DefaultTenant)
 		if err != nil {

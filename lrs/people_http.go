@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -59,12 +60,53 @@ func (s *Server) peopleRoutes(g gin.IRouter) {
 	if s.readers == nil {
 		return
 	}
-	g.GET("/classes", s.handleGetClasses)
-	g.GET("/classes/:class/overview", s.handleGetOverview)
-	g.GET("/classes/:class/students/:student/statements", s.handleGetStudentStatements)
-	g.GET("/classes/:class/stream", s.handleGetClassStream)
-	g.GET("/me/statements", s.handleGetMyStatements)
-	g.GET("/me/export", s.handleGetMyExport)
+	reads, streams := s.personInFlight(maxPersonReads), s.personInFlight(maxPersonStreams)
+	g.GET("/classes", reads, s.handleGetClasses)
+	g.GET("/classes/:class/overview", reads, s.handleGetOverview)
+	g.GET("/classes/:class/students/:student/statements", reads, s.handleGetStudentStatements)
+	g.GET("/classes/:class/stream", streams, s.handleGetClassStream)
+	g.GET("/me/statements", reads, s.handleGetMyStatements)
+	g.GET("/me/export", reads, s.handleGetMyExport)
+}
+
+// A person has at most maxPersonReads requests of the people API and
+// maxPersonStreams class streams under way in one process; more are a
+// 429. An overview or an export is work for the store, and no one person
+// may take all of it.
+const (
+	maxPersonReads   = 4
+	maxPersonStreams = 4
+)
+
+// personInFlight returns a middleware that lets at most max requests of
+// one person through at once.
+func (s *Server) personInFlight(max int) gin.HandlerFunc {
+	var mu sync.Mutex
+	busy := map[string]int{}
+	return func(c *gin.Context) {
+		v, ok := s.readers.Viewer(c)
+		if !ok {
+			c.Next()
+			return
+		}
+		who := v.Tenant + "\x00" + v.Person
+		mu.Lock()
+		if busy[who] >= max {
+			mu.Unlock()
+			s.tooMany(c, time.Second, fmt.Sprintf("%d requests of yours are under way; wait for one to end", max))
+			return
+		}
+		busy[who]++
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			if busy[who]--; busy[who] == 0 {
+				delete(busy, who)
+			}
+			mu.Unlock()
+		}()
+		c.Next()
+	}
 }
 
 // scope works out what the request's person may read; false when the
