@@ -163,6 +163,9 @@ func (b *bench) preload(ctx context.Context) *report {
 
 // runMode runs the mode for cfg.Duration.
 func (b *bench) runMode(ctx context.Context) *report {
+	if b.cfg.Rate > 0 {
+		return b.runOpen(ctx)
+	}
 	var stop atomic.Bool
 	timer := time.AfterFunc(b.cfg.Duration, func() { stop.Store(true) })
 	defer timer.Stop()
@@ -221,18 +224,27 @@ func (b *bench) workers(n int, step func(*worker) bool) *report {
 }
 
 // writeNext writes the next statement, or the next batch.
-func (w *worker) writeNext(ctx context.Context) {
+func (w *worker) writeNext(ctx context.Context) { w.writeNextDue(ctx, time.Time{}) }
+
+// writeNextDue writes the next statement or batch, timed from due (zero:
+// from now).
+func (w *worker) writeNextDue(ctx context.Context, due time.Time) {
 	n := w.b.cfg.BatchSize
 	start := w.b.next.Add(uint64(n)) - uint64(n)
 	op := opBatch
 	if n == 1 {
 		op = opPost
 	}
-	w.write(ctx, op, start, n, op == opBatch)
+	w.writeDue(ctx, op, start, n, op == opBatch, due)
 }
 
 // write POSTs statements [start, start+n), as an array when batch is true.
 func (w *worker) write(ctx context.Context, op string, start uint64, n int, batch bool) {
+	w.writeDue(ctx, op, start, n, batch, time.Time{})
+}
+
+// writeDue is write timed from due (zero: from now).
+func (w *worker) writeDue(ctx context.Context, op string, start uint64, n int, batch bool, due time.Time) {
 	if batch {
 		w.buf = w.b.gen.AppendBatch(w.buf[:0], start, n)
 	} else {
@@ -241,6 +253,9 @@ func (w *worker) write(ctx context.Context, op string, start uint64, n int, batc
 	o := w.rec.op(op)
 	t0 := time.Now()
 	w.b.started.CompareAndSwap(0, t0.UnixNano())
+	if !due.IsZero() {
+		t0 = due
+	}
 	res, err := w.b.do(ctx, http.MethodPost, w.b.statements, w.buf)
 	o.latency(time.Since(t0))
 	w.b.requests.Add(1)

@@ -26,17 +26,22 @@ const (
 
 // config is the command line of lrs-bench; each field's default is beside it.
 type config struct {
-	URL         *url.URL      // --url, LRS_BENCH_URL: the xAPI base, ending in "/"; required
-	Key         string        // --key, LRS_BENCH_KEY; required
-	Secret      string        // --secret, LRS_BENCH_SECRET (or _FILE); required
-	Mode        string        // --mode; default "post"
-	BatchSize   int           // --batch-size; default 100 (mixed mode: 1)
-	Concurrency int           // --concurrency; default 32
-	Duration    time.Duration // --duration; default 30s
-	Seed        int64         // --seed; default 1
-	Version     string        // --xapi-version; default "1.0.3"
-	Learners    int           // --learners; default 1584 (3 tenants)
-	ReadFrac    float64       // --read-fraction; default 0.2
+	URL         *url.URL // --url, LRS_BENCH_URL: the xAPI base, ending in "/"; required
+	Key         string   // --key, LRS_BENCH_KEY; required
+	Secret      string   // --secret, LRS_BENCH_SECRET (or _FILE); required
+	Mode        string   // --mode; default "post"
+	BatchSize   int      // --batch-size; default 100 (mixed mode: 1)
+	Concurrency int      // --concurrency; default 32
+	// Rate is --rate: requests per second offered open-loop (post and
+	// batch modes), each scheduled at its time whatever the LRS does and
+	// timed from then; default 0: closed loop, each worker sends when its
+	// last request is answered.
+	Rate     float64
+	Duration time.Duration // --duration; default 30s
+	Seed     int64         // --seed; default 1
+	Version  string        // --xapi-version; default "1.0.3"
+	Learners int           // --learners; default 1584 (3 tenants)
+	ReadFrac float64       // --read-fraction; default 0.2
 
 	Preload            int  // --preload; default 0
 	PreloadOnly        bool // --preload-only; default false
@@ -66,6 +71,7 @@ func parseConfig(args []string, stderr io.Writer, getenv func(string) string) (c
 	fs.StringVar(&cfg.Mode, "mode", modePost, "post (single statements), batch, query or mixed")
 	fs.IntVar(&cfg.BatchSize, "batch-size", 100, "statements per POST in batch and mixed mode (1: single statements, not an array); mixed mode default 1")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "requests in flight (one worker and one keep-alive connection each)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "post and batch modes: offer this many requests per second open-loop, each timed from when it was due (default 0: closed loop)")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to run the mode")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the generated population and statements")
 	fs.StringVar(&cfg.Version, "xapi-version", gen.V103, "X-Experience-API-Version to send: 1.0.3 or 2.0.0")
@@ -138,6 +144,10 @@ func parseConfig(args []string, stderr io.Writer, getenv func(string) string) (c
 		return cfg, usagef("--preload, --preloaded and --learners must not be negative")
 	case cfg.PreloadBatch < 1:
 		return cfg, usagef("--preload-batch must be at least 1")
+	case cfg.Rate < 0 || cfg.Rate > 1e6:
+		return cfg, usagef("--rate must be between 0 and 1000000 requests per second")
+	case cfg.Rate > 0 && cfg.Mode != modePost && cfg.Mode != modeBatch:
+		return cfg, usagef("--rate: only post and batch modes are open-loop")
 	case cfg.ReadFrac < 0 || cfg.ReadFrac > 1:
 		return cfg, usagef("--read-fraction must be between 0 and 1")
 	case cfg.PreloadOnly && cfg.Preload == 0:

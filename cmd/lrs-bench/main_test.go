@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,8 @@ type jsonReport struct {
 	P99                 float64 `json:"p99_ms"`
 	Max                 float64 `json:"max_ms"`
 	Errors              int64   `json:"errors"`
+	OfferedPerSecond    float64 `json:"offered_per_second"`
+	MaxBacklog          int64   `json:"max_backlog"`
 	Operations          map[string]struct {
 		Requests     int64 `json:"requests"`
 		Statements   int64 `json:"statements"`
@@ -126,6 +129,8 @@ func TestRun(t *testing.T) {
 		{"Query", []string{"--mode", "query", "--preload", "1000", "--preload-batch", "200"}, true},
 		{"Mixed", []string{"--mode", "mixed", "--read-fraction", "0.5"}, true},
 		{"Mixed2.0.0", []string{"--mode", "mixed", "--batch-size", "5", "--xapi-version", "2.0.0"}, true},
+		{"OpenPost", []string{"--mode", "post", "--rate", "200"}, false},
+		{"OpenBatch", []string{"--mode", "batch", "--batch-size", "10", "--rate", "100"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,6 +170,16 @@ func TestRun(t *testing.T) {
 			}
 			if tc.name != "Query" && rep.Statements == 0 {
 				t.Error("no statement written")
+			}
+			if strings.HasPrefix(tc.name, "Open") {
+				// 300 ms at the rate: every request due is sent and answered.
+				rate, _ := strconv.ParseFloat(tc.args[len(tc.args)-1], 64)
+				if want := int64(rate * 0.3); rep.Requests != want || rep.OfferedPerSecond != rate {
+					t.Errorf("open loop at %g/s for 300 ms: %d requests, offered %g/s; want %d, %g/s", rate, rep.Requests, rep.OfferedPerSecond, want, rate)
+				}
+				if _, ok := fields["max_backlog"]; !ok {
+					t.Error("report has no max_backlog")
+				}
 			}
 			stored += int(rep.Statements)
 			if rep.Preload != nil {
@@ -243,6 +258,8 @@ func TestParseConfig(t *testing.T) {
 		"ErrVersion":         {"--url", "http://x/xapi/", "--key", "k", "--secret", "s", "--xapi-version", "1.0.2"},
 		"ErrPostBatchSize":   {"--url", "http://x/xapi/", "--key", "k", "--secret", "s", "--batch-size", "10"},
 		"ErrQueryNoPreload":  {"--url", "http://x/xapi/", "--key", "k", "--secret", "s", "--mode", "query"},
+		"ErrRateQuery":       {"--url", "http://x/xapi/", "--key", "k", "--secret", "s", "--mode", "mixed", "--rate", "10"},
+		"ErrRateNegative":    {"--url", "http://x/xapi/", "--key", "k", "--secret", "s", "--rate", "-1"},
 		"ErrPreloadOnlyNone": {"--url", "http://x/xapi/", "--key", "k", "--secret", "s", "--preload-only"},
 		"ErrReadFraction":    {"--url", "http://x/xapi/", "--key", "k", "--secret", "s", "--read-fraction", "2"},
 	} {

@@ -84,16 +84,22 @@ func isWrite(op string) bool { return op == opPost || op == opBatch }
 
 // report is the outcome of a run (or of its preload).
 type report struct {
-	Mode           string  `json:"mode"`
-	XAPIVersion    string  `json:"xapi_version"`
-	Seed           int64   `json:"seed"`
-	Concurrency    int     `json:"concurrency"`
-	BatchSize      int     `json:"batch_size,omitempty"`
-	ReadFraction   float64 `json:"read_fraction,omitempty"`
-	DurationS      float64 `json:"duration_s"`
-	Requests       int64   `json:"requests"`
-	Statements     int64   `json:"statements"`      // written
-	StatementsRead int64   `json:"statements_read"` // returned by queries
+	Mode         string  `json:"mode"`
+	XAPIVersion  string  `json:"xapi_version"`
+	Seed         int64   `json:"seed"`
+	Concurrency  int     `json:"concurrency"`
+	BatchSize    int     `json:"batch_size,omitempty"`
+	ReadFraction float64 `json:"read_fraction,omitempty"`
+	// Rate, OfferedPerSecond and MaxBacklog describe an open-loop run
+	// (--rate): the rate asked for, the requests per second that fell due,
+	// and the most that waited for a worker at once.
+	Rate             float64 `json:"rate,omitempty"`
+	OfferedPerSecond float64 `json:"offered_per_second,omitempty"`
+	MaxBacklog       *int64  `json:"max_backlog,omitempty"`
+	DurationS        float64 `json:"duration_s"`
+	Requests         int64   `json:"requests"`
+	Statements       int64   `json:"statements"`      // written
+	StatementsRead   int64   `json:"statements_read"` // returned by queries
 
 	StatementsPerSecond     float64 `json:"statements_per_second"` // written
 	StatementsReadPerSecond float64 `json:"statements_read_per_second"`
@@ -203,6 +209,9 @@ func (r *report) writeText(w io.Writer) error {
 	}
 	if r.Mode == modeMixed {
 		fmt.Fprintf(&b, ", read fraction %.2f", r.ReadFraction)
+	}
+	if r.Rate > 0 {
+		fmt.Fprintf(&b, ", open loop at %g requests/s (offered %.1f/s, backlog at most %d)", r.Rate, r.OfferedPerSecond, *r.MaxBacklog)
 	}
 	fmt.Fprintf(&b, ", %.1f s\n", r.DurationS)
 	fmt.Fprintf(&b, "statements   %d written (%.1f/s), %d read (%.1f/s)\n", r.Statements, r.StatementsPerSecond, r.StatementsRead, r.StatementsReadPerSecond)
