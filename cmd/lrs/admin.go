@@ -50,6 +50,9 @@ type adminOptions struct {
 	RosterURL, RosterScope                    string
 	StalledAfterDays                          int
 
+	// Agent and To are the flags of lrs export.
+	Agent, To string
+
 	// IdentityValues is the --identity-values of the tenant commands:
 	// comma-separated, "none" for none, "" when not given.
 	IdentityValues string
@@ -307,13 +310,16 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		fmt.Fprintln(stdout, adminUsage)
 		return nil
 	}
-	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
-		fmt.Fprintln(stderr, adminUsage)
-		return fmt.Errorf("lrs %s: a subcommand is required", group)
+	name, rest := group, args // a command without subcommands
+	if group != "export" {
+		if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
+			fmt.Fprintln(stderr, adminUsage)
+			return fmt.Errorf("lrs %s: a subcommand is required", group)
+		}
+		name, rest = group+" "+args[0], args[1:]
 	}
-	name := group + " " + args[0]
 	var cmd *adminCommand
-	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands} {
+	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands} {
 		for i := range list {
 			if list[i].name == name {
 				cmd = &list[i]
@@ -339,7 +345,6 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	}
 	// Flags may come before and after the positional arguments.
 	var pos []string
-	rest := args[1:]
 	for {
 		if err := fs.Parse(rest); err != nil {
 			return err
