@@ -22,7 +22,7 @@ import (
 // largest document the LRS takes).
 const (
 	exportStatementBytes = 4 << 20
-	exportDocuments      = 4
+	exportDocuments      = 2
 )
 
 // ExportManifest is manifest.json of a learner export.
