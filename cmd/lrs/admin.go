@@ -374,10 +374,11 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		level = l
 	}
 	log := zerolog.New(stderr).Level(level).With().Timestamp().Logger()
-	// The tenant configured from the environment syncs its roster here as
-	// in serve; other commands do not read that configuration.
+	// The tenant configured from the environment syncs its roster, and
+	// has its identity rule in an export, here as in serve; other commands
+	// do not read that configuration.
 	static, err := oneRosterEnv(getenv)
-	if err != nil && cmd.name == "oneroster sync" {
+	if err != nil && (cmd.name == "oneroster sync" || cmd.name == "export") {
 		return err
 	}
 	syncer, err := oneroster.NewSyncer(oneroster.SyncConfig{Store: st, Static: static, Logger: log})
@@ -386,6 +387,9 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	}
 	ops := &lrs.Admin{Store: st, Admin: as, Log: log, OneRoster: &oneroster.Admin{Store: st},
 		RosterSync: rosterSync{syncer}}
+	if cmd.name == "export" {
+		ops.OneRoster.Static = static // its identity rule, as serve applies it
+	}
 	err = cmd.run(ctx, ops, &o, pos, stdout)
 	if err != nil && statements.ErrorCode(err) != statements.EInternal {
 		var de *statements.Error

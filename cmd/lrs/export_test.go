@@ -81,6 +81,24 @@ func TestCLI_Export(t *testing.T) {
 		t.Errorf("manifest: %v %s", err, files["manifest.json"])
 	}
 
+	if m.OneRosterStudent != "learner-1" {
+		t.Errorf("oneRosterStudent %q, want learner-1", m.OneRosterStudent)
+	}
+	// The identity rule of a tenant configured from the environment: its
+	// home page is another, so the learner is no student there.
+	vars := map[string]string{"LRS_ONEROSTER_TENANT": "espoo", "LRS_ONEROSTER_URL": "https://or.test/ims/oneroster/gradebook/v1p2",
+		"LRS_ONEROSTER_TOKEN_URL": "https://or.test/token", "LRS_ONEROSTER_CLIENT_ID": "c", "LRS_ONEROSTER_CLIENT_SECRET": "s",
+		"LRS_ONEROSTER_IDENTITY_HOME_PAGE": "https://idp.test"}
+	zipOut := mustCLI(t, dir, vars, "export", "--tenant", "espoo", "--agent", learner)
+	zr2, err := zip.NewReader(strings.NewReader(zipOut), int64(len(zipOut)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = lrs.ExportManifest{}
+	if rc, err := zr2.Open("manifest.json"); err != nil || json.NewDecoder(rc).Decode(&m) != nil || m.OneRosterStudent != "" {
+		t.Errorf("manifest with the environment's configuration: %v %+v", err, m)
+	}
+
 	// To standard output; and errors write no file.
 	if out := mustCLI(t, dir, nil, "export", "--tenant", "espoo", "--agent", learner); !strings.HasPrefix(out, "PK") {
 		t.Errorf("to stdout: %.20q", out)
