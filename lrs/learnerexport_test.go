@@ -77,6 +77,10 @@ func TestAdminAPI_ExportLearner(t *testing.T) {
 	post(espoo, stmt(asMember, `{"objectType":"Group","member":[`+learner+`]}`, object, ""))
 	post(espoo, stmt(voided, learner, object, ""))
 	post(espoo, fmt.Sprintf(`{"id":%q,"actor":%s,"verb":{"id":%q},"object":{"objectType":"StatementRef","id":%q}}`, voiding, teacher, statements.VerbVoided, voided))
+	// The learner voids another's statement, which is not theirs to see.
+	othersVoided, learnerVoids := newUUID(), newUUID()
+	post(espoo, stmt(othersVoided, other, object, ""))
+	post(espoo, fmt.Sprintf(`{"id":%q,"actor":%s,"verb":{"id":%q},"object":{"objectType":"StatementRef","id":%q}}`, learnerVoids, learner, statements.VerbVoided, othersVoided))
 	// Others' data, and the learner's in another tenant.
 	post(espoo, stmt(newUUID(), other, object, ""))
 	post(vantaa, stmt(newUUID(), learner, object, ""))
@@ -130,7 +134,7 @@ func TestAdminAPI_ExportLearner(t *testing.T) {
 				t.Errorf("statement %s without stored", s.ID)
 			}
 		}
-		if want := []string{asActor, asObject, asTeam, asInstructor, asMember, voiding, voided}; !slices.Equal(ids, want) {
+		if want := []string{asActor, asObject, asTeam, asInstructor, asMember, voiding, voided, learnerVoids}; !slices.Equal(ids, want) {
 			t.Errorf("statements %q,\nwant %q", ids, want)
 		}
 		if got := string(files["attachments/"+sha256Hex(content)]); got != string(content) {
@@ -170,7 +174,7 @@ func TestAdminAPI_ExportLearner(t *testing.T) {
 		if err := json.Unmarshal(files["manifest.json"], &m); err != nil {
 			t.Fatal(err)
 		}
-		wantCounts := lrs.ExportCounts{Statements: 6, VoidedStatements: 1, Documents: 2, Attachments: 1, OneRosterResults: 1}
+		wantCounts := lrs.ExportCounts{Statements: 7, VoidedStatements: 1, Documents: 2, Attachments: 1, OneRosterResults: 1}
 		var agent bytes.Buffer
 		json.Compact(&agent, m.Agent)
 		if m.Tenant != "espoo" || agent.String() != learner || m.Counts != wantCounts || !m.Complete ||
@@ -203,12 +207,42 @@ func TestAdminAPI_ExportLearner(t *testing.T) {
 			t.Errorf("oneroster-results.json %q", got)
 		}
 	})
+	t.Run("ManyPages", func(t *testing.T) {
+		busy := `{"mbox":"mailto:busy@example.fi"}`
+		var batch []string
+		for range statements.MaxLimit + 1 {
+			batch = append(batch, stmt(newUUID(), busy, object, ""))
+		}
+		post(espoo, "["+strings.Join(batch, ",")+"]")
+		for i := range 5 {
+			doc(espoo, fmt.Sprintf("/xapi/agents/profile?profileId=p%d", i), busy, fmt.Sprintf(`{"n":%d}`, i))
+		}
+		_, _, b := call(t, srv, "GET", "/admin/tenants/espoo/learners/export?agent="+url.QueryEscape(busy), bearer, "")
+		files := unzip(t, b)
+		var sts []struct{ ID string }
+		if err := json.Unmarshal(files["statements.json"], &sts); err != nil || len(sts) != len(batch) {
+			t.Fatalf("statements.json: %v, %d statements, want %d", err, len(sts), len(batch))
+		}
+		for i, s := range sts {
+			if !strings.Contains(batch[i], s.ID) {
+				t.Fatalf("statements[%d] is %s, not in the order stored", i, s.ID)
+			}
+		}
+		for i := range 5 {
+			if got, want := string(files[fmt.Sprintf("documents/%06d", i+1)]), fmt.Sprintf(`{"n":%d}`, i); got != want {
+				t.Errorf("document %d: %s, want %s", i+1, got, want)
+			}
+		}
+	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		for _, q := range []string{"", "?agent=", "?agent=" + url.QueryEscape(`{"name":"x"}`), "?agent=nojson",
-			"?agent=" + url.QueryEscape(`{"objectType":"Group","member":[`+learner+`]}`), "?agent=" + url.QueryEscape(learner) + "&x=1"} {
-			status, _, b := call(t, srv, "GET", "/admin/tenants/espoo/learners/export"+q, bearer, "")
-			if status != http.StatusBadRequest || !strings.Contains(string(b), "agent") && !strings.Contains(string(b), "x") {
-				t.Errorf("%q: %d %s", q, status, b)
+		for _, tc := range []struct{ query, names string }{
+			{"", `"agent: `}, {"?agent=", `"agent: `}, {"?agent=" + url.QueryEscape(`{"name":"x"}`), `"agent: `},
+			{"?agent=nojson", `"agent: `}, {"?agent=" + url.QueryEscape(`{"objectType":"Group","member":[`+learner+`]}`), `"agent: `},
+			{"?agent=" + url.QueryEscape(learner) + "&x=1", `x`},
+		} {
+			status, _, b := call(t, srv, "GET", "/admin/tenants/espoo/learners/export"+tc.query, bearer, "")
+			if status != http.StatusBadRequest || !strings.Contains(string(b), tc.names) {
+				t.Errorf("%q: %d %s, want 400 naming %s", tc.query, status, b, tc.names)
 			}
 		}
 	})
