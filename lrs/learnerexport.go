@@ -135,7 +135,7 @@ type learnerExport struct {
 	at       time.Time
 	manifest ExportManifest
 	// attachments holds the hashes of the attachments of the exported
-	// statements, order them in the order first met.
+	// statements; order holds them in the order first met.
 	attachments map[string]bool
 	order       []string
 }
