@@ -36,6 +36,7 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	g.POST("/credentials/:key/rotate", s.handleAdminRotateCredential)
 	g.POST("/credentials/:key/revoke", s.handleAdminRevokeCredential)
 	g.GET("/audit", s.handleAdminAudit)
+	g.GET("/tenants/:tenant/learners/export", s.handleAdminExportLearner)
 
 	or := g.Group("/tenants/:tenant/oneroster")
 	or.GET("", s.handleAdminGetOneRoster)
@@ -373,4 +374,38 @@ func (s *Server) handleAdminAudit(c *gin.Context) {
 		out[i] = AuditJSON{Time: e.Time, Actor: e.Actor, Action: e.Action, Tenant: e.Tenant, Credential: e.Target, Detail: e.Detail}
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// handleAdminExportLearner serves GET
+// /admin/tenants/:tenant/learners/export?agent=: everything the LRS holds
+// about the learner, as a ZIP archive streamed as it is read (see
+// Admin.ExportLearner). A failure after the first byte ends the archive
+// short: the connection is dropped, so the client sees a broken response.
+func (s *Server) handleAdminExportLearner(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if err := allowParams(q, "agent"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(q["agent"]) != 1 || q.Get("agent") == "" {
+		s.fail(c, statements.Errorf(statements.EInvalid, "agent: one xAPI Agent object (JSON) is required"))
+		return
+	}
+	tenant := c.Param("tenant")
+	opened := false
+	err := s.adminOps().ExportLearner(c.Request.Context(), adminActor, tenant, []byte(q.Get("agent")), func() (io.Writer, error) {
+		opened = true
+		h := c.Writer.Header()
+		h.Set("Content-Type", "application/zip")
+		h.Set("Content-Disposition", `attachment; filename="learner-export-`+tenant+`.zip"`)
+		h.Set("Cache-Control", "no-store")
+		c.Status(http.StatusOK)
+		return c.Writer, nil
+	})
+	switch {
+	case err != nil && !opened:
+		s.fail(c, err)
+	case err != nil:
+		s.cutShort(c, err)
+	}
 }

@@ -50,6 +50,9 @@ type adminOptions struct {
 	RosterURL, RosterScope                    string
 	StalledAfterDays                          int
 
+	// Agent and To are the flags of lrs export.
+	Agent, To string
+
 	// IdentityValues is the --identity-values of the tenant commands:
 	// comma-separated, "none" for none, "" when not given.
 	IdentityValues string
@@ -307,13 +310,16 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		fmt.Fprintln(stdout, adminUsage)
 		return nil
 	}
-	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
-		fmt.Fprintln(stderr, adminUsage)
-		return fmt.Errorf("lrs %s: a subcommand is required", group)
+	name, rest := group, args // a command without subcommands
+	if group != "export" {
+		if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
+			fmt.Fprintln(stderr, adminUsage)
+			return fmt.Errorf("lrs %s: a subcommand is required", group)
+		}
+		name, rest = group+" "+args[0], args[1:]
 	}
-	name := group + " " + args[0]
 	var cmd *adminCommand
-	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands} {
+	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands} {
 		for i := range list {
 			if list[i].name == name {
 				cmd = &list[i]
@@ -339,7 +345,6 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	}
 	// Flags may come before and after the positional arguments.
 	var pos []string
-	rest := args[1:]
 	for {
 		if err := fs.Parse(rest); err != nil {
 			return err
@@ -369,10 +374,11 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		level = l
 	}
 	log := zerolog.New(stderr).Level(level).With().Timestamp().Logger()
-	// The tenant configured from the environment syncs its roster here as
-	// in serve; other commands do not read that configuration.
+	// The tenant configured from the environment syncs its roster, and
+	// has its identity rule in an export, here as in serve; other commands
+	// do not read that configuration.
 	static, err := oneRosterEnv(getenv)
-	if err != nil && cmd.name == "oneroster sync" {
+	if err != nil && (cmd.name == "oneroster sync" || cmd.name == "export") {
 		return err
 	}
 	syncer, err := oneroster.NewSyncer(oneroster.SyncConfig{Store: st, Static: static, Logger: log})
@@ -381,6 +387,9 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	}
 	ops := &lrs.Admin{Store: st, Admin: as, Log: log, OneRoster: &oneroster.Admin{Store: st},
 		RosterSync: rosterSync{syncer}}
+	if cmd.name == "export" {
+		ops.OneRoster.Static = static // its identity rule, as serve applies it
+	}
 	err = cmd.run(ctx, ops, &o, pos, stdout)
 	if err != nil && statements.ErrorCode(err) != statements.EInternal {
 		var de *statements.Error

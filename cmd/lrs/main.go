@@ -4,6 +4,7 @@
 //	lrs tenant ...        create, list, disable tenants (offline)
 //	lrs credential ...    create, list, rotate, revoke credentials (offline)
 //	lrs audit list        show the latest administrative actions
+//	lrs export ...        everything the LRS holds about one learner (ZIP)
 //	lrs oneroster ...     configure a tenant's OneRoster gradebook write-back,
 //	                      its mappings, results and dead letters (offline)
 //	lrs backup --to FILE  copy the embedded store while it serves
@@ -60,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return a.Run(ctx)
-	case "tenant", "credential", "audit", "oneroster":
+	case "tenant", "credential", "audit", "oneroster", "export":
 		return runAdmin(ctx, cmd, args, getenv, stdout, stderr)
 	case "backup", "restore", "store":
 		return runStoreCommand(ctx, cmd, args, getenv, stdout, stderr)
@@ -96,6 +97,7 @@ Commands:
   tenant       create, list, disable and enable tenants
   credential   create, list, rotate and revoke credentials
   audit        show the audit log of administrative actions
+  export       write everything the LRS holds about one learner as a ZIP archive
   oneroster    configure a tenant's OneRoster gradebook write-back; list results,
                replay dead letters, map students and activities
   backup       copy the embedded store to a file while the LRS serves it

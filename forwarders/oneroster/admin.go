@@ -356,3 +356,63 @@ func (v ResultView) String() string {
 	}
 	return s
 }
+
+// StudentOf returns the student sourcedId under which the write-back
+// writes the results of agent in tenant, by its identity rule (see
+// Syncer.RosterUserOf): the name of an account of the tenant's identity
+// home page, through the student table. ok is false when the agent names
+// no student: not such an account, or not in the student table of a
+// tenant that requires one.
+func (a *Admin) StudentOf(ctx context.Context, tenant string, agent statements.Actor) (student string, ok bool, err error) {
+	homePage, mapOnly := DefaultIdentityHomePage, false
+	cfg, err := a.Config(ctx, tenant)
+	switch {
+	case err == nil:
+		mapOnly = cfg.RequireStudentMapping
+		if cfg.IdentityHomePage != "" {
+			homePage = cfg.IdentityHomePage
+		}
+	case statements.ErrorCode(err) != statements.ENotFound:
+		return "", false, err
+	}
+	acct := agent.Account
+	if acct == nil || acct.Name == "" || strings.TrimRight(acct.HomePage, "/") != strings.TrimRight(homePage, "/") {
+		return "", false, nil
+	}
+	id, mapped, err := tables{store: a.Store, sink: a.name(), tenant: tenant}.Student(ctx, acct.Name)
+	switch {
+	case err != nil:
+		return "", false, err
+	case mapped:
+		return id, true, nil
+	case mapOnly:
+		return "", false, nil
+	}
+	return acct.Name, true, nil
+}
+
+// StudentResults calls each with every result of tenant written (or to be
+// written) for the student sourcedId, in the order of the results'
+// sourcedIds, reading the tenant's results a page at a time. Results are
+// keyed by line item and student together, so it reads all of the
+// tenant's results: its cost grows with them.
+func (a *Admin) StudentResults(ctx context.Context, tenant, student string, each func(ResultView) error) error {
+	after := ""
+	for {
+		page, err := a.Results(ctx, tenant, "", after, statements.MaxLimit)
+		if err != nil {
+			return err
+		}
+		for _, v := range page {
+			if v.Result != nil && v.Result.Student.SourcedID == student {
+				if err := each(v); err != nil {
+					return err
+				}
+			}
+		}
+		if len(page) < statements.MaxLimit {
+			return nil
+		}
+		after = page[len(page)-1].SourcedID
+	}
+}
