@@ -427,3 +427,30 @@ func TestCheckTopicTemplate(t *testing.T) {
 		}
 	}
 }
+
+// TestSink_TopicPerTenantAutoCreate: with AllowAutoTopicCreation and a
+// broker that allows it, a tenant's topic is created on first use.
+func TestSink_TopicPerTenantAutoCreate(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: c.ListenAddrs(), TopicTemplate: "lrs.{tenant}", AllowAutoTopicCreation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	e := statements.LogEntry{Tenant: "oulu", Record: record("00000000-0000-4000-8000-000000000001", agent("ann"), 1, "")}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for err = sink.Send(ctx, []statements.LogEntry{e}); err != nil && ctx.Err() == nil; err = sink.Send(ctx, []statements.LogEntry{e}) {
+		time.Sleep(100 * time.Millisecond) // the topic is being created
+	}
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if recs := consume(t, c.ListenAddrs(), "lrs.oulu", 1); len(recs) != 1 || header(recs[0], "ce_id") != e.Record.ID {
+		t.Errorf("topic lrs.oulu: %d messages, want the one sent", len(recs))
+	}
+}
