@@ -164,7 +164,7 @@ func TestHelmChart(t *testing.T) {
 	all := append(append([]string{}, minimal...), "--set", "serviceMonitor.enabled=true", "--set", "autoscaling.enabled=true",
 		"--set", "networkPolicy.enabled=true", "--set", "config.kafkaBrokers=kafka:9092", "--set", "secrets.adminToken=t0ken",
 		"--set", "config.kafkaSASLMechanism=SCRAM-SHA-512", "--set", "config.kafkaSASLUser=lrs", "--set", "secrets.kafkaSASLPassword=pw",
-		"--set", "config.limitReplicas=4",
+		"--set", "config.limitReplicas=4", "--set", "config.kafkaTopicTemplate=xapi.statements.{tenant}",
 		"--set", "config.otlpEndpoint=http://otel-collector.observability:4318", "--set", "config.extraEnv.OTEL_TRACES_SAMPLER_ARG=0.01")
 
 	t.Run("Lint", func(t *testing.T) {
@@ -273,7 +273,7 @@ func TestHelmChart(t *testing.T) {
 		}
 		for _, o := range objs["ConfigMap"] {
 			cm := o.(*corev1.ConfigMap)
-			for k, want := range map[string]string{"LRS_REPLICAS": "4",
+			for k, want := range map[string]string{"LRS_REPLICAS": "4", "LRS_KAFKA_TOPIC_TEMPLATE": "xapi.statements.{tenant}",
 				"LRS_OTLP_ENDPOINT": "http://otel-collector.observability:4318", "OTEL_TRACES_SAMPLER_ARG": "0.01"} {
 				if got := cm.Data[k]; got != want {
 					t.Errorf("ConfigMap: %s = %q, want %q", k, got, want)
@@ -296,6 +296,8 @@ func TestHelmChart(t *testing.T) {
 			{"NoMongoURI", nil, "needs secrets.mongoURI"},
 			{"SQLiteReplicated", []string{"--set", "config.store=sqlite"}, "set replicaCount 1"},
 			{"UnknownStore", append([]string{"--set", "config.store=postgres"}, minimal...), "must be mongo or sqlite"},
+			{"TopicAndTemplate", append([]string{"--set", "config.kafkaTopic=xapi.all", "--set", "config.kafkaTopicTemplate=xapi.{tenant}"}, minimal...),
+				"config.kafkaTopic and config.kafkaTopicTemplate"},
 		} {
 			cmd := exec.Command(helm, append([]string{"template", "lrs", chart, "--kube-version", kubeVersion}, tc.args...)...)
 			home := t.TempDir()

@@ -322,6 +322,7 @@ func newRelay(cfg serveConfig, store statements.Store, static map[string]onerost
 		kcfg := kafkasink.Config{
 			Brokers:       strings.Split(cfg.KafkaBrokers, ","),
 			Topic:         cfg.KafkaTopic,
+			TopicTemplate: cfg.KafkaTopicTemplate,
 			Targets:       store,
 			Compression:   cfg.KafkaCompression,
 			SASLMechanism: cfg.KafkaSASLMechanism,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digione/lrs/forwarders/kafkasink"
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
 
@@ -45,6 +46,7 @@ type serveConfig struct {
 
 	KafkaBrokers       string // --kafka-brokers, LRS_KAFKA_BROKERS: host:port,...; default none: no Kafka sink
 	KafkaTopic         string // --kafka-topic, LRS_KAFKA_TOPIC; default "" = kafkasink.DefaultTopic ("xapi.statements")
+	KafkaTopicTemplate string // --kafka-topic-template, LRS_KAFKA_TOPIC_TEMPLATE: a topic per tenant, e.g. "xapi.statements.{tenant}"; default "" = the one topic above
 	KafkaCompression   string // --kafka-compression, LRS_KAFKA_COMPRESSION; default "" = lz4
 	KafkaTLS           bool   // --kafka-tls, LRS_KAFKA_TLS=true; default false
 	KafkaSASLMechanism string // --kafka-sasl-mechanism, LRS_KAFKA_SASL_MECHANISM: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; default none
@@ -100,6 +102,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LRS_LOG_LEVEL", "info"), "log level: debug, info, warn, error, disabled (LRS_LOG_LEVEL)")
 	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", env("LRS_KAFKA_BROKERS", ""), "Kafka bootstrap brokers host:port,...; none: no Kafka sink (LRS_KAFKA_BROKERS)")
 	fs.StringVar(&cfg.KafkaTopic, "kafka-topic", env("LRS_KAFKA_TOPIC", ""), "Kafka topic of stored statements; default xapi.statements (LRS_KAFKA_TOPIC)")
+	fs.StringVar(&cfg.KafkaTopicTemplate, "kafka-topic-template", env("LRS_KAFKA_TOPIC_TEMPLATE", ""), "a Kafka topic per tenant, {tenant} replaced by the tenant id, e.g. xapi.statements.{tenant}; not with --kafka-topic; default none: one topic (LRS_KAFKA_TOPIC_TEMPLATE)")
 	fs.StringVar(&cfg.KafkaCompression, "kafka-compression", env("LRS_KAFKA_COMPRESSION", ""), "Kafka compression: none, gzip, snappy, lz4, zstd; default lz4 (LRS_KAFKA_COMPRESSION)")
 	fs.BoolVar(&cfg.KafkaTLS, "kafka-tls", env("LRS_KAFKA_TLS", "") == "true", "connect to Kafka over TLS (LRS_KAFKA_TLS=true)")
 	fs.StringVar(&cfg.KafkaSASLMechanism, "kafka-sasl-mechanism", env("LRS_KAFKA_SASL_MECHANISM", ""), "Kafka SASL: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; password from LRS_KAFKA_SASL_PASSWORD(_FILE) (LRS_KAFKA_SASL_MECHANISM)")
@@ -391,6 +394,14 @@ func validateServeConfig(cfg serveConfig) error {
 		}
 	default:
 		return fmt.Errorf("--kafka-sasl-mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", cfg.KafkaSASLMechanism)
+	}
+	if cfg.KafkaTopicTemplate != "" {
+		if cfg.KafkaTopic != "" {
+			return fmt.Errorf("--kafka-topic %q and --kafka-topic-template %q: set one, not both", cfg.KafkaTopic, cfg.KafkaTopicTemplate)
+		}
+		if err := kafkasink.CheckTopicTemplate(cfg.KafkaTopicTemplate); err != nil {
+			return fmt.Errorf("--kafka-topic-template: %w", err)
+		}
 	}
 	if cfg.KafkaBrokers != "" {
 		for _, b := range splitList(cfg.KafkaBrokers) {

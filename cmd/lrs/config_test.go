@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digione/lrs/forwarders/kafkasink"
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/statements/sqlitestore"
 )
@@ -334,6 +335,70 @@ func TestParseServeConfig_ValidatedUpFront(t *testing.T) {
 	} {
 		if _, err := parseServeConfig(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%v: err = %v, want an error naming %s", e, err, name)
+		}
+	}
+}
+
+func TestParseServeConfig_KafkaTopicTemplate(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		template string // want, when wantErr is nil
+		wantErr  []string
+	}{
+		{name: "OK", env: map[string]string{"LRS_KAFKA_TOPIC_TEMPLATE": "xapi.statements.{tenant}"}, template: "xapi.statements.{tenant}"},
+		{name: "OKFlag", args: []string{"--kafka-topic-template", "lrs-{tenant}"}, template: "lrs-{tenant}"},
+		{name: "OKNone", env: map[string]string{"LRS_KAFKA_TOPIC": "xapi.all"}},
+		{name: "ErrBoth", env: map[string]string{"LRS_KAFKA_TOPIC": "xapi.all", "LRS_KAFKA_TOPIC_TEMPLATE": "xapi.{tenant}"},
+			wantErr: []string{"--kafka-topic ", "--kafka-topic-template", "not both"}},
+		{name: "ErrBothFlags", args: []string{"--kafka-topic", "xapi.all", "--kafka-topic-template", "xapi.{tenant}"},
+			wantErr: []string{"--kafka-topic ", "--kafka-topic-template"}},
+		{name: "ErrNoPlaceholder", env: map[string]string{"LRS_KAFKA_TOPIC_TEMPLATE": "xapi.statements"},
+			wantErr: []string{"--kafka-topic-template", "{tenant} once"}},
+		{name: "ErrTwice", env: map[string]string{"LRS_KAFKA_TOPIC_TEMPLATE": "{tenant}.{tenant}"},
+			wantErr: []string{"--kafka-topic-template", "not 2 times"}},
+		{name: "ErrOtherPlaceholder", env: map[string]string{"LRS_KAFKA_TOPIC_TEMPLATE": "xapi.{tenant}.{school}"},
+			wantErr: []string{"--kafka-topic-template", `"{" is not allowed`}},
+		{name: "ErrCharacter", env: map[string]string{"LRS_KAFKA_TOPIC_TEMPLATE": "xapi/{tenant}"},
+			wantErr: []string{"--kafka-topic-template", `"/" is not allowed`}},
+		{name: "ErrTooLong", env: map[string]string{"LRS_KAFKA_TOPIC_TEMPLATE": strings.Repeat("x", 187) + ".{tenant}"},
+			wantErr: []string{"--kafka-topic-template", "251", "249"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseServeConfig(tt.args, env(tt.env), io.Discard)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := cfg.KafkaTopicTemplate, tt.template; got != want {
+					t.Errorf("template %q, want %q", got, want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want one naming %q", tt.wantErr)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestCLI_TenantIDsFitTopicTemplates: the longest tenant id the LRS
+// takes is kafkasink.MaxTenantLen characters of those legal in a Kafka
+// topic, so a template kafkasink.CheckTopicTemplate passes renders a legal
+// topic for every tenant.
+func TestCLI_TenantIDsFitTopicTemplates(t *testing.T) {
+	dir := t.TempDir()
+	longest := "a" + strings.Repeat("z9_-", kafkasink.MaxTenantLen)[:kafkasink.MaxTenantLen-1]
+	mustCLI(t, dir, nil, "tenant", "create", longest)
+	for _, bad := range []string{longest + "x", "espoo.koulu", "Espoo", "espoo/koulu", "espoo koulu", "äänekoski"} {
+		if _, err := cli(t, dir, nil, "tenant", "create", bad); err == nil {
+			t.Errorf("tenant create %q: no error", bad)
 		}
 	}
 }

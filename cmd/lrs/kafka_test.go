@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/digione/lrs/forwarders/kafkasink"
 )
@@ -183,7 +184,7 @@ type message struct {
 	at        time.Time
 }
 
-// consumer reads the topic from the start.
+// consumer reads a topic from the start.
 type consumer struct {
 	cl  *kgo.Client
 	mu  sync.Mutex
@@ -193,7 +194,12 @@ type consumer struct {
 
 func newConsumer(t *testing.T, brokers []string) *consumer {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(testTopic),
+	return newTopicConsumer(t, brokers, testTopic)
+}
+
+func newTopicConsumer(t *testing.T, brokers []string, topic string) *consumer {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -312,6 +318,91 @@ func kafkaApp(t *testing.T, c *kfake.Cluster, store string) (runningApp, poster)
 	}
 	a := startApp(t, cfg, io.Discard)
 	return a, poster{base: "http://" + a.Addr(), key: "k", secret: "s3cret-s3cret"}
+}
+
+// TestKafka_TopicPerTenant: with --kafka-topic-template, lrs serve
+// publishes each tenant's statements to its own topic. While a tenant's
+// topic is missing (no auto-creation) the relay retries and the store keeps
+// the statements; once the topic is created, every statement arrives, each
+// topic holding only its tenant's, each learner's in the order stored.
+func TestKafka_TopicPerTenant(t *testing.T) {
+	const template = "xapi.statements.{tenant}"
+	c := startKafka(t, kfake.SeedTopics(3, "xapi.statements.espoo"))
+	dir := t.TempDir()
+	posters := map[string]poster{}
+	for _, tenant := range []string{"espoo", "vantaa"} {
+		mustCLI(t, dir, nil, "tenant", "create", tenant)
+		var cred struct{ Key, Secret string }
+		if err := json.Unmarshal([]byte(mustCLI(t, dir, nil, "credential", "create", "--tenant", tenant, "--scopes", "all", "--json")), &cred); err != nil {
+			t.Fatal(err)
+		}
+		posters[tenant] = poster{key: cred.Key, secret: cred.Secret}
+	}
+	cfg, err := parseServeConfig([]string{"--data-dir", dir, "--addr", "127.0.0.1:0", "--log-level", "disabled",
+		"--kafka-brokers", strings.Join(c.ListenAddrs(), ",")},
+		env(map[string]string{"LRS_BOOTSTRAP_KEY": "k", "LRS_BOOTSTRAP_SECRET": "s3cret-s3cret", "LRS_KAFKA_TOPIC_TEMPLATE": template}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, cfg, io.Discard)
+	cons := map[string]*consumer{}
+	got := map[string]*acked{}
+	for tenant, p := range posters {
+		p.base = "http://" + a.Addr()
+		posters[tenant] = p
+		cons[tenant] = newTopicConsumer(t, c.ListenAddrs(), "xapi.statements."+tenant)
+		got[tenant] = newAcked()
+	}
+	// Both tenants post, learner numbers overlapping; vantaa's topic is
+	// missing.
+	for round := range 3 {
+		for _, tenant := range []string{"espoo", "vantaa"} {
+			for l := range 3 {
+				ids, err := posters[tenant].post(l, round*5, 5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[tenant].add(l, ids)
+			}
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // the relay tries and fails meanwhile
+	if st := a.relay.Stats()[0]; st.LastError == "" || !strings.Contains(st.LastError, "xapi.statements.vantaa") {
+		t.Errorf("with xapi.statements.vantaa missing, the sink's last error is %q", st.LastError)
+	}
+	if n := cons["vantaa"].count(); n != 0 {
+		t.Fatalf("%d messages on a topic that does not exist", n)
+	}
+
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "xapi.statements.vantaa", 3, 1
+	req.Topics = append(req.Topics, rt)
+	if _, err := req.RequestWith(t.Context(), adm); err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+
+	for _, tenant := range []string{"espoo", "vantaa"} {
+		want := got[tenant].all()
+		cons[tenant].waitFor(t, want, 30*time.Second)
+	}
+	time.Sleep(200 * time.Millisecond) // anything extra would be here by now
+	for _, tenant := range []string{"espoo", "vantaa"} {
+		want := got[tenant].all()
+		cons[tenant].mu.Lock()
+		for _, m := range cons[tenant].all {
+			if !want[m.headers["ce_id"]] || m.headers["ce_source"] != tenant {
+				t.Errorf("topic xapi.statements.%s holds %s of %q", tenant, m.headers["ce_id"], m.headers["ce_source"])
+			}
+		}
+		cons[tenant].mu.Unlock()
+		cons[tenant].checkOrder(t, got[tenant])
+	}
 }
 
 // TestKafka_ConcurrentClients: N statements posted by concurrent clients

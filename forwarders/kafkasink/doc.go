@@ -1,5 +1,7 @@
 // Package kafkasink is the forwarders.Sink that publishes stored
-// statements to one Kafka topic for analytics, with segmentio/kafka-go.
+// statements to Kafka for analytics, with segmentio/kafka-go: to one topic,
+// or to a topic per tenant (Config.TopicTemplate, "xapi.statements.{tenant}")
+// so that each municipality's consumers can be allowed its topic alone.
 //
 // The contract (DESIGN.md decision 7, asyncapi.yaml beside this file): one
 // message per statement, CloudEvents Kafka binding in binary mode. The value

@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol/metadata"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
@@ -38,8 +40,14 @@ type Config struct {
 	Brokers []string
 	// Topic receives the statements; default DefaultTopic.
 	Topic string
-	// Name names the sink's cursor in the store; default "kafka:" + Topic.
-	// A new name starts from the beginning of the log.
+	// TopicTemplate, when set, gives each tenant a topic of its own: the
+	// template with TenantPlaceholder replaced by the tenant id, e.g.
+	// "xapi.statements.{tenant}" (see CheckTopicTemplate). Default none:
+	// every statement goes to Topic. Setting both is an error.
+	TopicTemplate string
+	// Name names the sink's cursor in the store; default "kafka:" + Topic,
+	// or "kafka:" + TopicTemplate. A new name starts from the beginning of
+	// the log.
 	Name string
 	// Targets finds the statements voiding statements void, for their
 	// key. Without it (nil), a voiding statement is keyed by its own actor.
@@ -63,15 +71,19 @@ type Config struct {
 	Linger time.Duration
 	// WriteTimeout bounds one produce request; default 10 s.
 	WriteTimeout time.Duration
-	// AllowAutoTopicCreation lets the broker create Topic on first use
-	// (when the broker allows it); default false: the topic must exist.
+	// AllowAutoTopicCreation lets the broker create Topic, or a tenant's
+	// topic, on first use (when the broker allows it); default false: the
+	// topics must exist.
 	AllowAutoTopicCreation bool
 }
 
 // Sink publishes statements to Kafka; it is a forwarders.Sink.
 type Sink struct {
 	name       string
-	topic      string
+	topic      string // the one topic; "" with a template
+	template   string // the topic of each tenant; "" with one topic
+	autoCreate bool
+	transport  *kafka.Transport
 	targets    Targets
 	batchBytes int64
 	w          *kafka.Writer
@@ -84,11 +96,18 @@ func New(cfg Config) (*Sink, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("kafkasink: no brokers")
 	}
-	if cfg.Topic == "" {
+	if cfg.TopicTemplate != "" {
+		if cfg.Topic != "" {
+			return nil, errors.New("kafkasink: set Topic or TopicTemplate, not both")
+		}
+		if err := CheckTopicTemplate(cfg.TopicTemplate); err != nil {
+			return nil, fmt.Errorf("kafkasink: %w", err)
+		}
+	} else if cfg.Topic == "" {
 		cfg.Topic = DefaultTopic
 	}
 	if cfg.Name == "" {
-		cfg.Name = "kafka:" + cfg.Topic
+		cfg.Name = "kafka:" + cfg.Topic + cfg.TopicTemplate
 	}
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = 1 << 20
@@ -130,9 +149,15 @@ func New(cfg Config) (*Sink, error) {
 	default:
 		return nil, fmt.Errorf("kafkasink: SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", cfg.SASLMechanism)
 	}
+	transport := &kafka.Transport{
+		ClientID:    "digione-lrs",
+		DialTimeout: 5 * time.Second,
+		TLS:         cfg.TLS,
+		SASL:        mech,
+	}
 	w := &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
-		Topic:        cfg.Topic,
+		Topic:        cfg.Topic,                                // "" with a template: each message names its topic
 		Balancer:     &kafka.Murmur2Balancer{Consistent: true}, // the Java client's partitioner
 		RequiredAcks: kafka.RequireAll,
 		Compression:  codec,
@@ -140,22 +165,26 @@ func New(cfg Config) (*Sink, error) {
 		// partition (see Send), so these bounds never split a chunk.
 		BatchSize: maxChunk, // kafka-go allocates this many per batch
 
-		BatchBytes:      cfg.BatchBytes,
-		BatchTimeout:    cfg.Linger,
-		MaxAttempts:     3,
-		WriteBackoffMin: 50 * time.Millisecond,
-		WriteBackoffMax: 500 * time.Millisecond,
-		ReadTimeout:     cfg.WriteTimeout,
-		WriteTimeout:    cfg.WriteTimeout,
-		Transport: &kafka.Transport{
-			ClientID:    "digione-lrs",
-			DialTimeout: 5 * time.Second,
-			TLS:         cfg.TLS,
-			SASL:        mech,
-		},
+		BatchBytes:             cfg.BatchBytes,
+		BatchTimeout:           cfg.Linger,
+		MaxAttempts:            3,
+		WriteBackoffMin:        50 * time.Millisecond,
+		WriteBackoffMax:        500 * time.Millisecond,
+		ReadTimeout:            cfg.WriteTimeout,
+		WriteTimeout:           cfg.WriteTimeout,
+		Transport:              transport,
 		AllowAutoTopicCreation: cfg.AllowAutoTopicCreation,
 	}
-	return &Sink{name: cfg.Name, topic: cfg.Topic, targets: cfg.Targets, batchBytes: cfg.BatchBytes, w: w}, nil
+	return &Sink{name: cfg.Name, topic: cfg.Topic, template: cfg.TopicTemplate, autoCreate: cfg.AllowAutoTopicCreation,
+		transport: transport, targets: cfg.Targets, batchBytes: cfg.BatchBytes, w: w}, nil
+}
+
+// Topic returns the topic of tenant's statements.
+func (s *Sink) Topic(tenant string) string {
+	if s.template == "" {
+		return s.topic
+	}
+	return strings.Replace(s.template, TenantPlaceholder, tenant, 1)
 }
 
 // Name returns the name of the sink's cursor.
@@ -169,14 +198,34 @@ func (s *Sink) Name() string { return s.name }
 // on each partition, and a chunk is written only after the one before was
 // acknowledged. So messages of one key land in the order of the log, even
 // when a write fails half-way and the relay sends again.
+//
+// With a topic per tenant, Send first checks that every topic of entries
+// exists (or, with AllowAutoTopicCreation, has the broker create it); while
+// one is missing or refused, it writes nothing and returns an error naming
+// the topic, and the relay sends the same entries again later.
 func (s *Sink) Send(ctx context.Context, entries []statements.LogEntry) error {
 	msgs := make([]kafka.Message, 0, len(entries))
+	var topics []string
 	for _, e := range entries {
 		m, err := s.Message(ctx, e)
 		if err != nil {
 			return err
 		}
+		if s.template != "" {
+			m.Topic = s.Topic(e.Tenant)
+			if !slices.Contains(topics, m.Topic) {
+				if err := checkTopicName(m.Topic); err != nil {
+					return fmt.Errorf("tenant %q: %w", e.Tenant, err)
+				}
+				topics = append(topics, m.Topic)
+			}
+		}
 		msgs = append(msgs, m)
+	}
+	if len(topics) > 0 {
+		if err := s.checkTopics(ctx, topics); err != nil {
+			return err
+		}
 	}
 	limit := s.batchBytes / 2 // room for kafka-go's accounting and record overhead
 	for len(msgs) > 0 {
@@ -190,9 +239,39 @@ func (s *Sink) Send(ctx context.Context, entries []statements.LogEntry) error {
 			n++
 		}
 		if err := s.w.WriteMessages(ctx, msgs[:n]...); err != nil {
+			if s.template != "" {
+				return fmt.Errorf("kafka topics %s: %w", s.template, err)
+			}
 			return fmt.Errorf("kafka topic %s: %w", s.topic, err)
 		}
 		msgs = msgs[n:]
+	}
+	return nil
+}
+
+// checkTopics returns an error naming the first of topics the brokers do
+// not have (and do not create). The transport answers from its cached
+// metadata while every topic is known.
+func (s *Sink) checkTopics(ctx context.Context, topics []string) error {
+	r, err := s.transport.RoundTrip(ctx, s.w.Addr, &metadata.Request{TopicNames: topics, AllowAutoTopicCreation: s.autoCreate})
+	if err != nil {
+		return fmt.Errorf("kafka topics %s: metadata: %w", strings.Join(topics, ","), err)
+	}
+	found := map[string]int16{}
+	for _, t := range r.(*metadata.Response).Topics {
+		if len(t.Partitions) == 0 && t.ErrorCode == 0 {
+			t.ErrorCode = int16(kafka.UnknownTopicOrPartition)
+		}
+		found[t.Name] = t.ErrorCode
+	}
+	for _, topic := range topics {
+		code, ok := found[topic]
+		if !ok {
+			code = int16(kafka.UnknownTopicOrPartition)
+		}
+		if code != 0 {
+			return fmt.Errorf("kafka topic %s: %w", topic, kafka.Error(code))
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/digione/lrs/forwarders/kafkasink"
 	"github.com/digione/lrs/statements"
@@ -210,6 +211,8 @@ func TestNew_Errors(t *testing.T) {
 		{},
 		{Brokers: []string{"x:9092"}, Compression: "brotli"},
 		{Brokers: []string{"x:9092"}, SASLMechanism: "GSSAPI"},
+		{Brokers: []string{"x:9092"}, Topic: "a", TopicTemplate: "a.{tenant}"},
+		{Brokers: []string{"x:9092"}, TopicTemplate: "a/{tenant}"},
 	} {
 		if _, err := kafkasink.New(cfg); err == nil {
 			t.Errorf("New(%+v): no error", cfg)
@@ -222,5 +225,232 @@ func TestNew_Errors(t *testing.T) {
 			continue
 		}
 		s.Close()
+	}
+}
+
+// consume reads the messages of topic from the start: n of them (fewer
+// after 10 s), and then any more that come within half a second.
+func consume(t *testing.T, brokers []string, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for len(recs) < n && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	more, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	for more.Err() == nil {
+		cl.PollFetches(more).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	return recs
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// TestSink_TopicPerTenant publishes the statements of two tenants with a
+// topic template: each tenant's topic holds its own statements and no
+// other's, each key in the order of the log, with the usual key and
+// headers.
+func TestSink_TopicPerTenant(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(3, "lrs.espoo", "lrs.vantaa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: c.ListenAddrs(), TopicTemplate: "lrs.{tenant}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	if got, want := sink.Name(), "kafka:lrs.{tenant}"; got != want {
+		t.Errorf("Name: %q, want %q", got, want)
+	}
+	if got, want := sink.Topic("espoo"), "lrs.espoo"; got != want {
+		t.Errorf("Topic(espoo): %q, want %q", got, want)
+	}
+
+	var entries []statements.LogEntry
+	want := map[string][]string{} // tenant -> ids in order
+	for i := range 40 {
+		tenant, who := "espoo", []string{"ann", "bob"}[i%2]
+		if i%3 == 0 {
+			tenant = "vantaa"
+		}
+		r := record(fmt.Sprintf("00000000-0000-4000-8000-%012d", 100+i), agent(who), int64(1+i), "")
+		entries = append(entries, statements.LogEntry{Tenant: tenant, Record: r})
+		want[tenant] = append(want[tenant], r.ID)
+	}
+	// Two sends, so that a topic gets messages of both.
+	if err := sink.Send(t.Context(), entries[:25]); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if err := sink.Send(t.Context(), entries[25:]); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+
+	for _, tenant := range []string{"espoo", "vantaa"} {
+		recs := consume(t, c.ListenAddrs(), "lrs."+tenant, len(want[tenant]))
+		if got, want := len(recs), len(want[tenant]); got != want {
+			t.Fatalf("topic lrs.%s: %d messages, want %d", tenant, got, want)
+		}
+		pos := map[string]int{} // id -> index in want
+		for i, id := range want[tenant] {
+			pos[id] = i
+		}
+		last := map[string]int{} // key -> index of its last message
+		for _, r := range recs {
+			id := header(r, "ce_id")
+			i, ok := pos[id]
+			if !ok {
+				t.Fatalf("topic lrs.%s holds %s, not a statement of %s", tenant, id, tenant)
+			}
+			if got := header(r, "ce_source"); got != tenant {
+				t.Errorf("topic lrs.%s: %s has ce_source %q", tenant, id, got)
+			}
+			var e statements.LogEntry
+			for _, x := range entries {
+				if x.Record.ID == id {
+					e = x
+				}
+			}
+			if got, want := string(r.Value), string(e.Record.JSON()); got != want {
+				t.Errorf("%s: value %s, want %s", id, got, want)
+			}
+			who := "ann"
+			if strings.Contains(string(e.Record.Statement), `"bob"`) {
+				who = "bob"
+			}
+			if got, want := string(r.Key), kafkasink.Key(tenant, "Agent|account|https://mpass-proxy.csc.fi|"+who); got != want {
+				t.Errorf("%s: key %s, want %s", id, got, want)
+			}
+			if j, ok := last[string(r.Key)]; ok && j > i {
+				t.Errorf("topic lrs.%s: %s after a later statement of its key", tenant, id)
+			}
+			last[string(r.Key)] = i
+		}
+	}
+}
+
+// TestSink_MissingTopic: without auto-creation, a statement of a tenant
+// whose topic is missing fails the send and nothing of it is written;
+// once the topic exists, the same send delivers every statement once.
+func TestSink_MissingTopic(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, "lrs.espoo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: c.ListenAddrs(), TopicTemplate: "lrs.{tenant}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	entries := []statements.LogEntry{
+		{Tenant: "espoo", Record: record("00000000-0000-4000-8000-000000000001", agent("ann"), 1, "")},
+		{Tenant: "vantaa", Record: record("00000000-0000-4000-8000-000000000002", agent("ann"), 2, "")},
+		{Tenant: "espoo", Record: record("00000000-0000-4000-8000-000000000003", agent("ann"), 3, "")},
+	}
+	err = sink.Send(t.Context(), entries)
+	if err == nil || !strings.Contains(err.Error(), "lrs.vantaa") {
+		t.Fatalf("Send with lrs.vantaa missing: %v, want an error naming lrs.vantaa", err)
+	}
+	if recs := consume(t, c.ListenAddrs(), "lrs.espoo", 0); len(recs) != 0 {
+		t.Errorf("topic lrs.espoo: %d messages after the failed send, want 0", len(recs))
+	}
+
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "lrs.vantaa", 1, 1
+	req.Topics = append(req.Topics, rt)
+	if _, err := req.RequestWith(t.Context(), adm); err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for err = sink.Send(ctx, entries); err != nil && ctx.Err() == nil; err = sink.Send(ctx, entries) {
+		time.Sleep(100 * time.Millisecond) // the relay's retry, quicker
+	}
+	if err != nil {
+		t.Fatalf("Send after creating lrs.vantaa: %v", err)
+	}
+	for tenant, n := range map[string]int{"espoo": 2, "vantaa": 1} {
+		if recs := consume(t, c.ListenAddrs(), "lrs."+tenant, n); len(recs) != n {
+			t.Errorf("topic lrs.%s: %d messages, want %d", tenant, len(recs), n)
+		}
+	}
+}
+
+// TestCheckTopicTemplate: a template renders a legal topic name for every
+// tenant id, or is refused.
+func TestCheckTopicTemplate(t *testing.T) {
+	for _, tt := range []struct {
+		template string
+		ok       bool
+	}{
+		{"xapi.statements.{tenant}", true},
+		{"{tenant}", true},
+		{"lrs-{tenant}_statements", true},
+		{"LRS.{tenant}.v1", true},
+		{strings.Repeat("x", 249-63) + "{tenant}", true},
+		{strings.Repeat("x", 249-62) + "{tenant}", false},
+		{"xapi.statements", false},
+		{"", false},
+		{"{tenant}.{tenant}", false},
+		{"xapi/statements/{tenant}", false},
+		{"xapi statements {tenant}", false},
+		{"xapi.{TENANT}", false},
+		{"xapi.{tenant}.ä", false},
+		{"xapi.{tenant", false},
+	} {
+		err := kafkasink.CheckTopicTemplate(tt.template)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckTopicTemplate(%q): %v, want ok %v", tt.template, err, tt.ok)
+		}
+	}
+}
+
+// TestSink_TopicPerTenantAutoCreate: with AllowAutoTopicCreation and a
+// broker that allows it, a tenant's topic is created on first use.
+func TestSink_TopicPerTenantAutoCreate(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: c.ListenAddrs(), TopicTemplate: "lrs.{tenant}", AllowAutoTopicCreation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	e := statements.LogEntry{Tenant: "oulu", Record: record("00000000-0000-4000-8000-000000000001", agent("ann"), 1, "")}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for err = sink.Send(ctx, []statements.LogEntry{e}); err != nil && ctx.Err() == nil; err = sink.Send(ctx, []statements.LogEntry{e}) {
+		time.Sleep(100 * time.Millisecond) // the topic is being created
+	}
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if recs := consume(t, c.ListenAddrs(), "lrs.oulu", 1); len(recs) != 1 || header(recs[0], "ce_id") != e.Record.ID {
+		t.Errorf("topic lrs.oulu: %d messages, want the one sent", len(recs))
 	}
 }

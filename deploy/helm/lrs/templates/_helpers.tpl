@@ -67,4 +67,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and (eq .Values.config.store "sqlite") (include "lrs.replicated" .) }}
 {{- fail "config.store sqlite is one process on one volume: set replicaCount 1 and autoscaling.enabled false, or use mongo" }}
 {{- end }}
+{{- if and .Values.config.kafkaTopic .Values.config.kafkaTopicTemplate }}
+{{- fail "config.kafkaTopic and config.kafkaTopicTemplate: set one, not both" }}
+{{- end }}
 {{- end }}
