@@ -8,6 +8,10 @@ import (
 	"testing"
 	"text/template/parse"
 	"unicode"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/lrs/people"
 )
 
 func MustLoadCatalog(tb testing.TB) Catalog {
@@ -142,6 +146,18 @@ func TestNegotiate(t *testing.T) {
 	} {
 		if got := Negotiate(tt.query, tt.cookie, tt.accept); got != tt.want {
 			t.Errorf("Negotiate(%q, %q, %q) = %q, want %q", tt.query, tt.cookie, tt.accept, got, tt.want)
+		}
+	}
+}
+
+func TestNew_FrameAncestors(t *testing.T) {
+	for _, tt := range []struct{ setting, want string }{{"", "frame-ancestors 'none';"}, {"'self' https://lms.example.fi", "frame-ancestors 'self' https://lms.example.fi;"}} {
+		u, err := New(Config{Scope: func(*gin.Context) (*people.Scope, error) { return nil, nil }, Reader: &people.Reader{}, FrameAncestors: tt.setting})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(u.csp, tt.want) {
+			t.Errorf("CSP %q, want %q", u.csp, tt.want)
 		}
 	}
 }
