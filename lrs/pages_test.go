@@ -102,7 +102,7 @@ func TestServer_Pages(t *testing.T) {
 				`aria-sort="ascending"`, `<option value="all" selected>`, "overview.csv?"},
 			absent: []string{"Ville Virtanen"}},
 		{name: "OverviewSortedDescending", path: "/ui/classes/7A?lang=en&sort=-name", token: teacher, status: 200, lang: "en",
-			contains: []string{`aria-sort="descending"`}},
+			contains: []string{`aria-sort="descending"`, `name="sort" value="-name"`, `name="lang" value="en"`}},
 		{name: "OtherClassIsNotFound", path: "/ui/classes/7B", token: teacher, status: 404, lang: "fi",
 			contains: []string{"Sivua ei löydy"}, absent: []string{"Ville"}},
 		{name: "LearnerReadsNoClass", path: "/ui/classes/7A?lang=en", token: learner, status: 404, lang: "en", absent: []string{"Bertil"}},
@@ -207,6 +207,9 @@ func TestServer_Pages(t *testing.T) {
 	})
 
 	t.Run("Static", func(t *testing.T) {
+		if res, _ := page(t, base, "/ui/static/", ""); res.StatusCode != http.StatusNotFound {
+			t.Errorf("listing: %d", res.StatusCode)
+		}
 		res, body := page(t, base, "/ui/static/ui.css", "")
 		if res.StatusCode != 200 || !strings.Contains(body, "font-family") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("%d %v", res.StatusCode, res.Header)

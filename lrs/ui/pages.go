@@ -69,16 +69,14 @@ type overviewRow struct {
 }
 
 type overviewData struct {
-	Class     string
-	Window    string
-	Windows   []windowOption
-	Columns   []column
-	Rows      []overviewRow
-	CSV       string
-	Partial   bool
-	FormPath  string
-	SortKey   string
-	SortOrder string
+	Class   string
+	Window  string
+	Windows []windowOption
+	Columns []column
+	Rows    []overviewRow
+	CSV     string
+	Partial bool
+	Sort    string // the sort parameter: key or -key
 }
 
 type windowOption struct {
@@ -215,7 +213,10 @@ func (u *UI) handleOverview(c *gin.Context) {
 		return
 	}
 	key, desc := sortParam(c.Query("sort"))
-	d := overviewData{Class: class.Title, Window: window, Rows: rows, SortKey: key}
+	d := overviewData{Class: class.Title, Window: window, Rows: rows, Sort: key}
+	if desc {
+		d.Sort = "-" + key
+	}
 	for _, w := range windows {
 		d.Windows = append(d.Windows, windowOption{Value: w.Value, Label: u.cat.T(lang, "overview.window."+w.Value), Selected: w.Value == window})
 	}

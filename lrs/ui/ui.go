@@ -102,8 +102,14 @@ func funcs(cat Catalog, lang string) template.FuncMap {
 func (u *UI) Routes(r gin.IRouter, g gin.IRouter) {
 	static, _ := fs.Sub(staticFS, "static")
 	r.GET("/ui/static/*file", u.headers, func(c *gin.Context) {
+		f := c.Param("file")
+		if strings.HasSuffix(f, "/") {
+			// No listings of the assets.
+			c.Status(http.StatusNotFound)
+			return
+		}
 		c.Header("Cache-Control", "public, max-age=3600")
-		c.FileFromFS(c.Param("file"), http.FS(static))
+		c.FileFromFS(f, http.FS(static))
 	})
 	g.Use(u.headers)
 	g.GET("/", u.handleHome)
