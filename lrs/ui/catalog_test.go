@@ -29,7 +29,7 @@ func TestCatalog_Complete(t *testing.T) {
 	cat := MustLoadCatalog(t)
 	for _, a := range Languages {
 		for key, text := range cat[a] {
-			if strings.TrimSpace(text) == "" {
+			if text == "" {
 				t.Errorf("%s: %q is empty", a, key)
 			}
 			for _, b := range Languages {

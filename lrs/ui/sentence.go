@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // stmtView is the part of a statement a sentence reads.
@@ -54,25 +55,25 @@ func Sentence(cat Catalog, lang, actor string, statement []byte) string {
 	if actor == "" {
 		actor = cat.T(lang, "sentence.someone")
 	}
-	out := cat.T(lang, "sentence.main", actor, verb, object)
+	parts := []string{cat.T(lang, "sentence.main", actor, verb, object)}
 	if r := s.Result; r != nil {
 		if r.Score != nil {
 			if pct, ok := percent(r.Score.Scaled, r.Score.Raw, r.Score.Max); ok {
-				out += " " + cat.T(lang, "sentence.score", pct)
+				parts = append(parts, cat.T(lang, "sentence.score", pct))
 			}
 		}
 		if r.Success != nil {
 			if *r.Success {
-				out += " " + cat.T(lang, "sentence.success")
+				parts = append(parts, cat.T(lang, "sentence.success"))
 			} else {
-				out += " " + cat.T(lang, "sentence.failure")
+				parts = append(parts, cat.T(lang, "sentence.failure"))
 			}
 		}
 		if m, ok := Minutes(r.Duration); ok {
-			out += " " + cat.T(lang, "sentence.duration", m)
+			parts = append(parts, cat.T(lang, "sentence.duration", m))
 		}
 	}
-	return out
+	return strings.Join(parts, cat.T(lang, "sentence.sep"))
 }
 
 func percent(scaled, raw, max *float64) (int, bool) {

@@ -56,12 +56,12 @@ func TestSentence(t *testing.T) {
 	for _, tt := range []struct {
 		name, lang, actor, statement, want string
 	}{
-		{"Fi", "fi", "Aino Oppilas", full, "Aino Oppilas: läpäisi – Murtoluvut 1 tulos 86 % hyväksytysti aikaa kului 12 min"},
-		{"Sv", "sv", "Aino Oppilas", full, "Aino Oppilas: klarade – Bråk 1 med resultatet 86 % godkänt på 12 min"},
-		{"En", "en", "Aino Oppilas", full, "Aino Oppilas passed Fractions 1 with a score of 86 % successfully in 12 min"},
-		{"FallbackToEn", "fi", "Aino", onlyEn, "Aino: failed – Quiz tulos 75 % hylätysti"},
+		{"Fi", "fi", "Aino Oppilas", full, "Aino Oppilas: läpäisi – Murtoluvut 1, tulos 86 %, hyväksytysti, aikaa kului 12 min"},
+		{"Sv", "sv", "Aino Oppilas", full, "Aino Oppilas: klarade – Bråk 1, resultat 86 %, godkänt, tid 12 min"},
+		{"En", "en", "Aino Oppilas", full, "Aino Oppilas passed Fractions 1, score 86 %, successfully, 12 min"},
+		{"FallbackToEn", "fi", "Aino", onlyEn, "Aino: failed – Quiz, tulos 75 %, hylätysti"},
 		{"NoNamesUseIDs", "en", "Aino", bare, "Aino http://adlnet.gov/expapi/verbs/experienced https://app.test/video"},
-		{"NoActorNeverFromStatement", "en", "", full, "Someone passed Fractions 1 with a score of 86 % successfully in 12 min"},
+		{"NoActorNeverFromStatement", "en", "", full, "Someone passed Fractions 1, score 86 %, successfully, 12 min"},
 		{"Unreadable", "sv", "Aino", `{`, "En oläslig utsaga"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
