@@ -65,7 +65,9 @@ type column struct {
 type overviewRow struct {
 	people.Row
 	Name, Status, StatusIcon, Last, Mean string
-	Done, Total                          int
+	// Done of Total line items of the class are completed or passed; no
+	// progress without line items.
+	Done, Total int
 }
 
 type overviewData struct {
@@ -129,15 +131,15 @@ func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []o
 		v := overviewRow{Row: r, Name: strings.TrimSpace(r.GivenName + " " + r.FamilyName),
 			Status: u.cat.T(lang, "status."+r.Status), StatusIcon: statusIcons[r.Status],
 			Last: u.cat.T(lang, "overview.never"), Mean: u.cat.T(lang, "overview.nomean"),
-			Done: r.Completed + r.Passed, Total: max(len(o.LineItems), r.Completed+r.Passed)}
+			Total: len(o.LineItems)}
 		if r.LastActivity != nil {
 			v.Last = r.LastActivity.In(time.Local).Format("2006-01-02 15:04")
 		}
 		if r.MeanScaled != nil {
 			v.Mean = fmt.Sprintf("%.0f %%", *r.MeanScaled*100)
 		}
-		if len(o.LineItems) > 0 {
-			v.Done = min(v.Done, len(o.LineItems))
+		if v.Total > 0 {
+			v.Done = min(r.LineItemsDone, v.Total)
 		}
 		out[i] = v
 	}
