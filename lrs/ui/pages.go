@@ -65,6 +65,7 @@ type column struct {
 type overviewRow struct {
 	people.Row
 	Name, Status, StatusIcon, Last, Mean string
+	LastISO                              string // Last for machines; "" for never
 	// Done of Total line items of the class are completed or passed; no
 	// progress without line items.
 	Done, Total int
@@ -134,6 +135,7 @@ func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []o
 			Total: len(o.LineItems)}
 		if r.LastActivity != nil {
 			v.Last = r.LastActivity.In(time.Local).Format("2006-01-02 15:04")
+			v.LastISO = r.LastActivity.UTC().Format(time.RFC3339)
 		}
 		if r.MeanScaled != nil {
 			v.Mean = fmt.Sprintf("%.0f %%", *r.MeanScaled*100)
@@ -307,7 +309,7 @@ type meData struct {
 }
 
 type sentenceRow struct {
-	Text, Time string
+	Text, Time, ISO string
 }
 
 // handleMe serves GET /ui/me?more=: the person's own statements as
@@ -347,7 +349,7 @@ func (u *UI) handleMe(c *gin.Context) {
 		name := strings.TrimSpace(sc.Self.GivenName + " " + sc.Self.FamilyName)
 		for _, r := range p.Records {
 			d.Sentences = append(d.Sentences, sentenceRow{Text: Sentence(u.cat, lang, name, r.Statement),
-				Time: r.Stored.In(time.Local).Format("2006-01-02 15:04")})
+				Time: r.Stored.In(time.Local).Format("2006-01-02 15:04"), ISO: r.Stored.UTC().Format(time.RFC3339)})
 		}
 		if p.More {
 			d.More = "?" + url.Values{"more": {strconv.FormatInt(p.Next, 10)}, "lang": {lang}}.Encode()
