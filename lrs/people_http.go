@@ -112,29 +112,36 @@ func (s *Server) personInFlight(max int) gin.HandlerFunc {
 // scope works out what the request's person may read; false when the
 // request has already been answered.
 func (s *Server) scope(c *gin.Context) (*people.Scope, bool) {
+	if _, ok := s.readers.Viewer(c); !ok {
+		return nil, false
+	}
+	sc, err := s.scopeOf(c)
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	return sc, true
+}
+
+// scopeOf works out what the request's person may read by the roster
+// rule; EUnauthorized when the request has no person.
+func (s *Server) scopeOf(c *gin.Context) (*people.Scope, error) {
 	v, ok := s.readers.Viewer(c)
 	if !ok {
-		return nil, false
+		return nil, statements.Errorf(statements.EUnauthorized, "not signed in")
 	}
 	if s.admin != nil {
 		// A session outlives a change of its tenant: a disabled tenant's
 		// people read nothing from the moment it is disabled.
 		t, err := s.admin.Tenant(c.Request.Context(), v.Tenant)
 		if err != nil && statements.ErrorCode(err) != statements.ENotFound {
-			s.fail(c, err)
-			return nil, false
+			return nil, err
 		}
 		if t == nil || t.Disabled {
-			s.fail(c, statements.Errorf(statements.EForbidden, "tenant %q is disabled or gone", v.Tenant))
-			return nil, false
+			return nil, statements.Errorf(statements.EForbidden, "tenant %q is disabled or gone", v.Tenant)
 		}
 	}
-	sc, err := s.readers.Rule.Scope(c.Request.Context(), v)
-	if err != nil {
-		s.fail(c, err)
-		return nil, false
-	}
-	return sc, true
+	return s.readers.Rule.Scope(c.Request.Context(), v)
 }
 
 // auditRead records that the request's person read something: who, what

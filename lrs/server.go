@@ -118,6 +118,23 @@ type Config struct {
 	// PeopleAPI is what the people API reads with (the roster rule, the
 	// identity rule); nil = only /api/me is served.
 	PeopleAPI *PeopleAPI
+	// Pages are the settings of the pages people read under /ui/, served
+	// when People can guard pages (PageRoutes) and PeopleAPI is set; nil:
+	// default settings.
+	Pages *Pages
+}
+
+// Pages are the settings of the pages under /ui/.
+type Pages struct {
+	// FrameAncestors is the CSP frame-ancestors of the pages, the
+	// origins that may frame them; default 'none'.
+	FrameAncestors string
+}
+
+// PageRoutes is what People also does when it can guard pages: it returns
+// the group of /ui/, where a person not signed in is sent to sign in.
+type PageRoutes interface {
+	Pages(r gin.IRouter) gin.IRouter
 }
 
 // PeopleRoutes mounts the routes of people's sign-in and the people API
@@ -160,6 +177,7 @@ type Server struct {
 	metrics       func(io.Writer) error
 	oneRoster     *oneroster.Admin
 	people        PeopleRoutes
+	pages         *Pages
 	rosterSync    RosterSync
 	readyNotes    func() string
 	readers       *peopleAPI      // nil without Config.PeopleAPI
@@ -190,6 +208,7 @@ func New(cfg Config) *Server {
 
 		oneRoster: cfg.OneRoster,
 		people:    cfg.People,
+		pages:     cfg.Pages,
 		parsing:   make(chan struct{}, parseSlots()),
 		forms:     make(chan struct{}, alternateForms),
 		docLocks:  newDocLocks(),
@@ -363,6 +382,9 @@ func (s *Server) routes() {
 
 	if s.people != nil {
 		s.peopleRoutes(s.people.Mount(e, s.fail))
+		if pr, ok := s.people.(PageRoutes); ok && s.readers != nil {
+			s.pageRoutes(e, pr.Pages(e))
+		}
 	}
 }
 

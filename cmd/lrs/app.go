@@ -178,6 +178,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	if people != nil {
 		lcfg.People = people
 		lcfg.PeopleAPI = newPeopleAPI(served, ids)
+		lcfg.Pages = &lrs.Pages{FrameAncestors: cfg.UIFrameAncestors}
 	}
 	srv := lrs.New(lcfg)
 	var internal *debugServer

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ type serveConfig struct {
 	MinBodyRate          int64         // --min-body-rate, LRS_MIN_BODY_RATE: bytes per second a request body must arrive at after --body-grace; default 1024; -1: no bound
 	BodyGrace            time.Duration // --body-grace, LRS_BODY_GRACE; default 10s
 	CORSOrigins          string        // --cors-origins, LRS_CORS_ORIGINS: origins, comma-separated, whose browser content may call /xapi/ with credentials; default none: "*" without credentials
+	UIFrameAncestors     string        // --ui-frame-ancestors, LRS_UI_FRAME_ANCESTORS: sources (https://lms.example.fi, 'self'; space- or comma-separated) that may frame the pages under /ui/; default "" = 'none'
 	TrustedProxies       string        // --trusted-proxies, LRS_TRUSTED_PROXIES: IPs or CIDRs, comma-separated, whose X-Forwarded-For names the client; default none
 	InternalAddr         string        // --internal-addr, LRS_INTERNAL_ADDR: listen address of /metrics, /admin/ and the profiler, which then leave the public listener; default none
 	ReadyRequiresSinks   bool          // --ready-requires-sinks, LRS_READY_REQUIRES_SINKS=true: /readyz is 503 while a sink fails; default false
@@ -115,6 +117,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	minBodyRate := fs.String("min-body-rate", env("LRS_MIN_BODY_RATE", strconv.Itoa(lrs.DefaultMinBodyRate)), "bytes per second a request body must arrive at, after --body-grace; slower is cut off; -1: no bound (LRS_MIN_BODY_RATE)")
 	bodyGrace := fs.String("body-grace", env("LRS_BODY_GRACE", ""), "time a request body may take before --min-body-rate applies; default 10s (LRS_BODY_GRACE)")
 	fs.StringVar(&cfg.CORSOrigins, "cors-origins", env("LRS_CORS_ORIGINS", ""), "origins (https://host[:port], comma-separated) whose browser content may call /xapi/ with credentials; default none: any origin, without credentials (LRS_CORS_ORIGINS)")
+	fs.StringVar(&cfg.UIFrameAncestors, "ui-frame-ancestors", env("LRS_UI_FRAME_ANCESTORS", ""), "sources that may frame the pages under /ui/ (CSP frame-ancestors), such as https://lms.example.fi or 'self', space- or comma-separated; default none: 'none' (LRS_UI_FRAME_ANCESTORS)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("LRS_TRUSTED_PROXIES", ""), "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client, for the slowdown of failed logins (LRS_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.OneRosterTenant, "oneroster-tenant", env("LRS_ONEROSTER_TENANT", lrs.DefaultTenant), "the tenant whose OneRoster gradebook the --oneroster-* flags configure (LRS_ONEROSTER_TENANT)")
 	fs.StringVar(&cfg.OneRosterURL, "oneroster-url", env("LRS_ONEROSTER_URL", ""), "OneRoster gradebook service of that tenant, up to /ims/oneroster/gradebook/v1p2; none: no tenant from the environment (LRS_ONEROSTER_URL)")
@@ -215,6 +218,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 			return cfg, fmt.Errorf("--cors-origins: %q is not an origin such as https://app.example.fi", o)
 		}
 	}
+	fa, err := frameAncestors(cfg.UIFrameAncestors)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.UIFrameAncestors = fa
 	for _, p := range splitList(cfg.TrustedProxies) {
 		if net.ParseIP(p) == nil {
 			if _, _, err := net.ParseCIDR(p); err != nil {
@@ -411,4 +419,22 @@ func validateServeConfig(cfg serveConfig) error {
 		}
 	}
 	return nil
+}
+
+// frameSource is a CSP host source: an origin, a host with an optional
+// wildcard label and port, or a scheme.
+var frameSource = regexp.MustCompile(`^(?:https?://)?(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?$|^https?:$`)
+
+// frameAncestors checks the sources of --ui-frame-ancestors and returns
+// them space-separated, as CSP writes them; "" for none.
+func frameAncestors(v string) (string, error) {
+	srcs := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	for _, s := range srcs {
+		switch {
+		case s == "'none'" && len(srcs) == 1, s == "'self'", frameSource.MatchString(s):
+		default:
+			return "", fmt.Errorf("--ui-frame-ancestors: %q is not a source such as https://lms.example.fi or 'self' ('none' alone)", s)
+		}
+	}
+	return strings.Join(srcs, " "), nil
 }

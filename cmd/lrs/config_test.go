@@ -267,6 +267,25 @@ func TestParseServeConfig_CORSOrigins(t *testing.T) {
 	}
 }
 
+func TestParseServeConfig_UIFrameAncestors(t *testing.T) {
+	cfg, err := parseServeConfig(nil, env(nil), io.Discard)
+	if err != nil || cfg.UIFrameAncestors != "" {
+		t.Fatalf("default: %q, %v", cfg.UIFrameAncestors, err)
+	}
+	cfg, err = parseServeConfig([]string{"--ui-frame-ancestors", "'self', https://lms.example.fi *.moodle.example.fi:8443"}, env(nil), io.Discard)
+	if got, want := cfg.UIFrameAncestors, "'self' https://lms.example.fi *.moodle.example.fi:8443"; err != nil || got != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+	if cfg, err := parseServeConfig(nil, env(map[string]string{"LRS_UI_FRAME_ANCESTORS": "'none'"}), io.Discard); err != nil || cfg.UIFrameAncestors != "'none'" {
+		t.Errorf("LRS_UI_FRAME_ANCESTORS 'none': %q, %v", cfg.UIFrameAncestors, err)
+	}
+	for _, bad := range []string{"https://a.fi; script-src *", "'none' 'self'", "'unsafe-inline'", "https://a.fi/path", "*"} {
+		if _, err := parseServeConfig(nil, env(map[string]string{"LRS_UI_FRAME_ANCESTORS": bad}), io.Discard); err == nil || !strings.Contains(err.Error(), "--ui-frame-ancestors") {
+			t.Errorf("%q: err = %v, want an error naming --ui-frame-ancestors", bad, err)
+		}
+	}
+}
+
 func TestParseServeConfig_ConnectionLimits(t *testing.T) {
 	cfg, err := parseServeConfig([]string{"--max-connections", "100", "--body-grace", "3s"},
 		env(map[string]string{"LRS_MAX_CONNECTIONS_PER_ADDRESS": "0", "LRS_MIN_BODY_RATE": "-1"}), io.Discard)

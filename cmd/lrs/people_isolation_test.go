@@ -469,6 +469,46 @@ func (w *peopleWorld) check(t *testing.T, base string, op *oidctest.Provider) []
 			fail("%s: classes %v, want %v", p, gotClasses, wantClasses)
 		}
 
+		page := func(path string) (int, string) {
+			req, _ := http.NewRequest("GET", base+path, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		// The pages read through the same rule.
+		if code, body := page("/ui/classes"); code != http.StatusOK {
+			fail("%s: GET /ui/classes: %d", p, code)
+		} else {
+			for _, c := range peopleClasses {
+				if got := strings.Contains(body, `href="classes/`+c+`"`); got != p.seesClass(c) {
+					fail("%s: /ui/classes links %s: %v, want %v", p, c, got, p.seesClass(c))
+				}
+			}
+		}
+		for _, c := range append(slices.Clone(peopleClasses), "c9") {
+			code, body := page("/ui/classes/" + c + "/overview.csv?since=all")
+			if !p.seesClass(c) {
+				if code != http.StatusNotFound {
+					fail("%s: CSV overview of %s: %d, want 404", p, c, code)
+				}
+				continue
+			}
+			n := 0
+			for _, s := range p.tenant.classes[c].students {
+				if p.reads(s) {
+					n++
+				}
+			}
+			if rows := strings.Count(body, "\n") - 1; code != http.StatusOK || rows != n {
+				fail("%s: CSV overview of %s: %d, %d rows, want 200, %d", p, c, code, rows, n)
+			}
+		}
+
 		for _, c := range append(slices.Clone(peopleClasses), "c9") {
 			var ov struct {
 				Students []struct {

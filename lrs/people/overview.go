@@ -48,6 +48,9 @@ type Row struct {
 	// than an overview reads (Overview.MaxPerStudent): the counts are of
 	// the newest ones.
 	Partial bool `json:"partial,omitempty"`
+	// LineItemsDone is how many of Overview.LineItems the student has
+	// completed or passed (the pages' progress; not in the API yet).
+	LineItemsDone int `json:"-"`
 }
 
 // Overview says how an overview is made.
@@ -159,6 +162,11 @@ func (r *Reader) row(ctx context.Context, tenant string, u *statements.RosterUse
 	if scored > 0 {
 		m := sum / float64(scored)
 		row.MeanScaled = &m
+	}
+	for _, a := range o.LineItems {
+		if done[a] {
+			row.LineItemsDone++
+		}
 	}
 	row.Status = status(row, done, o)
 	return nil

@@ -3,7 +3,8 @@
 // the people API who is asking: GET /auth/login, GET /auth/callback and
 // POST /auth/logout for browsers, a sealed session cookie with CSRF
 // protection, and Authorization: Bearer ID tokens for the DigiOne portal
-// acting for a person. RequirePerson guards the people API under /api/;
+// acting for a person. RequirePerson guards the people API under /api/,
+// RequirePage the pages under /ui/ (sending a person to sign in first);
 // PersonOf gives a handler the signed-in Person.
 //
 // What a person is comes from three claims of the ID token (or, when the

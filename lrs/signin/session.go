@@ -3,6 +3,7 @@ package signin
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -122,6 +123,18 @@ func (s *Service) RequirePerson(c *gin.Context) {
 	c.Set(personKey, &Person{Tenant: ss.Tenant, ID: ss.Person, Roles: ss.Roles, TenantValues: ss.Values})
 	c.Set(csrfKey, ss.CSRF)
 	c.Next()
+}
+
+// RequirePage is RequirePerson for pages: a GET or HEAD of a person who
+// is not signed in (no Authorization, no session) is redirected to
+// /auth/login, which brings them back to the page afterwards.
+func (s *Service) RequirePage(c *gin.Context) {
+	if c.GetHeader("Authorization") == "" && safeMethod(c.Request.Method) && c.Request.Method != http.MethodOptions && s.readSession(c) == nil {
+		c.Redirect(http.StatusFound, s.path+"auth/login?return="+url.QueryEscape(c.Request.URL.RequestURI()))
+		c.Abort()
+		return
+	}
+	s.RequirePerson(c)
 }
 
 // bearer lets the request through for the person of a bearer ID token.

@@ -171,6 +171,13 @@ func (s *Service) Mount(r gin.IRouter, fail func(*gin.Context, error)) gin.IRout
 	return api
 }
 
+// Pages returns the group of /ui/ on r, where only signed-in people
+// arrive (RequirePage): a page asked for without a session redirects to
+// the sign-in.
+func (s *Service) Pages(r gin.IRouter) gin.IRouter {
+	return r.Group("/ui", s.RequirePage)
+}
+
 // noStore keeps every answer of sign-in and the people API out of caches.
 func noStore(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")

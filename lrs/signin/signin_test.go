@@ -104,6 +104,9 @@ func MustStart(tb testing.TB, mod func(*signin.Config)) *env {
 	g := gin.New()
 	svc.Mount(g, nil)
 	g.POST("/api/echo", svc.RequirePerson, func(c *gin.Context) { c.String(http.StatusOK, signin.PersonOf(c).Tenant) })
+	pages := svc.Pages(g)
+	pages.GET("/classes", func(c *gin.Context) { c.String(http.StatusOK, signin.PersonOf(c).Tenant) })
+	pages.POST("/classes", func(c *gin.Context) { c.String(http.StatusOK, signin.PersonOf(c).Tenant) })
 	h = g
 	e.op.SignInAs(teacher())
 	return e
@@ -576,4 +579,48 @@ func TestNotDiscovered(t *testing.T) {
 			t.Errorf("%s before discovery: %d, want 503", r.URL.Path, w.Code)
 		}
 	}
+}
+
+func TestRequirePage(t *testing.T) {
+	e := MustStart(t, nil)
+	t.Run("NotSignedIn", func(t *testing.T) {
+		res, err := newClient().Get(e.url + "/ui/classes?since=7&sort=-name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusFound || loc.Path != "/auth/login" || loc.Query().Get("return") != "/ui/classes?since=7&sort=-name" {
+			t.Errorf("%d %q", res.StatusCode, res.Header.Get("Location"))
+		}
+	})
+	t.Run("BackAfterSignIn", func(t *testing.T) {
+		rs := follow(t, newClient(), e.url+"/ui/classes?since=7")
+		last := rs[len(rs)-1]
+		if last.StatusCode != http.StatusOK || last.Request.URL.RequestURI() != "/ui/classes?since=7" {
+			t.Errorf("ended at %d %s", last.StatusCode, last.Request.URL)
+		}
+	})
+	t.Run("PostIs401", func(t *testing.T) {
+		res, err := newClient().Post(e.url+"/ui/classes", "application/x-www-form-urlencoded", strings.NewReader("a=1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%d, want 401", res.StatusCode)
+		}
+	})
+	t.Run("Bearer", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, e.url+"/ui/classes", nil)
+		req.Header.Set("Authorization", "Bearer not-a-token")
+		res, err := newClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a bad bearer token: %d, want 401, not a redirect", res.StatusCode)
+		}
+	})
 }

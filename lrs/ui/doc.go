@@ -1,0 +1,12 @@
+// Package ui serves the pages people read under /ui/: a teacher's classes
+// and class overviews, a learner's own activity. Pages are rendered on the
+// server from embedded templates; every word comes from a message catalog
+// (locales/fi.json, sv.json, en.json) and every language map of a
+// statement goes through Pick.
+//
+// What a person may read is decided by the roster rule of lrs/people,
+// given by lrs in Config; the package has no rule of its own.
+//
+// It may import statements, lrs/people, gin, html/template and embed; it
+// must not import lrs, store adapters or forwarders.
+package ui
