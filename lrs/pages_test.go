@@ -8,11 +8,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/statements"
-	"github.com/digione/lrs/statements/sqlitestore"
 )
 
 // pagesServer serves the LRS with its pages over a store whose roster has
@@ -20,32 +18,8 @@ import (
 // returns its URL and a signer of ID tokens.
 func pagesServer(t *testing.T) (string, func(person, role string) string) {
 	t.Helper()
-	ctx := t.Context()
-	store, err := sqlitestore.New(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, err := lrs.Bootstrap(ctx, store, lrs.BootstrapCredential{Key: testKey, Secret: testSecret}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	roster := &statements.Roster{Synced: time.Now().UTC().Truncate(time.Millisecond),
-		Orgs:    []statements.RosterOrg{{SourcedID: "s1", Name: "Koulu", Type: "school"}},
-		Classes: []statements.RosterClass{{SourcedID: "7A", Title: "Matematiikka 7A", ClassCode: "MA7A", School: "s1"}, {SourcedID: "7B", Title: "Historia 7B", School: "s1"}},
-	}
 	names := map[string][2]string{"k1": {"Kaisa", "Opettaja"}, "u1": {"Aino", "Aaltonen"}, "u2": {"Bertil", "Berg"}, "u3": {"Cecilia", "Salo"}, "u4": {"Ville", "Virtanen"}}
-	for _, u := range []struct{ id, role string }{{"k1", "teacher"}, {"u1", "student"}, {"u2", "student"}, {"u3", "student"}, {"u4", "student"}} {
-		roster.Users = append(roster.Users, statements.RosterUser{SourcedID: u.id, GivenName: names[u.id][0], FamilyName: names[u.id][1],
-			Roles: []statements.RosterRole{{Role: u.role, Org: "s1"}}, Orgs: []string{"s1"}, Identities: []string{u.id}})
-		class := "7A"
-		if u.id == "u4" {
-			class = "7B"
-		}
-		roster.Enrollments = append(roster.Enrollments, statements.Enrollment{SourcedID: class + u.id, Class: class, User: u.id, Role: u.role})
-	}
-	if err := store.ReplaceRoster(ctx, lrs.DefaultTenant, roster); err != nil {
-		t.Fatal(err)
-	}
+	store := openClassStore(t, names, statements.RosterClass{SourcedID: "7B", Title: "Historia 7B", School: "s1"})
 	api := &lrs.PeopleAPI{LineItems: func(context.Context, string, string) ([]string, error) {
 		return []string{"https://app.test/fractions-1", "https://app.test/fractions-2"}, nil
 	}}

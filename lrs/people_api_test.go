@@ -53,6 +53,25 @@ func (mpassAgents) Agents(_ context.Context, _, sourcedID string) ([]string, err
 // provider.
 func peopleServer(t *testing.T) (string, *sqlitestore.Store, *oidctest.Provider) {
 	t.Helper()
+	store := openClassStore(t, map[string][2]string{}, statements.RosterClass{SourcedID: "7B", Title: "7B", School: "s1"})
+	api := &lrs.PeopleAPI{
+		LineItems: func(_ context.Context, _, class string) ([]string, error) {
+			return []string{"https://app.test/fractions-1", "https://app.test/fractions-2"}, nil
+		},
+		StalledAfter: func(context.Context, string) time.Duration { return stalledAfter },
+		Heartbeat:    100 * time.Millisecond,
+	}
+	base, op := servePeople(t, store, api, func(h http.Handler) http.Handler { return withContract(t, h) })
+	return base, store, op
+}
+
+// openClassStore returns a store with the default tenant's test
+// credential and a roster of school s1: class 7A "Matematiikka 7A"
+// (teacher k1; students u1, u2, u3) and the class other (student u4).
+// names gives users' given and family names; "Given-ID" and "Family-ID"
+// where it has none.
+func openClassStore(t *testing.T, names map[string][2]string, other statements.RosterClass) *sqlitestore.Store {
+	t.Helper()
 	ctx := t.Context()
 	store, err := sqlitestore.New(ctx, t.TempDir())
 	if err != nil {
@@ -64,29 +83,25 @@ func peopleServer(t *testing.T) (string, *sqlitestore.Store, *oidctest.Provider)
 	}
 	roster := &statements.Roster{Synced: time.Now().UTC().Truncate(time.Millisecond),
 		Orgs:    []statements.RosterOrg{{SourcedID: "s1", Name: "Koulu", Type: "school"}},
-		Classes: []statements.RosterClass{{SourcedID: "7A", Title: "Matematiikka 7A", School: "s1"}, {SourcedID: "7B", Title: "7B", School: "s1"}},
+		Classes: []statements.RosterClass{{SourcedID: "7A", Title: "Matematiikka 7A", ClassCode: "MA7A", School: "s1"}, other},
 	}
 	for _, u := range []struct{ id, role string }{{"k1", "teacher"}, {"u1", "student"}, {"u2", "student"}, {"u3", "student"}, {"u4", "student"}} {
-		roster.Users = append(roster.Users, statements.RosterUser{SourcedID: u.id, GivenName: "Given-" + u.id, FamilyName: "Family-" + u.id,
+		name, ok := names[u.id]
+		if !ok {
+			name = [2]string{"Given-" + u.id, "Family-" + u.id}
+		}
+		roster.Users = append(roster.Users, statements.RosterUser{SourcedID: u.id, GivenName: name[0], FamilyName: name[1],
 			Roles: []statements.RosterRole{{Role: u.role, Org: "s1"}}, Orgs: []string{"s1"}, Identities: []string{u.id}})
 		class := "7A"
 		if u.id == "u4" {
-			class = "7B"
+			class = other.SourcedID
 		}
 		roster.Enrollments = append(roster.Enrollments, statements.Enrollment{SourcedID: class + u.id, Class: class, User: u.id, Role: u.role})
 	}
 	if err := store.ReplaceRoster(ctx, lrs.DefaultTenant, roster); err != nil {
 		t.Fatal(err)
 	}
-	api := &lrs.PeopleAPI{
-		LineItems: func(_ context.Context, _, class string) ([]string, error) {
-			return []string{"https://app.test/fractions-1", "https://app.test/fractions-2"}, nil
-		},
-		StalledAfter: func(context.Context, string) time.Duration { return stalledAfter },
-		Heartbeat:    100 * time.Millisecond,
-	}
-	base, op := servePeople(t, store, api, func(h http.Handler) http.Handler { return withContract(t, h) })
-	return base, store, op
+	return store
 }
 
 // servePeople serves the people API over store, with api's roster rule
