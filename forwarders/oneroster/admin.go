@@ -357,6 +357,25 @@ func (v ResultView) String() string {
 	return s
 }
 
+// identityRule returns the account home page whose names are tenant's
+// students (without a trailing slash), and whether only the names its
+// student table lists are: the tenant's IdentityHomePage and
+// RequireStudentMapping, or their defaults when it has no configuration.
+func (a *Admin) identityRule(ctx context.Context, tenant string) (homePage string, mapOnly bool, err error) {
+	homePage = DefaultIdentityHomePage
+	cfg, err := a.Config(ctx, tenant)
+	switch {
+	case err == nil:
+		mapOnly = cfg.RequireStudentMapping
+		if cfg.IdentityHomePage != "" {
+			homePage = strings.TrimRight(cfg.IdentityHomePage, "/")
+		}
+	case statements.ErrorCode(err) != statements.ENotFound:
+		return "", false, err
+	}
+	return homePage, mapOnly, nil
+}
+
 // StudentOf returns the student sourcedId under which the write-back
 // writes the results of agent in tenant, by its identity rule (see
 // Syncer.RosterUserOf): the name of an account of the tenant's identity
@@ -364,19 +383,12 @@ func (v ResultView) String() string {
 // no student: not such an account, or not in the student table of a
 // tenant that requires one.
 func (a *Admin) StudentOf(ctx context.Context, tenant string, agent statements.Actor) (student string, ok bool, err error) {
-	homePage, mapOnly := DefaultIdentityHomePage, false
-	cfg, err := a.Config(ctx, tenant)
-	switch {
-	case err == nil:
-		mapOnly = cfg.RequireStudentMapping
-		if cfg.IdentityHomePage != "" {
-			homePage = cfg.IdentityHomePage
-		}
-	case statements.ErrorCode(err) != statements.ENotFound:
+	homePage, mapOnly, err := a.identityRule(ctx, tenant)
+	if err != nil {
 		return "", false, err
 	}
 	acct := agent.Account
-	if acct == nil || acct.Name == "" || strings.TrimRight(acct.HomePage, "/") != strings.TrimRight(homePage, "/") {
+	if acct == nil || acct.Name == "" || strings.TrimRight(acct.HomePage, "/") != homePage {
 		return "", false, nil
 	}
 	id, mapped, err := tables{store: a.Store, sink: a.name(), tenant: tenant}.Student(ctx, acct.Name)

@@ -120,16 +120,9 @@ func (id *Identities) tables(ctx context.Context, tenant string) (*tenantTables,
 	if t != nil && now.Sub(t.read) < ttl {
 		return t, nil
 	}
-	t = &tenantTables{read: now, homePage: DefaultIdentityHomePage, accounts: map[string][]string{}, mapped: map[string]bool{},
-		lineItems: map[string][]string{}}
-	cfg, err := id.Admin.Config(ctx, tenant)
-	switch {
-	case err == nil:
-		t.mapOnly = cfg.RequireStudentMapping
-		if cfg.IdentityHomePage != "" {
-			t.homePage = strings.TrimRight(cfg.IdentityHomePage, "/")
-		}
-	case err != nil && statements.ErrorCode(err) != statements.ENotFound:
+	t = &tenantTables{read: now, accounts: map[string][]string{}, mapped: map[string]bool{}, lineItems: map[string][]string{}}
+	var err error
+	if t.homePage, t.mapOnly, err = id.Admin.identityRule(ctx, tenant); err != nil {
 		return nil, err
 	}
 	rows := 0

@@ -803,22 +803,13 @@ func (s *Syncer) RosterUserOf(ctx context.Context, tenant string, a statements.A
 	if cfg == nil {
 		return nil, statements.Errorf(statements.ENotFound, "tenant %q has no OneRoster configuration", tenant)
 	}
-	homePage := cfg.IdentityHomePage
-	if homePage == "" {
-		homePage = DefaultIdentityHomePage
-	}
-	if a.Name == "" || strings.TrimRight(a.HomePage, "/") != strings.TrimRight(homePage, "/") {
-		return nil, statements.Errorf(statements.ENotFound, "the account is not of the tenant's identity home page")
-	}
-	identity, ok, err := tables{store: s.sc.Store, sink: s.sc.Name, tenant: tenant}.Student(ctx, a.Name)
+	admin := &Admin{Store: s.sc.Store, Static: s.sc.Static, Name: s.sc.Name}
+	identity, ok, err := admin.StudentOf(ctx, tenant, statements.Actor{Account: &a})
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		if cfg.RequireStudentMapping {
-			return nil, statements.Errorf(statements.ENotFound, "the account is not in the tenant's student table")
-		}
-		identity = a.Name
+		return nil, statements.Errorf(statements.ENotFound, "the account is not of the tenant's identity home page, or not in its student table")
 	}
 	return s.sc.Store.RosterPerson(ctx, tenant, identity)
 }
