@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/lrstest"
 	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/lrs/signin/oidctest"
 	"github.com/digione/lrs/statements"
@@ -149,15 +149,7 @@ var (
 )
 
 func newPeopleWorld(t *testing.T) *peopleWorld {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("LRS_ISOLATION_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("LRS_ISOLATION_SEED: %v", err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (LRS_ISOLATION_SEED=%d repeats this run)", seed, seed)
+	seed := lrstest.Seed(t)
 	w := &peopleWorld{rng: rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d))}
 	for i, id := range []string{"t1", "t2"} {
 		pt := &peopleTenant{id: id, value: "1.2.246.562.10." + strconv.Itoa(i+1), users: map[string]string{},

@@ -27,6 +27,22 @@ import (
 // that wrote it.
 const markerExt = "https://lrs.test.digione.fi/extensions/tenant"
 
+// Seed returns the seed of a randomized isolation test: LRS_ISOLATION_SEED
+// when set, to repeat a run, otherwise a random one. It logs the seed.
+func Seed(tb testing.TB) uint64 {
+	tb.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("LRS_ISOLATION_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			tb.Fatalf("LRS_ISOLATION_SEED: %v", err)
+		}
+		seed = n
+	}
+	tb.Logf("seed %d (LRS_ISOLATION_SEED=%d repeats this run)", seed, seed)
+	return seed
+}
+
 // Isolation proves that tenants are hard walls. Several tenants write, in
 // a random interleaving, statements with the same ids, agents, activities
 // and registrations, void some of them, and post state, activity profile
@@ -39,15 +55,7 @@ const markerExt = "https://lrs.test.digione.fi/extensions/tenant"
 // newStore returns a fresh, empty store and registers its cleanup with t.
 // The seed is random and logged; LRS_ISOLATION_SEED repeats a run.
 func Isolation(t *testing.T, newStore func(t *testing.T) statements.Store) {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("LRS_ISOLATION_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("LRS_ISOLATION_SEED: %v", err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (LRS_ISOLATION_SEED=%d repeats this run)", seed, seed)
+	seed := Seed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 
 	store := newStore(t)
