@@ -1,0 +1,92 @@
+package browsertest_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/digione/lrs/lrs/browsertest"
+)
+
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// TestTab checks the harness on pages of its own: that axe-core finds
+// what it should, that a download arrives whole, and that keys move the
+// focus.
+func TestTab(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/bad", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!DOCTYPE html><html><head><title>Bad</title></head><body><main>
+<p style="color:#aaa;background:#fff">Faint text</p><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<a href="/a">First</a></main></body></html>`))
+	})
+	mux.HandleFunc("/good", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!DOCTYPE html><html lang="fi"><head><title>Hyvä</title></head><body><main><h1>Hyvä</h1>
+<p><a href="/file.csv" id="csv" download>Lataa</a> <a href="/b" id="second">Toinen</a></p></main></body></html>`))
+	})
+	mux.HandleFunc("/file.csv", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Content-Disposition", `attachment; filename="file.csv"`)
+		w.Write([]byte("a,b\n1,2\n"))
+	})
+	mux.HandleFunc("/lang", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte(r.Header.Get("Accept-Language")))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	tab := browsertest.Open(t, browsertest.AcceptLanguage("sv-FI,sv"))
+
+	t.Run("AcceptLanguage", func(t *testing.T) {
+		tab.Go(srv.URL + "/lang")
+		if got := tab.Text("body"); got != "sv-FI,sv;q=0.9" {
+			t.Errorf("Accept-Language: %q", got)
+		}
+	})
+
+	t.Run("Violations", func(t *testing.T) {
+		tab.Go(srv.URL + "/bad")
+		vs, ok := tab.Violations()
+		if !ok {
+			t.Skip("no axe-core")
+		}
+		var ids []string
+		for _, v := range vs {
+			ids = append(ids, v.ID)
+		}
+		for _, want := range []string{"html-has-lang", "image-alt", "color-contrast"} {
+			if !slices.Contains(ids, want) {
+				t.Errorf("violations %q: no %s", ids, want)
+			}
+		}
+		tab.Go(srv.URL + "/good")
+		if vs, _ := tab.Violations(); len(vs) != 0 {
+			t.Errorf("a plain page: %v", vs)
+		}
+	})
+
+	t.Run("Download", func(t *testing.T) {
+		tab.Go(srv.URL + "/good")
+		d := tab.Download(chromedp.Click(chromedp.ID("csv")))
+		if d.Name != "file.csv" || string(d.Body) != "a,b\n1,2\n" {
+			t.Errorf("got %q %q", d.Name, d.Body)
+		}
+	})
+
+	t.Run("Keys", func(t *testing.T) {
+		tab.Go(srv.URL + "/good")
+		var got []string
+		for range 2 {
+			tab.Press("\t")
+			got = append(got, tab.Focused().ID)
+		}
+		if !slices.Equal(got, []string{"csv", "second"}) {
+			t.Errorf("focus went %q", got)
+		}
+	})
+}
