@@ -60,7 +60,9 @@ func finishScreenshots(code int) {
 	}
 }
 
-// fullPage captures the whole page, not only the viewport, as PNG.
+// fullPage captures the whole page, not only the viewport, as PNG: as
+// wide as the viewport (or the page, if wider) and as tall as the page's
+// content.
 func fullPage(ctx context.Context, t *chromedp.Target) ([]byte, error) {
 	m, err := cdp.Call(ctx, t, page.GetLayoutMetrics, cdp.Empty{})
 	if err != nil {
@@ -69,11 +71,14 @@ func fullPage(ctx context.Context, t *chromedp.Target) ([]byte, error) {
 	if m.CSSContentSize == nil || m.CSSLayoutViewport == nil {
 		return nil, errors.New("no layout metrics")
 	}
+	h, err := chromedp.Evaluate[float64](`document.documentElement.getBoundingClientRect().height`)(ctx, t)
+	if err != nil {
+		return nil, err
+	}
 	w := math.Max(m.CSSContentSize.Width, float64(m.CSSLayoutViewport.ClientWidth))
-	h := math.Max(m.CSSContentSize.Height, float64(m.CSSLayoutViewport.ClientHeight))
 	res, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
 		Format: page.CaptureScreenshotFormatPng, CaptureBeyondViewport: new(true), FromSurface: new(true),
-		Clip: &page.Viewport{Width: math.Ceil(w), Height: math.Ceil(h), Scale: 1},
+		Clip: &page.Viewport{Width: math.Ceil(w), Height: math.Max(math.Ceil(h), 1), Scale: 1},
 	})
 	return res.Data, err
 }

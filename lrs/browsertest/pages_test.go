@@ -108,6 +108,7 @@ func TestTeacher_Overview(t *testing.T) {
 		t.Errorf("7B:\n%s", main)
 	}
 	tab.Accessible("7B: not found")
+	tab.Screenshot("notfound-fi")
 }
 
 // TestTeacher_Languages: the language links switch fi → sv → en, and the
@@ -278,6 +279,9 @@ func TestLearner_Me(t *testing.T) {
 		t.Errorf("another learner's activity:\n%s", main)
 	}
 	tab.Screenshot("me-sv")
+	tab.Follow(chromedp.Click(chromedp.CSS(`header a[hreflang="fi"]`)))
+	checkPage(t, tab, "fi", "me.title")
+	tab.Screenshot("me-fi")
 	if res := tab.Go(l.URL + "/ui/classes/7A"); res.Status != 404 {
 		t.Errorf("a learner at 7A's overview: %d", res.Status)
 	}
