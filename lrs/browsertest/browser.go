@@ -93,6 +93,13 @@ var shared struct {
 	userAgent   string
 }
 
+// Start starts the test binary's browser unless it runs already; without
+// one the test skips (or fails, when Required) before it sets up more.
+func Start(tb testing.TB) {
+	tb.Helper()
+	browserContext(tb)
+}
+
 // browserContext returns the shared browser's context, starting it first.
 func browserContext(tb testing.TB) context.Context {
 	tb.Helper()

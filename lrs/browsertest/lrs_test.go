@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/browsertest"
 	"github.com/digione/lrs/lrs/people"
 	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/lrs/signin/oidctest"
@@ -69,6 +70,7 @@ func (mpassAgents) Agents(_ context.Context, _, sourcedID string) ([]string, err
 // startLRS starts the test LRS; it stops when the test ends.
 func startLRS(t *testing.T) *testLRS {
 	t.Helper()
+	browsertest.Start(t)
 	ctx := t.Context()
 	store, err := sqlitestore.New(ctx, t.TempDir())
 	if err != nil {
