@@ -2,6 +2,7 @@ package browsertest_test
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/digione/lrs/lrs/browsertest"
 	"github.com/digione/lrs/lrs/ui"
@@ -242,6 +244,27 @@ func TestTeacher_Keyboard(t *testing.T) {
 	}
 	tab.Accessible("sorted by status")
 
+	// The time window: Tab to it, End picks the last window (all time),
+	// Tab to the button, Enter shows it.
+	for range 10 {
+		if tab.Focused().ID == "since" {
+			break
+		}
+		tab.Press("\t")
+	}
+	if e := tab.Focused(); e.ID != "since" {
+		t.Fatalf("Tab never reached the time window; at %s", e)
+	}
+	tab.Press(kb.End)
+	tab.Press("\t")
+	tab.Follow(chromedp.KeyEvent("\r"))
+	if u := tab.URL(); !strings.Contains(u, "since=all") || !strings.Contains(u, "sort=status") {
+		t.Errorf("the time window by keyboard went to %s, want since=all and still sort=status", u)
+	}
+	if v := browsertest.Eval[string](tab, `document.getElementById("since").value`); v != "all" {
+		t.Errorf("time window %q after choosing all", v)
+	}
+
 	// The skip link: the first Tab of a page, and Enter goes to the main
 	// content.
 	tab.Press("\t")
@@ -334,5 +357,53 @@ func TestTeacher_Live(t *testing.T) {
 	}
 	if !browsertest.Eval[bool](tab, `window.notReloaded === true`) {
 		t.Errorf("the page reloaded")
+	}
+}
+
+// TestLearner_Download: the button on "my activity" saves everything the
+// LRS keeps of the learner, and nothing of anyone else. It runs once the
+// page has the button (a link to /api/me/export).
+func TestLearner_Download(t *testing.T) {
+	l := startLRS(t)
+	l.seed(t)
+	tab := signIn(t, l, "u1", "1", "fi-FI,fi")
+	if !browsertest.Eval[bool](tab, `document.querySelector('main a[href*="/api/me/export"]') !== null`) {
+		t.Skip(`"my activity" has no download of my data yet`)
+	}
+	d := tab.Download(chromedp.Click(chromedp.CSS(`main a[href*="/api/me/export"]`)))
+	var export struct {
+		SourcedID  string `json:"sourcedId"`
+		Statements []struct {
+			Actor struct{ Account struct{ Name string } }
+		}
+	}
+	if err := json.Unmarshal(d.Body, &export); err != nil {
+		t.Fatalf("%s: %v\n%s", d.Name, err, d.Body)
+	}
+	if export.SourcedID != "u1" || len(export.Statements) != 2 {
+		t.Fatalf("export of %q with %d statements, want u1's 2", export.SourcedID, len(export.Statements))
+	}
+	for _, s := range export.Statements {
+		if s.Actor.Account.Name != "u1" {
+			t.Errorf("a statement of %q in u1's export", s.Actor.Account.Name)
+		}
+	}
+}
+
+// TestSignOut: the sign-out button ends the session: the next page asks
+// the provider again. It runs once the pages have the button (a form
+// posting to /auth/logout).
+func TestSignOut(t *testing.T) {
+	l := startLRS(t)
+	tab := signIn(t, l, "k1", "2", "fi-FI,fi")
+	const button = `form[action$="/auth/logout"] button`
+	if !browsertest.Eval[bool](tab, `document.querySelector('`+button+`') !== null`) {
+		t.Skip("the pages have no sign-out button yet")
+	}
+	tab.Follow(chromedp.Click(chromedp.CSS(button)))
+	before := l.OP.Authorizations
+	tab.Go(l.URL + "/ui/classes")
+	if l.OP.Authorizations != before+1 {
+		t.Errorf("after signing out, /ui/classes asked the provider %d times, want 1", l.OP.Authorizations-before)
 	}
 }
