@@ -297,7 +297,18 @@ func Eval[T any](tab *Tab, expr string) T {
 // redirects.
 func (tab *Tab) Go(url string) *network.Response {
 	tab.T.Helper()
-	return tab.Follow(chromedp.Navigate(url))
+	res, err := tab.Load(url)
+	if err != nil {
+		tab.T.Fatalf("browser: %v", err)
+	}
+	return res
+}
+
+// Load opens url and returns the response of the page it ends at, or the
+// error of a page the browser could not show (such as an error status
+// with an empty body).
+func (tab *Tab) Load(url string) (*network.Response, error) {
+	return chromedp.Run(tab.Ctx, chromedp.NavigateResponse(url))
 }
 
 // Follow runs actions that load a page (a click on a link, Enter on a
@@ -343,10 +354,31 @@ func (e Element) String() string {
 	return fmt.Sprintf("<%s id=%q name=%q href=%q> %q", e.Tag, e.ID, e.Name, e.Href, e.Text)
 }
 
+// Key tells elements apart for comparing focus orders.
+func (e Element) Key() string {
+	return e.Tag + "|" + e.ID + "|" + e.Name + "|" + e.Href + "|" + e.Text
+}
+
+// describe is a JavaScript function that returns an element as Element.
+const describe = `(e => ({Tag: e.tagName.toLowerCase(), Text: (e.innerText || "").trim(), Href: e.getAttribute("href") || "",
+	ID: e.id || "", Name: e.getAttribute("name") || "", Outline: getComputedStyle(e).outlineStyle}))`
+
 // Focused describes document.activeElement.
 func (tab *Tab) Focused() Element {
 	tab.T.Helper()
-	return Eval[Element](tab, `(() => { const e = document.activeElement;
-		return {Tag: e.tagName.toLowerCase(), Text: (e.innerText || "").trim(), Href: e.getAttribute("href") || "",
-			ID: e.id || "", Name: e.getAttribute("name") || "", Outline: getComputedStyle(e).outlineStyle}; })()`)
+	return Eval[Element](tab, describe+`(document.activeElement)`)
+}
+
+// Focusables describes the elements of the page that Tab should visit,
+// in the order of the document: links, buttons and form fields that are
+// rendered and enabled, and anything with a tabindex of 0. A positive
+// tabindex, which takes an element out of that order, fails the test.
+func (tab *Tab) Focusables() []Element {
+	tab.T.Helper()
+	if n := Eval[int](tab, `[...document.querySelectorAll("[tabindex]")].filter(e => e.tabIndex > 0).length`); n > 0 {
+		tab.T.Errorf("%d elements with a positive tabindex change the focus order", n)
+	}
+	return Eval[[]Element](tab, `[...document.querySelectorAll('a[href], button, select, textarea, input:not([type=hidden]), [tabindex]')]
+		.filter(e => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")
+		.map(`+describe+`)`)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -38,6 +39,7 @@ func TestTab(t *testing.T) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte(r.Header.Get("Accept-Language")))
 	})
+	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	tab := browsertest.Open(t, browsertest.AcceptLanguage("sv-FI,sv"))
@@ -46,6 +48,18 @@ func TestTab(t *testing.T) {
 		tab.Go(srv.URL + "/lang")
 		if got := tab.Text("body"); got != "sv-FI,sv;q=0.9" {
 			t.Errorf("Accept-Language: %q", got)
+		}
+	})
+
+	t.Run("Go", func(t *testing.T) {
+		if res := tab.Go(srv.URL + "/good"); res.Status != 200 {
+			t.Errorf("status %d", res.Status)
+		}
+		// The browser shows no page for an empty error answer: an error,
+		// at once.
+		start := time.Now()
+		if res, err := tab.Load(srv.URL + "/empty"); err == nil || time.Since(start) > 5*time.Second {
+			t.Errorf("an empty 404: %v, %v after %s", res, err, time.Since(start))
 		}
 	})
 
