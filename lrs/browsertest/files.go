@@ -87,25 +87,34 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // Screenshot writes full-page PNGs of the tab's page to ScreenshotDir:
 // name.png at the desktop width and name-phone.png at the phone width
-// (390 px), where the page must not scroll sideways (WCAG 1.4.10
-// reflow). It returns the desktop file's path; the tab is back at the
-// desktop viewport after it.
+// (390 px). At the phone and at the desktop zoomed to 200 % the page
+// must not scroll sideways (WCAG 1.4.4, 1.4.10). It returns the desktop
+// file's path; the tab is back at the desktop viewport after it.
 func (tab *Tab) Screenshot(name string) string {
 	tab.T.Helper()
 	name = unsafeName.ReplaceAllString(name, "_")
 	dir := ScreenshotDir(tab.T)
 	desktop := filepath.Join(dir, name+".png")
 	tab.writeShot(desktop)
+	tab.Do(chromedp.EmulateViewport(DesktopWidth/2, DesktopHeight/2, chromedp.EmulateScale(2)))
+	tab.checkReflow(name+" at 200 %", DesktopWidth/2)
 	tab.Do(chromedp.EmulateViewport(PhoneWidth, PhoneHeight, chromedp.EmulateMobile))
-	// Media queries and the layout follow the new viewport on the next
-	// frame.
-	Eval[chromedp.Void](tab, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`)
+	tab.checkReflow(name+" on a phone", PhoneWidth)
 	tab.writeShot(filepath.Join(dir, name+"-phone.png"))
-	if w := Eval[int](tab, `document.documentElement.scrollWidth`); w > PhoneWidth {
-		tab.T.Errorf("%s: the page is %d px wide at a %d px phone: it scrolls sideways", name, w, PhoneWidth)
-	}
 	tab.Do(chromedp.EmulateViewport(DesktopWidth, DesktopHeight))
 	return desktop
+}
+
+// checkReflow fails the test when the page, laid out width CSS pixels
+// wide, is wider: a reader would scroll sideways for each line.
+func (tab *Tab) checkReflow(what string, width int) {
+	tab.T.Helper()
+	// Media queries and the layout follow a new viewport on the next
+	// frame.
+	Eval[chromedp.Void](tab, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`)
+	if w := Eval[int](tab, `document.documentElement.scrollWidth`); w > width {
+		tab.T.Errorf("%s: the page is %d px wide in a %d px viewport: it scrolls sideways", what, w, width)
+	}
 }
 
 func (tab *Tab) writeShot(path string) {

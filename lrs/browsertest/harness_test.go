@@ -1,9 +1,11 @@
 package browsertest_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +29,7 @@ func TestTab(t *testing.T) {
 	})
 	mux.HandleFunc("/good", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte(`<!DOCTYPE html><html lang="fi"><head><title>Hyvä</title></head><body><main><h1>Hyvä</h1>
+		w.Write([]byte(`<!DOCTYPE html><html lang="fi"><head><title>Hyvä</title><meta name="viewport" content="width=device-width"></head><body><main><h1>Hyvä</h1>
 <p><a href="/file.csv" id="csv" download>Lataa</a> <a href="/b" id="second">Toinen</a></p></main></body></html>`))
 	})
 	mux.HandleFunc("/file.csv", func(w http.ResponseWriter, r *http.Request) {
@@ -38,6 +40,11 @@ func TestTab(t *testing.T) {
 	mux.HandleFunc("/lang", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte(r.Header.Get("Accept-Language")))
+	})
+	mux.HandleFunc("/wide", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!DOCTYPE html><html lang="en"><head><title>Wide</title><meta name="viewport" content="width=device-width">
+</head><body><main><h1>Wide</h1><p style="width:1000px">A line that does not wrap.</p></main></body></html>`))
 	})
 	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
 	srv := httptest.NewServer(mux)
@@ -84,6 +91,26 @@ func TestTab(t *testing.T) {
 		}
 	})
 
+	t.Run("Reflow", func(t *testing.T) {
+		tab.Go(srv.URL + "/wide")
+		rec := &recorder{TB: t}
+		wide := *tab
+		wide.T = rec
+		if path := wide.Screenshot("harness-wide"); !strings.HasSuffix(path, "harness-wide.png") {
+			t.Errorf("screenshot at %s", path)
+		}
+		if len(rec.errs) != 2 || !strings.Contains(rec.errs[0], "200 %") || !strings.Contains(rec.errs[1], "phone") {
+			t.Errorf("a page 1000 px wide: %q, want it to scroll sideways at 200 %% and on a phone", rec.errs)
+		}
+		tab.Go(srv.URL + "/good")
+		rec = &recorder{TB: t}
+		wide.T = rec
+		wide.Screenshot("harness-good")
+		if len(rec.errs) != 0 {
+			t.Errorf("a plain page: %q", rec.errs)
+		}
+	})
+
 	t.Run("Download", func(t *testing.T) {
 		tab.Go(srv.URL + "/good")
 		d := tab.Download(chromedp.Click(chromedp.ID("csv")))
@@ -103,4 +130,15 @@ func TestTab(t *testing.T) {
 			t.Errorf("focus went %q", got)
 		}
 	})
+}
+
+// recorder is a test that keeps the errors reported to it instead of
+// failing.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
 }
