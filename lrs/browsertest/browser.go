@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -33,6 +34,10 @@ const DefaultChromium = "/usr/bin/chromium"
 const (
 	StartTimeout = 30 * time.Second
 	TabTimeout   = 40 * time.Second
+	// LoadTimeout bounds the wait for a page to load, so that an action
+	// that loads none (Enter on a control that submits nothing) fails
+	// soon.
+	LoadTimeout = 15 * time.Second
 )
 
 // Viewports of the screenshots and of a tab: a desktop, and a phone 390
@@ -207,7 +212,26 @@ type Option func(*tabOptions)
 
 type tabOptions struct {
 	acceptLanguage string
+	eventSources   bool
 }
+
+// WatchEventSources counts, in every page of the tab, the EventSource
+// streams the server has answered (see Tab.WaitEventSources), so that a
+// test posts what a live page should show only once the page listens.
+func WatchEventSources() Option {
+	return func(o *tabOptions) { o.eventSources = true }
+}
+
+// watchEventSources runs before a page's own scripts (DevTools adds it,
+// so the page's CSP does not apply) and counts the opened streams.
+const watchEventSources = `(() => {
+	const ES = window.EventSource;
+	if (!ES) return;
+	window.__lrsOpenStreams = 0;
+	window.EventSource = class extends ES {
+		constructor(url, init) { super(url, init); this.addEventListener("open", () => window.__lrsOpenStreams++); }
+	};
+})()`
 
 // AcceptLanguage makes the tab ask for the languages langs, tags in the
 // order of preference separated by commas ("sv-FI,sv"), as a browser set
@@ -237,6 +261,12 @@ func Open(t testing.TB, opts ...Option) *Tab {
 		tab.call("Accept-Language", func(ctx context.Context) error {
 			_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride,
 				emulation.SetUserAgentOverrideParams{UserAgent: shared.userAgent, AcceptLanguage: o.acceptLanguage})
+			return err
+		})
+	}
+	if o.eventSources {
+		tab.call("watch EventSource", func(ctx context.Context) error {
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchEventSources})
 			return err
 		})
 	}
@@ -308,14 +338,21 @@ func (tab *Tab) Go(url string) *network.Response {
 // error of a page the browser could not show (such as an error status
 // with an empty body).
 func (tab *Tab) Load(url string) (*network.Response, error) {
-	return chromedp.Run(tab.Ctx, chromedp.NavigateResponse(url))
+	ctx, cancel := context.WithTimeout(tab.Ctx, LoadTimeout)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.NavigateResponse(url))
 }
 
 // Follow runs actions that load a page (a click on a link, Enter on a
 // button) and returns the page's response once it has loaded.
 func (tab *Tab) Follow(actions ...chromedp.Action[chromedp.Void]) *network.Response {
 	tab.T.Helper()
-	res, err := chromedp.RunResponse(tab.Ctx, actions...)
+	ctx, cancel := context.WithTimeout(tab.Ctx, LoadTimeout)
+	defer cancel()
+	res, err := chromedp.RunResponse(ctx, actions...)
+	if errors.Is(err, context.DeadlineExceeded) && tab.Ctx.Err() == nil {
+		tab.T.Fatalf("browser: no page loaded within %s", LoadTimeout)
+	}
 	if err != nil {
 		tab.T.Fatalf("browser: %v", err)
 	}
@@ -352,6 +389,21 @@ type Element struct {
 
 func (e Element) String() string {
 	return fmt.Sprintf("<%s id=%q name=%q href=%q> %q", e.Tag, e.ID, e.Name, e.Href, e.Text)
+}
+
+// WaitEventSources waits until the page has n streams open (the tab must
+// be opened with WatchEventSources), at most 5 s.
+func (tab *Tab) WaitEventSources(n int) {
+	tab.T.Helper()
+	Eval[bool](tab, fmt.Sprintf(`new Promise((resolve, reject) => {
+		const t0 = Date.now();
+		const tick = () => {
+			if ((window.__lrsOpenStreams || 0) >= %d) resolve(true);
+			else if (Date.now() - t0 > 5000) reject(new Error("%d EventSource streams not open after 5 s: " + (window.__lrsOpenStreams === undefined ? "not watched" : window.__lrsOpenStreams + " open")));
+			else setTimeout(tick, 20);
+		};
+		tick();
+	})`, n, n))
 }
 
 // Key tells elements apart for comparing focus orders.

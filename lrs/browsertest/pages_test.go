@@ -29,10 +29,10 @@ var cat = func() ui.Catalog {
 // signIn opens a tab whose browser asks for lang, signs person (MPASSid
 // role code role) in through the provider's redirects, starting at
 // /ui/, and returns the tab at the page the sign-in ends on.
-func signIn(t *testing.T, l *testLRS, person, role, lang string) *browsertest.Tab {
+func signIn(t *testing.T, l *testLRS, person, role, lang string, opts ...browsertest.Option) *browsertest.Tab {
 	t.Helper()
 	l.signInAs(person, role)
-	tab := browsertest.Open(t, browsertest.AcceptLanguage(lang))
+	tab := browsertest.Open(t, append(opts, browsertest.AcceptLanguage(lang))...)
 	before := l.OP.Authorizations
 	if res := tab.Go(l.URL + "/ui/"); res.Status != 200 {
 		t.Fatalf("sign-in ended at %s with %d", res.URL, res.Status)
@@ -267,7 +267,16 @@ func TestTeacher_Keyboard(t *testing.T) {
 		t.Fatalf("Tab never reached the time window; at %s", e)
 	}
 	tab.Press(kb.End)
-	tab.Press("\t")
+	show := cat.T("fi", "overview.show")
+	for range 5 {
+		if e := tab.Focused(); e.Tag == "button" && e.Text == show {
+			break
+		}
+		tab.Press("\t")
+	}
+	if e := tab.Focused(); e.Tag != "button" || e.Text != show {
+		t.Fatalf("Tab never reached the button %q; at %s", show, e)
+	}
 	tab.Follow(chromedp.KeyEvent("\r"))
 	if u := tab.URL(); !strings.Contains(u, "since=all") || !strings.Contains(u, "sort=status") {
 		t.Errorf("the time window by keyboard went to %s, want since=all and still sort=status", u)
@@ -329,11 +338,12 @@ func TestTeacher_Live(t *testing.T) {
 	t.Parallel()
 	l := startLRS(t)
 	l.seed(t)
-	tab := signIn(t, l, "k1", "2", "fi-FI,fi")
+	tab := signIn(t, l, "k1", "2", "fi-FI,fi", browsertest.WatchEventSources())
 	tab.Go(l.URL + "/ui/classes/7A")
 	if !browsertest.Eval[bool](tab, `document.querySelector("script[src]") !== null`) {
 		t.Skip("the overview loads no script for live updates yet")
 	}
+	tab.WaitEventSources(1)
 	row := `(() => { const r = [...document.querySelectorAll("tbody tr")].find(r => r.innerText.includes("Cecilia Salo"));
 		return r ? r.innerText : ""; })()`
 	before := browsertest.Eval[string](tab, row)

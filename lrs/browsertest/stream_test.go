@@ -222,13 +222,13 @@ func TestTeacher_LiveStream(t *testing.T) {
 	l := startLRS(t)
 	l.seed(t)
 	servesPage(t, l, "/ui/classes/7A/students/u3", "a student's stream")
-	tab := signIn(t, l, "k1", "2", "fi-FI,fi")
+	tab := signIn(t, l, "k1", "2", "fi-FI,fi", browsertest.WatchEventSources())
+	tab.Go(l.URL + "/ui/classes/7A/students/u3")
 	if !browsertest.Eval[bool](tab, `document.querySelector("script[src]") !== null && document.querySelector("[data-live]") !== null`) {
 		t.Skip("the stream has no live updates yet")
 	}
 	browsertest.Eval[bool](tab, `window.notReloaded = true`)
-	// The stream's subscription is open once the server has answered it.
-	browsertest.Eval[bool](tab, `new Promise(r => setTimeout(() => r(true), 300))`)
+	tab.WaitEventSources(1)
 	posted := time.Now()
 	l.post(t, "u3", "passed", fractions2, 0.95, 7)
 	var got []string
