@@ -66,6 +66,7 @@ type overviewRow struct {
 	people.Row
 	Name, Status, StatusIcon, Last, Mean string
 	LastISO                              string // Last for machines; "" for never
+	URL                                  string // the student's stream
 	// Done of Total line items of the class are completed or passed; no
 	// progress without line items.
 	Done, Total int
@@ -80,6 +81,18 @@ type overviewData struct {
 	CSV     string
 	Partial bool
 	Sort    string // the sort parameter: key or -key
+	// Activities are the class's activities with a line item.
+	Activities []activityLink
+	// Live is the URL of the overview's live updates; "": none.
+	Live string
+}
+
+func (d overviewData) live() bool { return d.Live != "" }
+
+// activityLink is an activity of a class and its page.
+type activityLink struct {
+	ID, Name, Lang string
+	URL            string
 }
 
 type windowOption struct {
@@ -89,7 +102,7 @@ type windowOption struct {
 
 // overview reads a class's overview for the request: the class, the rows
 // sorted as asked, the window; false when it has answered the request.
-func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []overviewRow, string, *people.Scope, bool) {
+func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []overviewRow, string, *people.Scope, []string, bool) {
 	ctx := c.Request.Context()
 	window := c.DefaultQuery("since", "30")
 	days := -1
@@ -103,51 +116,51 @@ func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []o
 	}
 	sc, ok := u.scope(c, lang)
 	if !ok {
-		return nil, nil, "", nil, false
+		return nil, nil, "", nil, nil, false
 	}
 	class, students, err := sc.Class(ctx, c.Param("class"))
 	if err != nil {
 		u.fail(c, lang, sc, err)
-		return nil, nil, "", nil, false
+		return nil, nil, "", nil, nil, false
 	}
-	var o people.Overview
-	if u.cfg.Overview != nil {
-		if o, err = u.cfg.Overview(ctx, sc.Viewer.Tenant, class.SourcedID); err != nil {
-			u.fail(c, lang, sc, err)
-			return nil, nil, "", nil, false
-		}
-	}
-	o.Now = u.cfg.Now()
-	if days > 0 {
-		o.Since = o.Now.Add(-time.Duration(days) * 24 * time.Hour)
+	o, err := u.overviewOf(c, sc, class.SourcedID, days)
+	if err != nil {
+		u.fail(c, lang, sc, err)
+		return nil, nil, "", nil, nil, false
 	}
 	rows, err := u.cfg.Reader.Overview(ctx, sc.Viewer.Tenant, students, o)
 	if err != nil {
 		u.fail(c, lang, sc, err)
-		return nil, nil, "", nil, false
+		return nil, nil, "", nil, nil, false
 	}
 	u.audit(c, sc, "overview", "class:"+class.SourcedID)
 	out := make([]overviewRow, len(rows))
 	for i, r := range rows {
-		v := overviewRow{Row: r, Name: strings.TrimSpace(r.GivenName + " " + r.FamilyName),
-			Status: u.cat.T(lang, "status."+r.Status), StatusIcon: statusIcons[r.Status],
-			Last: u.cat.T(lang, "overview.never"), Mean: u.cat.T(lang, "overview.nomean"),
-			Total: len(o.LineItems)}
-		if r.LastActivity != nil {
-			v.Last = r.LastActivity.In(time.Local).Format("2006-01-02 15:04")
-			v.LastISO = r.LastActivity.UTC().Format(time.RFC3339)
-		}
-		if r.MeanScaled != nil {
-			v.Mean = fmt.Sprintf("%.0f %%", *r.MeanScaled*100)
-		}
-		if v.Total > 0 {
-			v.Done = min(r.LineItemsDone, v.Total)
-		}
-		out[i] = v
+		out[i] = u.overviewRow(lang, class.SourcedID, r, len(o.LineItems))
 	}
 	key, desc := sortParam(c.Query("sort"))
 	sortRows(out, key, desc)
-	return class, out, window, sc, true
+	return class, out, window, sc, o.LineItems, true
+}
+
+// overviewRow is r as a page shows it, of a class with total line items.
+func (u *UI) overviewRow(lang, class string, r people.Row, total int) overviewRow {
+	v := overviewRow{Row: r, Name: strings.TrimSpace(r.GivenName + " " + r.FamilyName),
+		Status: u.cat.T(lang, "status."+r.Status), StatusIcon: statusIcons[r.Status],
+		Last: u.cat.T(lang, "overview.never"), Mean: u.cat.T(lang, "overview.nomean"),
+		Total: total,
+		URL:   "/ui/classes/" + url.PathEscape(class) + "/students/" + url.PathEscape(r.SourcedID) + "?lang=" + lang}
+	if r.LastActivity != nil {
+		v.Last = r.LastActivity.In(Zone).Format("2006-01-02 15:04")
+		v.LastISO = r.LastActivity.UTC().Format(time.RFC3339)
+	}
+	if r.MeanScaled != nil {
+		v.Mean = fmt.Sprintf("%.0f %%", *r.MeanScaled*100)
+	}
+	if v.Total > 0 {
+		v.Done = min(r.LineItemsDone, v.Total)
+	}
+	return v
 }
 
 // statusIcons mark a status besides its text, never instead of it.
@@ -212,7 +225,7 @@ func mean(m *float64) float64 {
 // student of the class.
 func (u *UI) handleOverview(c *gin.Context) {
 	lang := u.lang(c)
-	class, rows, window, sc, ok := u.overview(c, lang)
+	class, rows, window, sc, items, ok := u.overview(c, lang)
 	if !ok {
 		return
 	}
@@ -244,6 +257,15 @@ func (u *UI) handleOverview(c *gin.Context) {
 	}
 	q := url.Values{"since": {window}, "sort": {c.Query("sort")}, "lang": {lang}}
 	d.CSV = url.PathEscape(class.SourcedID) + "/overview.csv?" + q.Encode()
+	classPath := "/ui/classes/" + url.PathEscape(class.SourcedID)
+	for _, id := range items {
+		a := activityLink{ID: id, URL: classPath + "/activity?" + url.Values{"id": {id}, "since": {window}, "lang": {lang}}.Encode()}
+		a.Name, a.Lang = u.activityName(c.Request.Context(), sc.Viewer.Tenant, lang, id, nil)
+		d.Activities = append(d.Activities, a)
+	}
+	if u.cfg.Hub != nil {
+		d.Live = classPath + "/live?" + url.Values{"lang": {lang}, "since": {window}}.Encode()
+	}
 	u.render(c, http.StatusOK, "overview", lang, u.cat.T(lang, "overview.title", class.Title), sc, d)
 }
 
@@ -251,7 +273,7 @@ func (u *UI) handleOverview(c *gin.Context) {
 // overview as CSV, its header in the request's language.
 func (u *UI) handleOverviewCSV(c *gin.Context) {
 	lang := u.lang(c)
-	class, rows, _, _, ok := u.overview(c, lang)
+	class, rows, _, _, _, ok := u.overview(c, lang)
 	if !ok {
 		return
 	}
@@ -299,61 +321,4 @@ func safeName(s string) string {
 		return "class"
 	}
 	return b.String()
-}
-
-// meData is "My activity".
-type meData struct {
-	Sentences []sentenceRow
-	More      string
-	Learner   bool
-}
-
-type sentenceRow struct {
-	Text, Time, ISO string
-}
-
-// handleMe serves GET /ui/me?more=: the person's own statements as
-// sentences, newest first.
-func (u *UI) handleMe(c *gin.Context) {
-	lang := u.lang(c)
-	sc, ok := u.scope(c, lang)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	d := meData{}
-	if sc.Self != nil {
-		may, err := sc.MayRead(ctx, sc.Self.SourcedID)
-		if err != nil {
-			u.fail(c, lang, sc, err)
-			return
-		}
-		d.Learner = may
-	}
-	if d.Learner {
-		q := people.Query{Limit: 50}
-		if v := c.Query("more"); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
-				u.fail(c, lang, sc, statements.Errorf(statements.EInvalid, "more: not a token this LRS gave"))
-				return
-			}
-			q.Before = n
-		}
-		p, err := u.cfg.Reader.Statements(ctx, sc.Viewer.Tenant, sc.Self.SourcedID, q)
-		if err != nil {
-			u.fail(c, lang, sc, err)
-			return
-		}
-		u.audit(c, sc, "statements", "self")
-		name := strings.TrimSpace(sc.Self.GivenName + " " + sc.Self.FamilyName)
-		for _, r := range p.Records {
-			d.Sentences = append(d.Sentences, sentenceRow{Text: Sentence(u.cat, lang, name, r.Statement),
-				Time: r.Stored.In(time.Local).Format("2006-01-02 15:04"), ISO: r.Stored.UTC().Format(time.RFC3339)})
-		}
-		if p.More {
-			d.More = "?" + url.Values{"more": {strconv.FormatInt(p.Next, 10)}, "lang": {lang}}.Encode()
-		}
-	}
-	u.render(c, http.StatusOK, "me", lang, u.cat.T(lang, "me.title"), sc, d)
 }
