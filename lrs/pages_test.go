@@ -171,6 +171,26 @@ func TestServer_Pages(t *testing.T) {
 		})
 	}
 
+	t.Run("DownloadMyData", func(t *testing.T) {
+		_, body := page(t, base, "/ui/me", learner)
+		m := regexp.MustCompile(`<a id="download-my-data" class="button" href="([^"]+)" download>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no download link")
+		}
+		res, body := page(t, base, m[1], learner)
+		var export struct {
+			SourcedID  string            `json:"sourcedId"`
+			Statements []json.RawMessage `json:"statements"`
+		}
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") ||
+			json.Unmarshal([]byte(body), &export) != nil || export.SourcedID != "u1" || len(export.Statements) != 2 {
+			t.Errorf("%s: %d %v %.200s", m[1], res.StatusCode, res.Header, body)
+		}
+		if _, body := page(t, base, "/ui/me", teacher); strings.Contains(body, "download-my-data") {
+			t.Error("a teacher is offered a download of their data")
+		}
+	})
+
 	t.Run("LanguageRemembered", func(t *testing.T) {
 		res, _ := page(t, base, "/ui/classes?lang=sv", teacher)
 		var got string

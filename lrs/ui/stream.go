@@ -171,7 +171,7 @@ type filterForm struct {
 	Clear string
 }
 
-func (u *UI) filterForm(c *gin.Context, tenant, lang, window string, q people.Query) filterForm {
+func (u *UI) filterForm(c *gin.Context, tenant, lang, window string, q people.Query, recs []*statements.Record) filterForm {
 	f := filterForm{Activity: q.Activity}
 	for _, w := range windows {
 		f.Windows = append(f.Windows, windowOption{Value: w.Value, Label: u.cat.T(lang, "overview.window."+w.Value), Selected: w.Value == window})
@@ -181,7 +181,7 @@ func (u *UI) filterForm(c *gin.Context, tenant, lang, window string, q people.Qu
 		f.Verbs = append(f.Verbs, windowOption{Value: v.Value, Label: u.cat.T(lang, "overview.col."+v.Value), Selected: q.Verb == v.Verb})
 	}
 	if q.Activity != "" {
-		f.ActivityName, f.ActivityLang = u.activityName(c.Request.Context(), tenant, lang, q.Activity, nil)
+		f.ActivityName, f.ActivityLang = u.activityName(c.Request.Context(), tenant, lang, q.Activity, recs)
 		v := c.Request.URL.Query()
 		v.Del("activity")
 		v.Del("more")
@@ -264,7 +264,7 @@ func (u *UI) handleStudent(c *gin.Context) {
 		return classPath + "/activity?" + url.Values{"id": {activity}, "lang": {lang}}.Encode()
 	}
 	d := studentData{Name: name, Class: class.Title, ClassURL: classPath + "?lang=" + lang, Student: student.SourcedID,
-		Filters: u.filterForm(c, sc.Viewer.Tenant, lang, window, q)}
+		Filters: u.filterForm(c, sc.Viewer.Tenant, lang, window, q, p.Records)}
 	d.Days = u.days(lang, name, p.Records, href)
 	if p.More {
 		v := c.Request.URL.Query()
