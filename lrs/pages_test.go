@@ -18,6 +18,7 @@ import (
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/lrs/signin/oidctest"
 	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/statements/sqlitestore"
 )
 
 // pagesServer serves the LRS with its pages over a store whose roster has
@@ -25,18 +26,22 @@ import (
 // returns its URL and a signer of ID tokens.
 func pagesServer(t *testing.T) (string, func(person, role string) string) {
 	t.Helper()
+	base, token, _, _ := pagesServerWith(t)
+	return base, token
+}
+
+// pagesServerWith is pagesServer that also returns the store and the
+// provider.
+func pagesServerWith(t *testing.T) (string, func(person, role string) string, *sqlitestore.Store, *oidctest.Provider) {
+	t.Helper()
 	names := map[string][2]string{"k1": {"Kaisa", "Opettaja"}, "u1": {"Aino", "Aaltonen"}, "u2": {"Bertil", "Berg"}, "u3": {"Cecilia", "Salo"}, "u4": {"Ville", "Virtanen"}}
 	store := openClassStore(t, names, statements.RosterClass{SourcedID: "7B", Title: "Historia 7B", School: "s1"})
 	api := &lrs.PeopleAPI{LineItems: func(context.Context, string, string) ([]string, error) {
 		return []string{"https://app.test/fractions-1", "https://app.test/fractions-2"}, nil
 	}, Heartbeat: 200 * time.Millisecond}
 	base, op := servePeople(t, store, api, nil)
-	pagesProvider = op
-	return base, func(person, role string) string { return personToken(t, op, person, role) }
+	return base, func(person, role string) string { return personToken(t, op, person, role) }, store, op
 }
-
-// pagesProvider is the provider of the latest pagesServer.
-var pagesProvider *oidctest.Provider
 
 // page GETs path with the token (none: not signed in) and headers,
 // without following redirects.
@@ -394,7 +399,7 @@ func (s *sse) next(event string) map[string]any {
 // student's stream, in the page's language, within 2 s; only of the
 // students the person may read.
 func TestServer_PagesLive(t *testing.T) {
-	base, token := pagesServer(t)
+	base, token, store, _ := pagesServerWith(t)
 	teacher := token("k1", "2")
 
 	t.Run("Overview", func(t *testing.T) {
@@ -433,6 +438,28 @@ func TestServer_PagesLive(t *testing.T) {
 		}
 	})
 
+	t.Run("ResetWhenTheRosterChanges", func(t *testing.T) {
+		s, code := openSSE(t, base, "/ui/classes/7A/live?lang=fi", teacher)
+		if code != 200 {
+			t.Fatalf("live: %d", code)
+		}
+		// u3 leaves 7A: the page shows a student the rule no longer lets
+		// the teacher read.
+		ctx := t.Context()
+		roster := &statements.Roster{Synced: time.Now().UTC().Truncate(time.Millisecond),
+			Orgs:    []statements.RosterOrg{{SourcedID: "s1", Type: "school"}},
+			Classes: []statements.RosterClass{{SourcedID: "7A", Title: "Matematiikka 7A", School: "s1"}},
+			Users: []statements.RosterUser{{SourcedID: "k1", Identities: []string{"k1"}, Roles: []statements.RosterRole{{Role: "teacher", Org: "s1"}}},
+				{SourcedID: "u1", Identities: []string{"u1"}, Roles: []statements.RosterRole{{Role: "student", Org: "s1"}}}},
+			Enrollments: []statements.Enrollment{{SourcedID: "e1", Class: "7A", User: "k1", Role: "teacher"}, {SourcedID: "e2", Class: "7A", User: "u1", Role: "student"}}}
+		if err := store.ReplaceRoster(ctx, lrs.DefaultTenant, roster); err != nil {
+			t.Fatal(err)
+		}
+		if r := s.next("reset"); !strings.Contains(r["announce"].(string), "Lataa sivu uudelleen") {
+			t.Errorf("reset %v", r)
+		}
+	})
+
 	t.Run("Refused", func(t *testing.T) {
 		for _, path := range []string{"/ui/classes/7B/live", "/ui/classes/7A/live?student=u4"} {
 			if _, code := openSSE(t, base, path, teacher); code != http.StatusNotFound {
@@ -452,8 +479,7 @@ func TestServer_PagesLive(t *testing.T) {
 // sign-out form with the session's CSRF token, and signs out with it: the
 // session ends, and the pages' CSP lets the form land at the provider.
 func TestServer_PagesSignOut(t *testing.T) {
-	base, _ := pagesServer(t)
-	op := pagesProvider
+	base, _, _, op := pagesServerWith(t)
 	op.SignInAs(map[string]any{"urn:mpass.id:uid": "k1", "urn:mpass.id:role": "Espoo;00001;7A;2", "urn:mpass.id:educationProviderId": "1.2.246.562.10.1"})
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -509,5 +535,44 @@ func TestServer_PagesSignOut(t *testing.T) {
 	}
 	if res, _ := get(base + "/ui/classes"); res.StatusCode != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), "/auth/login") {
 		t.Errorf("after sign-out: %d %q, want a redirect to sign in", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// TestServer_PagesActivityNames names activities by the definitions the
+// LRS keeps from the statements, in the page's language or the fallback
+// order, marked with their language where it differs.
+func TestServer_PagesActivityNames(t *testing.T) {
+	base, token := pagesServer(t)
+	teacher := token("k1", "2")
+	body := fmt.Sprintf(`{"actor":{"account":{"homePage":%q,"name":"u1"}},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed","display":{"en-US":"completed"}},
+		"object":{"id":"https://app.test/fractions-1","definition":{"name":{"sv-FI":"Bråk 1","en":"Fractions 1"}}},
+		"result":{"score":{"scaled":0.9},"duration":"PT12M"}}`, mpassHome)
+	req, _ := http.NewRequest("POST", base+"/xapi/statements", strings.NewReader(body))
+	req.SetBasicAuth(testKey, testSecret)
+	req.Header.Set("X-Experience-API-Version", "1.0.3")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("POST: %d", res.StatusCode)
+	}
+	const act = "id=https%3A%2F%2Fapp.test%2Ffractions-1"
+	for _, tt := range []struct{ path, want string }{
+		{"/ui/classes/7A", `&amp;lang=fi&amp;since=30" lang="sv-FI">Bråk 1</a>`},
+		{"/ui/classes/7A/activity?lang=en&" + act, "<h1>Activity: <em>Fractions 1</em></h1>"},
+		{"/ui/classes/7A/activity?" + act, `<h1>Tehtävä: <em lang="sv-FI">Bråk 1</em></h1>`},
+		{"/ui/classes/7A/students/u1?lang=en", `<span class="who">Aino Aaltonen</span> completed <a href="/ui/classes/7A/activity?` + strings.ReplaceAll(act, "&", "&amp;") +
+			`&amp;lang=en"><em>Fractions 1</em></a>, score 90 %, 12 min`},
+		{"/ui/classes/7A/students/u1", `<span class="who">Aino Aaltonen</span>: <span lang="en-US">completed</span> – <a href="/ui/classes/7A/activity?` + act +
+			`&amp;lang=fi"><em lang="sv-FI">Bråk 1</em></a>, tulos 90 %, aikaa kului 12 min`},
+		{"/ui/classes/7A/students/u1?lang=sv&" + strings.Replace(act, "id=", "activity=", 1), `<p id="activity-filter">Endast uppgiften <em>Bråk 1</em>`},
+	} {
+		res, body := page(t, base, tt.path, teacher)
+		if res.StatusCode != 200 || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d, no %s in\n%s", tt.path, res.StatusCode, tt.want, body)
+		}
 	}
 }

@@ -185,6 +185,7 @@ func (u *UI) filterForm(c *gin.Context, tenant, lang, window string, q people.Qu
 		v := c.Request.URL.Query()
 		v.Del("activity")
 		v.Del("more")
+		v.Set("lang", lang)
 		f.Clear = "?" + v.Encode()
 	}
 	return f
