@@ -107,6 +107,12 @@ func TestServer_Pages(t *testing.T) {
 				`href="/ui/classes/7A/activity?id=https%3A%2F%2Fapp.test%2Ffractions-1&amp;lang=en&amp;since=30"`,
 				`id="overview" data-live="/ui/classes/7A/live?lang=en&amp;since=30"`, `<tr data-student="u2">`, `data-field="status"`,
 				`id="live-status"`, `aria-live="polite"`, `<script src="/ui/static/live.js" defer></script>`}},
+		{name: "OverviewOfOneActivity", path: "/ui/classes/7A?lang=en&since=all&activity=https%3A%2F%2Fapp.test%2Ffractions-2", token: teacher, status: 200, lang: "en",
+			contains: []string{`<option value="https://app.test/fractions-2" selected>https://app.test/fractions-2</option>`, `id="overview-activity"`,
+				`href="?activity=https%3A%2F%2Fapp.test%2Ffractions-2&amp;lang=en&amp;since=all&amp;sort=-name"`,
+				`overview.csv?activity=https%3A%2F%2Fapp.test%2Ffractions-2&amp;`, `/live?activity=https%3A%2F%2Fapp.test%2Ffractions-2&amp;`,
+				"<tr data-student=\"u2\">\n<th scope=\"row\"><a href=\"/ui/classes/7A/students/u2?lang=en\">Bertil Berg</a></th>\n<td class=\"status status-not-started\""}},
+		{name: "OverviewBadActivity", path: "/ui/classes/7A?lang=en&activity=nothing", token: teacher, status: 400, lang: "en", contains: []string{"field activity"}},
 		{name: "Student", path: "/ui/classes/7A/students/u1?lang=en", token: teacher, status: 200, lang: "en",
 			contains: []string{"<h1>Aino Aaltonen</h1>", `<span class="who">Aino Aaltonen</span> completed <a href="/ui/classes/7A/activity?id=https%3A%2F%2Fapp.test%2Ffractions-1&amp;lang=en"><em>https://app.test/fractions-1</em></a>, score 90 %`,
 				"passed", ">Today</h2>", `data-live="/ui/classes/7A/live?lang=en&amp;student=u1"`, "Back to class Matematiikka 7A", `id="stream"`},
@@ -256,6 +262,11 @@ func TestServer_Pages(t *testing.T) {
 			if strings.Join(rows[i], ",") != strings.Join(want[i], ",") {
 				t.Errorf("row %d: got %q, want %q", i, rows[i], want[i])
 			}
+		}
+		_, body = page(t, base, "/ui/classes/7A/overview.csv?lang=en&since=all&activity=https%3A%2F%2Fapp.test%2Ffractions-2", teacher)
+		if rows, err := csv.NewReader(strings.NewReader(body)).ReadAll(); err != nil || len(rows) != 4 ||
+			strings.Join(rows[1][3:6], ",") != "0,1,0" || rows[2][1] != "Not started" || strings.Join(rows[2][3:6], ",") != "0,0,0" {
+			t.Errorf("CSV of one activity: %q %v", rows, err)
 		}
 		if res, _ := page(t, base, "/ui/classes/7B/overview.csv", teacher); res.StatusCode != http.StatusNotFound {
 			t.Errorf("7B CSV: %d", res.StatusCode)

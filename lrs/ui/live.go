@@ -49,7 +49,7 @@ type liveEntry struct {
 // Server-Sent Events that keep a page up to date, in the page's language.
 // For an overview (no student) each new statement of a student the person
 // may read brings a "row" event with the student's row as it now is (in
-// the window since); for a student's stream, an "entry" event with the
+// the window since, of the activity when set); for a student's stream, an "entry" event with the
 // statement as the stream shows it. A "reset" event ends it when the
 // person falls behind or the class's roster changes: the page is to be
 // loaded again. It reads through the roster rule like the pages and asks
@@ -74,6 +74,11 @@ func (u *UI) handleLive(c *gin.Context) {
 	_, days, ok := windowParam(c.DefaultQuery("since", "30"))
 	if !ok {
 		u.invalid(c, lang, sc, "since")
+		return
+	}
+	activity := c.Query("activity")
+	if activity != "" && !absoluteIRI(activity) {
+		u.invalid(c, lang, sc, "activity")
 		return
 	}
 	watched := students
@@ -172,6 +177,7 @@ func (u *UI) handleLive(c *gin.Context) {
 					u.log(c, err)
 					return
 				}
+				o.Activity = activity
 				rows, err := u.cfg.Reader.Overview(ctx, sc.Viewer.Tenant, changed, o)
 				if err != nil {
 					u.log(c, err)

@@ -81,8 +81,11 @@ type overviewData struct {
 	CSV     string
 	Partial bool
 	Sort    string // the sort parameter: key or -key
-	// Activities are the class's activities with a line item.
+	// Activities are the class's activities with a line item, and the
+	// one the overview is of.
 	Activities []activityLink
+	// Activity is the activity the overview is of; nil: every activity.
+	Activity *activityLink
 	// Live is the URL of the overview's live updates; "": none.
 	Live string
 }
@@ -93,6 +96,15 @@ func (d overviewData) live() bool { return d.Live != "" }
 type activityLink struct {
 	ID, Name, Lang string
 	URL            string
+	Selected       bool // the overview is of this activity
+}
+
+// keep adds the overview's activity filter to v.
+func (ov *overviewRead) keep(v url.Values) url.Values {
+	if ov.activity != "" {
+		v.Set("activity", ov.activity)
+	}
+	return v
 }
 
 type windowOption struct {
@@ -100,9 +112,19 @@ type windowOption struct {
 	Selected     bool
 }
 
-// overview reads a class's overview for the request: the class, the rows
-// sorted as asked, the window; false when it has answered the request.
-func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []overviewRow, string, *people.Scope, []string, bool) {
+// overviewRead is a class's overview as a request asked for it.
+type overviewRead struct {
+	class    *statements.RosterClass
+	rows     []overviewRow
+	window   string
+	activity string // "": every activity
+	sc       *people.Scope
+	items    []string // the class's line items
+}
+
+// overview reads a class's overview for the request (since, activity,
+// sort); false when it has answered the request.
+func (u *UI) overview(c *gin.Context, lang string) (*overviewRead, bool) {
 	ctx := c.Request.Context()
 	window := c.DefaultQuery("since", "30")
 	days := -1
@@ -116,22 +138,28 @@ func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []o
 	}
 	sc, ok := u.scope(c, lang)
 	if !ok {
-		return nil, nil, "", nil, nil, false
+		return nil, false
+	}
+	activity := c.Query("activity")
+	if activity != "" && !absoluteIRI(activity) {
+		u.invalid(c, lang, sc, "activity")
+		return nil, false
 	}
 	class, students, err := sc.Class(ctx, c.Param("class"))
 	if err != nil {
 		u.fail(c, lang, sc, err)
-		return nil, nil, "", nil, nil, false
+		return nil, false
 	}
 	o, err := u.overviewOf(c, sc, class.SourcedID, days)
 	if err != nil {
 		u.fail(c, lang, sc, err)
-		return nil, nil, "", nil, nil, false
+		return nil, false
 	}
+	o.Activity = activity
 	rows, err := u.cfg.Reader.Overview(ctx, sc.Viewer.Tenant, students, o)
 	if err != nil {
 		u.fail(c, lang, sc, err)
-		return nil, nil, "", nil, nil, false
+		return nil, false
 	}
 	u.audit(c, sc, "overview", "class:"+class.SourcedID)
 	out := make([]overviewRow, len(rows))
@@ -140,7 +168,7 @@ func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []o
 	}
 	key, desc := sortParam(c.Query("sort"))
 	sortRows(out, key, desc)
-	return class, out, window, sc, o.LineItems, true
+	return &overviewRead{class: class, rows: out, window: window, activity: activity, sc: sc, items: o.LineItems}, true
 }
 
 // overviewRow is r as a page shows it, of a class with total line items.
@@ -225,10 +253,11 @@ func mean(m *float64) float64 {
 // student of the class.
 func (u *UI) handleOverview(c *gin.Context) {
 	lang := u.lang(c)
-	class, rows, window, sc, items, ok := u.overview(c, lang)
+	ov, ok := u.overview(c, lang)
 	if !ok {
 		return
 	}
+	class, rows, window, sc := ov.class, ov.rows, ov.window, ov.sc
 	key, desc := sortParam(c.Query("sort"))
 	d := overviewData{Class: class.Title, Window: window, Rows: rows, Sort: key}
 	if desc {
@@ -248,23 +277,31 @@ func (u *UI) handleOverview(c *gin.Context) {
 				next = "-" + k
 			}
 		}
-		q := url.Values{"since": {window}, "sort": {next}, "lang": {lang}}
+		q := ov.keep(url.Values{"since": {window}, "sort": {next}, "lang": {lang}})
 		col.URL = "?" + q.Encode()
 		d.Columns = append(d.Columns, col)
 	}
 	for _, r := range rows {
 		d.Partial = d.Partial || r.Partial
 	}
-	q := url.Values{"since": {window}, "sort": {c.Query("sort")}, "lang": {lang}}
+	q := ov.keep(url.Values{"since": {window}, "sort": {c.Query("sort")}, "lang": {lang}})
 	d.CSV = url.PathEscape(class.SourcedID) + "/overview.csv?" + q.Encode()
 	classPath := "/ui/classes/" + url.PathEscape(class.SourcedID)
+	items := ov.items
+	if ov.activity != "" && !slices.Contains(items, ov.activity) {
+		items = append(slices.Clone(items), ov.activity)
+	}
 	for _, id := range items {
-		a := activityLink{ID: id, URL: classPath + "/activity?" + url.Values{"id": {id}, "since": {window}, "lang": {lang}}.Encode()}
+		a := activityLink{ID: id, URL: classPath + "/activity?" + url.Values{"id": {id}, "since": {window}, "lang": {lang}}.Encode(),
+			Selected: id == ov.activity}
 		a.Name, a.Lang = u.activityName(c.Request.Context(), sc.Viewer.Tenant, lang, id, nil)
 		d.Activities = append(d.Activities, a)
+		if a.Selected {
+			d.Activity = &d.Activities[len(d.Activities)-1]
+		}
 	}
 	if u.cfg.Hub != nil {
-		d.Live = classPath + "/live?" + url.Values{"lang": {lang}, "since": {window}}.Encode()
+		d.Live = classPath + "/live?" + ov.keep(url.Values{"lang": {lang}, "since": {window}}).Encode()
 	}
 	u.render(c, http.StatusOK, "overview", lang, u.cat.T(lang, "overview.title", class.Title), sc, d)
 }
@@ -273,10 +310,11 @@ func (u *UI) handleOverview(c *gin.Context) {
 // overview as CSV, its header in the request's language.
 func (u *UI) handleOverviewCSV(c *gin.Context) {
 	lang := u.lang(c)
-	class, rows, _, _, _, ok := u.overview(c, lang)
+	ov, ok := u.overview(c, lang)
 	if !ok {
 		return
 	}
+	class, rows := ov.class, ov.rows
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, safeName(class.SourcedID)))
