@@ -119,7 +119,7 @@ func (u *UI) handleActivity(c *gin.Context) {
 		go func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			errs <- u.activityStudent(c, sc.Viewer.Tenant, lang, &students[i], q, &rows[i], &partial[i], &firsts[i])
+			errs <- u.activityStudent(c, sc.Viewer.Tenant, &students[i], q, &rows[i], &partial[i], &firsts[i])
 		}()
 	}
 	var first error
@@ -153,7 +153,7 @@ func (u *UI) handleActivity(c *gin.Context) {
 		counts[r.Outcome]++
 		if r.scored {
 			d.Scored++
-			buckets[min(max(r.best, 0), 100)/10-min(max(r.best, 0), 100)/100]++
+			buckets[bucket(r.best)]++
 			r.Best = fmt.Sprintf("%d %%", r.best)
 		}
 		if !r.last.IsZero() {
@@ -173,6 +173,11 @@ func (u *UI) handleActivity(c *gin.Context) {
 	d.ChartDesc = u.cat.T(lang, "activity.chart.desc", d.Scored, len(rows))
 	d.title = u.htmlT(lang, "activity.title", langHTML("em", d.NameLang, d.Name))
 	u.render(c, http.StatusOK, "activity", lang, u.cat.T(lang, "activity.title", d.Name), sc, d)
+}
+
+// bucket is the bar of a score in per cent: 0–9, 10–19, …, 90–100.
+func bucket(pct int) int {
+	return min(max(pct, 0)/10, 9)
 }
 
 // chartBars lays out the buckets of the score distribution.
@@ -208,7 +213,7 @@ type activitySummary struct {
 }
 
 // activityStudent reads how student stands with q's activity into row.
-func (u *UI) activityStudent(c *gin.Context, tenant, lang string, student *statements.RosterUser, q people.Query,
+func (u *UI) activityStudent(c *gin.Context, tenant string, student *statements.RosterUser, q people.Query,
 	row *activityStudent, partial *bool, named **statements.Record) error {
 	verbs := map[string]bool{}
 	for {

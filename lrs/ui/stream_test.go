@@ -63,3 +63,11 @@ func TestChartBars(t *testing.T) {
 		t.Errorf("empty: %+v", none)
 	}
 }
+
+func TestBucket(t *testing.T) {
+	for pct, want := range map[int]int{-5: 0, 0: 0, 9: 0, 10: 1, 59: 5, 90: 9, 99: 9, 100: 9, 120: 9} {
+		if got := bucket(pct); got != want {
+			t.Errorf("bucket(%d) = %d, want %d", pct, got, want)
+		}
+	}
+}
