@@ -6,12 +6,19 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/digione/lrs/lrs/people"
+	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/lrs/ui"
 )
 
+// endSession is what People also does when its provider ends sessions: the
+// origin of that end, where the pages' sign-out form lands.
+type endSession interface {
+	EndSessionOrigin() string
+}
+
 // pageRoutes serves the pages of lrs/ui on g, the group of /ui/ whose
 // middleware has signed the person in; they read through the same rule,
-// reader, audit and limits as the people API.
+// reader, audit, limits and class stream as the people API.
 func (s *Server) pageRoutes(r gin.IRouter, g gin.IRouter) {
 	cfg := ui.Config{
 		Scope:  s.scopeOf,
@@ -31,7 +38,21 @@ func (s *Server) pageRoutes(r gin.IRouter, g gin.IRouter) {
 		Log: func(c *gin.Context, err error) {
 			s.log.Error().Err(err).Str("path", c.Request.URL.Path).Msg("page")
 		},
-		Now: s.now,
+		Now:       s.now,
+		CSRF:      signin.CSRFOf,
+		Activity:  s.store.ActivityDefinition,
+		Hub:       s.readers.hub,
+		Heartbeat: s.readers.Heartbeat,
+		Reads:     s.personInFlight(maxPersonReads),
+		Streams:   s.personInFlight(maxPersonStreams),
+	}
+	if e, ok := s.people.(endSession); ok {
+		cfg.FormAction = func() []string {
+			if o := e.EndSessionOrigin(); o != "" {
+				return []string{o}
+			}
+			return nil
+		}
 	}
 	if s.pages != nil {
 		cfg.FrameAncestors = s.pages.FrameAncestors
@@ -41,6 +62,5 @@ func (s *Server) pageRoutes(r gin.IRouter, g gin.IRouter) {
 		// The templates and catalogs are embedded: this is a bug.
 		panic(err)
 	}
-	g.Use(s.personInFlight(maxPersonReads))
 	u.Routes(r, g)
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -498,6 +499,47 @@ func (w *peopleWorld) check(t *testing.T, base string, op *oidctest.Provider) []
 			}
 			if rows := strings.Count(body, "\n") - 1; code != http.StatusOK || rows != n {
 				fail("%s: CSV overview of %s: %d, %d rows, want 200, %d", p, c, code, rows, n)
+			}
+		}
+		// A student's stream and an activity page, the same.
+		older := regexp.MustCompile(`<a id="older" rel="next" href="\?([^"]+)">`)
+		for _, c := range append(slices.Clone(peopleClasses), "c9") {
+			code, body := page("/ui/classes/" + c + "/activity?id=https%3A%2F%2Fapp.test.digione.fi%2Factivities%2F0")
+			n := 0
+			if p.seesClass(c) {
+				for _, s := range p.tenant.classes[c].students {
+					if p.reads(s) {
+						n++
+					}
+				}
+			}
+			if rows := strings.Count(body, `<td class="outcome outcome-`); p.seesClass(c) && (code != http.StatusOK || rows != n) || !p.seesClass(c) && code != http.StatusNotFound {
+				fail("%s: activity page of %s: %d, %d students, want %d", p, c, code, rows, n)
+			}
+			for _, l := range append(slices.Clone(peopleLearners), peopleTeachers[0]) {
+				ok := p.seesClass(c) && slices.Contains(p.tenant.classes[c].students, l) && p.reads(l)
+				path, entries := "/ui/classes/"+c+"/students/"+l, 0
+				for pages := 0; path != "" && pages < 20; pages++ {
+					code, body := page(path)
+					if !ok {
+						if code != http.StatusNotFound {
+							fail("%s: stream page of %s in %s: %d, want 404", p, l, c, code)
+						}
+						break
+					}
+					if code != http.StatusOK {
+						fail("%s: stream page of %s in %s: %d, want 200", p, l, c, code)
+						break
+					}
+					entries += strings.Count(body, "<li data-position=")
+					path = ""
+					if m := older.FindStringSubmatch(body); m != nil {
+						path = "/ui/classes/" + c + "/students/" + l + "?" + strings.ReplaceAll(m[1], "&amp;", "&")
+					}
+				}
+				if ok && entries != len(p.tenant.made[l]) {
+					fail("%s: stream page of %s in %s: %d entries, want %d", p, l, c, entries, len(p.tenant.made[l]))
+				}
 			}
 		}
 

@@ -67,6 +67,9 @@ type Overview struct {
 	// MaxPerStudent bounds the statements read per student; default
 	// DefaultMaxPerStudent.
 	MaxPerStudent int
+	// Activity, when set, counts only the statements of this activity
+	// (an IRI): the overview of one activity.
+	Activity string
 }
 
 // Overview returns one row per student, in the order given.
@@ -119,7 +122,7 @@ func (r *Reader) row(ctx context.Context, tenant string, u *statements.RosterUse
 	done := map[string]bool{}
 	var sum float64
 	var scored int
-	q := Query{Since: o.Since}
+	q := Query{Since: o.Since, Activity: o.Activity}
 	for {
 		p, err := r.Statements(ctx, tenant, u.SourcedID, q)
 		if err != nil {

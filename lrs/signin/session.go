@@ -243,3 +243,22 @@ func (s *Service) handleGetMe(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, body)
 }
+
+// CSRFOf returns the CSRF token of the session RequirePerson let through,
+// for a page's forms; "" for a bearer token or outside RequirePerson.
+func CSRFOf(c *gin.Context) string { return c.GetString(csrfKey) }
+
+// EndSessionOrigin returns the origin (scheme://host) of the provider's
+// end_session_endpoint, where a sign-out form's redirect ends; "" when it
+// has none or is not discovered yet.
+func (s *Service) EndSessionOrigin() string {
+	p := s.prov.Load()
+	if p == nil || p.endSession == "" {
+		return ""
+	}
+	u, err := url.Parse(p.endSession)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}

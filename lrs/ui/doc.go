@@ -1,8 +1,10 @@
-// Package ui serves the pages people read under /ui/: a teacher's classes
-// and class overviews, a learner's own activity. Pages are rendered on the
-// server from embedded templates; every word comes from a message catalog
-// (locales/fi.json, sv.json, en.json) and every language map of a
-// statement goes through Pick.
+// Package ui serves the pages people read under /ui/: a teacher's classes,
+// class overviews, a student's stream and an activity in a class, kept up
+// to date by live updates (static/live.js over Server-Sent Events); a
+// learner's own activity and the download of their data. Pages are
+// rendered on the server from embedded templates; every word comes from a
+// message catalog (locales/fi.json, sv.json, en.json) and every language
+// map of a statement goes through Pick.
 //
 // What a person may read is decided by the roster rule of lrs/people,
 // given by lrs in Config; the package has no rule of its own.

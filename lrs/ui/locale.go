@@ -86,34 +86,34 @@ func known(l string) bool {
 // activity name) for lang: lang itself, a regional form of it, then fi,
 // sv, en, then any other (the first by tag); "" for an empty map.
 func Pick(m map[string]string, lang string) string {
+	s, _ := PickLang(m, lang)
+	return s
+}
+
+// PickLang is Pick that also returns the language tag of the text.
+func PickLang(m map[string]string, lang string) (string, string) {
 	if len(m) == 0 {
-		return ""
-	}
-	order := append([]string{lang}, Languages...)
-	for _, want := range order {
-		if s, ok := m[want]; ok && s != "" {
-			return s
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if base, _, _ := strings.Cut(strings.ToLower(k), "-"); base == want && m[k] != "" {
-				return m[k]
-			}
-		}
+		return "", ""
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		if m[k] != "" {
-			return m[k]
+	for _, want := range append([]string{lang}, Languages...) {
+		if s, ok := m[want]; ok && s != "" {
+			return s, want
+		}
+		for _, k := range keys {
+			if base, _, _ := strings.Cut(strings.ToLower(k), "-"); base == want && m[k] != "" {
+				return m[k], k
+			}
 		}
 	}
-	return ""
+	for _, k := range keys {
+		if m[k] != "" {
+			return m[k], k
+		}
+	}
+	return "", ""
 }

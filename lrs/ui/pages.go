@@ -66,6 +66,7 @@ type overviewRow struct {
 	people.Row
 	Name, Status, StatusIcon, Last, Mean string
 	LastISO                              string // Last for machines; "" for never
+	URL                                  string // the student's stream
 	// Done of Total line items of the class are completed or passed; no
 	// progress without line items.
 	Done, Total int
@@ -80,6 +81,30 @@ type overviewData struct {
 	CSV     string
 	Partial bool
 	Sort    string // the sort parameter: key or -key
+	// Activities are the class's activities with a line item, and the
+	// one the overview is of.
+	Activities []activityLink
+	// Activity is the activity the overview is of; nil: every activity.
+	Activity *activityLink
+	// Live is the URL of the overview's live updates; "": none.
+	Live string
+}
+
+func (d overviewData) live() bool { return d.Live != "" }
+
+// activityLink is an activity of a class and its page.
+type activityLink struct {
+	ID, Name, Lang string
+	URL            string
+	Selected       bool // the overview is of this activity
+}
+
+// keep adds the overview's activity filter to v.
+func (ov *overviewRead) keep(v url.Values) url.Values {
+	if ov.activity != "" {
+		v.Set("activity", ov.activity)
+	}
+	return v
 }
 
 type windowOption struct {
@@ -87,9 +112,19 @@ type windowOption struct {
 	Selected     bool
 }
 
-// overview reads a class's overview for the request: the class, the rows
-// sorted as asked, the window; false when it has answered the request.
-func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []overviewRow, string, *people.Scope, bool) {
+// overviewRead is a class's overview as a request asked for it.
+type overviewRead struct {
+	class    *statements.RosterClass
+	rows     []overviewRow
+	window   string
+	activity string // "": every activity
+	sc       *people.Scope
+	items    []string // the class's line items
+}
+
+// overview reads a class's overview for the request (since, activity,
+// sort); false when it has answered the request.
+func (u *UI) overview(c *gin.Context, lang string) (*overviewRead, bool) {
 	ctx := c.Request.Context()
 	window := c.DefaultQuery("since", "30")
 	days := -1
@@ -103,51 +138,57 @@ func (u *UI) overview(c *gin.Context, lang string) (*statements.RosterClass, []o
 	}
 	sc, ok := u.scope(c, lang)
 	if !ok {
-		return nil, nil, "", nil, false
+		return nil, false
+	}
+	activity := c.Query("activity")
+	if activity != "" && !absoluteIRI(activity) {
+		u.invalid(c, lang, sc, "activity")
+		return nil, false
 	}
 	class, students, err := sc.Class(ctx, c.Param("class"))
 	if err != nil {
 		u.fail(c, lang, sc, err)
-		return nil, nil, "", nil, false
+		return nil, false
 	}
-	var o people.Overview
-	if u.cfg.Overview != nil {
-		if o, err = u.cfg.Overview(ctx, sc.Viewer.Tenant, class.SourcedID); err != nil {
-			u.fail(c, lang, sc, err)
-			return nil, nil, "", nil, false
-		}
+	o, err := u.overviewOf(c, sc, class.SourcedID, days)
+	if err != nil {
+		u.fail(c, lang, sc, err)
+		return nil, false
 	}
-	o.Now = u.cfg.Now()
-	if days > 0 {
-		o.Since = o.Now.Add(-time.Duration(days) * 24 * time.Hour)
-	}
+	o.Activity = activity
 	rows, err := u.cfg.Reader.Overview(ctx, sc.Viewer.Tenant, students, o)
 	if err != nil {
 		u.fail(c, lang, sc, err)
-		return nil, nil, "", nil, false
+		return nil, false
 	}
 	u.audit(c, sc, "overview", "class:"+class.SourcedID)
 	out := make([]overviewRow, len(rows))
 	for i, r := range rows {
-		v := overviewRow{Row: r, Name: strings.TrimSpace(r.GivenName + " " + r.FamilyName),
-			Status: u.cat.T(lang, "status."+r.Status), StatusIcon: statusIcons[r.Status],
-			Last: u.cat.T(lang, "overview.never"), Mean: u.cat.T(lang, "overview.nomean"),
-			Total: len(o.LineItems)}
-		if r.LastActivity != nil {
-			v.Last = r.LastActivity.In(time.Local).Format("2006-01-02 15:04")
-			v.LastISO = r.LastActivity.UTC().Format(time.RFC3339)
-		}
-		if r.MeanScaled != nil {
-			v.Mean = fmt.Sprintf("%.0f %%", *r.MeanScaled*100)
-		}
-		if v.Total > 0 {
-			v.Done = min(r.LineItemsDone, v.Total)
-		}
-		out[i] = v
+		out[i] = u.overviewRow(lang, class.SourcedID, r, len(o.LineItems))
 	}
 	key, desc := sortParam(c.Query("sort"))
 	sortRows(out, key, desc)
-	return class, out, window, sc, true
+	return &overviewRead{class: class, rows: out, window: window, activity: activity, sc: sc, items: o.LineItems}, true
+}
+
+// overviewRow is r as a page shows it, of a class with total line items.
+func (u *UI) overviewRow(lang, class string, r people.Row, total int) overviewRow {
+	v := overviewRow{Row: r, Name: strings.TrimSpace(r.GivenName + " " + r.FamilyName),
+		Status: u.cat.T(lang, "status."+r.Status), StatusIcon: statusIcons[r.Status],
+		Last: u.cat.T(lang, "overview.never"), Mean: u.cat.T(lang, "overview.nomean"),
+		Total: total,
+		URL:   "/ui/classes/" + url.PathEscape(class) + "/students/" + url.PathEscape(r.SourcedID) + "?lang=" + lang}
+	if r.LastActivity != nil {
+		v.Last = r.LastActivity.In(Zone).Format("2006-01-02 15:04")
+		v.LastISO = r.LastActivity.UTC().Format(time.RFC3339)
+	}
+	if r.MeanScaled != nil {
+		v.Mean = fmt.Sprintf("%.0f %%", *r.MeanScaled*100)
+	}
+	if v.Total > 0 {
+		v.Done = min(r.LineItemsDone, v.Total)
+	}
+	return v
 }
 
 // statusIcons mark a status besides its text, never instead of it.
@@ -212,10 +253,11 @@ func mean(m *float64) float64 {
 // student of the class.
 func (u *UI) handleOverview(c *gin.Context) {
 	lang := u.lang(c)
-	class, rows, window, sc, ok := u.overview(c, lang)
+	ov, ok := u.overview(c, lang)
 	if !ok {
 		return
 	}
+	class, rows, window, sc := ov.class, ov.rows, ov.window, ov.sc
 	key, desc := sortParam(c.Query("sort"))
 	d := overviewData{Class: class.Title, Window: window, Rows: rows, Sort: key}
 	if desc {
@@ -235,15 +277,32 @@ func (u *UI) handleOverview(c *gin.Context) {
 				next = "-" + k
 			}
 		}
-		q := url.Values{"since": {window}, "sort": {next}, "lang": {lang}}
+		q := ov.keep(url.Values{"since": {window}, "sort": {next}, "lang": {lang}})
 		col.URL = "?" + q.Encode()
 		d.Columns = append(d.Columns, col)
 	}
 	for _, r := range rows {
 		d.Partial = d.Partial || r.Partial
 	}
-	q := url.Values{"since": {window}, "sort": {c.Query("sort")}, "lang": {lang}}
+	q := ov.keep(url.Values{"since": {window}, "sort": {c.Query("sort")}, "lang": {lang}})
 	d.CSV = url.PathEscape(class.SourcedID) + "/overview.csv?" + q.Encode()
+	classPath := "/ui/classes/" + url.PathEscape(class.SourcedID)
+	items := ov.items
+	if ov.activity != "" && !slices.Contains(items, ov.activity) {
+		items = append(slices.Clone(items), ov.activity)
+	}
+	for _, id := range items {
+		a := activityLink{ID: id, URL: classPath + "/activity?" + url.Values{"id": {id}, "since": {window}, "lang": {lang}}.Encode(),
+			Selected: id == ov.activity}
+		a.Name, a.Lang = u.activityName(c.Request.Context(), sc.Viewer.Tenant, lang, id, nil)
+		d.Activities = append(d.Activities, a)
+		if a.Selected {
+			d.Activity = &d.Activities[len(d.Activities)-1]
+		}
+	}
+	if u.cfg.Hub != nil {
+		d.Live = classPath + "/live?" + ov.keep(url.Values{"lang": {lang}, "since": {window}}).Encode()
+	}
 	u.render(c, http.StatusOK, "overview", lang, u.cat.T(lang, "overview.title", class.Title), sc, d)
 }
 
@@ -251,10 +310,11 @@ func (u *UI) handleOverview(c *gin.Context) {
 // overview as CSV, its header in the request's language.
 func (u *UI) handleOverviewCSV(c *gin.Context) {
 	lang := u.lang(c)
-	class, rows, _, _, ok := u.overview(c, lang)
+	ov, ok := u.overview(c, lang)
 	if !ok {
 		return
 	}
+	class, rows := ov.class, ov.rows
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, safeName(class.SourcedID)))
@@ -299,61 +359,4 @@ func safeName(s string) string {
 		return "class"
 	}
 	return b.String()
-}
-
-// meData is "My activity".
-type meData struct {
-	Sentences []sentenceRow
-	More      string
-	Learner   bool
-}
-
-type sentenceRow struct {
-	Text, Time, ISO string
-}
-
-// handleMe serves GET /ui/me?more=: the person's own statements as
-// sentences, newest first.
-func (u *UI) handleMe(c *gin.Context) {
-	lang := u.lang(c)
-	sc, ok := u.scope(c, lang)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	d := meData{}
-	if sc.Self != nil {
-		may, err := sc.MayRead(ctx, sc.Self.SourcedID)
-		if err != nil {
-			u.fail(c, lang, sc, err)
-			return
-		}
-		d.Learner = may
-	}
-	if d.Learner {
-		q := people.Query{Limit: 50}
-		if v := c.Query("more"); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
-				u.fail(c, lang, sc, statements.Errorf(statements.EInvalid, "more: not a token this LRS gave"))
-				return
-			}
-			q.Before = n
-		}
-		p, err := u.cfg.Reader.Statements(ctx, sc.Viewer.Tenant, sc.Self.SourcedID, q)
-		if err != nil {
-			u.fail(c, lang, sc, err)
-			return
-		}
-		u.audit(c, sc, "statements", "self")
-		name := strings.TrimSpace(sc.Self.GivenName + " " + sc.Self.FamilyName)
-		for _, r := range p.Records {
-			d.Sentences = append(d.Sentences, sentenceRow{Text: Sentence(u.cat, lang, name, r.Statement),
-				Time: r.Stored.In(time.Local).Format("2006-01-02 15:04"), ISO: r.Stored.UTC().Format(time.RFC3339)})
-		}
-		if p.More {
-			d.More = "?" + url.Values{"more": {strconv.FormatInt(p.Next, 10)}, "lang": {lang}}.Encode()
-		}
-	}
-	u.render(c, http.StatusOK, "me", lang, u.cat.T(lang, "me.title"), sc, d)
 }

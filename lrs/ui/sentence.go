@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"html/template"
 	"math"
 	"regexp"
 	"strconv"
@@ -31,49 +32,148 @@ type stmtView struct {
 	} `json:"result"`
 }
 
-// Sentence returns a statement as a sentence in lang: actor (a name from
-// the roster, never from the statement), the verb's display, the
-// activity's name, then its score, success and duration. Language maps
-// go through Pick; a missing verb display or activity name is replaced by
-// its id.
-func Sentence(cat Catalog, lang, actor string, statement []byte) string {
+// Entry is a statement as a sentence tells it, in one language.
+type Entry struct {
+	Verb, VerbID string
+	// VerbLang is the language of Verb when it is not the page's; "" when
+	// it is, or when Verb is no text of a language map.
+	VerbLang             string
+	Object, ObjectID     string
+	ObjectLang           string // as VerbLang, for Object
+	Score, Minutes       int
+	HasScore, HasMinutes bool
+	Success              *bool
+}
+
+// knownVerbs are the ADL verbs whose word the catalogs have (key
+// "verb.<name>"), said when a statement's verb has no display at all.
+var knownVerbs = map[string]string{
+	"http://adlnet.gov/expapi/verbs/completed":   "completed",
+	"http://adlnet.gov/expapi/verbs/passed":      "passed",
+	"http://adlnet.gov/expapi/verbs/failed":      "failed",
+	"http://adlnet.gov/expapi/verbs/attempted":   "attempted",
+	"http://adlnet.gov/expapi/verbs/experienced": "experienced",
+	"http://adlnet.gov/expapi/verbs/progressed":  "progressed",
+	"http://adlnet.gov/expapi/verbs/answered":    "answered",
+	"http://adlnet.gov/expapi/verbs/scored":      "scored",
+}
+
+// ReadEntry reads a statement for a sentence in lang; false when it is no
+// statement. Language maps go through PickLang; a verb without a display
+// is the catalog's word for a known verb, else its id; an activity
+// without a name is its id.
+func ReadEntry(cat Catalog, lang string, statement []byte) (Entry, bool) {
 	var s stmtView
 	if json.Unmarshal(statement, &s) != nil {
-		return cat.T(lang, "sentence.unreadable")
+		return Entry{}, false
 	}
-	verb := Pick(s.Verb.Display, lang)
-	if verb == "" {
-		verb = s.Verb.ID
+	e := Entry{VerbID: s.Verb.ID, ObjectID: s.Object.ID}
+	var tag string
+	e.Verb, tag = PickLang(s.Verb.Display, lang)
+	e.VerbLang = otherLang(tag, lang)
+	if e.Verb == "" {
+		if k, ok := knownVerbs[s.Verb.ID]; ok {
+			e.Verb = cat.T(lang, "verb."+k)
+		} else {
+			e.Verb = s.Verb.ID
+		}
 	}
-	var object string
 	if s.Object.Definition != nil {
-		object = Pick(s.Object.Definition.Name, lang)
+		e.Object, tag = PickLang(s.Object.Definition.Name, lang)
+		e.ObjectLang = otherLang(tag, lang)
 	}
-	if object == "" {
-		object = s.Object.ID
+	if e.Object == "" {
+		e.Object = s.Object.ID
+	}
+	if r := s.Result; r != nil {
+		if r.Score != nil {
+			e.Score, e.HasScore = percent(r.Score.Scaled, r.Score.Raw, r.Score.Max)
+		}
+		e.Success = r.Success
+		e.Minutes, e.HasMinutes = Minutes(r.Duration)
+	}
+	return e, true
+}
+
+// otherLang returns tag when its language is not lang's.
+func otherLang(tag, lang string) string {
+	if base, _, _ := strings.Cut(strings.ToLower(tag), "-"); tag == "" || base == lang {
+		return ""
+	}
+	return tag
+}
+
+// results are the parts of a sentence after its main clause.
+func (e Entry) results(cat Catalog, lang string) []string {
+	var parts []string
+	if e.HasScore {
+		parts = append(parts, cat.T(lang, "sentence.score", e.Score))
+	}
+	if e.Success != nil {
+		if *e.Success {
+			parts = append(parts, cat.T(lang, "sentence.success"))
+		} else {
+			parts = append(parts, cat.T(lang, "sentence.failure"))
+		}
+	}
+	if e.HasMinutes {
+		parts = append(parts, cat.T(lang, "sentence.duration", e.Minutes))
+	}
+	return parts
+}
+
+// Sentence returns a statement as a sentence in lang: actor (a name from
+// the roster, never from the statement), the verb, the activity, then
+// its score, success and duration (see ReadEntry).
+func Sentence(cat Catalog, lang, actor string, statement []byte) string {
+	e, ok := ReadEntry(cat, lang, statement)
+	if !ok {
+		return cat.T(lang, "sentence.unreadable")
 	}
 	if actor == "" {
 		actor = cat.T(lang, "sentence.someone")
 	}
-	parts := []string{cat.T(lang, "sentence.main", actor, verb, object)}
-	if r := s.Result; r != nil {
-		if r.Score != nil {
-			if pct, ok := percent(r.Score.Scaled, r.Score.Raw, r.Score.Max); ok {
-				parts = append(parts, cat.T(lang, "sentence.score", pct))
-			}
+	parts := append([]string{cat.T(lang, "sentence.main", actor, e.Verb, e.Object)}, e.results(cat, lang)...)
+	return strings.Join(parts, cat.T(lang, "sentence.sep"))
+}
+
+// SentenceHTML is Sentence as HTML: the activity's name emphasized and
+// linked to href (none when ""), and the verb and the name marked with
+// their language where it is not lang.
+func SentenceHTML(cat Catalog, lang, actor string, statement []byte, href func(activity string) string) template.HTML {
+	e, ok := ReadEntry(cat, lang, statement)
+	if !ok {
+		return template.HTML(template.HTMLEscapeString(cat.T(lang, "sentence.unreadable")))
+	}
+	if actor == "" {
+		actor = cat.T(lang, "sentence.someone")
+	}
+	esc := template.HTMLEscapeString
+	withLang := func(el, tag, text string) string {
+		if tag == "" {
+			return "<" + el + ">" + esc(text) + "</" + el + ">"
 		}
-		if r.Success != nil {
-			if *r.Success {
-				parts = append(parts, cat.T(lang, "sentence.success"))
-			} else {
-				parts = append(parts, cat.T(lang, "sentence.failure"))
-			}
-		}
-		if m, ok := Minutes(r.Duration); ok {
-			parts = append(parts, cat.T(lang, "sentence.duration", m))
+		return "<" + el + ` lang="` + esc(tag) + `">` + esc(text) + "</" + el + ">"
+	}
+	verb := esc(e.Verb)
+	if e.VerbLang != "" {
+		verb = withLang("span", e.VerbLang, e.Verb)
+	}
+	object := withLang("em", e.ObjectLang, e.Object)
+	if href != nil {
+		if h := href(e.ObjectID); h != "" {
+			object = `<a href="` + esc(h) + `">` + object + "</a>"
 		}
 	}
-	return strings.Join(parts, cat.T(lang, "sentence.sep"))
+	// The catalog's text is escaped; the markers \x01n\x01 then take the
+	// pieces, escaped themselves.
+	main := esc(cat.T(lang, "sentence.main", "\x010\x01", "\x011\x01", "\x012\x01"))
+	main = strings.NewReplacer("\x010\x01", `<span class="who">`+esc(actor)+"</span>", "\x011\x01", verb, "\x012\x01", object).Replace(main)
+	parts := []string{main}
+	for _, p := range e.results(cat, lang) {
+		parts = append(parts, esc(p))
+	}
+	return template.HTML(strings.Join(parts, esc(cat.T(lang, "sentence.sep"))))
 }
 
 func percent(scaled, raw, max *float64) (int, bool) {

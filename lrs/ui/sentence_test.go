@@ -60,7 +60,9 @@ func TestSentence(t *testing.T) {
 		{"Sv", "sv", "Aino Oppilas", full, "Aino Oppilas: klarade – Bråk 1, resultat 86 %, godkänt, tid 12 min"},
 		{"En", "en", "Aino Oppilas", full, "Aino Oppilas passed Fractions 1, score 86 %, successfully, 12 min"},
 		{"FallbackToEn", "fi", "Aino", onlyEn, "Aino: failed – Quiz, tulos 75 %, hylätysti"},
-		{"NoNamesUseIDs", "en", "Aino", bare, "Aino http://adlnet.gov/expapi/verbs/experienced https://app.test/video"},
+		{"KnownVerbWithoutDisplay", "en", "Aino", bare, "Aino experienced https://app.test/video"},
+		{"KnownVerbWithoutDisplaySv", "sv", "Aino", bare, "Aino: tog del av – https://app.test/video"},
+		{"NoNamesUseIDs", "en", "Aino", `{"verb":{"id":"https://app.test/verbs/drew"},"object":{"id":"https://app.test/canvas"}}`, "Aino https://app.test/verbs/drew https://app.test/canvas"},
 		{"NoActorNeverFromStatement", "en", "", full, "Someone passed Fractions 1, score 86 %, successfully, 12 min"},
 		{"Unreadable", "sv", "Aino", `{`, "En oläslig utsaga"},
 	} {
@@ -69,5 +71,37 @@ func TestSentence(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestSentenceHTML(t *testing.T) {
+	cat := MustLoadCatalog(t)
+	const onlyEn = `{"verb":{"id":"v","display":{"en-US":"finished"}},
+		"object":{"id":"https://app.test/q?a=1&b=2","definition":{"name":{"fi":"<Murtoluvut & 1>"}}},"result":{"score":{"scaled":0.9},"duration":"PT12M"}}`
+	href := func(id string) string { return "/ui/classes/7A/activity?id=" + id }
+	for _, tt := range []struct{ name, lang, actor, want string }{
+		{"OtherLanguageMarked", "fi", "Aino <A>", `<span class="who">Aino &lt;A&gt;</span>: <span lang="en-US">finished</span> – ` +
+			`<a href="/ui/classes/7A/activity?id=https://app.test/q?a=1&amp;b=2"><em>&lt;Murtoluvut &amp; 1&gt;</em></a>, tulos 90 %, aikaa kului 12 min`},
+		{"PageLanguageNotMarked", "en", "Aino", `<span class="who">Aino</span> finished <a href="/ui/classes/7A/activity?id=https://app.test/q?a=1&amp;b=2">` +
+			`<em lang="fi">&lt;Murtoluvut &amp; 1&gt;</em></a>, score 90 %, 12 min`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(SentenceHTML(cat, tt.lang, tt.actor, []byte(onlyEn), href)); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPickLang(t *testing.T) {
+	m := map[string]string{"sv-FI": "Bråk", "en-GB": "Fractions"}
+	if s, tag := PickLang(m, "fi"); s != "Bråk" || tag != "sv-FI" {
+		t.Errorf("fi: %q %q", s, tag)
+	}
+	if s, tag := PickLang(m, "en"); s != "Fractions" || tag != "en-GB" {
+		t.Errorf("en: %q %q", s, tag)
+	}
+	if otherLang("en-GB", "en") != "" || otherLang("sv-FI", "fi") != "sv-FI" {
+		t.Error("otherLang")
 	}
 }

@@ -48,6 +48,32 @@ type Config struct {
 	FrameAncestors string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// CSRF returns the CSRF token of the request's session, which the
+	// sign-out form carries; "" (no sign-out form) for a request without
+	// a session. nil: none.
+	CSRF func(c *gin.Context) string
+	// SignOut is the path of the sign-out (a POST with the form field
+	// csrf); default /auth/logout.
+	SignOut string
+	// FormAction returns the origins besides the LRS's own where a form
+	// of the pages may end after redirects (the identity provider's end of
+	// session); nil: none.
+	FormAction func() []string
+	// Activity returns the LRS's definition of an activity (JSON);
+	// ENotFound when it has none. nil: names come from statements only.
+	Activity func(ctx context.Context, tenant, id string) ([]byte, error)
+	// Hub hands out new statements for the pages' live updates; nil: the
+	// pages do not update live.
+	Hub *people.Hub
+	// Heartbeat is how often a live update stream sends a comment and
+	// asks the rule again; default 15 s.
+	Heartbeat time.Duration
+	// Export is the path of a learner's download of their data; default
+	// /api/me/export.
+	Export string
+	// Reads and Streams, when set, run before every page and every live
+	// update stream (limits per person).
+	Reads, Streams gin.HandlerFunc
 }
 
 // UI serves the pages.
@@ -59,7 +85,7 @@ type UI struct {
 }
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"classes", "overview", "me", "error"}
+var pageNames = []string{"classes", "overview", "me", "error", "student", "activity"}
 
 // New loads the catalogs and templates.
 func New(cfg Config) (*UI, error) {
@@ -69,6 +95,15 @@ func New(cfg Config) (*UI, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Export == "" {
+		cfg.Export = "/api/me/export"
+	}
+	if cfg.SignOut == "" {
+		cfg.SignOut = "/auth/logout"
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 15 * time.Second
+	}
 	if strings.TrimSpace(cfg.FrameAncestors) == "" {
 		cfg.FrameAncestors = "'none'"
 	}
@@ -77,11 +112,11 @@ func New(cfg Config) (*UI, error) {
 		return nil, err
 	}
 	u := &UI{cfg: cfg, cat: cat, pages: map[string]*template.Template{},
-		csp: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors " +
-			cfg.FrameAncestors + "; form-action 'self'; base-uri 'none'"}
+		csp: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors " +
+			cfg.FrameAncestors + "; base-uri 'none'; form-action 'self'"}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs(cat, Languages[0])).
-			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+			ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -112,17 +147,35 @@ func (u *UI) Routes(r gin.IRouter, g gin.IRouter) {
 		c.FileFromFS(f, http.FS(static))
 	})
 	g.Use(u.headers)
-	g.GET("/", u.handleHome)
-	g.GET("/classes", u.handleClasses)
-	g.GET("/classes/:class", u.handleOverview)
-	g.GET("/classes/:class/overview.csv", u.handleOverviewCSV)
-	g.GET("/me", u.handleMe)
+	reads := []gin.HandlerFunc{}
+	if u.cfg.Reads != nil {
+		reads = append(reads, u.cfg.Reads)
+	}
+	get := func(path string, h gin.HandlerFunc) { g.GET(path, append(reads, h)...) }
+	get("/", u.handleHome)
+	get("/classes", u.handleClasses)
+	get("/classes/:class", u.handleOverview)
+	get("/classes/:class/overview.csv", u.handleOverviewCSV)
+	get("/classes/:class/students/:student", u.handleStudent)
+	get("/classes/:class/activity", u.handleActivity)
+	get("/me", u.handleMe)
+	live := []gin.HandlerFunc{}
+	if u.cfg.Streams != nil {
+		live = append(live, u.cfg.Streams)
+	}
+	g.GET("/classes/:class/live", append(live, u.handleLive)...)
 }
 
 // headers sets the security headers of every page.
 func (u *UI) headers(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", u.csp)
+	csp := u.csp
+	if u.cfg.FormAction != nil {
+		for _, o := range u.cfg.FormAction() {
+			csp += " " + o
+		}
+	}
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
@@ -148,7 +201,14 @@ type page struct {
 	Langs   []langLink
 	Learner bool
 	Teacher bool
-	Data    any
+	// CSRF is the session's token for the sign-out form; "": no form.
+	CSRF    string
+	SignOut string
+	// TitleHTML, when set, is Title as HTML (with language marks).
+	TitleHTML template.HTML
+	// Script is true on the pages that update live (static/live.js).
+	Script bool
+	Data   any
 }
 
 type langLink struct {
@@ -172,7 +232,16 @@ func (u *UI) render(c *gin.Context, status int, name, lang, title string, sc *pe
 	if err == nil {
 		t.Funcs(funcs(u.cat, lang))
 	}
-	p := page{Lang: lang, Title: title, Langs: u.langLinks(c, lang), Data: data}
+	p := page{Lang: lang, Title: title, Langs: u.langLinks(c, lang), Data: data, SignOut: u.cfg.SignOut}
+	if u.cfg.CSRF != nil {
+		p.CSRF = u.cfg.CSRF(c)
+	}
+	if l, ok := data.(interface{ live() bool }); ok {
+		p.Script = l.live()
+	}
+	if h, ok := data.(interface{ titleHTML() template.HTML }); ok {
+		p.TitleHTML = h.titleHTML()
+	}
 	if sc != nil {
 		p.Learner = sc.Viewer.Role == people.Learner
 		p.Teacher = !p.Learner
@@ -187,6 +256,28 @@ func (u *UI) render(c *gin.Context, status int, name, lang, title string, sc *pe
 		return
 	}
 	c.Data(status, "text/html; charset=utf-8", b.Bytes())
+}
+
+// htmlT is T as HTML: the catalog's text escaped, its placeholders
+// replaced by pieces of HTML.
+func (u *UI) htmlT(lang, key string, pieces ...template.HTML) template.HTML {
+	marks := make([]any, len(pieces))
+	pairs := make([]string, 0, 2*len(pieces))
+	for i, p := range pieces {
+		m := fmt.Sprintf("\x01%d\x01", i)
+		marks[i] = m
+		pairs = append(pairs, m, string(p))
+	}
+	s := template.HTMLEscapeString(u.cat.T(lang, key, marks...))
+	return template.HTML(strings.NewReplacer(pairs...).Replace(s))
+}
+
+// langHTML is text as HTML, marked with its language tag when set.
+func langHTML(el, tag, text string) template.HTML {
+	if tag == "" {
+		return template.HTML("<" + el + ">" + template.HTMLEscapeString(text) + "</" + el + ">")
+	}
+	return template.HTML("<" + el + ` lang="` + template.HTMLEscapeString(tag) + `">` + template.HTMLEscapeString(text) + "</" + el + ">")
 }
 
 func (u *UI) log(c *gin.Context, err error) {
