@@ -162,7 +162,11 @@ var names = map[string]map[string]string{
 	fractions1:                   {"fi-FI": "Murtoluvut 1", "sv-FI": "Bråk 1", "en-US": "Fractions 1"},
 	fractions2:                   {"fi-FI": "Murtoluvut 2", "sv-FI": "Bråk 2", "en-US": "Fractions 2"},
 	"https://app.test/history-1": {"fi-FI": "Keskiaika", "sv-FI": "Medeltiden", "en-US": "The Middle Ages"},
+	readingEnglish:               {"en-US": "Reading in English"},
 }
+
+// readingEnglish is an activity named in English only.
+const readingEnglish = "https://app.test/reading-en"
 
 // post stores a statement of learner through the xAPI with the tenant's
 // credential: verb (a key of verbs) on activity, with a scaled score

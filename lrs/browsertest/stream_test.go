@@ -55,6 +55,7 @@ func entries(tab *browsertest.Tab) []string {
 func TestTeacher_StudentStream(t *testing.T) {
 	t.Parallel()
 	l := startLRS(t)
+	l.post(t, "u1", "experienced", readingEnglish, -1, 0)
 	l.seed(t)
 	tab := signIn(t, l, "k1", "2", "fi-FI,fi")
 	tab.Go(l.URL + "/ui/classes/7A")
@@ -73,9 +74,16 @@ func TestTeacher_StudentStream(t *testing.T) {
 		t.Errorf("days %q, want today only", days)
 	}
 	got := entries(tab)
-	if len(got) != 2 || !strings.Contains(got[0], "Murtoluvut 2") || !strings.Contains(got[0], "70 %") ||
-		!strings.Contains(got[1], "Murtoluvut 1") || !strings.Contains(got[1], "12 min") {
+	if len(got) != 3 || !strings.Contains(got[0], "Murtoluvut 2") || !strings.Contains(got[0], "70 %") ||
+		!strings.Contains(got[1], "Murtoluvut 1") || !strings.Contains(got[1], "12 min") || !strings.Contains(got[2], "Reading in English") {
 		t.Errorf("Aino's stream %q", got)
+	}
+	// A name in another language than the page's says so (WCAG 3.1.2),
+	// for a screen reader to pronounce it in that language.
+	if lang := browsertest.Eval[string](tab, `(() => {
+		const e = [...document.querySelectorAll("#stream .sentence *")].filter(e => e.textContent === "Reading in English").pop();
+		return e ? (e.closest("[lang]") || {}).lang || "" : "no element"; })()`); !strings.HasPrefix(lang, "en") {
+		t.Errorf("the English name of an activity on a Finnish page is marked lang %q", lang)
 	}
 	tab.Accessible("a student's stream")
 	tab.Screenshot("student-fi")
@@ -85,7 +93,7 @@ func TestTeacher_StudentStream(t *testing.T) {
 	if got := tab.Text("#stream section h2"); got != cat.T("sv", "day.today") {
 		t.Errorf("day in Swedish %q", got)
 	}
-	if got := entries(tab); len(got) != 2 || !strings.Contains(got[0], "Bråk 2") {
+	if got := entries(tab); len(got) != 3 || !strings.Contains(got[0], "Bråk 2") {
 		t.Errorf("Aino's stream in Swedish %q", got)
 	}
 	tab.Accessible("a student's stream in Swedish")
