@@ -355,6 +355,7 @@ func TestTeacher_Live(t *testing.T) {
 	if after == before {
 		t.Fatalf("Cecilia's row is still %q 2 s after her statement", before)
 	}
+	t.Logf("the row changed %s after the POST began", time.Since(posted).Round(10*time.Millisecond))
 	// One of the class's two line items done: active, no longer not
 	// started.
 	if !strings.Contains(after, cat.T("fi", "status.active")) || strings.Contains(after, cat.T("fi", "status.not-started")) {

@@ -224,6 +224,7 @@ func TestTeacher_LiveStream(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0], "Murtoluvut 2") || !strings.Contains(got[0], "95 %") {
 		t.Fatalf("Cecilia's stream 2 s after her statement: %q", got)
 	}
+	t.Logf("the entry showed %s after the POST began", time.Since(posted).Round(10*time.Millisecond))
 	if !browsertest.Eval[bool](tab, `window.notReloaded === true`) {
 		t.Errorf("the page reloaded")
 	}
