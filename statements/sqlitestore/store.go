@@ -41,7 +41,9 @@ const termCacheSize = 1 << 16
 //     each value one tenant's; the tables of the rosters (roster.go).
 //  6. the index documents_agent: an agent's documents across activities
 //     and registrations (AgentDocuments, DeleteAgentDocuments).
-const schemaVersion = 6
+//  7. credentials.profile_mode: what the LRS does with a credential's
+//     statements that break the xAPI profile.
+const schemaVersion = 7
 
 var _ statements.Store = (*Store)(nil)
 
@@ -212,7 +214,8 @@ var statementsSchema = []string{
 		revoked     INTEGER NOT NULL,
 		name        TEXT    NOT NULL DEFAULT '',
 		limits      TEXT    NOT NULL DEFAULT '{}',
-		xapi_version TEXT   NOT NULL DEFAULT ''
+		xapi_version TEXT   NOT NULL DEFAULT '',
+		profile_mode TEXT   NOT NULL DEFAULT ''
 	) WITHOUT ROWID`,
 	`CREATE INDEX credentials_tenant ON credentials (tenant)`,
 }
@@ -283,6 +286,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if v >= 1 && v <= 5 {
 		if _, err := tx.ExecContext(ctx, documentsAgentIndex); err != nil {
+			return statements.Internal(err, "cannot bring the schema up to date")
+		}
+	}
+	if v >= 1 && v <= 6 {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE credentials ADD COLUMN profile_mode TEXT NOT NULL DEFAULT ''`); err != nil {
 			return statements.Internal(err, "cannot bring the schema up to date")
 		}
 	}
