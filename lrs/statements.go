@@ -68,6 +68,11 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	flags, err := s.checkProfile(ctx, cred, []validation.Parsed{st}, recs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.storeAttachments(ctx, cred.Tenant, parts); err != nil {
 		s.fail(c, err)
 		return
@@ -77,6 +82,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		return
 	}
 	s.prom.stored.WithLabelValues(cred.Tenant).Add(float64(len(recs)))
+	s.recordProfile(cred, len(recs), flags)
 	s.mergeDefinitions(c, recs)
 	c.Status(http.StatusNoContent)
 }
@@ -114,6 +120,11 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	flags, err := s.checkProfile(ctx, cred, raws, recs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.storeAttachments(ctx, cred.Tenant, parts); err != nil {
 		s.fail(c, err)
 		return
@@ -123,6 +134,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		return
 	}
 	s.prom.stored.WithLabelValues(cred.Tenant).Add(float64(len(recs)))
+	s.recordProfile(cred, len(recs), flags)
 	s.mergeDefinitions(c, recs)
 	ids := make([]string, len(recs))
 	for i, r := range recs {

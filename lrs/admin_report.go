@@ -1,0 +1,51 @@
+package lrs
+
+import (
+	"cmp"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/statements"
+)
+
+// ReportJSON is a credential's report in the admin API.
+type ReportJSON struct {
+	Tenant      string      `json:"tenant"`
+	Credential  string      `json:"credential"`
+	ProfileMode string      `json:"profileMode"`
+	Profile     string      `json:"profile"`
+	Since       string      `json:"since"`
+	Days        []ReportDay `json:"days"`
+}
+
+// handleAdminCredentialReport serves GET
+// /admin/tenants/:tenant/credentials/:key/report?since=YYYY-MM-DD: per
+// day, the statements the credential had accepted and the profile rules
+// they broke, flagged or rejected, each with an example statement id.
+// The report is kept in this process's memory, for the last days only.
+func (s *Server) handleAdminCredentialReport(c *gin.Context) {
+	tenant, key := c.Param("tenant"), c.Param("key")
+	since := c.Query("since")
+	if since == "" {
+		since = s.now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)
+	} else if _, err := time.Parse(time.DateOnly, since); err != nil {
+		s.fail(c, statements.Errorf(statements.EInvalid, "since: must be a date, YYYY-MM-DD, got %q", since))
+		return
+	}
+	cred, err := s.store.Credential(c.Request.Context(), key)
+	if err == nil && cred.Tenant != tenant {
+		err = statements.Errorf(statements.ENotFound, "tenant %s has no credential %s", tenant, key)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	days := s.profiles.report.read(tenant, key, since)
+	if days == nil {
+		days = []ReportDay{}
+	}
+	c.JSON(http.StatusOK, ReportJSON{Tenant: tenant, Credential: key, ProfileMode: cmp.Or(cred.ProfileMode, statements.ProfileOff),
+		Profile: s.profiles.profile.ID, Since: since, Days: days})
+}
