@@ -158,6 +158,10 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.OneRoster = &oneroster.Admin{Store: served, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); ids.Forget(tenant); or.Notify() }}
 	ids.Admin = lcfg.OneRoster
+	lcfg.Profile = cfg.xapiProfile
+	if cfg.xapiProfile == nil {
+		lcfg.ProfileRules = newHomePageRules(lcfg.OneRoster).rules
+	}
 	lcfg.Replicas = newReplicas(cfg, served, log)
 	// Counted before serving, so that a new replica takes only its share.
 	if err := lcfg.Replicas.Beat(ctx); err != nil {
