@@ -75,3 +75,35 @@ func TestHomePageRules(t *testing.T) {
 		}
 	}
 }
+
+// TestDigiOneProfile_MatchesGradebook: the DigiOne profile asks for the
+// line item and class extensions that the OneRoster write-back reads, on
+// the templates of exactly the verbs it writes results for.
+func TestDigiOneProfile_MatchesGradebook(t *testing.T) {
+	if digione.ExtLineItem != oneroster.ExtLineItem || digione.ExtClass != oneroster.ExtClass {
+		t.Fatalf("extensions %s, %s; the write-back reads %s, %s", digione.ExtLineItem, digione.ExtClass, oneroster.ExtLineItem, oneroster.ExtClass)
+	}
+	gradebook := map[string]bool{}
+	for _, v := range oneroster.DefaultVerbs {
+		gradebook[v] = true
+	}
+	p := digione.Profile()
+	for _, tm := range p.Templates {
+		wants := map[string]bool{}
+		for _, r := range tm.Rules {
+			if r.Presence == profile.Included {
+				wants[r.Location] = true
+			}
+		}
+		for _, ext := range []string{oneroster.ExtLineItem, oneroster.ExtClass} {
+			loc := "$.context.extensions['" + ext + "']"
+			if wants[loc] != gradebook[tm.Verb] {
+				t.Errorf("template %s (verb %s): includes %s: %v, gradebook verb: %v", tm.ID, tm.Verb, ext, wants[loc], gradebook[tm.Verb])
+			}
+		}
+		delete(gradebook, tm.Verb)
+	}
+	for v := range gradebook {
+		t.Errorf("the write-back maps verb %s, which has no template in the DigiOne profile", v)
+	}
+}
