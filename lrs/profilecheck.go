@@ -3,10 +3,8 @@ package lrs
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -63,7 +61,8 @@ type flaggedStatement struct {
 // cred against the profile, as its profile mode says. In strict mode a
 // batch with a violation fails whole with EInvalid naming each template
 // and rule; in flag mode the violations are returned, for record once the
-// batch is stored. Off costs nothing.
+// batch is stored. Off costs nothing. The error of strict mode is a
+// validation.Errors, one per broken rule: the response lists them all.
 func (s *Server) checkProfile(ctx context.Context, cred *statements.Credential, raws []validation.Parsed, recs []*statements.Record) (*profileFlags, error) {
 	pc := s.profiles
 	if pc == nil || cred == nil {
@@ -84,7 +83,7 @@ func (s *Server) checkProfile(ctx context.Context, cred *statements.Credential, 
 		}
 	}
 	var flags *profileFlags
-	var refused []string
+	var refused validation.Errors
 	for i, raw := range raws {
 		res := pc.profile.Check(raw.Doc, opts)
 		pc.checked.WithLabelValues(mode, res.Outcome.String()).Inc()
@@ -97,11 +96,11 @@ func (s *Server) checkProfile(ctx context.Context, cred *statements.Credential, 
 		if mode == statements.ProfileStrict {
 			for _, v := range res.Violations {
 				pc.report.add(cred, reportRejected, v.Template, v.Rule, recs[i].ID)
-				where := "xAPI profile"
+				e := validation.Error{Rule: "xAPI profile: " + v.Error()}
 				if len(raws) > 1 {
-					where = "/" + strconv.Itoa(i) + ": xAPI profile"
+					e.Path = "/" + strconv.Itoa(i)
 				}
-				refused = append(refused, where+": "+v.Error())
+				refused = append(refused, e)
 			}
 			continue
 		}
@@ -111,12 +110,7 @@ func (s *Server) checkProfile(ctx context.Context, cred *statements.Credential, 
 		flags.items = append(flags.items, flaggedStatement{id: recs[i].ID, violations: res.Violations})
 	}
 	if len(refused) > 0 {
-		const most = 10
-		msg := strings.Join(refused[:min(len(refused), most)], "; ")
-		if len(refused) > most {
-			msg += fmt.Sprintf("; and %d more", len(refused)-most)
-		}
-		return nil, statements.Errorf(statements.EInvalid, "%s", msg)
+		return nil, refused
 	}
 	return flags, nil
 }

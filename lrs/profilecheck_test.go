@@ -91,6 +91,14 @@ func TestProfile_Strict(t *testing.T) {
 		!strings.Contains(string(b), "rule 2 ($.actor.mbox | $.actor.mbox_sha1sum | $.actor.openid)") {
 		t.Fatalf("PUT with an mbox actor: %d %s, want 400 naming rules 0 and 2", got, b)
 	}
+	var body struct {
+		Error   string
+		Details []string
+	}
+	if err := json.Unmarshal(b, &body); err != nil || body.Error != "invalid" || len(body.Details) != 3 ||
+		!strings.HasPrefix(body.Details[1], "statement: xAPI profile: template "+digione.Template("scored")+" rule 1 ($.actor.account.name)") {
+		t.Errorf("PUT error body %s, want the 3 broken rules in details", b)
+	}
 
 	mustCall(t, srv, "POST", "/xapi/statements", cred, "["+digioneStatement(good1, nil)+"]", http.StatusOK)
 	// A statement of a verb the profile has no template for is not the
