@@ -174,6 +174,7 @@ type Store interface {
 	Log
 	SinkStore
 	RosterStore
+	ReportStore
 
 	// InsertStatements stores recs atomically: all of them or none. For
 	// each record it sets Stored and Position; positions grow in the order

@@ -151,7 +151,7 @@ func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
 	var qs []string
 	if v < 7 {
-		qs = append(qs, `ALTER TABLE credentials DROP COLUMN profile_mode`)
+		qs = append(qs, `ALTER TABLE credentials DROP COLUMN profile_mode`, `DROP TABLE credential_reports`)
 	}
 	if v < 6 {
 		qs = append(qs, `DROP INDEX documents_agent`)
@@ -444,9 +444,9 @@ func TestStore_LegacyCredentialTerms(t *testing.T) {
 	}
 }
 
-// TestStore_Version6ProfileMode: New adds credentials.profile_mode to a
-// version 6 database; its credentials read with no profile mode (off) and
-// take one.
+// TestStore_Version6ProfileMode: New adds credentials.profile_mode and the
+// table credential_reports to a version 6 database; its credentials read
+// with no profile mode (off) and take one, and reports are kept.
 func TestStore_Version6ProfileMode(t *testing.T) {
 	dir := t.TempDir()
 	db := storedThenRaw(t, dir, []*statements.Record{storetest.Record(t, benchStatement(1))})
@@ -476,5 +476,12 @@ func TestStore_Version6ProfileMode(t *testing.T) {
 	}
 	if c, err = s.Credential(t.Context(), "k"); err != nil || c.ProfileMode != statements.ProfileStrict {
 		t.Errorf("ProfileMode after update: %+v, %v; want strict", c, err)
+	}
+	row := []statements.ReportCount{{Day: "2026-12-02", Kind: statements.ReportAccepted, Count: 2}}
+	if err := s.AddReport(t.Context(), "t", "k", row); err != nil {
+		t.Fatalf("AddReport after New: %v", err)
+	}
+	if got, err := s.Report(t.Context(), "t", "k", ""); err != nil || len(got) != 1 || got[0].Count != 2 {
+		t.Errorf("Report after New: %+v, %v", got, err)
 	}
 }

@@ -42,7 +42,8 @@ const termCacheSize = 1 << 16
 //  6. the index documents_agent: an agent's documents across activities
 //     and registrations (AgentDocuments, DeleteAgentDocuments).
 //  7. credentials.profile_mode: what the LRS does with a credential's
-//     statements that break the xAPI profile.
+//     statements that break the xAPI profile; the table
+//     credential_reports of the credentials' daily reports.
 const schemaVersion = 7
 
 var _ statements.Store = (*Store)(nil)
@@ -161,7 +162,7 @@ func (s *Store) Close() error {
 
 // schema is the whole schema: the statement log here, the other
 // resources' tables in their files.
-var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema)
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema, []string{reportsTable})
 
 var statementsSchema = []string{
 	`CREATE TABLE statements (
@@ -290,8 +291,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	if v >= 1 && v <= 6 {
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE credentials ADD COLUMN profile_mode TEXT NOT NULL DEFAULT ''`); err != nil {
-			return statements.Internal(err, "cannot bring the schema up to date")
+		for _, q := range []string{`ALTER TABLE credentials ADD COLUMN profile_mode TEXT NOT NULL DEFAULT ''`, reportsTable} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
