@@ -24,7 +24,7 @@ type ReportJSON struct {
 // /admin/tenants/:tenant/credentials/:key/report?since=YYYY-MM-DD: per
 // day, the statements the credential had accepted and the profile rules
 // they broke, flagged or rejected, each with an example statement id.
-// The report is kept in this process's memory, for the last days only.
+// The counts of the last seconds, not yet in the store, are included.
 func (s *Server) handleAdminCredentialReport(c *gin.Context) {
 	tenant, key := c.Param("tenant"), c.Param("key")
 	since := c.Query("since")
@@ -42,9 +42,10 @@ func (s *Server) handleAdminCredentialReport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	days := s.profiles.report.read(tenant, key, since)
-	if days == nil {
-		days = []ReportDay{}
+	days, err := s.report(c.Request.Context(), tenant, key, since)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, ReportJSON{Tenant: tenant, Credential: key, ProfileMode: cmp.Or(cred.ProfileMode, statements.ProfileOff),
 		Profile: s.profiles.profile.ID, Since: since, Days: days})

@@ -3,6 +3,7 @@ package lrs
 import (
 	"cmp"
 	"context"
+	"errors"
 	"sort"
 	"strconv"
 	"sync"
@@ -95,7 +96,7 @@ func (s *Server) checkProfile(ctx context.Context, cred *statements.Credential, 
 		}
 		if mode == statements.ProfileStrict {
 			for _, v := range res.Violations {
-				pc.report.add(cred, reportRejected, v.Template, v.Rule, recs[i].ID)
+				pc.report.add(cred, statements.ReportRejected, v.Template, v.Rule, recs[i].ID, 1)
 				e := validation.Error{Rule: "xAPI profile: " + v.Error()}
 				if len(raws) > 1 {
 					e.Path = "/" + strconv.Itoa(i)
@@ -117,124 +118,215 @@ func (s *Server) checkProfile(ctx context.Context, cred *statements.Credential, 
 
 // recordProfile records a stored batch: n statements accepted, and the
 // flagged violations.
-func (s *Server) recordProfile(cred *statements.Credential, n int, flags *profileFlags) {
+func (s *Server) recordProfile(ctx context.Context, cred *statements.Credential, n int, flags *profileFlags) {
 	if s.profiles == nil || cred == nil || cmp.Or(cred.ProfileMode, statements.ProfileOff) == statements.ProfileOff {
 		return
 	}
 	r := s.profiles.report
-	r.accept(cred, n)
-	if flags == nil {
-		return
-	}
-	for _, f := range flags.items {
-		for _, v := range f.violations {
-			r.add(cred, reportFlagged, v.Template, v.Rule, f.id)
+	r.add(cred, statements.ReportAccepted, "", 0, "", int64(n))
+	if flags != nil {
+		for _, f := range flags.items {
+			for _, v := range f.violations {
+				r.add(cred, statements.ReportFlagged, v.Template, v.Rule, f.id, 1)
+			}
 		}
 	}
+	s.flushReportsSometimes(ctx)
 }
 
-// Kinds of report rows.
+// Bounds of the report rows waiting for the store.
 const (
-	reportFlagged  = "flagged"
-	reportRejected = "rejected"
+	reportRows       = 200     // rows per credential and day; beyond, one "other" row
+	reportPending    = 100_000 // rows in all; beyond, counts wait for the next flush
+	reportFlushEvery = 10 * time.Second
 )
 
-// Bounds of the in-memory report.
-const (
-	reportDays = 8   // days kept per credential
-	reportRows = 200 // rows per credential and day; beyond, one "other" row
-)
+// ReportOtherTemplate stands for the rows past a day's bound.
+const ReportOtherTemplate = "other"
 
 // profileReport counts, per credential and day (UTC), the statements
 // accepted and the violations flagged or refused by template and rule,
-// with an example statement id for each. It is bounded: reportRows rows
-// per credential and day, reportDays days.
+// with an example statement id for each, until FlushReports adds them to
+// the store's report.
 type profileReport struct {
-	now  func() time.Time
-	mu   sync.Mutex
-	days map[reportKey]*reportDay
+	now func() time.Time
+	// flush is held by FlushReports for writing and by the report for
+	// reading, which so sees each count once: pending or stored.
+	flush sync.RWMutex
 
-	today    string    // the current day, YYYY-MM-DD (UTC)
-	tomorrow time.Time // when today ends
+	mu        sync.Mutex
+	pending   map[reportCred]*pendingRows
+	rows      int       // rows in pending
+	today     string    // the current day, YYYY-MM-DD (UTC)
+	tomorrow  time.Time // when today ends
+	lastFlush time.Time
+	flushing  bool
 }
 
-type reportKey struct {
-	tenant, credential, day string
-}
-
-type reportDay struct {
-	accepted int64
-	rows     map[reportRowKey]*ReportRow
-}
+type reportCred struct{ tenant, key string }
 
 type reportRowKey struct {
-	kind, template string
-	rule           int
+	day, kind, template string
+	rule                int
 }
 
-// ReportRow is one line of a credential's daily report: how many
-// statements broke one rule of one template on one day, flagged (accepted)
-// or rejected, and one of them.
+// pendingRows are a credential's rows not yet in the store.
+type pendingRows struct {
+	rows   map[reportRowKey]*statements.ReportCount
+	perDay map[string]int // rows per day
+}
+
+func newProfileReport(now func() time.Time) *profileReport {
+	return &profileReport{now: now, pending: map[reportCred]*pendingRows{}}
+}
+
+// day returns today; r.mu is held.
+func (r *profileReport) day() string {
+	if now := r.now(); r.today == "" || !now.Before(r.tomorrow) {
+		d := now.UTC().Truncate(24 * time.Hour)
+		r.today, r.tomorrow = d.Format(time.DateOnly), d.Add(24*time.Hour)
+	}
+	return r.today
+}
+
+// add counts n statements of kind in cred's report of today.
+func (r *profileReport) add(cred *statements.Credential, kind, template string, rule int, example string, n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	day := r.day()
+	c := reportCred{cred.Tenant, cred.Key}
+	p := r.pending[c]
+	if p == nil {
+		p = &pendingRows{rows: map[reportRowKey]*statements.ReportCount{}, perDay: map[string]int{}}
+		r.pending[c] = p
+	}
+	k := reportRowKey{day, kind, template, rule}
+	row := p.rows[k]
+	if row == nil {
+		if p.perDay[day] >= reportRows {
+			k = reportRowKey{day, kind, ReportOtherTemplate, -1}
+			row = p.rows[k]
+		}
+		if row == nil {
+			if r.rows >= reportPending {
+				return
+			}
+			row = &statements.ReportCount{Day: day, Kind: kind, Template: k.template, Rule: k.rule, Example: example}
+			p.rows[k] = row
+			p.perDay[day]++
+			r.rows++
+		}
+	}
+	row.Count += n
+}
+
+// readd puts back a row the store refused, on its own day.
+func (r *profileReport) readd(cred *statements.Credential, row statements.ReportCount) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := reportCred{cred.Tenant, cred.Key}
+	p := r.pending[c]
+	if p == nil {
+		p = &pendingRows{rows: map[reportRowKey]*statements.ReportCount{}, perDay: map[string]int{}}
+		r.pending[c] = p
+	}
+	k := reportRowKey{row.Day, row.Kind, row.Template, row.Rule}
+	if have := p.rows[k]; have != nil {
+		have.Count += row.Count
+		return
+	}
+	p.rows[k] = &row
+	p.perDay[row.Day]++
+	r.rows++
+}
+
+// take returns the pending rows and forgets them.
+func (r *profileReport) take() map[reportCred]*pendingRows {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.pending
+	r.pending, r.rows = map[reportCred]*pendingRows{}, 0
+	return p
+}
+
+// pendingOf returns copies of cred's rows not yet in the store.
+func (r *profileReport) pendingOf(tenant, key string) []statements.ReportCount {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.pending[reportCred{tenant, key}]
+	if p == nil {
+		return nil
+	}
+	out := make([]statements.ReportCount, 0, len(p.rows))
+	for _, row := range p.rows {
+		out = append(out, *row)
+	}
+	return out
+}
+
+// FlushReports adds the credentials' report counts kept in memory to the
+// store. Counts the store refuses are kept for the next flush. The server
+// flushes every 10 s while statements arrive; call it at shutdown too.
+func (s *Server) FlushReports(ctx context.Context) error {
+	if s.profiles == nil || s.store == nil {
+		return nil
+	}
+	r := s.profiles.report
+	r.flush.Lock()
+	defer r.flush.Unlock()
+	var errs []error
+	for c, p := range r.take() {
+		rows := make([]statements.ReportCount, 0, len(p.rows))
+		for _, row := range p.rows {
+			rows = append(rows, *row)
+		}
+		if err := s.store.AddReport(ctx, c.tenant, c.key, rows); err != nil {
+			errs = append(errs, err)
+			cred := &statements.Credential{Tenant: c.tenant, Key: c.key}
+			for _, row := range rows {
+				r.readd(cred, row)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// flushReportsSometimes starts a flush in the background when the last
+// one is reportFlushEvery old and none is running; ctx is the request's,
+// whose values (not its end) the flush keeps.
+func (s *Server) flushReportsSometimes(ctx context.Context) {
+	r := s.profiles.report
+	r.mu.Lock()
+	if r.lastFlush.IsZero() {
+		r.lastFlush = r.now()
+	}
+	due := !r.flushing && r.now().Sub(r.lastFlush) >= reportFlushEvery
+	if due {
+		r.flushing, r.lastFlush = true, r.now()
+	}
+	r.mu.Unlock()
+	if !due {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := s.FlushReports(ctx); err != nil {
+			s.log.Warn().Err(err).Msg("cannot add the credentials' report counts to the store; kept for the next try")
+		}
+		r.mu.Lock()
+		r.flushing = false
+		r.mu.Unlock()
+	}()
+}
+
+// ReportRow is one line of a credential's daily report in the admin API.
 type ReportRow struct {
-	Day      string `json:"day"`
 	Kind     string `json:"kind"`
 	Template string `json:"template"`
 	Rule     int    `json:"rule"`
 	Count    int64  `json:"count"`
 	Example  string `json:"example"`
-}
-
-// ReportOtherTemplate stands for the rows past a day's bound.
-const ReportOtherTemplate = "other"
-
-func newProfileReport(now func() time.Time) *profileReport {
-	return &profileReport{now: now, days: map[reportKey]*reportDay{}}
-}
-
-// day returns the report of cred today; r.mu is held.
-func (r *profileReport) day(cred *statements.Credential) *reportDay {
-	if now := r.now(); r.today == "" || !now.Before(r.tomorrow) {
-		d := now.UTC().Truncate(24 * time.Hour)
-		r.today, r.tomorrow = d.Format(time.DateOnly), d.Add(24*time.Hour)
-		oldest := d.AddDate(0, 0, -reportDays).Format(time.DateOnly)
-		for k := range r.days {
-			if k.day <= oldest {
-				delete(r.days, k)
-			}
-		}
-	}
-	k := reportKey{cred.Tenant, cred.Key, r.today}
-	d := r.days[k]
-	if d == nil {
-		d = &reportDay{rows: map[reportRowKey]*ReportRow{}}
-		r.days[k] = d
-	}
-	return d
-}
-
-func (r *profileReport) accept(cred *statements.Credential, n int) {
-	r.mu.Lock()
-	r.day(cred).accepted += int64(n)
-	r.mu.Unlock()
-}
-
-func (r *profileReport) add(cred *statements.Credential, kind, template string, rule int, example string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	d := r.day(cred)
-	k := reportRowKey{kind, template, rule}
-	row := d.rows[k]
-	if row == nil {
-		if len(d.rows) >= reportRows {
-			k = reportRowKey{kind, ReportOtherTemplate, -1}
-			row = d.rows[k]
-		}
-		if row == nil {
-			row = &ReportRow{Kind: kind, Template: k.template, Rule: k.rule, Example: example}
-			d.rows[k] = row
-		}
-	}
-	row.Count++
 }
 
 // ReportDay is a credential's report of one day.
@@ -244,21 +336,52 @@ type ReportDay struct {
 	Rows     []ReportRow `json:"rows"`
 }
 
-// read returns the days of a credential from since (a date, "" for all),
-// oldest first, rows ordered by kind, template and rule.
-func (r *profileReport) read(tenant, key, since string) []ReportDay {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []ReportDay
-	for k, d := range r.days {
-		if k.tenant != tenant || k.credential != key || k.day < since {
-			continue
+// report returns a credential's days from since: the store's rows and
+// those not yet flushed, oldest day first, rows ordered by kind, template
+// and rule.
+func (s *Server) report(ctx context.Context, tenant, key, since string) ([]ReportDay, error) {
+	s.profiles.report.flush.RLock()
+	defer s.profiles.report.flush.RUnlock()
+	stored, err := s.store.Report(ctx, tenant, key, since)
+	if err != nil {
+		return nil, err
+	}
+	type rk struct {
+		kind, template string
+		rule           int
+	}
+	days := map[string]map[rk]*statements.ReportCount{}
+	put := func(c statements.ReportCount) {
+		if c.Day < since {
+			return
 		}
-		rd := ReportDay{Day: k.day, Accepted: d.accepted, Rows: make([]ReportRow, 0, len(d.rows))}
-		for _, row := range d.rows {
-			c := *row
-			c.Day = k.day
-			rd.Rows = append(rd.Rows, c)
+		d := days[c.Day]
+		if d == nil {
+			d = map[rk]*statements.ReportCount{}
+			days[c.Day] = d
+		}
+		k := rk{c.Kind, c.Template, c.Rule}
+		if have := d[k]; have != nil {
+			have.Count += c.Count
+			return
+		}
+		d[k] = &c
+	}
+	for _, c := range stored {
+		put(c)
+	}
+	for _, c := range s.profiles.report.pendingOf(tenant, key) {
+		put(c)
+	}
+	out := make([]ReportDay, 0, len(days))
+	for day, rows := range days {
+		rd := ReportDay{Day: day, Rows: []ReportRow{}}
+		for _, c := range rows {
+			if c.Kind == statements.ReportAccepted {
+				rd.Accepted += c.Count
+				continue
+			}
+			rd.Rows = append(rd.Rows, ReportRow{Kind: c.Kind, Template: c.Template, Rule: c.Rule, Count: c.Count, Example: c.Example})
 		}
 		sort.Slice(rd.Rows, func(i, j int) bool {
 			a, b := rd.Rows[i], rd.Rows[j]
@@ -273,5 +396,5 @@ func (r *profileReport) read(tenant, key, since string) []ReportDay {
 		out = append(out, rd)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })
-	return out
+	return out, nil
 }

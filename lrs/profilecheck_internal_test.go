@@ -45,7 +45,7 @@ func BenchmarkProfile_Ingest(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				s.recordProfile(cred, 1, flags)
+				s.recordProfile(ctx, cred, 1, flags)
 			}
 		})
 	}

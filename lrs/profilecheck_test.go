@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/statements/sqlitestore"
 	"github.com/digione/lrs/validation/profile"
 	"github.com/digione/lrs/validation/profile/digione"
 )
@@ -177,5 +181,63 @@ func TestProfile_TenantRule(t *testing.T) {
 	}))
 	if got != http.StatusBadRequest || !strings.Contains(string(b), "template "+digione.HomePageRuleName+" rule 0 ($.actor.account.homePage)") {
 		t.Fatalf("other home page: %d %s, want 400 naming the tenant home page rule", got, b)
+	}
+}
+
+// TestProfile_ReportStored: the report's counts reach the store, on
+// FlushReports and every 10 s while statements arrive, and the report
+// adds those not yet flushed to the stored ones, counting each once.
+func TestProfile_ReportStored(t *testing.T) {
+	store, err := sqlitestore.New(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now atomic.Int64
+	now.Store(time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC).UnixNano())
+	s := lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, Now: func() time.Time { return time.Unix(0, now.Load()) }})
+	srv := httptest.NewServer(withContract(t, s))
+	t.Cleanup(func() { srv.Close(); store.Close() })
+	mustCall(t, srv, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
+	cred := mustCreateCredential(t, srv, "espoo", `{"scopes":["all"],"profileMode":"flag"}`)
+	key, _, _ := strings.Cut(cred, ":")
+	const id1, id2, id3 = "6b1f3a2e-0d54-4c43-9a3e-7f0b3c1e2d01", "6b1f3a2e-0d54-4c43-9a3e-7f0b3c1e2d02", "6b1f3a2e-0d54-4c43-9a3e-7f0b3c1e2d03"
+	mustCall(t, srv, "POST", "/xapi/statements", cred, "["+digioneStatement(id1, noMax)+","+digioneStatement(id2, nil)+"]", http.StatusOK)
+	if err := s.FlushReports(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := store.Report(t.Context(), "espoo", key, "")
+	if err != nil || len(rows) != 2 || rows[0].Kind != "accepted" || rows[0].Count != 2 || rows[1].Example != id1 {
+		t.Fatalf("stored report %+v, %v", rows, err)
+	}
+	report := func() lrs.ReportJSON {
+		t.Helper()
+		var rep lrs.ReportJSON
+		if err := json.Unmarshal(mustCall(t, srv, "GET", "/admin/tenants/espoo/credentials/"+key+"/report?since=2026-12-01", bearer, "", http.StatusOK), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	if rep := report(); len(rep.Days) != 1 || rep.Days[0].Accepted != 2 || rep.Days[0].Rows[0].Count != 1 {
+		t.Fatalf("report after flush %+v", rep)
+	}
+	// 11 s later the next statement's request flushes in the background.
+	now.Add(int64(11 * time.Second))
+	mustCall(t, srv, "POST", "/xapi/statements", cred, digioneStatement(id3, noMax), http.StatusOK)
+	if rep := report(); rep.Days[0].Accepted != 3 || rep.Days[0].Rows[0].Count != 2 || rep.Days[0].Rows[0].Example != id1 {
+		t.Fatalf("report with one statement more %+v", rep)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rows, err = store.Report(t.Context(), "espoo", key, "")
+		if err == nil && len(rows) == 2 && rows[0].Count == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored report not flushed in the background: %+v, %v", rows, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rep := report(); rep.Days[0].Accepted != 3 || rep.Days[0].Rows[0].Count != 2 {
+		t.Fatalf("report after the background flush %+v", rep)
 	}
 }

@@ -82,7 +82,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		return
 	}
 	s.prom.stored.WithLabelValues(cred.Tenant).Add(float64(len(recs)))
-	s.recordProfile(cred, len(recs), flags)
+	s.recordProfile(ctx, cred, len(recs), flags)
 	s.mergeDefinitions(c, recs)
 	c.Status(http.StatusNoContent)
 }
@@ -134,7 +134,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		return
 	}
 	s.prom.stored.WithLabelValues(cred.Tenant).Add(float64(len(recs)))
-	s.recordProfile(cred, len(recs), flags)
+	s.recordProfile(ctx, cred, len(recs), flags)
 	s.mergeDefinitions(c, recs)
 	ids := make([]string, len(recs))
 	for i, r := range recs {
