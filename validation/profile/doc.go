@@ -16,6 +16,11 @@
 // registration and is not done here. Extension concepts' schema and
 // inlineSchema are kept but not applied to extension values.
 //
+// Documents are read as JSON-LD compaction writes them: an array of one
+// IRI or value may be the IRI or value itself, a language map may be a
+// plain string. A concept's or template's inScheme may be the profile's
+// id as well as one of its versions'.
+//
 // The JSONPath subset is the one the profile specification allows
 // (structure document, section 8.1); anything else in a rule is a load
 // error, never a panic at check time.

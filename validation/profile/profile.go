@@ -18,27 +18,27 @@ const ConformsTo = "https://w3id.org/xapi/profiles#1.0"
 // Profile is an xAPI Profile as loaded by Parse, with its templates
 // compiled for Check.
 type Profile struct {
-	ID         string            `json:"id"`
-	Context    json.RawMessage   `json:"@context"`
-	Type       string            `json:"type"`
-	ConformsTo string            `json:"conformsTo"`
-	PrefLabel  map[string]string `json:"prefLabel"`
-	Definition map[string]string `json:"definition"`
-	SeeAlso    string            `json:"seeAlso,omitempty"`
-	Versions   []Version         `json:"versions"`
-	Author     Author            `json:"author"`
-	Concepts   []Concept         `json:"concepts,omitempty"`
-	Templates  []Template        `json:"templates,omitempty"`
-	Patterns   []Pattern         `json:"patterns,omitempty"`
+	ID         string          `json:"id"`
+	Context    json.RawMessage `json:"@context"`
+	Type       string          `json:"type"`
+	ConformsTo string          `json:"conformsTo"`
+	PrefLabel  LangMap         `json:"prefLabel"`
+	Definition LangMap         `json:"definition"`
+	SeeAlso    string          `json:"seeAlso,omitempty"`
+	Versions   []Version       `json:"versions"`
+	Author     Author          `json:"author"`
+	Concepts   []Concept       `json:"concepts,omitempty"`
+	Templates  []Template      `json:"templates,omitempty"`
+	Patterns   []Pattern       `json:"patterns,omitempty"`
 
 	index
 }
 
 // Version is one entry of a profile's version history.
 type Version struct {
-	ID              string   `json:"id"`
-	WasRevisionOf   []string `json:"wasRevisionOf,omitempty"`
-	GeneratedAtTime string   `json:"generatedAtTime"`
+	ID              string `json:"id"`
+	WasRevisionOf   IRIs   `json:"wasRevisionOf,omitempty"`
+	GeneratedAtTime string `json:"generatedAtTime"`
 }
 
 // Author is the Organization or Person behind a profile.
@@ -52,51 +52,51 @@ type Author struct {
 // document resource or activity a profile defines. Only the properties a
 // validator or a reader needs are kept; the rest stay in the document.
 type Concept struct {
-	ID                       string            `json:"id"`
-	Type                     string            `json:"type"`
-	InScheme                 string            `json:"inScheme"`
-	PrefLabel                map[string]string `json:"prefLabel,omitempty"`
-	Definition               map[string]string `json:"definition,omitempty"`
-	Deprecated               bool              `json:"deprecated,omitempty"`
-	Broader                  []string          `json:"broader,omitempty"`
-	Narrower                 []string          `json:"narrower,omitempty"`
-	RecommendedVerbs         []string          `json:"recommendedVerbs,omitempty"`
-	RecommendedActivityTypes []string          `json:"recommendedActivityTypes,omitempty"`
-	Schema                   string            `json:"schema,omitempty"`
-	InlineSchema             json.RawMessage   `json:"inlineSchema,omitempty"`
-	ContentType              string            `json:"contentType,omitempty"`
-	ActivityDefinition       json.RawMessage   `json:"activityDefinition,omitempty"`
+	ID                       string          `json:"id"`
+	Type                     string          `json:"type"`
+	InScheme                 string          `json:"inScheme"`
+	PrefLabel                LangMap         `json:"prefLabel,omitempty"`
+	Definition               LangMap         `json:"definition,omitempty"`
+	Deprecated               bool            `json:"deprecated,omitempty"`
+	Broader                  IRIs            `json:"broader,omitempty"`
+	Narrower                 IRIs            `json:"narrower,omitempty"`
+	RecommendedVerbs         IRIs            `json:"recommendedVerbs,omitempty"`
+	RecommendedActivityTypes IRIs            `json:"recommendedActivityTypes,omitempty"`
+	Schema                   string          `json:"schema,omitempty"`
+	InlineSchema             json.RawMessage `json:"inlineSchema,omitempty"`
+	ContentType              string          `json:"contentType,omitempty"`
+	ActivityDefinition       json.RawMessage `json:"activityDefinition,omitempty"`
 }
 
 // Template is a Statement Template (structure document, section 8.0).
 type Template struct {
-	ID                          string            `json:"id"`
-	Type                        string            `json:"type"`
-	InScheme                    string            `json:"inScheme"`
-	PrefLabel                   map[string]string `json:"prefLabel"`
-	Definition                  map[string]string `json:"definition"`
-	Deprecated                  bool              `json:"deprecated,omitempty"`
-	Verb                        string            `json:"verb,omitempty"`
-	ObjectActivityType          string            `json:"objectActivityType,omitempty"`
-	ContextGroupingActivityType []string          `json:"contextGroupingActivityType,omitempty"`
-	ContextParentActivityType   []string          `json:"contextParentActivityType,omitempty"`
-	ContextOtherActivityType    []string          `json:"contextOtherActivityType,omitempty"`
-	ContextCategoryActivityType []string          `json:"contextCategoryActivityType,omitempty"`
-	AttachmentUsageType         []string          `json:"attachmentUsageType,omitempty"`
-	ObjectStatementRefTemplate  []string          `json:"objectStatementRefTemplate,omitempty"`
-	ContextStatementRefTemplate []string          `json:"contextStatementRefTemplate,omitempty"`
-	Rules                       []Rule            `json:"rules,omitempty"`
+	ID                          string  `json:"id"`
+	Type                        string  `json:"type"`
+	InScheme                    string  `json:"inScheme"`
+	PrefLabel                   LangMap `json:"prefLabel"`
+	Definition                  LangMap `json:"definition"`
+	Deprecated                  bool    `json:"deprecated,omitempty"`
+	Verb                        string  `json:"verb,omitempty"`
+	ObjectActivityType          string  `json:"objectActivityType,omitempty"`
+	ContextGroupingActivityType IRIs    `json:"contextGroupingActivityType,omitempty"`
+	ContextParentActivityType   IRIs    `json:"contextParentActivityType,omitempty"`
+	ContextOtherActivityType    IRIs    `json:"contextOtherActivityType,omitempty"`
+	ContextCategoryActivityType IRIs    `json:"contextCategoryActivityType,omitempty"`
+	AttachmentUsageType         IRIs    `json:"attachmentUsageType,omitempty"`
+	ObjectStatementRefTemplate  IRIs    `json:"objectStatementRefTemplate,omitempty"`
+	ContextStatementRefTemplate IRIs    `json:"contextStatementRefTemplate,omitempty"`
+	Rules                       []Rule  `json:"rules,omitempty"`
 }
 
 // Rule is a Statement Template Rule (structure document, section 8.1).
 type Rule struct {
-	Location  string            `json:"location"`
-	Selector  string            `json:"selector,omitempty"`
-	Presence  string            `json:"presence,omitempty"`
-	Any       []any             `json:"any,omitempty"`
-	All       []any             `json:"all,omitempty"`
-	None      []any             `json:"none,omitempty"`
-	ScopeNote map[string]string `json:"scopeNote,omitempty"`
+	Location  string  `json:"location"`
+	Selector  string  `json:"selector,omitempty"`
+	Presence  string  `json:"presence,omitempty"`
+	Any       Values  `json:"any,omitempty"`
+	All       Values  `json:"all,omitempty"`
+	None      Values  `json:"none,omitempty"`
+	ScopeNote LangMap `json:"scopeNote,omitempty"`
 }
 
 // Presence values of a Rule.
@@ -110,18 +110,18 @@ const (
 // loaded and checked for shape, but Check does not match statements
 // against them.
 type Pattern struct {
-	ID         string            `json:"id"`
-	Type       string            `json:"type"`
-	Primary    bool              `json:"primary,omitempty"`
-	InScheme   string            `json:"inScheme,omitempty"`
-	PrefLabel  map[string]string `json:"prefLabel,omitempty"`
-	Definition map[string]string `json:"definition,omitempty"`
-	Deprecated bool              `json:"deprecated,omitempty"`
-	Alternates []string          `json:"alternates,omitempty"`
-	Optional   string            `json:"optional,omitempty"`
-	OneOrMore  string            `json:"oneOrMore,omitempty"`
-	Sequence   []string          `json:"sequence,omitempty"`
-	ZeroOrMore string            `json:"zeroOrMore,omitempty"`
+	ID         string  `json:"id"`
+	Type       string  `json:"type"`
+	Primary    bool    `json:"primary,omitempty"`
+	InScheme   string  `json:"inScheme,omitempty"`
+	PrefLabel  LangMap `json:"prefLabel,omitempty"`
+	Definition LangMap `json:"definition,omitempty"`
+	Deprecated bool    `json:"deprecated,omitempty"`
+	Alternates IRIs    `json:"alternates,omitempty"`
+	Optional   IRI     `json:"optional,omitempty"`
+	OneOrMore  IRI     `json:"oneOrMore,omitempty"`
+	Sequence   IRIs    `json:"sequence,omitempty"`
+	ZeroOrMore IRI     `json:"zeroOrMore,omitempty"`
 }
 
 // conceptTypes are the Concept types of section 7.
@@ -226,7 +226,8 @@ func (p *Profile) validate(ps *problems) {
 		if s == "" && !required {
 			return
 		}
-		if !versions[s] {
+		// The profile's own id is taken too: published profiles use it.
+		if !versions[s] && s != p.ID {
 			ps.add(w+".inScheme", "must be the id of one of the profile's versions, got %q", s)
 		}
 	}
@@ -287,9 +288,12 @@ func (p *Profile) validate(ps *problems) {
 			if r.Presence == "" && r.Any == nil && r.All == nil && r.None == nil {
 				ps.add(rw, "must have at least one of presence, any, all and none")
 			}
-			for name, vs := range map[string][]any{"any": r.Any, "all": r.All, "none": r.None} {
-				if vs != nil && len(vs) == 0 {
-					ps.add(rw+"."+name, "must not be an empty array")
+			for _, f := range [...]struct {
+				name string
+				vs   Values
+			}{{"any", r.Any}, {"all", r.All}, {"none", r.None}} {
+				if f.vs != nil && len(f.vs) == 0 {
+					ps.add(rw+"."+f.name, "must not be an empty array")
 				}
 			}
 		}
@@ -321,7 +325,7 @@ func (p *Profile) validate(ps *problems) {
 }
 
 // langMap checks a language map: present when required, no empty values.
-func langMap(ps *problems, where string, m map[string]string, required bool) {
+func langMap(ps *problems, where string, m LangMap, required bool) {
 	if len(m) == 0 {
 		if required {
 			ps.add(where, "required: a language map")
@@ -391,3 +395,75 @@ func (p *Profile) Concept(id string) *Concept {
 
 // errNotObject is the error of CheckJSON on JSON that is not an object.
 var errNotObject = errors.New("a statement must be a JSON object")
+
+// IRIs is an array of IRIs. As JSON-LD compaction writes an array of one
+// as its member, a single string is read as an array of one.
+type IRIs []string
+
+// UnmarshalJSON reads an array of strings or one string.
+func (l *IRIs) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = IRIs{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("want an IRI or an array of IRIs")
+	}
+	*l = many
+	return nil
+}
+
+// IRI is one IRI; an array of one IRI is read as that IRI.
+type IRI string
+
+// UnmarshalJSON reads a string or an array of one string.
+func (i *IRI) UnmarshalJSON(b []byte) error {
+	var l IRIs
+	if err := l.UnmarshalJSON(b); err != nil || len(l) != 1 {
+		return errors.New("want one IRI")
+	}
+	*i = IRI(l[0])
+	return nil
+}
+
+// LangMap is a language map. A plain string, as JSON-LD compaction writes
+// a literal without a language, is read as the text of the tag "und".
+type LangMap map[string]string
+
+// UnmarshalJSON reads an object of strings or one string.
+func (m *LangMap) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*m = LangMap{"und": one}
+		return nil
+	}
+	var many map[string]string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("want a language map")
+	}
+	*m = many
+	return nil
+}
+
+// Values are the values of a rule's any, all or none; a single value is
+// read as an array of one, as JSON-LD compaction writes it. Numbers are
+// json.Number.
+type Values []any
+
+// UnmarshalJSON reads an array of values or one value.
+func (vs *Values) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if arr, ok := v.([]any); ok {
+		*vs = arr
+	} else {
+		*vs = Values{v}
+	}
+	return nil
+}

@@ -64,3 +64,24 @@ func TestParse_Errors(t *testing.T) {
 		})
 	}
 }
+
+// TestParse_Compacted: JSON-LD compaction writes an array of one as its
+// member and a literal without language as a string; both are read.
+func TestParse_Compacted(t *testing.T) {
+	p := profileWith(t, `{"verb": "http://example.org/verbs/x",
+		"contextParentActivityType": "http://example.org/types/p",
+		"rules": [{"location": "$.result.success", "any": true, "scopeNote": "a note without language"}]}`)
+	tm := p.Templates[0]
+	if len(tm.ContextParentActivityType) != 1 || tm.ContextParentActivityType[0] != "http://example.org/types/p" ||
+		len(tm.Rules[0].Any) != 1 || tm.Rules[0].Any[0] != true || tm.Rules[0].ScopeNote["und"] != "a note without language" {
+		t.Fatalf("template %+v", tm)
+	}
+	st := doc(t, `{"verb": {"id": "http://example.org/verbs/x"}, "result": {"success": false},
+		"context": {"contextActivities": {"parent": [{"id": "http://example.org/a", "definition": {"type": "http://example.org/types/p"}}]}}}`)
+	if res := p.Check(st, nil); res.Outcome != Invalid || !strings.Contains(res.Violations[0].Message, "want at least one of [true]") {
+		t.Fatalf("got %+v", res)
+	}
+	if _, err := Parse([]byte(`{"templates": [{"verb": 7}]}`)); err == nil {
+		t.Fatal("Parse took a number for a verb")
+	}
+}
