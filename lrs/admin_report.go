@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"time"
 
@@ -15,7 +16,7 @@ type ReportJSON struct {
 	Tenant      string      `json:"tenant"`
 	Credential  string      `json:"credential"`
 	ProfileMode string      `json:"profileMode"`
-	Profile     string      `json:"profile"`
+	Profile     string      `json:"profile,omitempty"`
 	Since       string      `json:"since"`
 	Days        []ReportDay `json:"days"`
 }
@@ -49,4 +50,29 @@ func (s *Server) handleAdminCredentialReport(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, ReportJSON{Tenant: tenant, Credential: key, ProfileMode: cmp.Or(cred.ProfileMode, statements.ProfileOff),
 		Profile: s.profiles.profile.ID, Since: since, Days: days})
+}
+
+// CredentialReport returns the stored report of the credential key of
+// tenant from since (YYYY-MM-DD; "" for all): what `lrs credential
+// report` prints. A serving LRS adds the counts of its last seconds,
+// which the store has yet to get (GET .../report).
+func (a *Admin) CredentialReport(ctx context.Context, tenant, key, since string) (*ReportJSON, error) {
+	if since != "" {
+		if _, err := time.Parse(time.DateOnly, since); err != nil {
+			return nil, statements.Errorf(statements.EInvalid, "since: must be a date, YYYY-MM-DD, got %q", since)
+		}
+	}
+	cred, err := a.Store.Credential(ctx, key)
+	if err == nil && cred.Tenant != tenant {
+		err = statements.Errorf(statements.ENotFound, "tenant %s has no credential %s", tenant, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.Store.Report(ctx, tenant, key, since)
+	if err != nil {
+		return nil, err
+	}
+	return &ReportJSON{Tenant: tenant, Credential: key, ProfileMode: cmp.Or(cred.ProfileMode, statements.ProfileOff),
+		Since: since, Days: ReportDays(rows, since)}, nil
 }

@@ -337,8 +337,7 @@ type ReportDay struct {
 }
 
 // report returns a credential's days from since: the store's rows and
-// those not yet flushed, oldest day first, rows ordered by kind, template
-// and rule.
+// those not yet flushed, each counted once.
 func (s *Server) report(ctx context.Context, tenant, key, since string) ([]ReportDay, error) {
 	s.profiles.report.flush.RLock()
 	defer s.profiles.report.flush.RUnlock()
@@ -346,14 +345,22 @@ func (s *Server) report(ctx context.Context, tenant, key, since string) ([]Repor
 	if err != nil {
 		return nil, err
 	}
+	return ReportDays(append(stored, s.profiles.report.pendingOf(tenant, key)...), since), nil
+}
+
+// ReportDays groups report rows by day from since (YYYY-MM-DD; "" for
+// all), oldest first, adding up rows of the same day, kind, template and
+// rule (the first example kept); within a day the accepted count, then the
+// rows ordered by kind, template and rule.
+func ReportDays(rows []statements.ReportCount, since string) []ReportDay {
 	type rk struct {
 		kind, template string
 		rule           int
 	}
 	days := map[string]map[rk]*statements.ReportCount{}
-	put := func(c statements.ReportCount) {
+	for _, c := range rows {
 		if c.Day < since {
-			return
+			continue
 		}
 		d := days[c.Day]
 		if d == nil {
@@ -363,15 +370,9 @@ func (s *Server) report(ctx context.Context, tenant, key, since string) ([]Repor
 		k := rk{c.Kind, c.Template, c.Rule}
 		if have := d[k]; have != nil {
 			have.Count += c.Count
-			return
+			continue
 		}
 		d[k] = &c
-	}
-	for _, c := range stored {
-		put(c)
-	}
-	for _, c := range s.profiles.report.pendingOf(tenant, key) {
-		put(c)
 	}
 	out := make([]ReportDay, 0, len(days))
 	for day, rows := range days {
@@ -396,5 +397,5 @@ func (s *Server) report(ctx context.Context, tenant, key, since string) ([]Repor
 		out = append(out, rd)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })
-	return out, nil
+	return out
 }

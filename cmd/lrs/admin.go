@@ -40,6 +40,7 @@ type adminOptions struct {
 	XAPIVersion string
 	ProfileMode string
 	nameGiven   bool
+	Since       string
 	Limit       int
 	Limits      statements.Limits
 	limitsGiven bool
@@ -260,6 +261,33 @@ var adminCommands = []adminCommand{
 			v := lrs.CredentialView(*c, "")
 			return printResult(out, o, v, "credential %s: name %q, profile mode %s\n", c.Key, c.Name, v.ProfileMode)
 		}},
+	{name: "credential report", args: "KEY", nargs: 1,
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.StringVar(&o.Tenant, "tenant", "", "the tenant of the credential (required)")
+			fs.StringVar(&o.Since, "since", "", "the first day, YYYY-MM-DD (default: all)")
+		},
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			if o.Tenant == "" {
+				return errors.New("--tenant is required")
+			}
+			rep, err := ops.CredentialReport(ctx, o.Tenant, args[0], o.Since)
+			if err != nil {
+				return err
+			}
+			if o.JSON {
+				return printJSON(out, rep)
+			}
+			fmt.Fprintf(out, "credential %s of tenant %s, profile mode %s (as stored; a serving LRS adds its last seconds)\n", rep.Credential, rep.Tenant, rep.ProfileMode)
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "DAY\tKIND\tTEMPLATE\tRULE\tCOUNT\tEXAMPLE")
+			for _, d := range rep.Days {
+				fmt.Fprintf(tw, "%s\taccepted\t\t\t%d\t\n", d.Day, d.Accepted)
+				for _, r := range d.Rows {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", d.Day, r.Kind, r.Template, r.Rule, r.Count, r.Example)
+				}
+			}
+			return tw.Flush()
+		}},
 	{name: "audit list",
 		flags: func(fs *flag.FlagSet, o *adminOptions) {
 			fs.IntVar(&o.Limit, "limit", 50, "how many entries, newest first")
@@ -443,6 +471,7 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs credential limits KEY [limits]
   lrs credential xapi-version KEY 1.0.3|2.0.0|none
   lrs credential update KEY [--profile-mode off|flag|strict] [--name NAME]
+  lrs credential report KEY --tenant ID [--since YYYY-MM-DD]
   lrs audit list [--limit N]
   lrs oneroster show --tenant ID
   lrs oneroster set --tenant ID --url URL --token-url URL --client-id ID

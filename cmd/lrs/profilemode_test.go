@@ -41,3 +41,42 @@ func TestCLI_CredentialProfileMode(t *testing.T) {
 		t.Errorf("credential update --profile-mode off: %q", c.ProfileMode)
 	}
 }
+
+// TestCLI_CredentialReport: `lrs credential report` prints the stored
+// report of a credential.
+func TestCLI_CredentialReport(t *testing.T) {
+	dir := t.TempDir()
+	mustCLI(t, dir, nil, "tenant", "create", "espoo")
+	var c struct{ Key string }
+	json.Unmarshal([]byte(mustCLI(t, dir, nil, "credential", "create", "--tenant", "espoo", "--scopes", "all", "--profile-mode", "flag", "--json")), &c)
+	withStore(t, dir, func(s *sqlitestore.Store) {
+		if err := s.AddReport(t.Context(), "espoo", c.Key, []statements.ReportCount{
+			{Day: "2026-12-01", Kind: statements.ReportAccepted, Count: 9},
+			{Day: "2026-12-02", Kind: statements.ReportAccepted, Count: 5},
+			{Day: "2026-12-02", Kind: statements.ReportFlagged, Template: "https://digione.fi/xapi/profiles/digione/templates/scored", Rule: 8, Count: 2, Example: "ex-1"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	out := mustCLI(t, dir, nil, "credential", "report", c.Key, "--tenant", "espoo", "--since", "2026-12-02")
+	if !strings.Contains(out, "profile mode flag") || !strings.Contains(out, "https://digione.fi/xapi/profiles/digione/templates/scored  8     2      ex-1") ||
+		strings.Contains(out, "2026-12-01") {
+		t.Errorf("credential report:\n%s", out)
+	}
+	var rep struct {
+		Days []struct {
+			Day      string
+			Accepted int64
+		}
+	}
+	json.Unmarshal([]byte(mustCLI(t, dir, nil, "credential", "report", c.Key, "--tenant", "espoo", "--json")), &rep)
+	if len(rep.Days) != 2 || rep.Days[0].Accepted != 9 || rep.Days[1].Accepted != 5 {
+		t.Errorf("credential report --json: %+v", rep)
+	}
+	if _, err := cli(t, dir, nil, "credential", "report", c.Key, "--tenant", "vantaa"); err == nil {
+		t.Error("report of another tenant's credential: no error")
+	}
+	if _, err := cli(t, dir, nil, "credential", "report", c.Key, "--tenant", "espoo", "--since", "yesterday"); err == nil || !strings.Contains(err.Error(), "since") {
+		t.Errorf("--since yesterday: %v, want an error naming since", err)
+	}
+}
