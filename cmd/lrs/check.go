@@ -37,12 +37,14 @@ func usageError(format string, args ...any) error {
 	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
 }
 
-const checkUsage = `usage: lrs check [--xapi-version 1.0.3|2.0.0] [--profile FILE] [--json] FILE...
+const checkUsage = `usage: lrs check [--xapi-version 1.0.3|2.0.0] [--profile FILE] [--home-page URL] [--json] FILE...
 
 Validates statements offline, as the LRS would at ingest: each FILE holds one
 statement or an array of statements ("-" reads standard input). Every
 statement is checked against the xAPI version (default 2.0.0) and the xAPI
-profile (default the DigiOne profile). Each problem is printed with its file,
+profile (default the DigiOne profile); with --home-page, also that the
+actor's account.homePage is the tenant's identity home page, as the LRS
+checks per tenant. Each problem is printed with its file,
 the statement's index and id, the path and the rule broken.
 Exit status: 0 when all is well, 1 when a statement has an error, 2 when the
 command line is wrong.`
@@ -106,6 +108,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	version := fs.String("xapi-version", validation.V200, "the xAPI version whose rules apply: 1.0.3 or 2.0.0")
 	profileFile := fs.String("profile", "", "an xAPI Profile (JSON-LD) file; default the DigiOne profile")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	homePage := fs.String("home-page", "", "the tenant's identity home page: statements a template matches must have an account of it (default: not checked)")
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -133,6 +136,14 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return usageError("check: --profile: %v", err)
 		}
 	}
+	var opts *profile.Options
+	if *homePage != "" {
+		x, err := digione.HomePageRule(*homePage)
+		if err != nil {
+			return usageError("check: --home-page: %v", err)
+		}
+		opts = &profile.Options{Extra: []*profile.ExtraRule{x}}
+	}
 	rep := checkReport{XAPIVersion: *version, Profile: p.ID, Files: len(files), Errors: []checkFinding{}, Notes: []checkFinding{}}
 	stdinRead := false
 	for _, name := range files {
@@ -150,7 +161,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usageError("check: %v", err)
 		}
-		n, errs, notes := checkFile(name, data, *version, p)
+		n, errs, notes := checkFile(name, data, *version, p, opts)
 		rep.Statements += n
 		rep.Errors = append(rep.Errors, errs...)
 		rep.Notes = append(rep.Notes, notes...)
@@ -179,7 +190,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 // checkFile checks the statements of one file and returns how many it
 // holds, the errors and the notes.
-func checkFile(name string, data []byte, version string, p *profile.Profile) (n int, errs, notes []checkFinding) {
+func checkFile(name string, data []byte, version string, p *profile.Profile, opts *profile.Options) (n int, errs, notes []checkFinding) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -234,7 +245,7 @@ func checkFile(name string, data []byte, version string, p *profile.Profile) (n 
 		if !ok {
 			continue
 		}
-		res := p.Check(m, nil)
+		res := p.Check(m, opts)
 		for _, v := range res.Violations {
 			rule := v.Rule
 			errs = append(errs, checkFinding{File: name, Index: i, ID: ids[i], Kind: "profile", Path: v.Location, Template: v.Template, Rule: &rule, Message: v.Message})

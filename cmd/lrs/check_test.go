@@ -107,6 +107,16 @@ func TestCheck_JSON(t *testing.T) {
 	}
 }
 
+func TestCheck_HomePage(t *testing.T) {
+	if out, code := check(t, "", "--home-page", "https://mpass-proxy.csc.fi/", goodFile); code != 0 {
+		t.Fatalf("MPASSid home page: exit %d:\n%s", code, out)
+	}
+	out, code := check(t, "", "--home-page", "https://idp.espoo.example", oneFile)
+	if code != 1 || !strings.Contains(out, "profile: template "+digione.HomePageRuleName+" rule 0 ($.actor.account.homePage): found [\"https://mpass-proxy.csc.fi\"]; want at least one of") {
+		t.Fatalf("other home page: exit %d:\n%s", code, out)
+	}
+}
+
 func TestCheck_OtherProfile(t *testing.T) {
 	dir := t.TempDir()
 	// The DigiOne profile, with its launched template also wanting a
