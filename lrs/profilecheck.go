@@ -3,9 +3,11 @@ package lrs
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,6 +134,76 @@ func (s *Server) recordProfile(ctx context.Context, cred *statements.Credential,
 		}
 	}
 	s.flushReportsSometimes(ctx)
+}
+
+// ReportXAPIPrefix starts the Template of a report row that counts
+// statements the xAPI rules refused: "xAPI 2.0.0: /actor/mbox: must be a
+// mailto: IRI" (the path without a batch's index; Rule 0).
+const ReportXAPIPrefix = "xAPI "
+
+// recordRejectedXAPI counts, for a credential in flag or strict mode, the
+// statements of a request body the xAPI rules refused (err, from
+// validation): one row per broken rule, with the id of the statement as
+// example when it has one. Other errors are not counted.
+func (s *Server) recordRejectedXAPI(ctx context.Context, cred *statements.Credential, version string, body []byte, err error) {
+	if s.profiles == nil || cred == nil || cmp.Or(cred.ProfileMode, statements.ProfileOff) == statements.ProfileOff {
+		return
+	}
+	var verrs validation.Errors
+	var verr validation.Error
+	switch {
+	case errors.As(err, &verrs):
+	case errors.As(err, &verr):
+		verrs = validation.Errors{verr}
+	default:
+		return
+	}
+	ids := statementIDs(body)
+	batch := strings.HasPrefix(strings.TrimSpace(string(body)), "[")
+	seen := map[string]bool{}
+	for _, e := range verrs {
+		path, index := e.Path, 0
+		if batch {
+			if rest, ok := strings.CutPrefix(path, "/"); ok {
+				head, tail, _ := strings.Cut(rest, "/")
+				if i, err := strconv.Atoi(head); err == nil {
+					index, path = i, strings.TrimSuffix("/"+tail, "/")
+				}
+			}
+		}
+		rule := ReportXAPIPrefix + version + ": " + validation.Error{Path: path, Rule: e.Rule}.Error()
+		if seen[rule] {
+			continue
+		}
+		seen[rule] = true
+		example := ""
+		if index < len(ids) {
+			example = ids[index]
+		}
+		s.profiles.report.add(cred, statements.ReportRejected, rule, 0, example, 1)
+	}
+	s.flushReportsSometimes(ctx)
+}
+
+// statementIDs returns the ids of a body's statements ("" where none), or
+// nil when the body is not a statement or an array of them.
+func statementIDs(body []byte) []string {
+	type withID struct {
+		ID string `json:"id"`
+	}
+	var many []withID
+	if json.Unmarshal(body, &many) == nil {
+		ids := make([]string, len(many))
+		for i, w := range many {
+			ids[i] = w.ID
+		}
+		return ids
+	}
+	var one withID
+	if json.Unmarshal(body, &one) == nil {
+		return []string{one.ID}
+	}
+	return nil
 }
 
 // Bounds of the report rows waiting for the store.

@@ -104,6 +104,11 @@ func TestProfile_Strict(t *testing.T) {
 		t.Errorf("PUT error body %s, want the 3 broken rules in details", b)
 	}
 
+	// A statement the xAPI rules refuse is counted by its rule too.
+	const bad2 = "3b1f3a2e-0d54-4c43-9a3e-7f0b3c1e2d04"
+	mustCall(t, srv, "POST", "/xapi/statements", cred, "["+digioneStatement(good1, nil)+","+digioneStatement(bad2, func(s string) string {
+		return strings.Replace(s, `"timestamp":"2026-12-01T08:15:00+02:00"`, `"timestamp":"yesterday"`, 1)
+	})+"]", http.StatusBadRequest)
 	mustCall(t, srv, "POST", "/xapi/statements", cred, "["+digioneStatement(good1, nil)+"]", http.StatusOK)
 	// A statement of a verb the profile has no template for is not the
 	// profile's business.
@@ -118,9 +123,13 @@ func TestProfile_Strict(t *testing.T) {
 		t.Fatalf("report %+v, want one day with 2 accepted", rep)
 	}
 	rows := rep.Days[0].Rows
-	// The batch broke rule 8 of scored; the PUT rules 0, 1 and 2.
-	if len(rows) != 4 || rows[0].Kind != "rejected" || rows[0].Rule != 0 || rows[3].Rule != 8 {
+	// The batch broke rule 8 of scored; the PUT rules 0, 1 and 2; the
+	// other batch an xAPI rule.
+	if len(rows) != 5 || rows[0].Kind != "rejected" || rows[0].Rule != 0 || rows[3].Rule != 8 {
 		t.Fatalf("report rows %+v, want rules 0, 1, 2 and 8 rejected", rows)
+	}
+	if x := rows[4]; !strings.HasPrefix(x.Template, "xAPI 1.0.3: /timestamp: ") || x.Count != 1 || x.Example != bad2 {
+		t.Errorf("xAPI row %+v, want the timestamp rule with example %s", x, bad2)
 	}
 	found := false
 	for _, r := range rows {

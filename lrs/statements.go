@@ -42,6 +42,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 	defer parts.Close()
 	st, err := validation.ParseStatement(versionOf(c), body)
 	if err != nil {
+		s.recordRejectedXAPI(ctx, credentialOf(c), versionOf(c), body, err)
 		s.fail(c, err)
 		return
 	}
@@ -104,6 +105,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 	defer parts.Close()
 	raws, recs, err := s.parseBatch(c, body)
 	if err != nil {
+		s.recordRejectedXAPI(ctx, credentialOf(c), versionOf(c), body, err)
 		s.fail(c, err)
 		return
 	}

@@ -15,7 +15,7 @@ const (
 type ReportCount struct {
 	Day      string // YYYY-MM-DD, UTC
 	Kind     string // ReportAccepted, ReportFlagged or ReportRejected
-	Template string // the profile template's id (or an extra rule's name)
+	Template string // the profile template's id, an extra rule's name, or the xAPI rule broken
 	Rule     int    // the rule's index in the template; -1 for its StatementRef requirement
 	Count    int64
 	Example  string // the id of one of the statements counted
