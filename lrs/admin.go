@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -71,6 +72,27 @@ type NewCredential struct {
 	// XAPIVersion is the xAPI version the app speaks: "1.0.3", "2.0.0" or
 	// "" (not declared).
 	XAPIVersion string
+	// ProfileMode is statements.ProfileOff (or ""), ProfileFlag or
+	// ProfileStrict.
+	ProfileMode string
+}
+
+// validProfileMode checks a credential's profile mode.
+func validProfileMode(m string) error {
+	switch m {
+	case "", statements.ProfileOff, statements.ProfileFlag, statements.ProfileStrict:
+		return nil
+	}
+	return statements.Errorf(statements.EInvalid, "profileMode: %q is not a profile mode (%s, %s or %s)", m,
+		statements.ProfileOff, statements.ProfileFlag, statements.ProfileStrict)
+}
+
+// profileModeDetail is the audit detail of a profile mode.
+func profileModeDetail(m string) string {
+	if m == "" || m == statements.ProfileOff {
+		return ""
+	}
+	return " profileMode=" + m
 }
 
 // validXAPIVersion checks a credential's declared xAPI version.
@@ -279,6 +301,9 @@ func (a *Admin) CreateCredential(ctx context.Context, actor string, nc NewCreden
 	if err := validXAPIVersion(nc.XAPIVersion); err != nil {
 		return nil, "", err
 	}
+	if err := validProfileMode(nc.ProfileMode); err != nil {
+		return nil, "", err
+	}
 	t, err := a.Admin.Tenant(ctx, nc.Tenant)
 	if err != nil {
 		return nil, "", err
@@ -295,12 +320,12 @@ func (a *Admin) CreateCredential(ctx context.Context, actor string, nc NewCreden
 	}
 	c := statements.Credential{Key: key, Tenant: t.ID, SecretHash: hash, Scopes: slices.Clone(nc.Scopes),
 		Authority: auth, Created: a.now().UTC().Truncate(time.Millisecond), Name: name, Limits: nc.Limits,
-		XAPIVersion: nc.XAPIVersion}
+		XAPIVersion: nc.XAPIVersion, ProfileMode: nc.ProfileMode}
 	if err := a.Store.CreateCredential(ctx, c); err != nil {
 		return nil, "", err
 	}
 	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "credential.create", Tenant: t.ID, Target: key,
-		Detail: "scopes=" + strings.Join(c.Scopes, ",") + " name=" + name + limitsDetail(nc.Limits) + xapiVersionDetail(c.XAPIVersion)})
+		Detail: "scopes=" + strings.Join(c.Scopes, ",") + " name=" + name + limitsDetail(nc.Limits) + xapiVersionDetail(c.XAPIVersion) + profileModeDetail(c.ProfileMode)})
 	return &c, secret, nil
 }
 
@@ -349,10 +374,12 @@ type CredentialUpdate struct {
 	Limits *statements.Limits
 	// XAPIVersion, when set, declares the app's xAPI version; "" clears it.
 	XAPIVersion *string
+	// ProfileMode, when set, is the new profile mode ("" is off).
+	ProfileMode *string
 }
 
-// UpdateCredential changes the name, scopes, limits or xAPI version of the credential
-// key, in this process at once.
+// UpdateCredential changes the name, scopes, limits, xAPI version or
+// profile mode of the credential key, in this process at once.
 func (a *Admin) UpdateCredential(ctx context.Context, actor, key string, u CredentialUpdate) (*statements.Credential, error) {
 	c, err := a.Store.Credential(ctx, key)
 	if err != nil {
@@ -386,6 +413,16 @@ func (a *Admin) UpdateCredential(ctx context.Context, actor, key string, u Crede
 		}
 		c.XAPIVersion = *u.XAPIVersion
 		what = append(what, "xapiVersion="+c.XAPIVersion)
+	}
+	if u.ProfileMode != nil {
+		if err := validProfileMode(*u.ProfileMode); err != nil {
+			return nil, err
+		}
+		c.ProfileMode = *u.ProfileMode
+		if c.ProfileMode == statements.ProfileOff {
+			c.ProfileMode = ""
+		}
+		what = append(what, "profileMode="+cmp.Or(c.ProfileMode, statements.ProfileOff))
 	}
 	if err := a.Admin.UpdateCredential(ctx, *c); err != nil {
 		return nil, err

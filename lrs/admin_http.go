@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -37,6 +38,7 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	g.POST("/credentials/:key/revoke", s.handleAdminRevokeCredential)
 	g.GET("/audit", s.handleAdminAudit)
 	g.GET("/tenants/:tenant/learners/export", s.handleAdminExportLearner)
+	g.GET("/tenants/:tenant/credentials/:key/report", s.handleAdminCredentialReport)
 
 	or := g.Group("/tenants/:tenant/oneroster")
 	or.GET("", s.handleAdminGetOneRoster)
@@ -132,6 +134,9 @@ type CredentialJSON struct {
 	Limits    *LimitsJSON     `json:"limits,omitempty"`
 	// XAPIVersion is the xAPI version the app declared it speaks.
 	XAPIVersion string `json:"xapiVersion,omitempty"`
+	// ProfileMode is what the LRS does with statements that break the
+	// xAPI profile: off, flag or strict.
+	ProfileMode string `json:"profileMode"`
 }
 
 func limitsJSON(l statements.Limits) *LimitsJSON {
@@ -159,7 +164,8 @@ func TenantView(t statements.Tenant) TenantJSON {
 // hash.
 func CredentialView(c statements.Credential, secret string) CredentialJSON {
 	return CredentialJSON{Key: c.Key, Secret: secret, Tenant: c.Tenant, Name: c.Name, Scopes: c.Scopes,
-		Authority: c.Authority, Created: c.Created, Revoked: c.Revoked, Limits: limitsJSON(c.Limits), XAPIVersion: c.XAPIVersion}
+		Authority: c.Authority, Created: c.Created, Revoked: c.Revoked, Limits: limitsJSON(c.Limits), XAPIVersion: c.XAPIVersion,
+		ProfileMode: cmp.Or(c.ProfileMode, statements.ProfileOff)}
 }
 
 // readAdminBody decodes a JSON request body of at most 64 KiB into v.
@@ -257,7 +263,8 @@ func (s *Server) handleAdminUpdateTenant(c *gin.Context) {
 
 // handleAdminCreateCredential serves POST /admin/tenants/:tenant/credentials:
 // {"scopes": ["statements/write"], "name": "...", "app": "...", "limits": {...},
-// "xapiVersion": "1.0.3"} → 201 with the key and the secret, shown only this once.
+// "xapiVersion": "1.0.3", "profileMode": "strict"} → 201 with the key and
+// the secret, shown only this once.
 func (s *Server) handleAdminCreateCredential(c *gin.Context) {
 	var in struct {
 		Scopes      []string    `json:"scopes"`
@@ -265,6 +272,7 @@ func (s *Server) handleAdminCreateCredential(c *gin.Context) {
 		App         string      `json:"app"`
 		Limits      *LimitsJSON `json:"limits"`
 		XAPIVersion string      `json:"xapiVersion"`
+		ProfileMode string      `json:"profileMode"`
 	}
 	if err := readAdminBody(c, &in); err != nil {
 		s.fail(c, err)
@@ -272,7 +280,7 @@ func (s *Server) handleAdminCreateCredential(c *gin.Context) {
 	}
 	cred, secret, err := s.adminOps().CreateCredential(c.Request.Context(), adminActor, NewCredential{
 		Tenant: c.Param("tenant"), Scopes: in.Scopes, Name: in.Name, App: in.App, Limits: limitsOfJSON(in.Limits),
-		XAPIVersion: in.XAPIVersion})
+		XAPIVersion: in.XAPIVersion, ProfileMode: in.ProfileMode})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -295,7 +303,8 @@ func (s *Server) handleAdminListCredentials(c *gin.Context) {
 }
 
 // handleAdminUpdateCredential serves PATCH /admin/credentials/:key:
-// {"name": "...", "scopes": [...], "limits": {...}, "xapiVersion": "2.0.0"};
+// {"name": "...", "scopes": [...], "limits": {...}, "xapiVersion": "2.0.0",
+// "profileMode": "flag"};
 // absent fields are kept.
 func (s *Server) handleAdminUpdateCredential(c *gin.Context) {
 	var in struct {
@@ -303,12 +312,13 @@ func (s *Server) handleAdminUpdateCredential(c *gin.Context) {
 		Scopes      []string    `json:"scopes"`
 		Limits      *LimitsJSON `json:"limits"`
 		XAPIVersion *string     `json:"xapiVersion"`
+		ProfileMode *string     `json:"profileMode"`
 	}
 	if err := readAdminBody(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	u := CredentialUpdate{Name: in.Name, Scopes: in.Scopes, XAPIVersion: in.XAPIVersion}
+	u := CredentialUpdate{Name: in.Name, Scopes: in.Scopes, XAPIVersion: in.XAPIVersion, ProfileMode: in.ProfileMode}
 	if in.Limits != nil {
 		l := limitsOfJSON(in.Limits)
 		u.Limits = &l

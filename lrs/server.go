@@ -1,6 +1,8 @@
 package lrs
 
 import (
+	"cmp"
+	"context"
 	"crypto/sha256"
 	"io"
 	"net/http"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/validation/profile"
+	"github.com/digione/lrs/validation/profile/digione"
 )
 
 // Config holds the dependencies of a Server.
@@ -122,6 +126,12 @@ type Config struct {
 	// when People can guard pages (PageRoutes) and PeopleAPI is set; nil:
 	// default settings.
 	Pages *Pages
+	// Profile is the xAPI profile that credentials in flag or strict
+	// profile mode are checked against; nil: the DigiOne profile.
+	Profile *profile.Profile
+	// ProfileRules returns a tenant's rules beyond the profile document
+	// (the DigiOne profile's identity home page rule); nil: none.
+	ProfileRules func(ctx context.Context, tenant string) ([]*profile.ExtraRule, error)
 }
 
 // Pages are the settings of the pages under /ui/.
@@ -188,6 +198,7 @@ type Server struct {
 	prom               *serverMetrics
 	readyRequiresSinks bool
 	tracer             trace.Tracer // nil: requests are not traced
+	profiles           *profileChecker
 }
 
 // New returns a Server for cfg.
@@ -232,6 +243,8 @@ func New(cfg Config) *Server {
 	}
 	s.rosterSync, s.readyNotes = cfg.RosterSync, cfg.ReadyNotes
 	s.prom = newServerMetrics()
+	s.profiles = newProfileChecker(cmp.Or(cfg.Profile, digione.Profile()), cfg.ProfileRules, func() time.Time { return s.now() })
+	s.prom.reg.MustRegister(s.profiles.checked, s.profiles.violations)
 	s.replicas = cfg.Replicas
 	s.prom.reg.MustRegister(replicasGauge(s.replicas))
 	if cfg.Sizer != nil {

@@ -42,6 +42,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 	defer parts.Close()
 	st, err := validation.ParseStatement(versionOf(c), body)
 	if err != nil {
+		s.recordRejectedXAPI(ctx, credentialOf(c), versionOf(c), body, err)
 		s.fail(c, err)
 		return
 	}
@@ -68,6 +69,11 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	flags, err := s.checkProfile(ctx, cred, []validation.Parsed{st}, recs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.storeAttachments(ctx, cred.Tenant, parts); err != nil {
 		s.fail(c, err)
 		return
@@ -77,6 +83,7 @@ func (s *Server) handlePutStatement(c *gin.Context) {
 		return
 	}
 	s.prom.stored.WithLabelValues(cred.Tenant).Add(float64(len(recs)))
+	s.recordProfile(ctx, cred, len(recs), flags)
 	s.mergeDefinitions(c, recs)
 	c.Status(http.StatusNoContent)
 }
@@ -98,6 +105,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 	defer parts.Close()
 	raws, recs, err := s.parseBatch(c, body)
 	if err != nil {
+		s.recordRejectedXAPI(ctx, credentialOf(c), versionOf(c), body, err)
 		s.fail(c, err)
 		return
 	}
@@ -114,6 +122,11 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	flags, err := s.checkProfile(ctx, cred, raws, recs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.storeAttachments(ctx, cred.Tenant, parts); err != nil {
 		s.fail(c, err)
 		return
@@ -123,6 +136,7 @@ func (s *Server) handlePostStatements(c *gin.Context) {
 		return
 	}
 	s.prom.stored.WithLabelValues(cred.Tenant).Add(float64(len(recs)))
+	s.recordProfile(ctx, cred, len(recs), flags)
 	s.mergeDefinitions(c, recs)
 	ids := make([]string, len(recs))
 	for i, r := range recs {

@@ -149,7 +149,18 @@ type Credential struct {
 	// that negotiated no version, e.g. the 400 of a request without
 	// X-Experience-API-Version.
 	XAPIVersion string
+	// ProfileMode says what the LRS does with statements the credential
+	// writes that break the xAPI profile: ProfileOff ("" reads as off),
+	// ProfileFlag or ProfileStrict.
+	ProfileMode string
 }
+
+// Profile modes of a credential.
+const (
+	ProfileOff    = "off"    // statements are not checked against the profile
+	ProfileFlag   = "flag"   // statements are accepted; their violations are recorded
+	ProfileStrict = "strict" // a statement that breaks the profile fails its request
+)
 
 // Store keeps tenants, credentials and statements. Every statement call
 // carries the tenant; nothing one tenant stores is visible to another.
@@ -163,6 +174,7 @@ type Store interface {
 	Log
 	SinkStore
 	RosterStore
+	ReportStore
 
 	// InsertStatements stores recs atomically: all of them or none. For
 	// each record it sets Stored and Position; positions grow in the order

@@ -38,6 +38,9 @@ type adminOptions struct {
 	Scopes      string
 	App         string
 	XAPIVersion string
+	ProfileMode string
+	nameGiven   bool
+	Since       string
 	Limit       int
 	Limits      statements.Limits
 	limitsGiven bool
@@ -155,6 +158,7 @@ var adminCommands = []adminCommand{
 			fs.StringVar(&o.Name, "name", "", "what the credential is for")
 			fs.StringVar(&o.App, "app", "", "the vendor application it is for: the authority of its statements is then a Group of the app and the tenant")
 			fs.StringVar(&o.XAPIVersion, "xapi-version", "", "the xAPI version the app speaks, 1.0.3 or 2.0.0: it labels responses to requests that name no version")
+			fs.StringVar(&o.ProfileMode, "profile-mode", "", "what to do with statements that break the xAPI profile: off (default), flag (accept and record) or strict (refuse with 400)")
 			limitFlags(fs, o)
 		},
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
@@ -162,7 +166,8 @@ var adminCommands = []adminCommand{
 				return errors.New("--tenant and --scopes are required")
 			}
 			c, secret, err := ops.CreateCredential(ctx, cliActor, lrs.NewCredential{Tenant: o.Tenant,
-				Scopes: strings.Split(o.Scopes, ","), Name: o.Name, App: o.App, Limits: o.Limits, XAPIVersion: o.XAPIVersion})
+				Scopes: strings.Split(o.Scopes, ","), Name: o.Name, App: o.App, Limits: o.Limits, XAPIVersion: o.XAPIVersion,
+				ProfileMode: o.ProfileMode})
 			if err != nil {
 				return err
 			}
@@ -232,6 +237,56 @@ var adminCommands = []adminCommand{
 				return err
 			}
 			return printResult(out, o, lrs.CredentialView(*c, ""), "credential %s declares xAPI version %s\n", c.Key, args[1])
+		}},
+	{name: "credential update", args: "KEY", nargs: 1,
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.StringVar(&o.ProfileMode, "profile-mode", "", "what to do with statements that break the xAPI profile: off, flag (accept and record) or strict (refuse with 400)")
+			fs.Func("name", "what the credential is for", func(v string) error { o.Name, o.nameGiven = v, true; return nil })
+		},
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			var u lrs.CredentialUpdate
+			if o.ProfileMode != "" {
+				u.ProfileMode = &o.ProfileMode
+			}
+			if o.nameGiven {
+				u.Name = &o.Name
+			}
+			if u.ProfileMode == nil && u.Name == nil {
+				return errors.New("nothing to update: give --profile-mode or --name")
+			}
+			c, err := ops.UpdateCredential(ctx, cliActor, args[0], u)
+			if err != nil {
+				return err
+			}
+			v := lrs.CredentialView(*c, "")
+			return printResult(out, o, v, "credential %s: name %q, profile mode %s\n", c.Key, c.Name, v.ProfileMode)
+		}},
+	{name: "credential report", args: "KEY", nargs: 1,
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.StringVar(&o.Tenant, "tenant", "", "the tenant of the credential (required)")
+			fs.StringVar(&o.Since, "since", "", "the first day, YYYY-MM-DD (default: all)")
+		},
+		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+			if o.Tenant == "" {
+				return errors.New("--tenant is required")
+			}
+			rep, err := ops.CredentialReport(ctx, o.Tenant, args[0], o.Since)
+			if err != nil {
+				return err
+			}
+			if o.JSON {
+				return printJSON(out, rep)
+			}
+			fmt.Fprintf(out, "credential %s of tenant %s, profile mode %s (as stored; a serving LRS adds its last seconds)\n", rep.Credential, rep.Tenant, rep.ProfileMode)
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "DAY\tKIND\tTEMPLATE\tRULE\tCOUNT\tEXAMPLE")
+			for _, d := range rep.Days {
+				fmt.Fprintf(tw, "%s\taccepted\t\t\t%d\t\n", d.Day, d.Accepted)
+				for _, r := range d.Rows {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", d.Day, r.Kind, r.Template, r.Rule, r.Count, r.Example)
+				}
+			}
+			return tw.Flush()
 		}},
 	{name: "audit list",
 		flags: func(fs *flag.FlagSet, o *adminOptions) {
@@ -409,12 +464,14 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs tenant limits ID [--rate R] [--burst B] [--batch N] [--query-limit N] [--body-bytes N]
   lrs tenant cors ID https://app.example.fi,...|none
   lrs credential create --tenant ID --scopes all|statements/write,... [--name NAME] [--app APP]
-      [--xapi-version 1.0.3|2.0.0] [limits]
+      [--xapi-version 1.0.3|2.0.0] [--profile-mode off|flag|strict] [limits]
   lrs credential list --tenant ID
   lrs credential rotate KEY
   lrs credential revoke KEY
   lrs credential limits KEY [limits]
   lrs credential xapi-version KEY 1.0.3|2.0.0|none
+  lrs credential update KEY [--profile-mode off|flag|strict] [--name NAME]
+  lrs credential report KEY --tenant ID [--since YYYY-MM-DD]
   lrs audit list [--limit N]
   lrs oneroster show --tenant ID
   lrs oneroster set --tenant ID --url URL --token-url URL --client-id ID

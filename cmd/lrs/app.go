@@ -48,6 +48,9 @@ type app struct {
 	// use: store itself, or with --otlp-endpoint storetrace.Wrap of it.
 	served  statements.Store
 	tracing *sdktrace.TracerProvider // nil without --otlp-endpoint
+	// reports adds the credentials' report counts kept in memory to the
+	// store (lrs.Server.FlushReports).
+	reports func(context.Context) error
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -158,6 +161,10 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.OneRoster = &oneroster.Admin{Store: served, Static: static,
 		Changed: func(tenant string) { or.Forget(tenant); ids.Forget(tenant); or.Notify() }}
 	ids.Admin = lcfg.OneRoster
+	lcfg.Profile = cfg.xapiProfile
+	if cfg.xapiProfile == nil {
+		lcfg.ProfileRules = newHomePageRules(lcfg.OneRoster).rules
+	}
 	lcfg.Replicas = newReplicas(cfg, served, log)
 	// Counted before serving, so that a new replica takes only its share.
 	if err := lcfg.Replicas.Beat(ctx); err != nil {
@@ -200,7 +207,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
 		replicas: lcfg.Replicas, people: people,
 		served: served, tracing: tracing,
-		rosters: rosters,
+		rosters: rosters, reports: srv.FlushReports,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -416,6 +423,11 @@ func (a *app) Run(ctx context.Context) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	fctx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), shutdownDeadline)
+	if ferr := a.reports(fctx); ferr != nil {
+		a.log.Warn().Err(ferr).Msg("the credentials' report counts of the last seconds could not be stored")
+	}
+	cancelFlush()
 	a.relay.Shutdown()
 	select {
 	case <-relayDone:

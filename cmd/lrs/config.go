@@ -15,6 +15,7 @@ import (
 	"github.com/digione/lrs/forwarders/kafkasink"
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/validation/profile"
 
 	"github.com/rs/zerolog"
 )
@@ -68,6 +69,13 @@ type serveConfig struct {
 	OneRosterRosterURL        string // --oneroster-roster-url, LRS_ONEROSTER_ROSTER_URL: the rostering service, up to /ims/oneroster/rostering/v1p2, read with the same client; default none: no roster sync of that tenant
 	OneRosterRosterScope      string // --oneroster-roster-scope, LRS_ONEROSTER_ROSTER_SCOPE: the rostering read scope; default "" = oneroster.ScopeRosterCore
 
+	// XAPIProfile is --xapi-profile, LRS_XAPI_PROFILE: an xAPI Profile
+	// (JSON-LD) file that credentials in flag or strict profile mode are
+	// checked against; default "" = the DigiOne profile. xapiProfile is it
+	// loaded.
+	XAPIProfile string
+	xapiProfile *profile.Profile
+
 	RosterSyncInterval time.Duration // --roster-sync-interval, LRS_ROSTER_SYNC_INTERVAL: how often each tenant's roster is synced; default 0 = 1h
 
 	RelayLeaseTTL time.Duration // --relay-lease-ttl, LRS_RELAY_LEASE_TTL; default 0 = 15s: how soon another process takes over the sinks of one that died
@@ -101,6 +109,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.BoolVar(&cfg.ReadyRequiresSinks, "ready-requires-sinks", env("LRS_READY_REQUIRES_SINKS", "") == "true", "/readyz answers 503 while a sink (Kafka, a gradebook) fails; by default it reports the sink and stays 200, since the store keeps what the sink has yet to take (LRS_READY_REQUIRES_SINKS=true)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("LRS_DEBUG_ADDR", ""), "listen address of the Go profiler, /debug/pprof/, for operators only: keep it on loopback (LRS_DEBUG_ADDR; default none)")
 	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", env("LRS_OTLP_ENDPOINT", ""), "OpenTelemetry collector the traces go to, over OTLP/HTTP, such as http://collector:4318; the OTEL_* variables tune them (OTEL_TRACES_SAMPLER, ...); default none: no traces (LRS_OTLP_ENDPOINT)")
+	fs.StringVar(&cfg.XAPIProfile, "xapi-profile", env("LRS_XAPI_PROFILE", ""), "xAPI Profile (JSON-LD) file that credentials in flag or strict profile mode are checked against; default the DigiOne profile (LRS_XAPI_PROFILE)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LRS_LOG_LEVEL", "info"), "log level: debug, info, warn, error, disabled (LRS_LOG_LEVEL)")
 	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", env("LRS_KAFKA_BROKERS", ""), "Kafka bootstrap brokers host:port,...; none: no Kafka sink (LRS_KAFKA_BROKERS)")
 	fs.StringVar(&cfg.KafkaTopic, "kafka-topic", env("LRS_KAFKA_TOPIC", ""), "Kafka topic of stored statements; default xapi.statements (LRS_KAFKA_TOPIC)")
@@ -170,6 +179,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if *rosterInterval != "" {
 		if cfg.RosterSyncInterval, err = time.ParseDuration(*rosterInterval); err != nil || cfg.RosterSyncInterval < time.Minute {
 			return cfg, fmt.Errorf("--roster-sync-interval %q: want a duration of a minute or more such as 1h", *rosterInterval)
+		}
+	}
+	if cfg.XAPIProfile != "" {
+		if cfg.xapiProfile, err = loadProfile(cfg.XAPIProfile); err != nil {
+			return cfg, fmt.Errorf("--xapi-profile: %w", err)
 		}
 	}
 	if cfg.BootstrapKey, err = secretValue(getenv, "LRS_BOOTSTRAP_KEY"); err != nil {

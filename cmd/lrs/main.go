@@ -10,6 +10,7 @@
 //	lrs backup --to FILE  copy the embedded store while it serves
 //	lrs restore --from FILE  restore the embedded store (the LRS stopped)
 //	lrs store info        the store's schema version, migrations, counts
+//	lrs check FILE...     validate statements offline: xAPI version and profile
 //	lrs version           the LRS's version
 //
 // Every flag has an LRS_* environment fallback; see `lrs serve -h`.
@@ -35,6 +36,13 @@ func main() {
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "lrs:", ee.err)
+		}
+		os.Exit(ee.code)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lrs:", err)
@@ -63,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return a.Run(ctx)
 	case "tenant", "credential", "audit", "oneroster", "export":
 		return runAdmin(ctx, cmd, args, getenv, stdout, stderr)
+	case "check":
+		return runCheck(args, os.Stdin, stdout, stderr)
 	case "backup", "restore", "store":
 		return runStoreCommand(ctx, cmd, args, getenv, stdout, stderr)
 	case "version":
@@ -103,6 +113,8 @@ Commands:
   backup       copy the embedded store to a file while the LRS serves it
   restore      restore the embedded store from such a file (the LRS stopped)
   store info   show the store's kind, schema version, pending migrations, counts
+  check        validate statement files offline against the xAPI version and
+               the xAPI profile (lrs check -h)
   version      show the LRS's version
   help         show this text
 

@@ -50,6 +50,7 @@ type Store struct {
 	files       *mongo.Collection // attachments
 	chunks      *mongo.Collection // their content
 	tenantIDs   *mongo.Collection // which tenant owns an identity value
+	reports     *mongo.Collection // the credentials' daily reports
 
 	rosters           *mongo.Collection // pointers to the tenants' current rosters
 	rosterOrgs        *mongo.Collection
@@ -157,6 +158,7 @@ func connect(ctx context.Context, uri string, opts ...Option) (*Store, error) {
 	s.files = s.db.Collection("attachments")
 	s.chunks = s.db.Collection("chunks")
 	s.tenantIDs = s.db.Collection("tenantids")
+	s.reports = s.db.Collection("reports")
 	s.rosters = s.db.Collection("rosters")
 	s.rosterOrgs = s.db.Collection("rosterorgs")
 	s.rosterUsers = s.db.Collection("rosterusers")
@@ -246,6 +248,8 @@ func (s *Store) indexes() []index {
 		{coll: s.activities, name: "base_v", keys: bson.D{{Key: "base", Value: 1}, {Key: "v", Value: -1}}},
 		// The chunks of an upload, to delete them (reads go by _id).
 		{coll: s.chunks, name: "u", keys: bson.D{{Key: "u", Value: 1}}},
+		// Report: a credential's days.
+		{coll: s.reports, name: "tn_cred_day", keys: bson.D{{Key: "tn", Value: 1}, {Key: "cred", Value: 1}, {Key: "day", Value: 1}}},
 	}
 }
 

@@ -59,7 +59,8 @@ type credentialDoc struct {
 	Revoked    bool      `bson:"revoked"`
 	Name       string    `bson:"name"`
 	Limits     limitsDoc `bson:"limits"`
-	XAPI       string    `bson:"xapi,omitempty"` // declared xAPI version
+	XAPI       string    `bson:"xapi,omitempty"`    // declared xAPI version
+	Profile    string    `bson:"profile,omitempty"` // profile mode
 }
 
 func credentialDocOf(c statements.Credential) credentialDoc {
@@ -68,13 +69,13 @@ func credentialDocOf(c statements.Credential) credentialDoc {
 		scopes = []string{}
 	}
 	return credentialDoc{Key: c.Key, Tenant: c.Tenant, SecretHash: c.SecretHash, Scopes: scopes, Authority: c.Authority,
-		Created: c.Created.UnixMilli(), Revoked: c.Revoked, Name: c.Name, Limits: limitsOf(c.Limits), XAPI: c.XAPIVersion}
+		Created: c.Created.UnixMilli(), Revoked: c.Revoked, Name: c.Name, Limits: limitsOf(c.Limits), XAPI: c.XAPIVersion, Profile: c.ProfileMode}
 }
 
 func (d *credentialDoc) credential() statements.Credential {
 	return statements.Credential{Key: d.Key, Tenant: d.Tenant, SecretHash: d.SecretHash, Scopes: d.Scopes,
 		Authority: d.Authority, Created: time.UnixMilli(d.Created).UTC(), Revoked: d.Revoked, Name: d.Name,
-		Limits: d.Limits.limits(), XAPIVersion: d.XAPI}
+		Limits: d.Limits.limits(), XAPIVersion: d.XAPI, ProfileMode: d.Profile}
 }
 
 // CreateTenant stores a new tenant; see statements.Store.
@@ -298,7 +299,7 @@ func (s *Store) UpdateCredential(ctx context.Context, c statements.Credential) e
 	res, err := s.credentials.UpdateOne(ctx, f, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "secret_hash", Value: c.SecretHash}, {Key: "scopes", Value: scopes}, {Key: "authority", Value: c.Authority},
 		{Key: "name", Value: c.Name}, {Key: "limits", Value: limitsOf(c.Limits)}, {Key: "revoked", Value: c.Revoked},
-		{Key: "xapi", Value: c.XAPIVersion}}}})
+		{Key: "xapi", Value: c.XAPIVersion}, {Key: "profile", Value: c.ProfileMode}}}})
 	if err != nil {
 		return mapErr(err, "cannot update credential")
 	}

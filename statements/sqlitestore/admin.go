@@ -119,7 +119,7 @@ func (s *Store) UpdateCredential(ctx context.Context, c statements.Credential) e
 		return statements.Errorf(statements.EInvalid, "credential %s is revoked for good", c.Key)
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE credentials SET secret_hash = ?, scopes = ?, authority = ?, name = ?, limits = ?, revoked = ?,
-		xapi_version = ? WHERE key = ?`, c.SecretHash, scopes, c.Authority, c.Name, limits, c.Revoked, c.XAPIVersion, c.Key)
+		xapi_version = ?, profile_mode = ? WHERE key = ?`, c.SecretHash, scopes, c.Authority, c.Name, limits, c.Revoked, c.XAPIVersion, c.ProfileMode, c.Key)
 	if err != nil {
 		return mapErr(err, "cannot update credential")
 	}

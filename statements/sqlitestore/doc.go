@@ -63,7 +63,10 @@
 //	             which holds the writer for its length (2 to 4 s for 20,000
 //	             users and 60,000 enrollments): writes wait meanwhile
 //	credentials  key PRIMARY KEY, tenant, secret_hash, scopes (JSON), authority,
-//	             created, revoked, name, limits (JSON), xapi_version
+//	             created, revoked, name, limits (JSON), xapi_version,
+//	             profile_mode
+//	credential_reports  (tenant, credential, day, kind, template, rule)
+//	             PRIMARY KEY, count, example: the daily reports
 //
 // The schema version is PRAGMA user_version; New creates or migrates the
 // schema and refuses a file written by a newer version. Statements written

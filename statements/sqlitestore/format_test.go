@@ -42,8 +42,8 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 6 {
-		t.Errorf("schema version after New: %d, %v; want 6", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 7 {
+		t.Errorf("schema version after New: %d, %v; want 7", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
 		t.Helper()
@@ -150,6 +150,9 @@ func TestStore_StatementBytes(t *testing.T) {
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
 	var qs []string
+	if v < 7 {
+		qs = append(qs, `ALTER TABLE credentials DROP COLUMN profile_mode`, `DROP TABLE credential_reports`)
+	}
 	if v < 6 {
 		qs = append(qs, `DROP INDEX documents_agent`)
 	}
@@ -229,8 +232,8 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 6 {
-		t.Errorf("schema version after New: %d, %v; want 6", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 7 {
+		t.Errorf("schema version after New: %d, %v; want 7", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
 	if got := stored(q); !maps.Equal(got, want) {
@@ -362,8 +365,8 @@ func TestStore_Version5Documents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Migrations) != 1 || info.SchemaVersion != 5 {
-		t.Errorf("Inspect of a version 5 store: %+v, want one migration", info)
+	if len(info.Migrations) != 2 || info.SchemaVersion != 5 {
+		t.Errorf("Inspect of a version 5 store: %+v, want two migrations", info)
 	}
 
 	s := MustOpenStore(t, dir)
@@ -438,5 +441,47 @@ func TestStore_LegacyCredentialTerms(t *testing.T) {
 		if len(page.Records) != 1 || page.Records[0].ID != want {
 			t.Errorf("Credential %s: got %d records, want only %s", key, len(page.Records), want)
 		}
+	}
+}
+
+// TestStore_Version6ProfileMode: New adds credentials.profile_mode and the
+// table credential_reports to a version 6 database; its credentials read
+// with no profile mode (off) and take one, and reports are kept.
+func TestStore_Version6ProfileMode(t *testing.T) {
+	dir := t.TempDir()
+	db := storedThenRaw(t, dir, []*statements.Record{storetest.Record(t, benchStatement(1))})
+	if _, err := db.Exec(`INSERT INTO credentials (key, tenant, scopes, created, revoked, xapi_version) VALUES ('k', 't', '["all"]', 0, 0, '2.0.0')`); err != nil {
+		t.Fatal(err)
+	}
+	downgrade(t, db, 6)
+	info, err := sqlitestore.Inspect(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Migrations) != 1 || info.SchemaVersion != 6 {
+		t.Errorf("Inspect of a version 6 store: %+v, want one migration", info)
+	}
+
+	s := MustOpenStore(t, dir)
+	c, err := s.Credential(t.Context(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ProfileMode != "" || c.XAPIVersion != "2.0.0" {
+		t.Errorf("credential after New: %+v", c)
+	}
+	c.ProfileMode = statements.ProfileStrict
+	if err := s.UpdateCredential(t.Context(), *c); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.Credential(t.Context(), "k"); err != nil || c.ProfileMode != statements.ProfileStrict {
+		t.Errorf("ProfileMode after update: %+v, %v; want strict", c, err)
+	}
+	row := []statements.ReportCount{{Day: "2026-12-02", Kind: statements.ReportAccepted, Count: 2}}
+	if err := s.AddReport(t.Context(), "t", "k", row); err != nil {
+		t.Fatalf("AddReport after New: %v", err)
+	}
+	if got, err := s.Report(t.Context(), "t", "k", ""); err != nil || len(got) != 1 || got[0].Count != 2 {
+		t.Errorf("Report after New: %+v, %v", got, err)
 	}
 }

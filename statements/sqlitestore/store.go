@@ -41,7 +41,10 @@ const termCacheSize = 1 << 16
 //     each value one tenant's; the tables of the rosters (roster.go).
 //  6. the index documents_agent: an agent's documents across activities
 //     and registrations (AgentDocuments, DeleteAgentDocuments).
-const schemaVersion = 6
+//  7. credentials.profile_mode: what the LRS does with a credential's
+//     statements that break the xAPI profile; the table
+//     credential_reports of the credentials' daily reports.
+const schemaVersion = 7
 
 var _ statements.Store = (*Store)(nil)
 
@@ -159,7 +162,7 @@ func (s *Store) Close() error {
 
 // schema is the whole schema: the statement log here, the other
 // resources' tables in their files.
-var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema)
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema, []string{reportsTable})
 
 var statementsSchema = []string{
 	`CREATE TABLE statements (
@@ -212,7 +215,8 @@ var statementsSchema = []string{
 		revoked     INTEGER NOT NULL,
 		name        TEXT    NOT NULL DEFAULT '',
 		limits      TEXT    NOT NULL DEFAULT '{}',
-		xapi_version TEXT   NOT NULL DEFAULT ''
+		xapi_version TEXT   NOT NULL DEFAULT '',
+		profile_mode TEXT   NOT NULL DEFAULT ''
 	) WITHOUT ROWID`,
 	`CREATE INDEX credentials_tenant ON credentials (tenant)`,
 }
@@ -284,6 +288,13 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v >= 1 && v <= 5 {
 		if _, err := tx.ExecContext(ctx, documentsAgentIndex); err != nil {
 			return statements.Internal(err, "cannot bring the schema up to date")
+		}
+	}
+	if v >= 1 && v <= 6 {
+		for _, q := range []string{`ALTER TABLE credentials ADD COLUMN profile_mode TEXT NOT NULL DEFAULT ''`, reportsTable} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {

@@ -163,9 +163,9 @@ func (s *Store) CreateCredential(ctx context.Context, c statements.Credential) e
 	if err != nil {
 		return mapErr(err, "cannot create credential")
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO credentials (key, tenant, secret_hash, scopes, authority, created, revoked, name, limits, xapi_version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Key, c.Tenant, c.SecretHash, string(scopes), c.Authority, c.Created.UnixMilli(), c.Revoked, c.Name, limits, c.XAPIVersion)
+	_, err = tx.ExecContext(ctx, `INSERT INTO credentials (key, tenant, secret_hash, scopes, authority, created, revoked, name, limits, xapi_version, profile_mode)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Key, c.Tenant, c.SecretHash, string(scopes), c.Authority, c.Created.UnixMilli(), c.Revoked, c.Name, limits, c.XAPIVersion, c.ProfileMode)
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "credential %s already exists", c.Key)
 	}
@@ -184,13 +184,13 @@ func (s *Store) Credential(ctx context.Context, key string) (*statements.Credent
 	return c, mapErr(err, "cannot read credential")
 }
 
-const credentialColumns = `key, tenant, secret_hash, scopes, authority, created, revoked, name, limits, xapi_version`
+const credentialColumns = `key, tenant, secret_hash, scopes, authority, created, revoked, name, limits, xapi_version, profile_mode`
 
 func scanCredential(sc interface{ Scan(...any) error }) (*statements.Credential, error) {
 	var c statements.Credential
 	var scopes, limits string
 	var created int64
-	if err := sc.Scan(&c.Key, &c.Tenant, &c.SecretHash, &scopes, &c.Authority, &created, &c.Revoked, &c.Name, &limits, &c.XAPIVersion); err != nil {
+	if err := sc.Scan(&c.Key, &c.Tenant, &c.SecretHash, &scopes, &c.Authority, &created, &c.Revoked, &c.Name, &limits, &c.XAPIVersion, &c.ProfileMode); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {

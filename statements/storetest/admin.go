@@ -40,7 +40,7 @@ func wantCredential(t *testing.T, got *statements.Credential, want statements.Cr
 	if got.Key != want.Key || got.Tenant != want.Tenant || !bytes.Equal(got.SecretHash, want.SecretHash) ||
 		!slices.Equal(got.Scopes, want.Scopes) || !bytes.Equal(got.Authority, want.Authority) ||
 		!got.Created.Equal(want.Created) || got.Revoked != want.Revoked || got.Name != want.Name ||
-		got.Limits != want.Limits || got.XAPIVersion != want.XAPIVersion {
+		got.Limits != want.Limits || got.XAPIVersion != want.XAPIVersion || got.ProfileMode != want.ProfileMode {
 		t.Errorf("credential:\n got %+v\nwant %+v", *got, want)
 	}
 }
@@ -120,7 +120,7 @@ func testAdminCredentialsOK(t *testing.T, s statements.Store) {
 	mustCreateTenant(t, s, statements.Tenant{ID: "espoo", Name: "Espoo", Created: created()})
 	mustCreateTenant(t, s, statements.Tenant{ID: "vantaa", Name: "Vantaa", Created: created()})
 	c2 := newCredential("key-2", "espoo")
-	c2.Name, c2.Limits, c2.XAPIVersion = "Vendor app", someLimits, "1.0.3"
+	c2.Name, c2.Limits, c2.XAPIVersion, c2.ProfileMode = "Vendor app", someLimits, "1.0.3", statements.ProfileStrict
 	c1 := newCredential("key-1", "espoo")
 	c1.Revoked = true
 	c3 := newCredential("key-3", "vantaa")
@@ -165,7 +165,7 @@ func testAdminUpdateCredentialOK(t *testing.T, s statements.Store) {
 	upd.SecretHash = []byte("rotated-hash")
 	upd.Scopes = []string{"all/read"}
 	upd.Authority = []byte(`{"objectType":"Agent","account":{"homePage":"https://x.example","name":"y"}}`)
-	upd.Name, upd.Limits, upd.XAPIVersion = "renamed", someLimits, "2.0.0"
+	upd.Name, upd.Limits, upd.XAPIVersion, upd.ProfileMode = "renamed", someLimits, "2.0.0", statements.ProfileFlag
 	if err := a.UpdateCredential(t.Context(), upd); err != nil {
 		t.Fatalf("UpdateCredential: %v", err)
 	}
