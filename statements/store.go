@@ -163,6 +163,7 @@ type Store interface {
 	Log
 	SinkStore
 	RosterStore
+	Eraser
 
 	// InsertStatements stores recs atomically: all of them or none. For
 	// each record it sets Stored and Position; positions grow in the order

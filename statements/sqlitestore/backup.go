@@ -30,12 +30,13 @@ const backupAttachments = "lrs_backup_attachments"
 // migrations says what bringing a database of version i up to version
 // i+1 does; migrations[0] creates the schema of schemaVersion at once.
 var migrations = [schemaVersion]string{
-	"create the schema (version 6)",
+	"create the schema (version 7)",
 	"allow compressed statements and binary fingerprints (version 2)",
 	"move the terms' counts of postings to the table term_counts (version 3)",
 	"add credentials.xapi_version and tenants.cors_origins (version 4)",
 	"add tenants.identity_values, the table tenant_identities and the roster tables (version 5)",
 	"add the index documents_agent: an agent's documents across activities (version 6)",
+	"add the erasures' tables erasure_log, erasures and erasure_keys (version 7)",
 }
 
 // readOnly opens the database file path for reading, without creating it.

@@ -42,7 +42,7 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 6 {
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 7 {
 		t.Errorf("schema version after New: %d, %v; want 6", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
@@ -150,6 +150,9 @@ func TestStore_StatementBytes(t *testing.T) {
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
 	var qs []string
+	if v < 7 {
+		qs = append(qs, `DROP TABLE erasure_log`, `DROP TABLE erasures`, `DROP TABLE erasure_keys`)
+	}
 	if v < 6 {
 		qs = append(qs, `DROP INDEX documents_agent`)
 	}
@@ -229,7 +232,7 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 6 {
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 7 {
 		t.Errorf("schema version after New: %d, %v; want 6", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
@@ -362,8 +365,8 @@ func TestStore_Version5Documents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Migrations) != 1 || info.SchemaVersion != 5 {
-		t.Errorf("Inspect of a version 5 store: %+v, want one migration", info)
+	if len(info.Migrations) != 2 || info.SchemaVersion != 5 {
+		t.Errorf("Inspect of a version 5 store: %+v, want two migrations", info)
 	}
 
 	s := MustOpenStore(t, dir)
@@ -438,5 +441,32 @@ func TestStore_LegacyCredentialTerms(t *testing.T) {
 		if len(page.Records) != 1 || page.Records[0].ID != want {
 			t.Errorf("Credential %s: got %d records, want only %s", key, len(page.Records), want)
 		}
+	}
+}
+
+// TestStore_Version6Erasures: New adds the erasures' tables to a version
+// 6 database, whose statements an erasure then finds, and the log goes on
+// after the erasure's entry.
+func TestStore_Version6Erasures(t *testing.T) {
+	dir := t.TempDir()
+	old := storetest.Record(t, []byte(`{"actor":{"mbox":"mailto:learner@example.org"},"verb":{"id":"https://example.org/v"},"object":{"id":"https://example.org/a"}}`))
+	db := storedThenRaw(t, dir, []*statements.Record{old})
+	downgrade(t, db, 6)
+	s := MustOpenStore(t, dir)
+	key, err := s.ErasureKey(t.Context(), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := statements.NewErasure(key, "t", "Agent|mbox|mailto:learner@example.org", "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.EraseAgent(t.Context(), "t", e)
+	if err != nil || rc.StatementsDeleted != 1 {
+		t.Fatalf("EraseAgent: %+v, %v; want 1 deleted", rc, err)
+	}
+	head, err := s.LogHead(t.Context())
+	if err != nil || head <= old.Position {
+		t.Errorf("LogHead: %d, %v; want above %d", head, err, old.Position)
 	}
 }

@@ -41,7 +41,9 @@ const termCacheSize = 1 << 16
 //     each value one tenant's; the tables of the rosters (roster.go).
 //  6. the index documents_agent: an agent's documents across activities
 //     and registrations (AgentDocuments, DeleteAgentDocuments).
-const schemaVersion = 6
+//  7. the erasures' tables erasure_log, erasures and erasure_keys
+//     (erase.go).
+const schemaVersion = 7
 
 var _ statements.Store = (*Store)(nil)
 
@@ -159,7 +161,7 @@ func (s *Store) Close() error {
 
 // schema is the whole schema: the statement log here, the other
 // resources' tables in their files.
-var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema)
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema, erasureSchema)
 
 var statementsSchema = []string{
 	`CREATE TABLE statements (
@@ -286,6 +288,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			return statements.Internal(err, "cannot bring the schema up to date")
 		}
 	}
+	if v >= 1 && v <= 6 {
+		for _, q := range erasureSchema {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return statements.Internal(err, "cannot set the schema version")
 	}
@@ -298,9 +307,11 @@ func (s *Store) migrate(ctx context.Context) error {
 // load reads the end of the log (the next position and the last stored)
 // and the next free term id.
 func (s *Store) load(ctx context.Context) error {
+	// The last position may be an erasure's: its statements are gone.
 	var pos, stored sql.NullInt64
-	err := s.w.QueryRowContext(ctx,
-		`SELECT position, stored FROM statements ORDER BY position DESC LIMIT 1`).Scan(&pos, &stored)
+	err := s.w.QueryRowContext(ctx, `SELECT position, stored FROM (
+		SELECT position, stored FROM statements
+		UNION ALL SELECT position, stored FROM erasure_log) ORDER BY position DESC LIMIT 1`).Scan(&pos, &stored)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return statements.Internal(err, "cannot read the statement log")
 	}

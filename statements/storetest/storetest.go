@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_CountLeases", countLeaseTests},
 		{"TestStore_Size", sizeTests},
 		{"TestStore_Rosters", rosterTests},
+		{"TestStore_Erasure", erasureTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
