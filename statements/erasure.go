@@ -115,11 +115,12 @@ func NewErasure(key []byte, tenant, agent, requestedBy string, requested time.Ti
 	}, nil
 }
 
-// ActorHash returns the hex SHA-256 of tenant and an actor key: the key
-// by which the sinks keep one actor's statements in order.
+// ActorHash returns the first 16 bytes of the SHA-256 of tenant and an
+// actor key, in hex: the key by which the sinks keep one actor's
+// statements in order (the Kafka message key).
 func ActorHash(tenant, actorKey string) string {
 	h := sha256.Sum256([]byte(tenant + "\x00" + actorKey))
-	return hex.EncodeToString(h[:])
+	return hex.EncodeToString(h[:16])
 }
 
 // ErasureReceipt is the record of an erasure: when, who asked, what it
