@@ -37,6 +37,8 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	g.POST("/credentials/:key/revoke", s.handleAdminRevokeCredential)
 	g.GET("/audit", s.handleAdminAudit)
 	g.GET("/tenants/:tenant/learners/export", s.handleAdminExportLearner)
+	g.POST("/tenants/:tenant/erasures", s.handleAdminCreateErasure)
+	g.GET("/tenants/:tenant/erasures/:id", s.handleAdminGetErasure)
 
 	or := g.Group("/tenants/:tenant/oneroster")
 	or.GET("", s.handleAdminGetOneRoster)

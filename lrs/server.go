@@ -188,6 +188,7 @@ type Server struct {
 	prom               *serverMetrics
 	readyRequiresSinks bool
 	tracer             trace.Tracer // nil: requests are not traced
+	erasures           erasureRuns  // the erasures running in the background
 }
 
 // New returns a Server for cfg.

@@ -311,7 +311,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		return nil
 	}
 	name, rest := group, args // a command without subcommands
-	if group != "export" {
+	if group != "export" && group != "erase" {
 		if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
 			fmt.Fprintln(stderr, adminUsage)
 			return fmt.Errorf("lrs %s: a subcommand is required", group)
@@ -319,7 +319,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		name, rest = group+" "+args[0], args[1:]
 	}
 	var cmd *adminCommand
-	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands} {
+	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands, eraseCommands} {
 		for i := range list {
 			if list[i].name == name {
 				cmd = &list[i]

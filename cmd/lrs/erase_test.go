@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digione/lrs/statements"
+	"github.com/digione/lrs/statements/sqlitestore"
+	"github.com/digione/lrs/statements/storetest"
+)
+
+func TestCLI_Erase(t *testing.T) {
+	dir := t.TempDir()
+	const learner = `{"account":{"homePage":"https://mpass-proxy.csc.fi","name":"learner-1"}}`
+	mustCLI(t, dir, nil, "tenant", "create", "espoo")
+	key, err := statements.AgentKey([]byte(learner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := storetest.Record(t, []byte(`{"actor":`+learner+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},
+		"object":{"id":"https://oppimateriaali.example.fi/t/1"}}`))
+	taught := storetest.Record(t, []byte(`{"actor":{"mbox":"mailto:other@example.fi"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},
+		"object":{"id":"https://oppimateriaali.example.fi/t/1"},"context":{"instructor":`+learner+`}}`))
+	withStore(t, dir, func(s *sqlitestore.Store) {
+		if err := s.InsertStatements(t.Context(), "espoo", []*statements.Record{own, taught}); err != nil {
+			t.Fatal(err)
+		}
+		content := []byte(`{"theme":"dark"}`)
+		doc := &statements.Document{Key: statements.DocumentKey{Kind: statements.KindAgentProfile, Agent: key, ID: "settings"},
+			Content: content, ContentType: "application/json", ETag: statements.DocumentETag(content), Updated: time.Now()}
+		if err := s.PutDocument(t.Context(), "espoo", doc, statements.Condition{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	out := mustCLI(t, dir, nil, "erase", "--tenant", "espoo", "--agent", learner)
+	if !strings.Contains(out, "1 statements deleted, 1 pseudonymised, 1 documents") || strings.Contains(out, "learner-1") {
+		t.Errorf("lrs erase printed %q", out)
+	}
+	var rc statements.ErasureReceipt
+	if err := json.Unmarshal([]byte(mustCLI(t, dir, nil, "erase", "--tenant", "espoo", "--agent", learner, "--json")), &rc); err != nil {
+		t.Fatal(err)
+	}
+	if rc.Runs != 2 || rc.RequestedBy != "cli" || rc.StatementsDeleted != 1 || rc.Status != statements.ErasureCompleted {
+		t.Errorf("receipt of the second run: %+v", rc)
+	}
+	withStore(t, dir, func(s *sqlitestore.Store) {
+		if _, err := s.Statement(t.Context(), "espoo", own.ID, false); statements.ErrorCode(err) != statements.ENotFound {
+			t.Errorf("the learner's statement: %v", err)
+		}
+		r, err := s.Statement(t.Context(), "espoo", taught.ID, false)
+		if err != nil || strings.Contains(string(r.Statement), "learner-1") {
+			t.Errorf("the statement the learner taught: %v", err)
+		}
+	})
+	for _, args := range [][]string{
+		{"erase", "--tenant", "nowhere", "--agent", learner},
+		{"erase", "--tenant", "espoo", "--agent", `{"name":"x"}`},
+		{"erase", "--tenant", "espoo"},
+		{"erase", "--agent", learner},
+	} {
+		if _, err := cli(t, dir, nil, args...); err == nil {
+			t.Errorf("lrs %s: no error", strings.Join(args, " "))
+		}
+	}
+}
