@@ -61,6 +61,38 @@ type Eraser interface {
 
 	// ErasureReceipt returns the receipt of erasure id; ENotFound if none.
 	ErasureReceipt(ctx context.Context, tenant, id string) (*ErasureReceipt, error)
+
+	// SetRetention keeps the statements of tenant for days days after
+	// they were stored; 0 keeps them for ever. A negative days is
+	// EInvalid.
+	SetRetention(ctx context.Context, tenant string, days int) error
+
+	// Retentions returns the retention of each tenant that has one, by
+	// tenant.
+	Retentions(ctx context.Context) ([]Retention, error)
+
+	// EraseBefore deletes, in one short write, up to limit (at most
+	// ErasureBatch) of the statements of tenant stored before before,
+	// oldest first, with their index entries, and returns how many it
+	// deleted. It writes nothing to the log (the sinks' copies have
+	// retention of their own) and leaves attachments and documents as
+	// they are. A statement voided by a deleted one stays voided.
+	EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error)
+}
+
+// Retention is how many days a tenant keeps its statements.
+type Retention struct {
+	Tenant string
+	Days   int
+}
+
+// ErasureLimit returns the number of statements an EraseBefore call
+// deletes at most: limit, or ErasureBatch when limit is <= 0 or larger.
+func ErasureLimit(limit int) int {
+	if limit <= 0 || limit > ErasureBatch {
+		return ErasureBatch
+	}
+	return limit
 }
 
 // Erasure is a request to erase one agent from a tenant; NewErasure

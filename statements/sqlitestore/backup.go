@@ -38,7 +38,7 @@ var migrations = [schemaVersion]string{
 	"add credentials.xapi_version and tenants.cors_origins (version 4)",
 	"add tenants.identity_values, the table tenant_identities and the roster tables (version 5)",
 	"add the index documents_agent: an agent's documents across activities (version 6)",
-	"add the erasures' tables erasure_log, erasures and erasure_keys (version 7)",
+	"add the erasures' tables erasure_log, erasures, erasure_keys, retention and log_end (version 7)",
 }
 
 // readOnly opens the database file path for reading, without creating it.

@@ -23,6 +23,11 @@ import (
 //	              arrays of statement ids): one row per step of an erasure
 //	erasures      (tenant, id) PRIMARY KEY, receipt (JSON)
 //	erasure_keys  tenant PRIMARY KEY, key: each tenant's erasure key
+//	retention     tenant PRIMARY KEY, days: how long a tenant keeps its
+//	              statements (retention.go)
+//	log_end       the highest position given before EraseBefore deleted
+//	              statements, which may have been the last: positions are
+//	              never given twice
 var erasureSchema = []string{
 	`CREATE TABLE erasure_log (
 		position      INTEGER PRIMARY KEY,
@@ -43,6 +48,14 @@ var erasureSchema = []string{
 		tenant TEXT PRIMARY KEY,
 		key    BLOB NOT NULL
 	) WITHOUT ROWID`,
+	`CREATE TABLE retention (
+		tenant TEXT    PRIMARY KEY,
+		days   INTEGER NOT NULL
+	) WITHOUT ROWID`,
+	`CREATE TABLE log_end (
+		id       INTEGER PRIMARY KEY CHECK (id = 1),
+		position INTEGER NOT NULL
+	)`,
 }
 
 // ErasureKey returns the tenant's erasure key, made on first use; see

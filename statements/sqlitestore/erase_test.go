@@ -91,3 +91,27 @@ func storetestAll(t *testing.T, s statements.Store) []*statements.Record {
 	}
 	return p.Records
 }
+
+// TestStore_EraseBeforeReopen: when EraseBefore deleted the last
+// statements of the log, a reopened store still gives positions after
+// them.
+func TestStore_EraseBeforeReopen(t *testing.T) {
+	dir := t.TempDir()
+	s := MustOpenStore(t, dir)
+	recs := []*statements.Record{storetest.Record(t, benchStatement(1)), storetest.Record(t, benchStatement(2))}
+	if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.EraseBefore(t.Context(), "t", time.Now().Add(time.Hour), 0); err != nil || n != 2 {
+		t.Fatalf("EraseBefore: %d, %v", n, err)
+	}
+	s.Close()
+	s = MustOpenStore(t, dir)
+	r := storetest.Record(t, benchStatement(3))
+	if err := s.InsertStatements(t.Context(), "t", []*statements.Record{r}); err != nil {
+		t.Fatal(err)
+	}
+	if r.Position <= recs[1].Position {
+		t.Errorf("position %d after reopening, want above %d", r.Position, recs[1].Position)
+	}
+}

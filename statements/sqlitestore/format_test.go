@@ -151,7 +151,7 @@ func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
 	var qs []string
 	if v < 7 {
-		qs = append(qs, `DROP TABLE erasure_log`, `DROP TABLE erasures`, `DROP TABLE erasure_keys`)
+		qs = append(qs, `DROP TABLE erasure_log`, `DROP TABLE erasures`, `DROP TABLE erasure_keys`, `DROP TABLE retention`, `DROP TABLE log_end`)
 	}
 	if v < 6 {
 		qs = append(qs, `DROP INDEX documents_agent`)

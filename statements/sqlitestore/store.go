@@ -41,8 +41,8 @@ const termCacheSize = 1 << 16
 //     each value one tenant's; the tables of the rosters (roster.go).
 //  6. the index documents_agent: an agent's documents across activities
 //     and registrations (AgentDocuments, DeleteAgentDocuments).
-//  7. the erasures' tables erasure_log, erasures and erasure_keys
-//     (erase.go).
+//  7. the erasures' tables erasure_log, erasures, erasure_keys, retention
+//     and log_end (erase.go, retention.go).
 const schemaVersion = 7
 
 var _ statements.Store = (*Store)(nil)
@@ -307,11 +307,13 @@ func (s *Store) migrate(ctx context.Context) error {
 // load reads the end of the log (the next position and the last stored)
 // and the next free term id.
 func (s *Store) load(ctx context.Context) error {
-	// The last position may be an erasure's: its statements are gone.
+	// The last position may be an erasure's, or one whose statement
+	// EraseBefore deleted (log_end): its statements are gone.
 	var pos, stored sql.NullInt64
 	err := s.w.QueryRowContext(ctx, `SELECT position, stored FROM (
 		SELECT position, stored FROM statements
-		UNION ALL SELECT position, stored FROM erasure_log) ORDER BY position DESC LIMIT 1`).Scan(&pos, &stored)
+		UNION ALL SELECT position, stored FROM erasure_log
+		UNION ALL SELECT position, 0 FROM log_end) ORDER BY position DESC, stored DESC LIMIT 1`).Scan(&pos, &stored)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return statements.Internal(err, "cannot read the statement log")
 	}

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_Size", sizeTests},
 		{"TestStore_Rosters", rosterTests},
 		{"TestStore_Erasure", erasureTests},
+		{"TestStore_Retention", retentionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package storetrace
 
 import (
 	"context"
+	"time"
 
 	"github.com/digione/lrs/statements"
 )
@@ -32,4 +33,30 @@ func (s *Store) ErasureReceipt(ctx context.Context, tenant, id string) (*stateme
 	rc, err := s.next.ErasureReceipt(ctx, tenant, id)
 	end(span, err)
 	return rc, err
+}
+
+// SetRetention traces statements.Eraser.SetRetention.
+func (s *Store) SetRetention(ctx context.Context, tenant string, days int) error {
+	ctx, span := s.start(ctx, "SetRetention", AttrTenant.String(tenant))
+	err := s.next.SetRetention(ctx, tenant, days)
+	end(span, err)
+	return err
+}
+
+// Retentions traces statements.Eraser.Retentions.
+func (s *Store) Retentions(ctx context.Context) ([]statements.Retention, error) {
+	ctx, span := s.start(ctx, "Retentions")
+	rs, err := s.next.Retentions(ctx)
+	records(span, len(rs))
+	end(span, err)
+	return rs, err
+}
+
+// EraseBefore traces statements.Eraser.EraseBefore.
+func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error) {
+	ctx, span := s.start(ctx, "EraseBefore", AttrTenant.String(tenant))
+	n, err := s.next.EraseBefore(ctx, tenant, before, limit)
+	records(span, n)
+	end(span, err)
+	return n, err
 }

@@ -1,0 +1,88 @@
+package mongostore
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/digione/lrs/statements"
+)
+
+// The retention collection holds each tenant's retention: _id = tenant,
+// days. Positions come from the log's chain of blocks, not from the
+// statements, so deleting the newest statements gives no position twice.
+
+func (s *Store) retention() *mongo.Collection { return s.db.Collection("retention") }
+
+type retentionDoc struct {
+	Tenant string `bson:"_id"`
+	Days   int    `bson:"days"`
+}
+
+// SetRetention keeps a tenant's retention; see statements.Eraser.
+func (s *Store) SetRetention(ctx context.Context, tenant string, days int) error {
+	if days < 0 {
+		return statements.Errorf(statements.EInvalid, "retention: days must be 0 (for ever) or more, not %d", days)
+	}
+	if days == 0 {
+		_, err := s.retention().DeleteOne(ctx, bson.D{{Key: "_id", Value: tenant}})
+		return mapErr(err, "cannot set the retention")
+	}
+	_, err := s.retention().ReplaceOne(ctx, bson.D{{Key: "_id", Value: tenant}}, retentionDoc{Tenant: tenant, Days: days},
+		options.Replace().SetUpsert(true))
+	return mapErr(err, "cannot set the retention")
+}
+
+// Retentions returns the tenants' retentions; see statements.Eraser.
+func (s *Store) Retentions(ctx context.Context) ([]statements.Retention, error) {
+	cur, err := s.retention().Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, mapErr(err, "cannot read the retentions")
+	}
+	var docs []retentionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, mapErr(err, "cannot read the retentions")
+	}
+	out := make([]statements.Retention, len(docs))
+	for i, d := range docs {
+		out[i] = statements.Retention{Tenant: d.Tenant, Days: d.Days}
+	}
+	return out, nil
+}
+
+// EraseBefore deletes a tenant's oldest statements; see
+// statements.Eraser. The {tn, st, pos} index finds them.
+func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error) {
+	cur, err := s.stmts.Find(ctx, bson.D{{Key: "tn", Value: tenant}, {Key: "st", Value: bson.D{{Key: "$lt", Value: before.UnixMilli()}}}},
+		options.Find().SetSort(bson.D{{Key: "st", Value: 1}, {Key: "pos", Value: 1}}).SetLimit(int64(statements.ErasureLimit(limit))).
+			SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return 0, mapErr(err, "cannot erase")
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, mapErr(err, "cannot erase")
+	}
+	if len(docs) == 0 {
+		return 0, nil
+	}
+	ids := make([]string, len(docs))
+	var links []string
+	for i, d := range docs {
+		ids[i] = d.ID
+		links = append(links, linkRef+":"+d.ID, linkVoids+":"+d.ID)
+	}
+	if _, err := s.links.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: links}}}}); err != nil {
+		return 0, mapErr(err, "cannot erase")
+	}
+	res, err := s.stmts.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return 0, mapErr(err, "cannot erase")
+	}
+	return int(res.DeletedCount), nil
+}

@@ -1,0 +1,115 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/digione/lrs/statements"
+)
+
+// SetRetention keeps a tenant's retention; see statements.Eraser.
+func (s *Store) SetRetention(ctx context.Context, tenant string, days int) error {
+	if days < 0 {
+		return statements.Errorf(statements.EInvalid, "retention: days must be 0 (for ever) or more, not %d", days)
+	}
+	if days == 0 {
+		return mapErr(s.exec(ctx, `DELETE FROM retention WHERE tenant = ?`, tenant), "cannot set the retention")
+	}
+	return mapErr(s.exec(ctx, `INSERT INTO retention (tenant, days) VALUES (?, ?)
+		ON CONFLICT (tenant) DO UPDATE SET days = excluded.days`, tenant, days), "cannot set the retention")
+}
+
+// Retentions returns the tenants' retentions; see statements.Eraser.
+func (s *Store) Retentions(ctx context.Context) ([]statements.Retention, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT tenant, days FROM retention ORDER BY tenant`)
+	if err != nil {
+		return nil, mapErr(err, "cannot read the retentions")
+	}
+	defer rows.Close()
+	var out []statements.Retention
+	for rows.Next() {
+		var r statements.Retention
+		if err := rows.Scan(&r.Tenant, &r.Days); err != nil {
+			return nil, mapErr(err, "cannot read the retentions")
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err(), "cannot read the retentions")
+}
+
+// EraseBefore deletes a tenant's oldest statements; see
+// statements.Eraser. The statements_tenant_stored index finds them.
+func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, mapErr(err, "cannot erase")
+	}
+	defer tx.Rollback()
+	x := &eraseTx{ctx: ctx, tx: tx, tenant: tenant, counts: map[int64]int{}, learned: map[termKey]int64{}}
+	type old struct {
+		pos        int64
+		credential string
+		terms      []byte
+	}
+	var olds []old
+	err = x.rows(`SELECT position, credential, terms FROM statements WHERE tenant = ? AND stored < ? ORDER BY stored, position LIMIT ?`,
+		[]any{tenant, before.UnixMilli(), statements.ErasureLimit(limit)}, func(r *sql.Rows) error {
+			var o old
+			err := r.Scan(&o.pos, &o.credential, &o.terms)
+			olds = append(olds, o)
+			return err
+		})
+	if err != nil || len(olds) == 0 {
+		return 0, err
+	}
+	// The last position may go: keep it, so that load never gives it again.
+	err = x.exec(`INSERT INTO log_end (id, position) SELECT 1, coalesce(max(position), 0) FROM statements WHERE true
+		ON CONFLICT (id) DO UPDATE SET position = max(position, excluded.position)`)
+	if err != nil {
+		return 0, err
+	}
+	creds := map[string]int64{}
+	for _, o := range olds {
+		terms, err := decodeTermIDs(o.terms)
+		if err != nil {
+			return 0, statements.Internal(err, "cannot erase")
+		}
+		cred, ok := creds[o.credential]
+		if !ok {
+			err := tx.QueryRowContext(ctx, `SELECT term_id FROM terms WHERE tenant = ? AND term = ?`,
+				tenant, statements.CredentialTerm(o.credential)).Scan(&cred)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return 0, mapErr(err, "cannot erase")
+			}
+			creds[o.credential] = cred
+		}
+		if cred != 0 {
+			terms = append(terms, cred)
+		}
+		for _, id := range terms {
+			if err := x.unpost(id, o.pos); err != nil {
+				return 0, err
+			}
+		}
+		if err := x.exec(`DELETE FROM statements WHERE position = ?`, o.pos); err != nil {
+			return 0, err
+		}
+	}
+	for id, n := range x.counts {
+		if n != 0 {
+			if err := x.exec(`UPDATE term_counts SET n = n + ? WHERE term_id = ?`, n, id); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, mapErr(err, "cannot erase")
+	}
+	return len(olds), nil
+}
