@@ -39,6 +39,8 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	g.GET("/tenants/:tenant/learners/export", s.handleAdminExportLearner)
 	g.POST("/tenants/:tenant/erasures", s.handleAdminCreateErasure)
 	g.GET("/tenants/:tenant/erasures/:id", s.handleAdminGetErasure)
+	g.GET("/tenants/:tenant/retention", s.handleAdminGetRetention)
+	g.PUT("/tenants/:tenant/retention", s.handleAdminPutRetention)
 
 	or := g.Group("/tenants/:tenant/oneroster")
 	or.GET("", s.handleAdminGetOneRoster)

@@ -50,6 +50,8 @@ type adminOptions struct {
 	RosterURL, RosterScope                    string
 	StalledAfterDays                          int
 
+	// RetentionDays is the flag of lrs retention; -1 = not given.
+	RetentionDays int
 	// Agent and To are the flags of lrs export.
 	Agent, To string
 
@@ -311,7 +313,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		return nil
 	}
 	name, rest := group, args // a command without subcommands
-	if group != "export" && group != "erase" {
+	if group != "export" && group != "erase" && group != "retention" {
 		if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
 			fmt.Fprintln(stderr, adminUsage)
 			return fmt.Errorf("lrs %s: a subcommand is required", group)
@@ -319,7 +321,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		name, rest = group+" "+args[0], args[1:]
 	}
 	var cmd *adminCommand
-	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands, eraseCommands} {
+	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands, eraseCommands, retentionCommands} {
 		for i := range list {
 			if list[i].name == name {
 				cmd = &list[i]

@@ -48,6 +48,8 @@ type app struct {
 	// use: store itself, or with --otlp-endpoint storetrace.Wrap of it.
 	served  statements.Store
 	tracing *sdktrace.TracerProvider // nil without --otlp-endpoint
+	// retention erases what the tenants' retention no longer allows.
+	retention *lrs.RetentionJob
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -144,8 +146,14 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.Ready = relay.Ready
 	lcfg.ReadyNotes = rosters.Failing
 	lcfg.RosterSync = rosterSync{rosters}
+	host, _ := os.Hostname()
+	retention := &lrs.RetentionJob{Store: served, Log: log, Interval: cfg.RetentionInterval,
+		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])}
 	lcfg.Metrics = func(w io.Writer) error {
 		if err := relay.WriteMetrics(w); err != nil {
+			return err
+		}
+		if err := retention.WriteMetrics(w); err != nil {
 			return err
 		}
 		if err := or.WriteMetrics(w); err != nil {
@@ -200,7 +208,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
 		replicas: lcfg.Replicas, people: people,
 		served: served, tracing: tracing,
-		rosters: rosters,
+		rosters: rosters, retention: retention,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -389,6 +397,10 @@ func (a *app) Run(ctx context.Context) error {
 	defer stopRosters()
 	rostersDone := make(chan struct{})
 	go func() { a.rosters.Run(yctx); close(rostersDone) }()
+	// A retention batch in flight is one short write; the run stops with
+	// the roster sync.
+	retentionDone := make(chan struct{})
+	go func() { a.retention.Run(yctx); close(retentionDone) }()
 	go func() {
 		if err := a.oneRoster.Run(octx); err != nil {
 			a.log.Error().Err(err).Msg("OneRoster deliveries stopped")
@@ -426,6 +438,7 @@ func (a *app) Run(ctx context.Context) error {
 	<-relayDone
 	stopRosters()
 	<-rostersDone
+	<-retentionDone
 	// Results not yet written stay due in the store for the next start.
 	stopOneRoster()
 	select {

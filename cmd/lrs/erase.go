@@ -35,3 +35,33 @@ func runErase(ctx context.Context, ops *lrs.Admin, o *adminOptions, _ []string, 
 	return printResult(out, o, rc, "erasure %s completed: %d statements deleted, %d pseudonymised, %d documents, %d attachments deleted\n",
 		rc.ID, rc.StatementsDeleted, rc.StatementsPseudonymised, rc.Documents, rc.Attachments)
 }
+
+// retentionCommands is `lrs retention`: how long a tenant keeps its
+// statements, shown, or set with --days.
+var retentionCommands = []adminCommand{{
+	name: "retention",
+	flags: func(fs *flag.FlagSet, o *adminOptions) {
+		fs.StringVar(&o.Tenant, "tenant", "", "the tenant")
+		fs.IntVar(&o.RetentionDays, "days", -1, "days a statement is kept after it was stored; 0 = for ever; without it, show the retention")
+	},
+	run: runRetention,
+}}
+
+func runRetention(ctx context.Context, ops *lrs.Admin, o *adminOptions, _ []string, out io.Writer) error {
+	if o.Tenant == "" {
+		return errors.New("lrs retention: --tenant is required")
+	}
+	if o.RetentionDays >= 0 {
+		if err := ops.SetRetention(ctx, cliActor, o.Tenant, o.RetentionDays); err != nil {
+			return err
+		}
+	}
+	r, err := ops.Retention(ctx, o.Tenant)
+	if err != nil {
+		return err
+	}
+	if r.StatementsDays == 0 {
+		return printResult(out, o, r, "%s keeps its statements for ever\n", o.Tenant)
+	}
+	return printResult(out, o, r, "%s keeps its statements %d days\n", o.Tenant, r.StatementsDays)
+}

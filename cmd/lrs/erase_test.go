@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,40 @@ func TestCLI_Erase(t *testing.T) {
 	} {
 		if _, err := cli(t, dir, nil, args...); err == nil {
 			t.Errorf("lrs %s: no error", strings.Join(args, " "))
+		}
+	}
+}
+
+func TestCLI_Retention(t *testing.T) {
+	dir := t.TempDir()
+	mustCLI(t, dir, nil, "tenant", "create", "espoo")
+	if out := mustCLI(t, dir, nil, "retention", "--tenant", "espoo"); !strings.Contains(out, "for ever") {
+		t.Errorf("lrs retention before it is set: %q", out)
+	}
+	if out := mustCLI(t, dir, nil, "retention", "--tenant", "espoo", "--days", "1095"); !strings.Contains(out, "1095 days") {
+		t.Errorf("lrs retention --days 1095: %q", out)
+	}
+	if out := mustCLI(t, dir, nil, "retention", "--tenant", "espoo", "--json"); !strings.Contains(out, `"statementsDays": 1095`) {
+		t.Errorf("lrs retention --json: %q", out)
+	}
+	for _, args := range [][]string{
+		{"retention", "--tenant", "nowhere", "--days", "3"},
+		{"retention", "--days", "3"},
+	} {
+		if _, err := cli(t, dir, nil, args...); err == nil {
+			t.Errorf("lrs %s: no error", strings.Join(args, " "))
+		}
+	}
+}
+
+func TestParseServeConfig_RetentionInterval(t *testing.T) {
+	cfg, err := parseServeConfig(nil, env(map[string]string{"LRS_RETENTION_INTERVAL": "10m"}), io.Discard)
+	if err != nil || cfg.RetentionInterval != 10*time.Minute {
+		t.Errorf("LRS_RETENTION_INTERVAL=10m: %v, %v", cfg.RetentionInterval, err)
+	}
+	for _, bad := range []string{"soon", "10ms", "-1h"} {
+		if _, err := parseServeConfig([]string{"--retention-interval", bad}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--retention-interval") {
+			t.Errorf("--retention-interval %s: %v", bad, err)
 		}
 	}
 }
