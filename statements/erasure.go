@@ -78,6 +78,16 @@ type Eraser interface {
 	// retention of their own) and leaves attachments and documents as
 	// they are. A statement voided by a deleted one stays voided.
 	EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error)
+
+	// DeleteTenant deletes what tenant holds, a step per call, each one
+	// short write: up to ErasureBatch of its statements (as EraseBefore
+	// does), and, once none is left, everything else (documents,
+	// attachments, activity definitions, roster, sink items, erasures and
+	// their key, retention, credentials, and the tenant itself); then it
+	// returns done. The caller revokes the tenant's credentials first, so
+	// that nothing is added meanwhile. Other tenants are untouched; the
+	// audit log stays, and so do the tenant's entries already in the log.
+	DeleteTenant(ctx context.Context, tenant string) (done bool, err error)
 }
 
 // Retention is how many days a tenant keeps its statements.

@@ -86,3 +86,52 @@ func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time
 	}
 	return int(res.DeletedCount), nil
 }
+
+// DeleteTenant deletes a tenant's data a step at a time; see
+// statements.Eraser. After the statements, every collection that keeps
+// tenants' data loses the tenant's documents; attachments go file by
+// file, each with its chunks.
+func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
+	n, err := s.EraseBefore(ctx, tenant, time.UnixMilli(1<<50), statements.ErasureBatch)
+	if err != nil || n > 0 {
+		return false, err
+	}
+	byTn := bson.D{{Key: "tn", Value: tenant}}
+	for _, c := range []*mongo.Collection{s.pending, s.documents, s.activities, s.rosters, s.rosterOrgs, s.rosterUsers,
+		s.rosterClasses, s.rosterEnrollments, s.sinkItems, s.tenantIDs, s.erasureLog(), s.erasureDocs()} {
+		if _, err := c.DeleteMany(ctx, byTn); err != nil {
+			return false, mapErr(err, "cannot delete the tenant")
+		}
+	}
+	prefix := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: tenant + "/"}, {Key: "$lt", Value: tenant + "0"}}}}
+	cur, err := s.files.Find(ctx, prefix)
+	if err != nil {
+		return false, mapErr(err, "cannot delete the tenant's attachments")
+	}
+	var files []fileDoc
+	if err := cur.All(ctx, &files); err != nil {
+		return false, mapErr(err, "cannot delete the tenant's attachments")
+	}
+	for _, f := range files {
+		if _, err := s.files.DeleteOne(ctx, bson.D{{Key: "_id", Value: f.ID}}); err != nil {
+			return false, mapErr(err, "cannot delete the tenant's attachments")
+		}
+		if _, err := s.chunks.DeleteMany(ctx, bson.D{{Key: "u", Value: f.Upload}}); err != nil {
+			return false, mapErr(err, "cannot delete the tenant's attachments")
+		}
+	}
+	for _, c := range []*mongo.Collection{s.erasureKeys(), s.retention()} {
+		if _, err := c.DeleteOne(ctx, bson.D{{Key: "_id", Value: tenant}}); err != nil {
+			return false, mapErr(err, "cannot delete the tenant")
+		}
+	}
+	// The credentials, then the tenant: last, so that a step cut short
+	// leaves a tenant to delete again.
+	if _, err := s.credentials.DeleteMany(ctx, byTn); err != nil {
+		return false, mapErr(err, "cannot delete the tenant")
+	}
+	if _, err := s.tenants.DeleteOne(ctx, bson.D{{Key: "_id", Value: tenant}}); err != nil {
+		return false, mapErr(err, "cannot delete the tenant")
+	}
+	return true, nil
+}

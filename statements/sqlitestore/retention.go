@@ -2,8 +2,13 @@ package sqlitestore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/digione/lrs/statements"
@@ -112,4 +117,55 @@ func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time
 		return 0, mapErr(err, "cannot erase")
 	}
 	return len(olds), nil
+}
+
+// tenantTables are the tables DeleteTenant empties of a tenant's rows,
+// after its statements; the terms go with their counts.
+var tenantTables = []string{"documents", "activity_definitions", "sink_items", "tenant_identities", "roster_status",
+	"roster_orgs", "roster_users", "roster_identities", "roster_roles", "roster_classes", "roster_enrollments",
+	"erasure_log", "erasures", "erasure_keys", "retention", "credentials"}
+
+// DeleteTenant deletes a tenant's data a step at a time; see
+// statements.Eraser.
+func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
+	n, err := s.EraseBefore(ctx, tenant, time.UnixMilli(1<<50), statements.ErasureBatch)
+	if err != nil || n > 0 {
+		return false, err
+	}
+	dir, err := s.dataDir(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := s.lock(ctx); err != nil {
+		return false, err
+	}
+	defer s.unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, mapErr(err, "cannot delete the tenant")
+	}
+	defer tx.Rollback()
+	qs := []string{`DELETE FROM term_counts WHERE term_id IN (SELECT term_id FROM terms WHERE tenant = ?)`,
+		`DELETE FROM terms WHERE tenant = ?`, `DELETE FROM tenants WHERE id = ?`}
+	for _, t := range tenantTables {
+		qs = append(qs, `DELETE FROM `+t+` WHERE tenant = ?`)
+	}
+	for _, q := range qs {
+		if _, err := tx.ExecContext(ctx, q, tenant); err != nil && !strings.Contains(err.Error(), "no such table") {
+			return false, mapErr(err, "cannot delete the tenant")
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, mapErr(err, "cannot delete the tenant")
+	}
+	for k := range s.terms {
+		if k.tenant == tenant {
+			delete(s.terms, k)
+		}
+	}
+	h := sha256.Sum256([]byte(tenant))
+	if err := os.RemoveAll(filepath.Join(dir, attachmentsDir, hex.EncodeToString(h[:]))); err != nil {
+		return false, statements.Internal(err, "cannot delete the tenant's attachments")
+	}
+	return true, nil
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_Rosters", rosterTests},
 		{"TestStore_Erasure", erasureTests},
 		{"TestStore_Retention", retentionTests},
+		{"TestStore_DeleteTenant", tenantDeleteTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

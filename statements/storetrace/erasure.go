@@ -60,3 +60,11 @@ func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time
 	end(span, err)
 	return n, err
 }
+
+// DeleteTenant traces statements.Eraser.DeleteTenant.
+func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
+	ctx, span := s.start(ctx, "DeleteTenant", AttrTenant.String(tenant))
+	done, err := s.next.DeleteTenant(ctx, tenant)
+	end(span, err)
+	return done, err
+}
