@@ -30,6 +30,7 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	g.GET("/tenants", s.handleAdminListTenants)
 	g.GET("/tenants/:tenant", s.handleAdminGetTenant)
 	g.PATCH("/tenants/:tenant", s.handleAdminUpdateTenant)
+	g.DELETE("/tenants/:tenant", s.handleAdminDeleteTenant)
 	g.POST("/tenants/:tenant/credentials", s.handleAdminCreateCredential)
 	g.GET("/tenants/:tenant/credentials", s.handleAdminListCredentials)
 	g.PATCH("/credentials/:key", s.handleAdminUpdateCredential)

@@ -187,8 +187,9 @@ type Server struct {
 	internal           *gin.Engine // /metrics and /admin/ with Config.Internal; nil otherwise
 	prom               *serverMetrics
 	readyRequiresSinks bool
-	tracer             trace.Tracer // nil: requests are not traced
-	erasures           erasureRuns  // the erasures running in the background
+	tracer             trace.Tracer    // nil: requests are not traced
+	erasures           erasureRuns     // the erasures running in the background
+	tenantDeletions    tenantDeletions // the tenant deletions running in the background
 }
 
 // New returns a Server for cfg.

@@ -321,7 +321,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		name, rest = group+" "+args[0], args[1:]
 	}
 	var cmd *adminCommand
-	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands, eraseCommands, retentionCommands} {
+	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands, eraseCommands, retentionCommands, tenantDeleteCommands} {
 		for i := range list {
 			if list[i].name == name {
 				cmd = &list[i]
@@ -408,6 +408,7 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs tenant update ID [--name NAME] [--identity-values V,...|none]
   lrs tenant list
   lrs tenant disable ID | lrs tenant enable ID
+  lrs tenant delete ID   (revokes its credentials, then removes all its data)
   lrs tenant limits ID [--rate R] [--burst B] [--batch N] [--query-limit N] [--body-bytes N]
   lrs tenant cors ID https://app.example.fi,...|none
   lrs credential create --tenant ID --scopes all|statements/write,... [--name NAME] [--app APP]
@@ -418,6 +419,8 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs credential limits KEY [limits]
   lrs credential xapi-version KEY 1.0.3|2.0.0|none
   lrs audit list [--limit N]
+  lrs erase --tenant ID --agent AGENT_JSON
+  lrs retention --tenant ID [--days N]   (0: statements kept for ever)
   lrs oneroster show --tenant ID
   lrs oneroster set --tenant ID --url URL --token-url URL --client-id ID
       [--client-secret-file FILE] [--identity-home-page URL] [--verbs IRI,...]

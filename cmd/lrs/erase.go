@@ -65,3 +65,15 @@ func runRetention(ctx context.Context, ops *lrs.Admin, o *adminOptions, _ []stri
 	}
 	return printResult(out, o, r, "%s keeps its statements %d days\n", o.Tenant, r.StatementsDays)
 }
+
+// tenantDeleteCommands is `lrs tenant delete ID`: the tenant's credentials
+// revoked, then all its data removed; it returns when the tenant is gone.
+var tenantDeleteCommands = []adminCommand{{
+	name: "tenant delete", args: "ID", nargs: 1,
+	run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
+		if err := ops.DeleteTenant(ctx, cliActor, args[0]); err != nil {
+			return err
+		}
+		return printResult(out, o, map[string]string{"tenant": args[0], "status": "deleted"}, "deleted tenant %s\n", args[0])
+	},
+}}

@@ -101,3 +101,38 @@ func TestParseServeConfig_RetentionInterval(t *testing.T) {
 		}
 	}
 }
+
+func TestCLI_TenantDelete(t *testing.T) {
+	dir := t.TempDir()
+	mustCLI(t, dir, nil, "tenant", "create", "espoo")
+	mustCLI(t, dir, nil, "tenant", "create", "vantaa")
+	mustCLI(t, dir, nil, "credential", "create", "--tenant", "espoo", "--scopes", "all")
+	withStore(t, dir, func(s *sqlitestore.Store) {
+		for _, tenant := range []string{"espoo", "vantaa"} {
+			r := storetest.Record(t, []byte(`{"actor":{"mbox":"mailto:a@example.fi"},"verb":{"id":"https://example.fi/v"},"object":{"id":"https://example.fi/a"}}`))
+			if err := s.InsertStatements(t.Context(), tenant, []*statements.Record{r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if out := mustCLI(t, dir, nil, "tenant", "delete", "espoo"); !strings.Contains(out, "deleted tenant espoo") {
+		t.Errorf("lrs tenant delete: %q", out)
+	}
+	if out := mustCLI(t, dir, nil, "tenant", "list"); strings.Contains(out, "espoo") || !strings.Contains(out, "vantaa") {
+		t.Errorf("lrs tenant list after the deletion: %q", out)
+	}
+	withStore(t, dir, func(s *sqlitestore.Store) {
+		for tenant, want := range map[string]int{"espoo": 0, "vantaa": 1} {
+			p, err := s.QueryStatements(t.Context(), tenant, statements.Filter{})
+			if err != nil || len(p.Records) != want {
+				t.Errorf("%s: %d statements, %v; want %d", tenant, len(p.Records), err, want)
+			}
+		}
+		if cs, _ := s.Credentials(t.Context(), "espoo"); len(cs) != 0 {
+			t.Errorf("espoo's credentials: %d", len(cs))
+		}
+	})
+	if _, err := cli(t, dir, nil, "tenant", "delete", "nowhere"); err == nil {
+		t.Error("lrs tenant delete nowhere: no error")
+	}
+}
