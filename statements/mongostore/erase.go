@@ -307,11 +307,19 @@ func (s *Store) eraseIn(ctx context.Context, tenant string, e *statements.Erasur
 			}
 			continue
 		}
-		terms := make([]string, len(d.Terms))
-		for k, t := range d.Terms {
-			terms[k], _ = e.Term(t)
+		// The pseudonym's terms are added, then the agent's pulled: two
+		// updates of the array that leave alone the terms a concurrent
+		// batch adds (see "Voiding and references" in doc.go).
+		var add, pull []string
+		for _, t := range d.Terms {
+			if p, ok := e.Term(t); ok {
+				add, pull = append(add, p), append(pull, t)
+			}
 		}
-		set := bson.D{{Key: "terms", Value: statements.MergeTerms(terms)}}
+		update := bson.D{}
+		if len(add) > 0 {
+			update = append(update, bson.E{Key: "$addToSet", Value: bson.D{{Key: "terms", Value: bson.D{{Key: "$each", Value: add}}}}})
+		}
 		raw, changed, err := e.Rewrite(d.Statement)
 		if err != nil {
 			return nil, err
@@ -321,10 +329,18 @@ func (s *Store) eraseIn(ctx context.Context, tenant string, e *statements.Erasur
 			if err != nil {
 				return nil, statements.Internal(err, "cannot erase")
 			}
-			set = append(set, bson.E{Key: "stmt", Value: raw}, bson.E{Key: "fp", Value: fp})
+			update = append(update, bson.E{Key: "$set", Value: bson.D{{Key: "stmt", Value: raw}, {Key: "fp", Value: fp}}})
 		}
-		if _, err := s.stmts.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
-			return nil, mapErr(err, "cannot erase")
+		if len(update) > 0 {
+			if _, err := s.stmts.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, update); err != nil {
+				return nil, mapErr(err, "cannot erase")
+			}
+		}
+		if len(pull) > 0 {
+			_, err := s.stmts.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$pullAll", Value: bson.D{{Key: "terms", Value: pull}}}})
+			if err != nil {
+				return nil, mapErr(err, "cannot erase")
+			}
 		}
 		st.Pseudonymised = append(st.Pseudonymised, d.SID)
 	}
