@@ -12,3 +12,9 @@ import (
 func TestIsolation(t *testing.T) {
 	lrstest.Isolation(t, func(t *testing.T) statements.Store { return MustOpenStore(t, newDatabase()) })
 }
+
+// TestTenantDeletion runs the LRS's tenant deletion test over HTTP on the
+// MongoDB store.
+func TestTenantDeletion(t *testing.T) {
+	lrstest.TenantDeletion(t, func(t *testing.T) statements.Store { return MustOpenStore(t, newDatabase()) })
+}
