@@ -18,7 +18,7 @@ import (
 // RetentionJob erases, for each tenant with a retention, the statements
 // stored longer ago than it allows (statements.Eraser.EraseBefore), a
 // batch per short write with a pause between batches, so that writers do
-// not wait for it. Of several LRS processes on one store, the one that
+// not wait for it, and the tenant's audit entries as old. Of several LRS processes on one store, the one that
 // holds the lease "retention" runs it.
 type RetentionJob struct {
 	Store statements.Store
@@ -35,6 +35,7 @@ type RetentionJob struct {
 
 	mu       sync.Mutex
 	erased   map[string]int64 // statements erased, by tenant
+	audit    int64            // audit entries erased
 	runs     int64
 	failures int64
 	last     time.Time // end of the last complete run
@@ -108,6 +109,14 @@ func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
 			case <-time.After(pause):
 			}
 		}
+		n, err := j.Store.EraseAuditBefore(ctx, r.Tenant, before)
+		if err != nil {
+			j.fail()
+			return total, err
+		}
+		j.mu.Lock()
+		j.audit += int64(n)
+		j.mu.Unlock()
 	}
 	j.mu.Lock()
 	j.runs++
@@ -136,7 +145,8 @@ func (j *RetentionJob) fail() {
 
 // WriteMetrics writes the job's metrics in the Prometheus text format:
 // lrs_retention_erased_statements_total by tenant, lrs_retention_runs_total,
-// lrs_retention_failures_total and lrs_retention_last_run_timestamp_seconds.
+// lrs_retention_erased_audit_entries_total, lrs_retention_failures_total and
+// lrs_retention_last_run_timestamp_seconds.
 func (j *RetentionJob) WriteMetrics(w io.Writer) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -154,6 +164,8 @@ func (j *RetentionJob) WriteMetrics(w io.Writer) error {
 	if !j.last.IsZero() {
 		last = float64(j.last.UnixMilli()) / 1000
 	}
+	fmt.Fprintf(w, "# HELP lrs_retention_erased_audit_entries_total Audit entries erased because their tenant's retention passed.\n"+
+		"# TYPE lrs_retention_erased_audit_entries_total counter\nlrs_retention_erased_audit_entries_total %d\n", j.audit)
 	_, err := fmt.Fprintf(w, "# HELP lrs_retention_runs_total Complete runs of the retention job.\n# TYPE lrs_retention_runs_total counter\nlrs_retention_runs_total %d\n"+
 		"# HELP lrs_retention_failures_total Runs of the retention job that failed.\n# TYPE lrs_retention_failures_total counter\nlrs_retention_failures_total %d\n"+
 		"# HELP lrs_retention_last_run_timestamp_seconds When the last complete run ended.\n# TYPE lrs_retention_last_run_timestamp_seconds gauge\nlrs_retention_last_run_timestamp_seconds %g\n",

@@ -72,6 +72,11 @@ func TestRetentionJob(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for _, at := range []time.Time{time.Now().Add(-time.Minute), time.Now().Add(40 * 24 * time.Hour)} {
+		if err := store.AppendAudit(t.Context(), statements.AuditEntry{Time: at, Actor: "test", Action: "x", Tenant: "espoo"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A month and a day later.
 	j := &lrs.RetentionJob{Store: store, Now: func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }, Pause: time.Millisecond}
 	n, err := j.RunOnce(t.Context())
@@ -89,7 +94,7 @@ func TestRetentionJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{fmt.Sprintf(`lrs_retention_erased_statements_total{tenant="espoo"} %d`, statements.ErasureBatch+5),
-		"lrs_retention_runs_total 1", "lrs_retention_failures_total 0"} {
+		"lrs_retention_runs_total 1", "lrs_retention_failures_total 0", "lrs_retention_erased_audit_entries_total 1"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("metrics lack %s:\n%s", want, b.String())
 		}

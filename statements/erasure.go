@@ -79,6 +79,11 @@ type Eraser interface {
 	// they are. A statement voided by a deleted one stays voided.
 	EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error)
 
+	// EraseAuditBefore deletes the audit entries of tenant made before
+	// before, and returns how many: the retention of the tenant's audit
+	// log. Entries of no tenant stay.
+	EraseAuditBefore(ctx context.Context, tenant string, before time.Time) (int, error)
+
 	// DeleteTenant deletes what tenant holds, a step per call, each one
 	// short write: up to ErasureBatch of its statements (as EraseBefore
 	// does), and, once none is left, everything else (documents,

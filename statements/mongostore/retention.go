@@ -135,3 +135,16 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
 	}
 	return true, nil
 }
+
+// EraseAuditBefore deletes a tenant's older audit entries; see
+// statements.Eraser.
+func (s *Store) EraseAuditBefore(ctx context.Context, tenant string, before time.Time) (int, error) {
+	if tenant == "" {
+		return 0, statements.Errorf(statements.EInvalid, "retention: a tenant is required")
+	}
+	res, err := s.audit.DeleteMany(ctx, bson.D{{Key: "tn", Value: tenant}, {Key: "t", Value: bson.D{{Key: "$lt", Value: before.UnixMilli()}}}})
+	if err != nil {
+		return 0, mapErr(err, "cannot erase audit entries")
+	}
+	return int(res.DeletedCount), nil
+}

@@ -169,3 +169,21 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
 	}
 	return true, nil
 }
+
+// EraseAuditBefore deletes a tenant's older audit entries; see
+// statements.Eraser.
+func (s *Store) EraseAuditBefore(ctx context.Context, tenant string, before time.Time) (int, error) {
+	if tenant == "" {
+		return 0, statements.Errorf(statements.EInvalid, "retention: a tenant is required")
+	}
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.unlock()
+	res, err := s.w.ExecContext(ctx, `DELETE FROM audit WHERE tenant = ? AND at < ?`, tenant, before.UnixMilli())
+	if err != nil {
+		return 0, mapErr(err, "cannot erase audit entries")
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

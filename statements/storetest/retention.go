@@ -11,6 +11,41 @@ import (
 var retentionTests = []test{
 	{"Settings", testRetentionSettings},
 	{"EraseBefore", testEraseBefore},
+	{"EraseAuditBefore", testEraseAuditBefore},
+}
+
+// testEraseAuditBefore deletes exactly a tenant's audit entries made
+// before a time.
+func testEraseAuditBefore(t *testing.T, s statements.Store) {
+	ctx := t.Context()
+	t0 := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Hour)
+	for i, e := range []statements.AuditEntry{
+		{Tenant: tenantA, Action: "old"}, {Tenant: tenantB, Action: "old"}, {Action: "old"},
+		{Tenant: tenantA, Action: "new"},
+	} {
+		e.Actor, e.Time = "storetest", t0.Add(time.Duration(i/3)*30*time.Minute)
+		if err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.EraseAuditBefore(ctx, tenantA, t0.Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("EraseAuditBefore: %d, %v; want 1", n, err)
+	}
+	es, err := s.Audit(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Tenant+":"+e.Action)
+	}
+	slices.Sort(got)
+	if want := []string{":old", tenantA + ":new", tenantB + ":old"}; !slices.Equal(got, want) {
+		t.Errorf("audit left: %v, want %v", got, want)
+	}
+	_, err = s.EraseAuditBefore(ctx, "", t0)
+	wantCode(t, err, statements.EInvalid)
 }
 
 func testRetentionSettings(t *testing.T, s statements.Store) {

@@ -68,3 +68,12 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
 	end(span, err)
 	return done, err
 }
+
+// EraseAuditBefore traces statements.Eraser.EraseAuditBefore.
+func (s *Store) EraseAuditBefore(ctx context.Context, tenant string, before time.Time) (int, error) {
+	ctx, span := s.start(ctx, "EraseAuditBefore", AttrTenant.String(tenant))
+	n, err := s.next.EraseAuditBefore(ctx, tenant, before)
+	records(span, n)
+	end(span, err)
+	return n, err
+}
