@@ -129,6 +129,7 @@ func (s *Store) EraseAgent(ctx context.Context, tenant string, e statements.Eras
 	}
 	atts := map[string]bool{}
 	for {
+		start := time.Now()
 		st, err := s.eraseStep(ctx, tenant, &e)
 		if err != nil {
 			return nil, err
@@ -138,6 +139,11 @@ func (s *Store) EraseAgent(ctx context.Context, tenant string, e statements.Eras
 		maps.Copy(atts, st.atts)
 		if st.done {
 			break
+		}
+		// The writers queued meanwhile go first: the write lock is no
+		// queue, and the next step would take it again at once.
+		if err := pause(ctx, min(time.Since(start), 50*time.Millisecond)); err != nil {
+			return nil, err
 		}
 	}
 	n, err := s.DeleteAgentDocuments(ctx, tenant, e.Agent)
@@ -580,4 +586,16 @@ func readErasures(ctx context.Context, tx *sql.Tx, after, through int64, limit i
 			Record: &statements.Record{Position: pos, Stored: time.UnixMilli(stored).UTC()}})
 	}
 	return out, mapErr(rows.Err(), "cannot read the statement log")
+}
+
+// pause waits d, or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return statements.Internal(ctx.Err(), "the erasure was stopped")
+	}
 }

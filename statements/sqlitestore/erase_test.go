@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,4 +115,73 @@ func TestStore_EraseBeforeReopen(t *testing.T) {
 	if r.Position <= recs[1].Position {
 		t.Errorf("position %d after reopening, want above %d", r.Position, recs[1].Position)
 	}
+}
+
+// TestStore_EraseFigures measures an erasure in a store of 100,000
+// statements of 1,000 learners, one of whom has 2,000 more (half as the
+// actor, half as the instructor of others), while a writer keeps
+// inserting batches of 10: how long the erasure takes and how long the
+// writer waits at worst, against the same writer without an erasure.
+// LRS_ERASE_FIGURES=1 runs it.
+func TestStore_EraseFigures(t *testing.T) {
+	if os.Getenv("LRS_ERASE_FIGURES") == "" {
+		t.Skip("LRS_ERASE_FIGURES=1 measures an erasure")
+	}
+	s := MustOpenStore(t, t.TempDir())
+	ctx := t.Context()
+	for i := 0; i < 100_000; i += 1000 {
+		if err := s.InsertStatements(ctx, "t", benchRecords(t, i, 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const learner = `{"objectType":"Agent","account":{"homePage":"https://id.example.org","name":"erased"}}`
+	var own []*statements.Record
+	for i := range 2000 {
+		st := `{"actor":` + learner + `,"verb":{"id":"https://example.org/verbs/attempted"},"object":{"id":"https://example.org/activities/1"}}`
+		if i%2 == 1 {
+			st = `{"actor":{"mbox":"mailto:o@example.org"},"verb":{"id":"https://example.org/verbs/attempted"},"object":{"id":"https://example.org/activities/1"},"context":{"instructor":` + learner + `}}`
+		}
+		own = append(own, storetest.Record(t, []byte(st)))
+	}
+	if err := s.InsertStatements(ctx, "t", own); err != nil {
+		t.Fatal(err)
+	}
+	writer := func(stop <-chan struct{}) (worst time.Duration, n int) {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return worst, n
+			default:
+			}
+			start := time.Now()
+			if err := s.InsertStatements(ctx, "t", benchRecords(t, 200_000+i*10, 10)); err != nil {
+				t.Error(err)
+				return worst, n
+			}
+			worst, n = max(worst, time.Since(start)), n+10
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan [2]int64)
+	go func() { w, n := writer(stop); done <- [2]int64{int64(w), int64(n)} }()
+	time.Sleep(2 * time.Second)
+	close(stop)
+	base := <-done
+
+	key, _ := s.ErasureKey(ctx, "t")
+	e, _ := statements.NewErasure(key, "t", "Agent|account|https://id.example.org|erased", "test", time.Now())
+	stop = make(chan struct{})
+	go func() { w, n := writer(stop); done <- [2]int64{int64(w), int64(n)} }()
+	start := time.Now()
+	rc, err := s.EraseAgent(ctx, "t", e)
+	took := time.Since(start)
+	close(stop)
+	during := <-done
+	if err != nil || rc.StatementsDeleted != 1000 || rc.StatementsPseudonymised != 1000 {
+		t.Fatalf("EraseAgent: %+v, %v", rc, err)
+	}
+	t.Logf("erasure of 2,000 statements (1,000 deleted, 1,000 pseudonymised) in a store of 102,000: %v (%.0f statements/s)",
+		took.Round(time.Millisecond), 2000/took.Seconds())
+	t.Logf("a writer of batches of 10: worst wait %v alone (%d statements in 2 s), %v during the erasure (%d statements in %v)",
+		time.Duration(base[0]).Round(time.Millisecond), base[1], time.Duration(during[0]).Round(time.Millisecond), during[1], took.Round(time.Millisecond))
 }
