@@ -33,12 +33,14 @@ type RetentionJob struct {
 	// Holder names this process in the lease; required by Run.
 	Holder string
 
-	mu       sync.Mutex
-	erased   map[string]int64 // statements erased, by tenant
-	audit    int64            // audit entries erased
-	runs     int64
-	failures int64
-	last     time.Time // end of the last complete run
+	mu     sync.Mutex
+	erased map[string]int64 // statements erased, by tenant
+	audit  int64            // audit entries erased
+	// attachments deleted with the last statement that had them
+	attachments int64
+	runs        int64
+	failures    int64
+	last        time.Time // end of the last complete run
 }
 
 func (j *RetentionJob) now() time.Time {
@@ -92,8 +94,10 @@ func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
 	total := 0
 	for _, r := range rs {
 		before := j.now().Add(-time.Duration(r.Days) * 24 * time.Hour)
+		var atts []string
 		for {
-			n, err := j.Store.EraseBefore(ctx, r.Tenant, before, statements.ErasureBatch)
+			n, hashes, err := j.Store.EraseBefore(ctx, r.Tenant, before, statements.ErasureBatch)
+			atts = append(atts, hashes...)
 			j.count(r.Tenant, n)
 			total += n
 			if err != nil {
@@ -114,8 +118,16 @@ func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
 			j.fail()
 			return total, err
 		}
+		a := 0
+		if len(atts) > 0 {
+			if a, err = j.Store.DeleteUnusedAttachments(ctx, r.Tenant, atts); err != nil {
+				j.fail()
+				return total, err
+			}
+		}
 		j.mu.Lock()
 		j.audit += int64(n)
+		j.attachments += int64(a)
 		j.mu.Unlock()
 	}
 	j.mu.Lock()
@@ -164,6 +176,8 @@ func (j *RetentionJob) WriteMetrics(w io.Writer) error {
 	if !j.last.IsZero() {
 		last = float64(j.last.UnixMilli()) / 1000
 	}
+	fmt.Fprintf(w, "# HELP lrs_retention_erased_attachments_total Attachments deleted with the last statement that had them.\n"+
+		"# TYPE lrs_retention_erased_attachments_total counter\nlrs_retention_erased_attachments_total %d\n", j.attachments)
 	fmt.Fprintf(w, "# HELP lrs_retention_erased_audit_entries_total Audit entries erased because their tenant's retention passed.\n"+
 		"# TYPE lrs_retention_erased_audit_entries_total counter\nlrs_retention_erased_audit_entries_total %d\n", j.audit)
 	_, err := fmt.Fprintf(w, "# HELP lrs_retention_runs_total Complete runs of the retention job.\n# TYPE lrs_retention_runs_total counter\nlrs_retention_runs_total %d\n"+

@@ -74,10 +74,17 @@ type Eraser interface {
 	// EraseBefore deletes, in one short write, up to limit (at most
 	// ErasureBatch) of the statements of tenant stored before before,
 	// oldest first, with their index entries, and returns how many it
-	// deleted. It writes nothing to the log (the sinks' copies have
-	// retention of their own) and leaves attachments and documents as
-	// they are. A statement voided by a deleted one stays voided.
-	EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error)
+	// deleted and the sha2 of their attachments (for
+	// DeleteUnusedAttachments). It writes nothing to the log (the sinks'
+	// copies have retention of their own) and leaves documents as they
+	// are. A statement voided by a deleted one stays voided.
+	EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (n int, attachments []string, err error)
+
+	// DeleteUnusedAttachments deletes the attachments among hashes that no
+	// statement of tenant has, and returns how many it deleted. It reads
+	// the tenant's statements (no index knows which statement has which
+	// attachment), so it is for after a batch of deletions, not for each.
+	DeleteUnusedAttachments(ctx context.Context, tenant string, hashes []string) (int, error)
 
 	// EraseAuditBefore deletes the audit entries of tenant made before
 	// before, and returns how many: the retention of the tenant's audit

@@ -2,6 +2,8 @@ package mongostore
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -55,36 +57,41 @@ func (s *Store) Retentions(ctx context.Context) ([]statements.Retention, error) 
 
 // EraseBefore deletes a tenant's oldest statements; see
 // statements.Eraser. The {tn, st, pos} index finds them.
-func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error) {
+func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, []string, error) {
 	cur, err := s.stmts.Find(ctx, bson.D{{Key: "tn", Value: tenant}, {Key: "st", Value: bson.D{{Key: "$lt", Value: before.UnixMilli()}}}},
 		options.Find().SetSort(bson.D{{Key: "st", Value: 1}, {Key: "pos", Value: 1}}).SetLimit(int64(statements.ErasureLimit(limit))).
-			SetProjection(bson.D{{Key: "_id", Value: 1}}))
+			SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "stmt", Value: 1}}))
 	if err != nil {
-		return 0, mapErr(err, "cannot erase")
+		return 0, nil, mapErr(err, "cannot erase")
 	}
 	var docs []struct {
-		ID string `bson:"_id"`
+		ID        string `bson:"_id"`
+		Statement []byte `bson:"stmt"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
-		return 0, mapErr(err, "cannot erase")
+		return 0, nil, mapErr(err, "cannot erase")
 	}
 	if len(docs) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
+	atts := map[string]bool{}
 	ids := make([]string, len(docs))
 	var links []string
 	for i, d := range docs {
 		ids[i] = d.ID
+		for _, h := range statements.AttachmentHashes(d.Statement) {
+			atts[h] = true
+		}
 		links = append(links, linkRef+":"+d.ID, linkVoids+":"+d.ID)
 	}
 	if _, err := s.links.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: links}}}}); err != nil {
-		return 0, mapErr(err, "cannot erase")
+		return 0, nil, mapErr(err, "cannot erase")
 	}
 	res, err := s.stmts.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
-		return 0, mapErr(err, "cannot erase")
+		return 0, nil, mapErr(err, "cannot erase")
 	}
-	return int(res.DeletedCount), nil
+	return int(res.DeletedCount), slices.Sorted(maps.Keys(atts)), nil
 }
 
 // DeleteTenant deletes a tenant's data a step at a time; see
@@ -92,7 +99,7 @@ func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time
 // tenants' data loses the tenant's documents; attachments go file by
 // file, each with its chunks.
 func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
-	n, err := s.EraseBefore(ctx, tenant, time.UnixMilli(1<<50), statements.ErasureBatch)
+	n, _, err := s.EraseBefore(ctx, tenant, time.UnixMilli(1<<50), statements.ErasureBatch)
 	if err != nil || n > 0 {
 		return false, err
 	}
@@ -147,4 +154,14 @@ func (s *Store) EraseAuditBefore(ctx context.Context, tenant string, before time
 		return 0, mapErr(err, "cannot erase audit entries")
 	}
 	return int(res.DeletedCount), nil
+}
+
+// DeleteUnusedAttachments deletes the attachments no statement has; see
+// statements.Eraser.
+func (s *Store) DeleteUnusedAttachments(ctx context.Context, tenant string, hashes []string) (int, error) {
+	set := map[string]bool{}
+	for _, h := range hashes {
+		set[h] = true
+	}
+	return s.deleteUnusedAttachments(ctx, tenant, set)
 }

@@ -103,7 +103,7 @@ func TestStore_EraseBeforeReopen(t *testing.T) {
 	if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.EraseBefore(t.Context(), "t", time.Now().Add(time.Hour), 0); err != nil || n != 2 {
+	if n, _, err := s.EraseBefore(t.Context(), "t", time.Now().Add(time.Hour), 0); err != nil || n != 2 {
 		t.Fatalf("EraseBefore: %d, %v", n, err)
 	}
 	s.Close()

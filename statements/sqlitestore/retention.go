@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,14 +48,22 @@ func (s *Store) Retentions(ctx context.Context) ([]statements.Retention, error) 
 
 // EraseBefore deletes a tenant's oldest statements; see
 // statements.Eraser. The statements_tenant_stored index finds them.
-func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error) {
+func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, []string, error) {
+	n, atts, err := s.eraseBefore(ctx, tenant, before, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, slices.Sorted(maps.Keys(atts)), nil
+}
+
+func (s *Store) eraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, map[string]bool, error) {
 	if err := s.lock(ctx); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer s.unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, mapErr(err, "cannot erase")
+		return 0, nil, mapErr(err, "cannot erase")
 	}
 	defer tx.Rollback()
 	x := &eraseTx{ctx: ctx, tx: tx, tenant: tenant, counts: map[int64]int{}, learned: map[termKey]int64{}}
@@ -61,36 +71,38 @@ func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time
 		pos        int64
 		credential string
 		terms      []byte
+		statement  []byte
 	}
 	var olds []old
-	err = x.rows(`SELECT position, credential, terms FROM statements WHERE tenant = ? AND stored < ? ORDER BY stored, position LIMIT ?`,
+	err = x.rows(`SELECT position, credential, terms, statement FROM statements WHERE tenant = ? AND stored < ? ORDER BY stored, position LIMIT ?`,
 		[]any{tenant, before.UnixMilli(), statements.ErasureLimit(limit)}, func(r *sql.Rows) error {
 			var o old
-			err := r.Scan(&o.pos, &o.credential, &o.terms)
+			err := r.Scan(&o.pos, &o.credential, &o.terms, &o.statement)
 			olds = append(olds, o)
 			return err
 		})
 	if err != nil || len(olds) == 0 {
-		return 0, err
+		return 0, nil, err
 	}
+	atts := map[string]bool{}
 	// The last position may go: keep it, so that load never gives it again.
 	err = x.exec(`INSERT INTO log_end (id, position) SELECT 1, coalesce(max(position), 0) FROM statements WHERE true
 		ON CONFLICT (id) DO UPDATE SET position = max(position, excluded.position)`)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	creds := map[string]int64{}
 	for _, o := range olds {
 		terms, err := decodeTermIDs(o.terms)
 		if err != nil {
-			return 0, statements.Internal(err, "cannot erase")
+			return 0, nil, statements.Internal(err, "cannot erase")
 		}
 		cred, ok := creds[o.credential]
 		if !ok {
 			err := tx.QueryRowContext(ctx, `SELECT term_id FROM terms WHERE tenant = ? AND term = ?`,
 				tenant, statements.CredentialTerm(o.credential)).Scan(&cred)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return 0, mapErr(err, "cannot erase")
+				return 0, nil, mapErr(err, "cannot erase")
 			}
 			creds[o.credential] = cred
 		}
@@ -99,24 +111,29 @@ func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time
 		}
 		for _, id := range terms {
 			if err := x.unpost(id, o.pos); err != nil {
-				return 0, err
+				return 0, nil, err
+			}
+		}
+		if raw, err := decodeStatement(o.statement); err == nil {
+			for _, h := range statements.AttachmentHashes(raw) {
+				atts[h] = true
 			}
 		}
 		if err := x.exec(`DELETE FROM statements WHERE position = ?`, o.pos); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	for id, n := range x.counts {
 		if n != 0 {
 			if err := x.exec(`UPDATE term_counts SET n = n + ? WHERE term_id = ?`, n, id); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, mapErr(err, "cannot erase")
+		return 0, nil, mapErr(err, "cannot erase")
 	}
-	return len(olds), nil
+	return len(olds), atts, nil
 }
 
 // tenantTables are the tables DeleteTenant empties of a tenant's rows,
@@ -128,7 +145,7 @@ var tenantTables = []string{"documents", "activity_definitions", "sink_items", "
 // DeleteTenant deletes a tenant's data a step at a time; see
 // statements.Eraser.
 func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
-	n, err := s.EraseBefore(ctx, tenant, time.UnixMilli(1<<50), statements.ErasureBatch)
+	n, _, err := s.eraseBefore(ctx, tenant, time.UnixMilli(1<<50), statements.ErasureBatch)
 	if err != nil || n > 0 {
 		return false, err
 	}
@@ -186,4 +203,14 @@ func (s *Store) EraseAuditBefore(ctx context.Context, tenant string, before time
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+// DeleteUnusedAttachments deletes the attachments no statement has; see
+// statements.Eraser.
+func (s *Store) DeleteUnusedAttachments(ctx context.Context, tenant string, hashes []string) (int, error) {
+	set := map[string]bool{}
+	for _, h := range hashes {
+		set[h] = true
+	}
+	return s.deleteUnusedAttachments(ctx, tenant, set)
 }

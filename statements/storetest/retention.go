@@ -12,6 +12,42 @@ var retentionTests = []test{
 	{"Settings", testRetentionSettings},
 	{"EraseBefore", testEraseBefore},
 	{"EraseAuditBefore", testEraseAuditBefore},
+	{"Attachments", testEraseBeforeAttachments},
+}
+
+// testEraseBeforeAttachments: EraseBefore names the attachments of the
+// statements it deleted, and DeleteUnusedAttachments deletes those no
+// other statement has.
+func testEraseBeforeAttachments(t *testing.T, s statements.Store) {
+	only := mustPutAttachment(t, s, tenantA, []byte("an old essay"))
+	shared := mustPutAttachment(t, s, tenantA, []byte("a worksheet"))
+	att := func(sha2 string) obj {
+		return obj{"usageType": "https://example.org/usage", "display": obj{"en-US": "file"},
+			"contentType": "text/plain", "length": 3, "sha2": sha2}
+	}
+	l := agent("learner")
+	mustInsert(t, s, tenantA, rec(t, with(stmt(l, "submitted", activity("a")), "attachments", []any{att(only), att(shared)})))
+	time.Sleep(5 * time.Millisecond)
+	newer := rec(t, with(stmt(l, "submitted", activity("b")), "attachments", []any{att(shared)}))
+	mustInsert(t, s, tenantA, newer)
+	n, hashes, err := s.EraseBefore(t.Context(), tenantA, newer.Stored, 0)
+	if err != nil || n != 1 {
+		t.Fatalf("EraseBefore: %d, %v", n, err)
+	}
+	slices.Sort(hashes)
+	want := []string{only, shared}
+	slices.Sort(want)
+	if !slices.Equal(hashes, want) {
+		t.Errorf("EraseBefore's attachments: %v, want %v", hashes, want)
+	}
+	if n, err := s.DeleteUnusedAttachments(t.Context(), tenantA, hashes); err != nil || n != 1 {
+		t.Errorf("DeleteUnusedAttachments: %d, %v; want 1", n, err)
+	}
+	_, _, err = s.Attachment(t.Context(), tenantA, only)
+	wantCode(t, err, statements.ENotFound)
+	if got := readAttachment(t, s, tenantA, shared); string(got) != "a worksheet" {
+		t.Errorf("the shared attachment: %q", got)
+	}
 }
 
 // testEraseAuditBefore deletes exactly a tenant's audit entries made
@@ -93,7 +129,7 @@ func testEraseBefore(t *testing.T, s statements.Store) {
 		t.Fatalf("stored %v and %v: no time between them", old[len(old)-1].Stored, cut)
 	}
 
-	n, err := s.EraseBefore(t.Context(), tenantA, cut, 2)
+	n, _, err := s.EraseBefore(t.Context(), tenantA, cut, 2)
 	if err != nil || n != 2 {
 		t.Fatalf("EraseBefore(limit 2): %d, %v", n, err)
 	}
@@ -102,7 +138,7 @@ func testEraseBefore(t *testing.T, s statements.Store) {
 	mustStatement(t, s, tenantA, old[2].ID, false)
 	total := n
 	for {
-		n, err := s.EraseBefore(t.Context(), tenantA, cut, 0)
+		n, _, err := s.EraseBefore(t.Context(), tenantA, cut, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,9 +53,18 @@ func (s *Store) Retentions(ctx context.Context) ([]statements.Retention, error) 
 }
 
 // EraseBefore traces statements.Eraser.EraseBefore.
-func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, error) {
+func (s *Store) EraseBefore(ctx context.Context, tenant string, before time.Time, limit int) (int, []string, error) {
 	ctx, span := s.start(ctx, "EraseBefore", AttrTenant.String(tenant))
-	n, err := s.next.EraseBefore(ctx, tenant, before, limit)
+	n, atts, err := s.next.EraseBefore(ctx, tenant, before, limit)
+	records(span, n)
+	end(span, err)
+	return n, atts, err
+}
+
+// DeleteUnusedAttachments traces statements.Eraser.DeleteUnusedAttachments.
+func (s *Store) DeleteUnusedAttachments(ctx context.Context, tenant string, hashes []string) (int, error) {
+	ctx, span := s.start(ctx, "DeleteUnusedAttachments", AttrTenant.String(tenant))
+	n, err := s.next.DeleteUnusedAttachments(ctx, tenant, hashes)
 	records(span, n)
 	end(span, err)
 	return n, err
