@@ -3,6 +3,7 @@ package mongostore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"crypto/rand"
 	"encoding/json"
 	"maps"
@@ -200,19 +201,29 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 	// From here on the step finishes what it starts.
 	ctx = context.WithoutCancel(ctx)
 	st, err := s.eraseIn(ctx, tenant, e, b)
-	if err != nil || st.done {
+	if st == nil || st.done || len(st.Erased)+len(st.Pseudonymised) == 0 {
 		if derr := s.done(ctx, b); err == nil {
 			err = derr
 		}
 		return st, err
 	}
+	// What the step did, or began to do before it failed, goes to the
+	// log: a statement named there and not deleted after all is erased
+	// by the next run, and named again.
+	stepErr := err
+	if err := s.writeEntry(ctx, tenant, b, &st.ErasureEntry); err != nil {
+		return nil, errors.Join(stepErr, err)
+	}
 	for {
 		committed, err := s.decide(ctx, b, true)
 		if err != nil {
-			return nil, err
+			return nil, errors.Join(stepErr, err)
 		}
 		if committed {
-			return st, s.done(ctx, b)
+			if err := s.done(ctx, b); err != nil || stepErr != nil {
+				return nil, errors.Join(stepErr, err)
+			}
+			return st, nil
 		}
 		// Settled by another writer: the entry goes again, later.
 		s.erasureLog().DeleteOne(ctx, bson.D{{Key: "_id", Value: b.ID}})
@@ -220,7 +231,7 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 			return nil, err
 		}
 		if err := s.writeEntry(ctx, tenant, b, &st.ErasureEntry); err != nil {
-			return nil, err
+			return nil, errors.Join(stepErr, err)
 		}
 	}
 }
@@ -322,24 +333,24 @@ func (s *Store) eraseIn(ctx context.Context, tenant string, e *statements.Erasur
 		}
 		raw, changed, err := e.Rewrite(d.Statement)
 		if err != nil {
-			return nil, err
+			return st, err
 		}
 		if changed {
 			fp, err := statements.Fingerprint(raw)
 			if err != nil {
-				return nil, statements.Internal(err, "cannot erase")
+				return st, statements.Internal(err, "cannot erase")
 			}
 			update = append(update, bson.E{Key: "$set", Value: bson.D{{Key: "stmt", Value: raw}, {Key: "fp", Value: fp}}})
 		}
 		if len(update) > 0 {
 			if _, err := s.stmts.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, update); err != nil {
-				return nil, mapErr(err, "cannot erase")
+				return st, mapErr(err, "cannot erase")
 			}
 		}
 		if len(pull) > 0 {
 			_, err := s.stmts.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$pullAll", Value: bson.D{{Key: "terms", Value: pull}}}})
 			if err != nil {
-				return nil, mapErr(err, "cannot erase")
+				return st, mapErr(err, "cannot erase")
 			}
 		}
 		st.Pseudonymised = append(st.Pseudonymised, d.SID)
@@ -350,14 +361,11 @@ func (s *Store) eraseIn(ctx context.Context, tenant string, e *statements.Erasur
 			links = append(links, linkRef+":"+k, linkVoids+":"+k)
 		}
 		if _, err := s.links.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: links}}}}); err != nil {
-			return nil, mapErr(err, "cannot erase")
+			return st, mapErr(err, "cannot erase")
 		}
 		if _, err := s.stmts.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: gone}}}}); err != nil {
-			return nil, mapErr(err, "cannot erase")
+			return st, mapErr(err, "cannot erase")
 		}
-	}
-	if err := s.writeEntry(ctx, tenant, b, &st.ErasureEntry); err != nil {
-		return nil, err
 	}
 	return st, nil
 }
