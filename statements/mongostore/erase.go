@@ -3,9 +3,9 @@ package mongostore
 import (
 	"cmp"
 	"context"
-	"errors"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"time"
