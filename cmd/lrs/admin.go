@@ -46,6 +46,7 @@ type adminOptions struct {
 	URL, TokenURL, ClientID, ClientSecretFile string
 	IdentityHomePage, Verbs                   string
 	RequireStudentMapping, Disabled           bool
+	RetractOnErasure                          bool // lrs oneroster set --retract-on-erasure
 	State, After, Result, File                string
 	RosterURL, RosterScope                    string
 	StalledAfterDays                          int
@@ -424,7 +425,7 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs oneroster show --tenant ID
   lrs oneroster set --tenant ID --url URL --token-url URL --client-id ID
       [--client-secret-file FILE] [--identity-home-page URL] [--verbs IRI,...]
-      [--require-student-mapping] [--disabled] [--roster-url URL] [--roster-scope SCOPE]
+      [--require-student-mapping] [--disabled] [--retract-on-erasure] [--roster-url URL] [--roster-scope SCOPE]
       (the secret from the file or LRS_ONEROSTER_CLIENT_SECRET; neither keeps the stored one)
   lrs oneroster delete --tenant ID
   lrs oneroster results --tenant ID [--state pending|sent|dead] [--after SOURCEDID] [--limit N]

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digione/lrs/forwarders/oneroster/onerostertest"
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/sqlitestore"
 	"github.com/digione/lrs/statements/storetest"
@@ -134,5 +135,22 @@ func TestCLI_TenantDelete(t *testing.T) {
 	})
 	if _, err := cli(t, dir, nil, "tenant", "delete", "nowhere"); err == nil {
 		t.Error("lrs tenant delete nowhere: no error")
+	}
+}
+
+func TestCLI_OneRosterRetractOnErasure(t *testing.T) {
+	dir := t.TempDir()
+	book := onerostertest.New("lrs-client", "or-secret-7c1")
+	defer book.Close()
+	mustCLI(t, dir, nil, "tenant", "create", "espoo")
+	vars := map[string]string{"LRS_ONEROSTER_CLIENT_SECRET": "or-secret-7c1"}
+	mustCLI(t, dir, vars, "oneroster", "set", "--tenant", "espoo", "--url", book.BaseURL(), "--token-url", book.TokenURL(),
+		"--client-id", "lrs-client", "--retract-on-erasure")
+	if out := mustCLI(t, dir, nil, "oneroster", "show", "--tenant", "espoo", "--json"); !strings.Contains(out, `"retractOnErasure": true`) {
+		t.Errorf("oneroster show after --retract-on-erasure: %s", out)
+	}
+	mustCLI(t, dir, vars, "oneroster", "set", "--tenant", "espoo", "--url", book.BaseURL(), "--token-url", book.TokenURL(), "--client-id", "lrs-client")
+	if out := mustCLI(t, dir, nil, "oneroster", "show", "--tenant", "espoo", "--json"); strings.Contains(out, `retractOnErasure`) {
+		t.Errorf("oneroster show without --retract-on-erasure: %s", out)
 	}
 }
