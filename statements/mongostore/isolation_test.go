@@ -18,3 +18,9 @@ func TestIsolation(t *testing.T) {
 func TestTenantDeletion(t *testing.T) {
 	lrstest.TenantDeletion(t, func(t *testing.T) statements.Store { return MustOpenStore(t, newDatabase()) })
 }
+
+// TestErasure runs the LRS's erasure isolation test over HTTP on the
+// MongoDB store.
+func TestErasure(t *testing.T) {
+	lrstest.Erasure(t, func(t *testing.T) statements.Store { return MustOpenStore(t, newDatabase()) })
+}
