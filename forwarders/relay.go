@@ -28,6 +28,31 @@ type Sink interface {
 	Send(ctx context.Context, entries []statements.LogEntry) error
 }
 
+// ErasureSink is a Sink that receives the log's erasure entries
+// (statements.LogEntry.Erasure set) in their place among the statements;
+// a Sink that is not one receives the statements only, and its cursor
+// passes the erasure entries.
+type ErasureSink interface {
+	Sink
+	// ReceivesErasures marks the sink; it does nothing.
+	ReceivesErasures()
+}
+
+// forSink returns the entries sink receives: all of them, or, for a sink
+// that is no ErasureSink, the statements.
+func forSink(sink Sink, es []statements.LogEntry) []statements.LogEntry {
+	if _, ok := sink.(ErasureSink); ok {
+		return es
+	}
+	out := es[:0:0]
+	for _, e := range es {
+		if e.Erasure == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Config configures a Relay.
 type Config struct {
 	// Log is the store's log, where the cursors and leases are kept too.
@@ -301,7 +326,10 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 		// next leader's.
 		dctx, span := r.startDeliver(ctx, s.sink.Name(), pending, failures+1)
 		sctx, cancel := context.WithTimeout(dctx, r.cfg.LeaseTTL/2)
-		err := s.sink.Send(sctx, pending)
+		var err error
+		if send := forSink(s.sink, pending); len(send) > 0 {
+			err = s.sink.Send(sctx, send)
+		}
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {

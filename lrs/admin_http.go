@@ -31,6 +31,7 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	g.GET("/tenants", s.handleAdminListTenants)
 	g.GET("/tenants/:tenant", s.handleAdminGetTenant)
 	g.PATCH("/tenants/:tenant", s.handleAdminUpdateTenant)
+	g.DELETE("/tenants/:tenant", s.handleAdminDeleteTenant)
 	g.POST("/tenants/:tenant/credentials", s.handleAdminCreateCredential)
 	g.GET("/tenants/:tenant/credentials", s.handleAdminListCredentials)
 	g.PATCH("/credentials/:key", s.handleAdminUpdateCredential)
@@ -39,6 +40,10 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	g.GET("/audit", s.handleAdminAudit)
 	g.GET("/tenants/:tenant/learners/export", s.handleAdminExportLearner)
 	g.GET("/tenants/:tenant/credentials/:key/report", s.handleAdminCredentialReport)
+	g.POST("/tenants/:tenant/erasures", s.handleAdminCreateErasure)
+	g.GET("/tenants/:tenant/erasures/:id", s.handleAdminGetErasure)
+	g.GET("/tenants/:tenant/retention", s.handleAdminGetRetention)
+	g.PUT("/tenants/:tenant/retention", s.handleAdminPutRetention)
 
 	or := g.Group("/tenants/:tenant/oneroster")
 	or.GET("", s.handleAdminGetOneRoster)

@@ -69,6 +69,9 @@ func (a *Admin) SetOneRosterConfig(ctx context.Context, actor, tenant string, c 
 		detail += " verbs=" + strings.Join(c.Verbs, ",")
 	}
 	detail += fmt.Sprintf(" requireStudentMapping=%t disabled=%t", c.RequireStudentMapping, c.Disabled)
+	if c.RetractOnErasure {
+		detail += " retractOnErasure=true"
+	}
 	if c.RosterURL != "" {
 		detail += " rosterUrl=" + c.RosterURL
 	}

@@ -199,6 +199,8 @@ type Server struct {
 	readyRequiresSinks bool
 	tracer             trace.Tracer // nil: requests are not traced
 	profiles           *profileChecker
+	erasures           erasureRuns     // the erasures running in the background
+	tenantDeletions    tenantDeletions // the tenant deletions running in the background
 }
 
 // New returns a Server for cfg.

@@ -5,10 +5,13 @@ import (
 	"time"
 )
 
-// LogEntry is one stored statement in the store's log, with its tenant.
+// LogEntry is one stored statement in the store's log, with its tenant,
+// or a step of an erasure (Erasure is set; Record then has only Position
+// and Stored, the time of the step).
 type LogEntry struct {
-	Tenant string
-	Record *Record
+	Tenant  string
+	Record  *Record
+	Erasure *ErasureEntry
 }
 
 // Log is the store's ordered, durable log of stored statements, the outbox
@@ -20,7 +23,7 @@ type LogEntry struct {
 // TestStore_Log group.
 type Log interface {
 	// ReadLog returns, in position order across tenants, up to limit
-	// statements with Position > after (their records carry Stored and
+	// statements and erasure entries with Position > after (their records carry Stored and
 	// Position). It never returns a position above the store's visibility
 	// watermark: no statement with a position at or below the last one
 	// returned commits later, so a reader that continues after the last

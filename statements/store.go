@@ -175,6 +175,7 @@ type Store interface {
 	SinkStore
 	RosterStore
 	ReportStore
+	Eraser
 
 	// InsertStatements stores recs atomically: all of them or none. For
 	// each record it sets Stored and Position; positions grow in the order

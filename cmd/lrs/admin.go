@@ -49,10 +49,13 @@ type adminOptions struct {
 	URL, TokenURL, ClientID, ClientSecretFile string
 	IdentityHomePage, Verbs                   string
 	RequireStudentMapping, Disabled           bool
+	RetractOnErasure                          bool // lrs oneroster set --retract-on-erasure
 	State, After, Result, File                string
 	RosterURL, RosterScope                    string
 	StalledAfterDays                          int
 
+	// RetentionDays is the flag of lrs retention; -1 = not given.
+	RetentionDays int
 	// Agent and To are the flags of lrs export.
 	Agent, To string
 
@@ -366,7 +369,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		return nil
 	}
 	name, rest := group, args // a command without subcommands
-	if group != "export" {
+	if group != "export" && group != "erase" && group != "retention" {
 		if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
 			fmt.Fprintln(stderr, adminUsage)
 			return fmt.Errorf("lrs %s: a subcommand is required", group)
@@ -374,7 +377,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		name, rest = group+" "+args[0], args[1:]
 	}
 	var cmd *adminCommand
-	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands} {
+	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands, eraseCommands, retentionCommands, tenantDeleteCommands} {
 		for i := range list {
 			if list[i].name == name {
 				cmd = &list[i]
@@ -461,6 +464,7 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs tenant update ID [--name NAME] [--identity-values V,...|none]
   lrs tenant list
   lrs tenant disable ID | lrs tenant enable ID
+  lrs tenant delete ID   (revokes its credentials, then removes all its data)
   lrs tenant limits ID [--rate R] [--burst B] [--batch N] [--query-limit N] [--body-bytes N]
   lrs tenant cors ID https://app.example.fi,...|none
   lrs credential create --tenant ID --scopes all|statements/write,... [--name NAME] [--app APP]
@@ -473,10 +477,12 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs credential update KEY [--profile-mode off|flag|strict] [--name NAME]
   lrs credential report KEY --tenant ID [--since YYYY-MM-DD]
   lrs audit list [--limit N]
+  lrs erase --tenant ID --agent AGENT_JSON
+  lrs retention --tenant ID [--days N]   (0: statements kept for ever)
   lrs oneroster show --tenant ID
   lrs oneroster set --tenant ID --url URL --token-url URL --client-id ID
       [--client-secret-file FILE] [--identity-home-page URL] [--verbs IRI,...]
-      [--require-student-mapping] [--disabled] [--roster-url URL] [--roster-scope SCOPE]
+      [--require-student-mapping] [--disabled] [--retract-on-erasure] [--roster-url URL] [--roster-scope SCOPE]
       (the secret from the file or LRS_ONEROSTER_CLIENT_SECRET; neither keeps the stored one)
   lrs oneroster delete --tenant ID
   lrs oneroster results --tenant ID [--state pending|sent|dead] [--after SOURCEDID] [--limit N]

@@ -51,6 +51,8 @@ type app struct {
 	// reports adds the credentials' report counts kept in memory to the
 	// store (lrs.Server.FlushReports).
 	reports func(context.Context) error
+	// retention erases what the tenants' retention no longer allows.
+	retention *lrs.RetentionJob
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -147,8 +149,14 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	lcfg.Ready = relay.Ready
 	lcfg.ReadyNotes = rosters.Failing
 	lcfg.RosterSync = rosterSync{rosters}
+	host, _ := os.Hostname()
+	retention := &lrs.RetentionJob{Store: served, Log: log, Interval: cfg.RetentionInterval,
+		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])}
 	lcfg.Metrics = func(w io.Writer) error {
 		if err := relay.WriteMetrics(w); err != nil {
+			return err
+		}
+		if err := retention.WriteMetrics(w); err != nil {
 			return err
 		}
 		if err := or.WriteMetrics(w); err != nil {
@@ -207,7 +215,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	a := &app{log: log, store: store, ln: conns.Listener(ln), relay: relay, oneRoster: or, sinks: sinks, debug: debug, internal: internal, conns: conns,
 		replicas: lcfg.Replicas, people: people,
 		served: served, tracing: tracing,
-		rosters: rosters, reports: srv.FlushReports,
+		rosters: rosters, reports: srv.FlushReports, retention: retention,
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -396,6 +404,10 @@ func (a *app) Run(ctx context.Context) error {
 	defer stopRosters()
 	rostersDone := make(chan struct{})
 	go func() { a.rosters.Run(yctx); close(rostersDone) }()
+	// A retention batch in flight is one short write; the run stops with
+	// the roster sync.
+	retentionDone := make(chan struct{})
+	go func() { a.retention.Run(yctx); close(retentionDone) }()
 	go func() {
 		if err := a.oneRoster.Run(octx); err != nil {
 			a.log.Error().Err(err).Msg("OneRoster deliveries stopped")
@@ -438,6 +450,7 @@ func (a *app) Run(ctx context.Context) error {
 	<-relayDone
 	stopRosters()
 	<-rostersDone
+	<-retentionDone
 	// Results not yet written stay due in the store for the next start.
 	stopOneRoster()
 	select {

@@ -80,6 +80,8 @@ type serveConfig struct {
 
 	RelayLeaseTTL time.Duration // --relay-lease-ttl, LRS_RELAY_LEASE_TTL; default 0 = 15s: how soon another process takes over the sinks of one that died
 
+	RetentionInterval time.Duration // --retention-interval, LRS_RETENTION_INTERVAL: how often the tenants' retention is applied; default 0 = 1h
+
 	// Replicas is --replicas, LRS_REPLICAS: "auto" (default, 0 here): the
 	// LRS processes sharing the store count one another through it, and
 	// divide each credential's rate and burst and the failed-login
@@ -138,6 +140,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	checkSignIn := signInFlags(fs, &cfg.signInConfig, getenv)
 	fs.StringVar(&cfg.OneRosterRosterURL, "oneroster-roster-url", env("LRS_ONEROSTER_ROSTER_URL", ""), "OneRoster rostering service of that tenant, up to /ims/oneroster/rostering/v1p2, read with the same client; none: its roster is not synced (LRS_ONEROSTER_ROSTER_URL)")
 	fs.StringVar(&cfg.OneRosterRosterScope, "oneroster-roster-scope", env("LRS_ONEROSTER_ROSTER_SCOPE", ""), "the scope asked for to read the roster; default "+oneroster.ScopeRosterCore+" (LRS_ONEROSTER_ROSTER_SCOPE)")
+	retentionInterval := fs.String("retention-interval", env("LRS_RETENTION_INTERVAL", ""), "how often the statements older than their tenant's retention are erased; default 1h (LRS_RETENTION_INTERVAL)")
 	rosterInterval := fs.String("roster-sync-interval", env("LRS_ROSTER_SYNC_INTERVAL", ""), "how often each tenant's roster is synced from its rostering service, plus a jitter of a tenth; default 1h (LRS_ROSTER_SYNC_INTERVAL)")
 	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
@@ -174,6 +177,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if *leaseTTL != "" {
 		if cfg.RelayLeaseTTL, err = time.ParseDuration(*leaseTTL); err != nil || cfg.RelayLeaseTTL <= 0 {
 			return cfg, fmt.Errorf("--relay-lease-ttl %q: want a positive duration such as 15s", *leaseTTL)
+		}
+	}
+	if *retentionInterval != "" {
+		if cfg.RetentionInterval, err = time.ParseDuration(*retentionInterval); err != nil || cfg.RetentionInterval < time.Second {
+			return cfg, fmt.Errorf("--retention-interval %q: want a duration of a second or more such as 1h", *retentionInterval)
 		}
 	}
 	if *rosterInterval != "" {

@@ -5,6 +5,8 @@
 //	lrs credential ...    create, list, rotate, revoke credentials (offline)
 //	lrs audit list        show the latest administrative actions
 //	lrs export ...        everything the LRS holds about one learner (ZIP)
+//	lrs erase ...         erase one learner (offline)
+//	lrs retention ...     how long a tenant keeps its statements (offline)
 //	lrs oneroster ...     configure a tenant's OneRoster gradebook write-back,
 //	                      its mappings, results and dead letters (offline)
 //	lrs backup --to FILE  copy the embedded store while it serves
@@ -69,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return a.Run(ctx)
-	case "tenant", "credential", "audit", "oneroster", "export":
+	case "tenant", "credential", "audit", "oneroster", "export", "erase", "retention":
 		return runAdmin(ctx, cmd, args, getenv, stdout, stderr)
 	case "check":
 		return runCheck(args, os.Stdin, stdout, stderr)
@@ -108,6 +110,8 @@ Commands:
   credential   create, list, rotate and revoke credentials
   audit        show the audit log of administrative actions
   export       write everything the LRS holds about one learner as a ZIP archive
+  erase        erase one learner: --tenant T --agent JSON (prints the receipt)
+  retention    show or set how long a tenant keeps its statements: --tenant T [--days N]
   oneroster    configure a tenant's OneRoster gradebook write-back; list results,
                replay dead letters, map students and activities
   backup       copy the embedded store to a file while the LRS serves it

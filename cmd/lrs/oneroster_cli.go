@@ -45,6 +45,7 @@ var oneRosterCommands = []adminCommand{
 			fs.StringVar(&o.Verbs, "verbs", "", "comma-separated verb IRIs that make results; default passed, failed, completed, scored, satisfied")
 			fs.BoolVar(&o.RequireStudentMapping, "require-student-mapping", false, "write results only of students in the student mapping table")
 			fs.BoolVar(&o.Disabled, "disabled", false, "keep the configuration but write no new results")
+			fs.BoolVar(&o.RetractOnErasure, "retract-on-erasure", false, "retract the results written from a learner's statements when the learner is erased (default: keep them)")
 			fs.StringVar(&o.RosterURL, "roster-url", "", "the rostering service, up to and including /ims/oneroster/rostering/v1p2, read with the same client (default none: the roster is not synced)")
 			fs.StringVar(&o.RosterScope, "roster-scope", "", "the scope asked for to read the roster; default "+oneroster.ScopeRosterCore)
 			fs.IntVar(&o.StalledAfterDays, "stalled-after-days", 0, "days without a statement that make a student stalled in a class overview; default 7")
@@ -60,7 +61,7 @@ var oneRosterCommands = []adminCommand{
 			c := oneroster.TenantConfig{BaseURL: o.URL, TokenURL: o.TokenURL, ClientID: o.ClientID, ClientSecret: secret,
 				IdentityHomePage: o.IdentityHomePage, Verbs: splitList(o.Verbs),
 				RequireStudentMapping: o.RequireStudentMapping, Disabled: o.Disabled, RosterURL: o.RosterURL, RosterScope: o.RosterScope,
-				StalledAfterDays: o.StalledAfterDays}
+				StalledAfterDays: o.StalledAfterDays, RetractOnErasure: o.RetractOnErasure}
 			v, err := ops.SetOneRosterConfig(ctx, cliActor, o.Tenant, c)
 			if err != nil {
 				return cliFieldError(err)

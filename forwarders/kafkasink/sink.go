@@ -2,9 +2,7 @@ package kafkasink
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -287,8 +285,12 @@ func messageSize(m kafka.Message) int64 {
 	return int64(n)
 }
 
-// Message returns the message of one stored statement.
+// Message returns the message of one stored statement, or of one
+// erasure entry (see erasureMessage).
 func (s *Sink) Message(ctx context.Context, e statements.LogEntry) (kafka.Message, error) {
+	if e.Erasure != nil {
+		return erasureMessage(e), nil
+	}
 	r := e.Record
 	key, err := s.key(ctx, e)
 	if err != nil {
@@ -360,10 +362,7 @@ func (s *Sink) target(ctx context.Context, tenant, id string) (*statements.Recor
 // Key returns the message key of the statements of tenant whose actor has
 // the identity actorKey (statements.Actor.Key): the hex SHA-256 of both,
 // so the key names no learner.
-func Key(tenant, actorKey string) string {
-	h := sha256.Sum256([]byte(tenant + "\x00" + actorKey))
-	return hex.EncodeToString(h[:16])
-}
+func Key(tenant, actorKey string) string { return statements.ActorHash(tenant, actorKey) }
 
 // Close flushes and closes the writer.
 func (s *Sink) Close() error { return s.w.Close() }

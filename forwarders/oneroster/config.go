@@ -44,6 +44,12 @@ type TenantConfig struct {
 	// Disabled stops new results of the tenant; statements stored while
 	// disabled are skipped for good.
 	Disabled bool `json:"disabled,omitempty"`
+	// RetractOnErasure makes the erasure of a learner retract the results
+	// written from their erased statements (status "tobedeleted", as a
+	// voiding does). Default false: the gradebook keeps them, because a
+	// grade is the school's record, which the school keeps or erases
+	// under its own rules, not the LRS's copy of the learner's activity.
+	RetractOnErasure bool `json:"retractOnErasure,omitempty"`
 	// RosterURL is the rostering service, up to and including
 	// /ims/oneroster/rostering/v1p2, read with the same client; "" means
 	// the tenant's roster is not synced.

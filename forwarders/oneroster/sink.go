@@ -275,6 +275,9 @@ func (s *Sink) record(ctx context.Context, e statements.LogEntry) (due bool, err
 		s.count(func(st *Stats) { st.Ignored++ })
 		return false, nil
 	}
+	if e.Erasure != nil {
+		return s.erased(ctx, ts.cfg, e)
+	}
 	if e.Record.Voids != "" {
 		return s.retract(ctx, e.Tenant, e.Record.Voids)
 	}

@@ -122,6 +122,13 @@
 //	tenants     _id = id                 Tenants sorted by _id, Tenant
 //	credentials _id = key                Credential; {tn} Credentials
 //	audit       _id = time-order         Audit, newest first
+//	erasurelog  _id = block sequence     an erasure's steps, at the position
+//	            {pos}                    of their block: ReadLog merges them
+//	erasures    _id = tenant/id          erasure receipts
+//	erasurekeys _id = tenant             each tenant's erasure key
+//	retention   _id = tenant             each tenant's retention (erase.go,
+//	                                     retention.go); EraseBefore and
+//	                                     DeleteTenant use {tn, st, pos}
 //	cursors     {base, v}                the forwarders' cursors (a version per
 //	                                     position, so a cursor never moves back)
 //	leases      {base, v}                the forwarders' leases and the LRS

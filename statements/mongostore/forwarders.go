@@ -44,7 +44,16 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 	for i := range docs {
 		out[i] = statements.LogEntry{Tenant: docs[i].Tenant, Record: docs[i].record()}
 	}
-	return out, nil
+	// The erasures' entries up to the same bound (erase.go).
+	through := w
+	if len(out) == limit {
+		through = out[len(out)-1].Record.Position
+	}
+	es, err := s.readErasures(ctx, after, through, limit)
+	if err != nil {
+		return nil, err
+	}
+	return mergeLog(out, es, limit), nil
 }
 
 // LogHead returns the watermark; see statements.Log.

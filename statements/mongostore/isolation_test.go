@@ -12,3 +12,15 @@ import (
 func TestIsolation(t *testing.T) {
 	lrstest.Isolation(t, func(t *testing.T) statements.Store { return MustOpenStore(t, newDatabase()) })
 }
+
+// TestTenantDeletion runs the LRS's tenant deletion test over HTTP on the
+// MongoDB store.
+func TestTenantDeletion(t *testing.T) {
+	lrstest.TenantDeletion(t, func(t *testing.T) statements.Store { return MustOpenStore(t, newDatabase()) })
+}
+
+// TestErasure runs the LRS's erasure isolation test over HTTP on the
+// MongoDB store.
+func TestErasure(t *testing.T) {
+	lrstest.Erasure(t, func(t *testing.T) statements.Store { return MustOpenStore(t, newDatabase()) })
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -258,7 +259,7 @@ func (s *Store) setup(ctx context.Context) error {
 	if err := s.setupLog(ctx); err != nil {
 		return err
 	}
-	for _, ix := range append(s.indexes(), s.rosterIndexes()...) {
+	for _, ix := range slices.Concat(s.indexes(), s.rosterIndexes(), s.erasureIndexes()) {
 		o := options.Index().SetName(ix.name)
 		if ix.unique {
 			o.SetUnique(true)

@@ -20,8 +20,10 @@ import (
 // transaction (VACUUM INTO), so it holds every write committed before the
 // backup began and none half, plus the table backupAttachments with the
 // content of the attachment files. Attachment files are written before
-// the statements that name them commit and are never deleted, so the
-// files copied after the snapshot include every one it refers to.
+// the statements that name them commit and are deleted only by an erasure
+// (erase.go), after the last statement naming them, so the files copied
+// after the snapshot include every one it refers to, except those of
+// statements an erasure deleted meanwhile.
 
 // backupAttachments is the table of a backup that holds the attachment
 // files: path relative to the attachments directory, content.
@@ -37,6 +39,7 @@ var migrations = [schemaVersion]string{
 	"add tenants.identity_values, the table tenant_identities and the roster tables (version 5)",
 	"add the index documents_agent: an agent's documents across activities (version 6)",
 	"add credentials.profile_mode and the table credential_reports (version 7)",
+	"add the erasures' tables erasure_log, erasures, erasure_keys, retention and log_end (version 8)",
 }
 
 // readOnly opens the database file path for reading, without creating it.
@@ -132,6 +135,9 @@ func copyAttachmentsIn(ctx context.Context, path, attachments string) error {
 		if errors.Is(err, fs.ErrNotExist) && p == attachments {
 			return filepath.SkipDir
 		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted by an erasure meanwhile
+		}
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
 			return err
 		}
@@ -140,6 +146,9 @@ func copyAttachmentsIn(ctx context.Context, path, attachments string) error {
 			return err
 		}
 		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted by an erasure meanwhile
+		}
 		if err != nil {
 			return err
 		}

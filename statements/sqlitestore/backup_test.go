@@ -216,7 +216,7 @@ func TestInspect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Exists || info.SchemaVersion != 3 || info.Current != 7 || len(info.Migrations) != 4 || info.Statements != 1 {
+	if !info.Exists || info.SchemaVersion != 3 || info.Current != 8 || len(info.Migrations) != 5 || info.Statements != 1 {
 		t.Errorf("version 3 store: got %+v", info)
 	}
 	info, _ = sqlitestore.Inspect(ctx, dir)

@@ -67,6 +67,12 @@
 //	             profile_mode
 //	credential_reports  (tenant, credential, day, kind, template, rule)
 //	             PRIMARY KEY, count, example: the daily reports
+//	erasure_log, erasures, erasure_keys, retention, log_end
+//	             an erasure's steps in the log (positions of the same
+//	             sequence as the statements'; ReadLog merges both), its
+//	             receipts, each tenant's erasure key, retentions, and the
+//	             last position given before a retention deleted the newest
+//	             statements (erase.go, retention.go)
 //
 // The schema version is PRAGMA user_version; New creates or migrates the
 // schema and refuses a file written by a newer version. Statements written

@@ -42,8 +42,8 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 7 {
-		t.Errorf("schema version after New: %d, %v; want 7", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 8 {
+		t.Errorf("schema version after New: %d, %v; want 8", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
 		t.Helper()
@@ -150,6 +150,9 @@ func TestStore_StatementBytes(t *testing.T) {
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
 	var qs []string
+	if v < 8 {
+		qs = append(qs, `DROP TABLE erasure_log`, `DROP TABLE erasures`, `DROP TABLE erasure_keys`, `DROP TABLE retention`, `DROP TABLE log_end`)
+	}
 	if v < 7 {
 		qs = append(qs, `ALTER TABLE credentials DROP COLUMN profile_mode`, `DROP TABLE credential_reports`)
 	}
@@ -232,8 +235,8 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 7 {
-		t.Errorf("schema version after New: %d, %v; want 7", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 8 {
+		t.Errorf("schema version after New: %d, %v; want 8", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
 	if got := stored(q); !maps.Equal(got, want) {
@@ -365,8 +368,8 @@ func TestStore_Version5Documents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Migrations) != 2 || info.SchemaVersion != 5 {
-		t.Errorf("Inspect of a version 5 store: %+v, want two migrations", info)
+	if len(info.Migrations) != 3 || info.SchemaVersion != 5 {
+		t.Errorf("Inspect of a version 5 store: %+v, want three migrations", info)
 	}
 
 	s := MustOpenStore(t, dir)
@@ -458,8 +461,8 @@ func TestStore_Version6ProfileMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Migrations) != 1 || info.SchemaVersion != 6 {
-		t.Errorf("Inspect of a version 6 store: %+v, want one migration", info)
+	if len(info.Migrations) != 2 || info.SchemaVersion != 6 {
+		t.Errorf("Inspect of a version 6 store: %+v, want two migrations", info)
 	}
 
 	s := MustOpenStore(t, dir)
@@ -483,5 +486,32 @@ func TestStore_Version6ProfileMode(t *testing.T) {
 	}
 	if got, err := s.Report(t.Context(), "t", "k", ""); err != nil || len(got) != 1 || got[0].Count != 2 {
 		t.Errorf("Report after New: %+v, %v", got, err)
+	}
+}
+
+// TestStore_Version7Erasures: New adds the erasures' tables to a version
+// 7 database, whose statements an erasure then finds, and the log goes on
+// after the erasure's entry.
+func TestStore_Version7Erasures(t *testing.T) {
+	dir := t.TempDir()
+	old := storetest.Record(t, []byte(`{"actor":{"mbox":"mailto:learner@example.org"},"verb":{"id":"https://example.org/v"},"object":{"id":"https://example.org/a"}}`))
+	db := storedThenRaw(t, dir, []*statements.Record{old})
+	downgrade(t, db, 7)
+	s := MustOpenStore(t, dir)
+	key, err := s.ErasureKey(t.Context(), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := statements.NewErasure(key, "t", "Agent|mbox|mailto:learner@example.org", "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.EraseAgent(t.Context(), "t", e)
+	if err != nil || rc.StatementsDeleted != 1 {
+		t.Fatalf("EraseAgent: %+v, %v; want 1 deleted", rc, err)
+	}
+	head, err := s.LogHead(t.Context())
+	if err != nil || head <= old.Position {
+		t.Errorf("LogHead: %d, %v; want above %d", head, err, old.Position)
 	}
 }

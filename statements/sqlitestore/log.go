@@ -1,9 +1,12 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +35,7 @@ var logSchema = []string{
 
 const (
 	qReadLog = `SELECT s.tenant, ` + recordColumns + ` FROM statements s WHERE s.position > ? ORDER BY s.position LIMIT ?`
-	qLogHead = `SELECT coalesce(max(position), 0) FROM statements`
+	qLogHead = `SELECT max((SELECT coalesce(max(position), 0) FROM statements), (SELECT coalesce(max(position), 0) FROM erasure_log))`
 	qCursor  = `SELECT position FROM cursors WHERE sink = ?`
 )
 
@@ -72,11 +75,14 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 	if limit <= 0 || limit > statements.MaxLimit {
 		limit = statements.MaxLimit
 	}
-	st, err := s.read(ctx, qReadLog)
+	// One read transaction: the statements and the erasure entries of
+	// one snapshot, which holds a prefix of the log.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, err
+		return nil, mapErr(err, "cannot read the statement log")
 	}
-	rows, err := st.QueryContext(ctx, after, limit)
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, qReadLog, after, limit)
 	if err != nil {
 		return nil, mapErr(err, "cannot read the statement log")
 	}
@@ -95,7 +101,18 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err, "cannot read the statement log")
 	}
-	return out, nil
+	rows.Close()
+	through := int64(math.MaxInt64)
+	if len(out) == limit {
+		through = out[len(out)-1].Record.Position
+	}
+	es, err := readErasures(ctx, tx, after, through, limit)
+	if err != nil || len(es) == 0 {
+		return out, err
+	}
+	out = append(out, es...)
+	slices.SortFunc(out, func(a, b statements.LogEntry) int { return cmp.Compare(a.Record.Position, b.Record.Position) })
+	return out[:min(len(out), limit)], nil
 }
 
 type scanFunc func(dest ...any) error

@@ -44,7 +44,9 @@ const termCacheSize = 1 << 16
 //  7. credentials.profile_mode: what the LRS does with a credential's
 //     statements that break the xAPI profile; the table
 //     credential_reports of the credentials' daily reports.
-const schemaVersion = 7
+//  8. the erasures' tables erasure_log, erasures, erasure_keys, retention
+//     and log_end (erase.go, retention.go).
+const schemaVersion = 8
 
 var _ statements.Store = (*Store)(nil)
 
@@ -162,7 +164,7 @@ func (s *Store) Close() error {
 
 // schema is the whole schema: the statement log here, the other
 // resources' tables in their files.
-var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema, []string{reportsTable})
+var schema = slices.Concat(statementsSchema, documentsSchema, attachmentsSchema, activitiesSchema, adminSchema, logSchema, sinkSchema, rosterSchema, []string{reportsTable}, erasureSchema)
 
 var statementsSchema = []string{
 	`CREATE TABLE statements (
@@ -297,6 +299,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 		}
 	}
+	if v >= 1 && v <= 7 {
+		for _, q := range erasureSchema {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return statements.Internal(err, "cannot set the schema version")
 	}
@@ -309,9 +318,13 @@ func (s *Store) migrate(ctx context.Context) error {
 // load reads the end of the log (the next position and the last stored)
 // and the next free term id.
 func (s *Store) load(ctx context.Context) error {
+	// The last position may be an erasure's, or one whose statement
+	// EraseBefore deleted (log_end): its statements are gone.
 	var pos, stored sql.NullInt64
-	err := s.w.QueryRowContext(ctx,
-		`SELECT position, stored FROM statements ORDER BY position DESC LIMIT 1`).Scan(&pos, &stored)
+	err := s.w.QueryRowContext(ctx, `SELECT position, stored FROM (
+		SELECT position, stored FROM statements
+		UNION ALL SELECT position, stored FROM erasure_log
+		UNION ALL SELECT position, 0 FROM log_end) ORDER BY position DESC, stored DESC LIMIT 1`).Scan(&pos, &stored)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return statements.Internal(err, "cannot read the statement log")
 	}

@@ -46,6 +46,9 @@ func Run(t *testing.T, newStore func(t *testing.T) statements.Store) {
 		{"TestStore_Size", sizeTests},
 		{"TestStore_Rosters", rosterTests},
 		{"TestStore_Report", reportTests},
+		{"TestStore_Erasure", erasureTests},
+		{"TestStore_Retention", retentionTests},
+		{"TestStore_DeleteTenant", tenantDeleteTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ const (
 	AttrSink       = attribute.Key("lrs.sink.name")
 	AttrLease      = attribute.Key("lrs.lease.name")
 	AttrDocument   = attribute.Key("lrs.document.kind") // state, activityProfile or agentProfile
+	AttrErasure    = attribute.Key("lrs.erasure.id")
 	AttrDBSystem   = attribute.Key("db.system.name")
 	AttrDBOp       = attribute.Key("db.operation.name")
 )
