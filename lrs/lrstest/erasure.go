@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"testing"
 
 	"github.com/digione/lrs/lrs"
@@ -28,29 +26,7 @@ func Erasure(t *testing.T, newStore func(t *testing.T) statements.Store) {
 	seed := Seed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0xbb67ae8584caa73b))
 	store := newStore(t)
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store}))
-	t.Cleanup(srv.Close)
-
-	w := newWorld(rng)
-	var tenants []*tenantModel
-	for i := range 3 {
-		tm := &tenantModel{id: fmt.Sprintf("era-%d", i), stmts: map[string]*stmtModel{}, docs: map[string]*docModel{}}
-		tm.key, tm.secret = "era-key-"+strconv.Itoa(i), fmt.Sprintf("era-secret-%d-%d", i, rng.Uint64())
-		mustSetUpTenant(t, store, tm)
-		tm.c = &client{t: t, base: srv.URL, key: tm.key, secret: tm.secret}
-		tenants = append(tenants, tm)
-	}
-	for range 150 {
-		tm := tenants[rng.IntN(len(tenants))]
-		switch op := rng.IntN(10); {
-		case op < 5:
-			w.postStatement(tm, rng)
-		case op < 6:
-			w.voidStatement(tm, rng)
-		default:
-			w.postDocument(tm, rng)
-		}
-	}
+	w, tenants := workload(t, store, rng, "era")
 	erasing, others := tenants[0], tenants[1:]
 	learner := pick(rng, w.agents)
 	agentJSON := `{"mbox":"` + learner + `"}`

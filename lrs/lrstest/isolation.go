@@ -59,31 +59,7 @@ func Isolation(t *testing.T, newStore func(t *testing.T) statements.Store) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 
 	store := newStore(t)
-	cfg := lrs.Config{Store: store, Admin: store}
-	srv := httptest.NewServer(lrs.New(cfg))
-	t.Cleanup(srv.Close)
-
-	w := newWorld(rng)
-	var tenants []*tenantModel
-	for i := range 3 {
-		tm := &tenantModel{id: fmt.Sprintf("iso-%d", i), stmts: map[string]*stmtModel{}, docs: map[string]*docModel{}}
-		tm.key, tm.secret = "iso-key-"+strconv.Itoa(i), fmt.Sprintf("iso-secret-%d-%d", i, rng.Uint64())
-		mustSetUpTenant(t, store, tm)
-		tm.c = &client{t: t, base: srv.URL, key: tm.key, secret: tm.secret}
-		tenants = append(tenants, tm)
-	}
-
-	for range 150 {
-		tm := tenants[rng.IntN(len(tenants))]
-		switch op := rng.IntN(10); {
-		case op < 5:
-			w.postStatement(tm, rng)
-		case op < 6:
-			w.voidStatement(tm, rng)
-		default:
-			w.postDocument(tm, rng)
-		}
-	}
+	w, tenants := workload(t, store, rng, "iso")
 
 	for _, tm := range tenants {
 		t.Run(tm.id, func(t *testing.T) {
@@ -560,4 +536,35 @@ func (c *client) getJSON(path string, q url.Values, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		c.t.Fatalf("GET %s: %v: %s", path, err, b)
 	}
+}
+
+// workload starts an LRS on store and has three tenants, whose ids start
+// with prefix, write the randomized workload: statements with the same
+// ids, agents and activities in every tenant, voiding statements and
+// documents, in a random interleaving.
+func workload(t *testing.T, store statements.Store, rng *rand.Rand, prefix string) (*world, []*tenantModel) {
+	t.Helper()
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store}))
+	t.Cleanup(srv.Close)
+	w := newWorld(rng)
+	var tenants []*tenantModel
+	for i := range 3 {
+		tm := &tenantModel{id: fmt.Sprintf("%s-%d", prefix, i), stmts: map[string]*stmtModel{}, docs: map[string]*docModel{}}
+		tm.key, tm.secret = prefix+"-key-"+strconv.Itoa(i), fmt.Sprintf("%s-secret-%d-%d", prefix, i, rng.Uint64())
+		mustSetUpTenant(t, store, tm)
+		tm.c = &client{t: t, base: srv.URL, key: tm.key, secret: tm.secret}
+		tenants = append(tenants, tm)
+	}
+	for range 150 {
+		tm := tenants[rng.IntN(len(tenants))]
+		switch op := rng.IntN(10); {
+		case op < 5:
+			w.postStatement(tm, rng)
+		case op < 6:
+			w.voidStatement(tm, rng)
+		default:
+			w.postDocument(tm, rng)
+		}
+	}
+	return w, tenants
 }

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/digione/lrs/lrs"
@@ -29,29 +28,7 @@ func TenantDeletion(t *testing.T, newStore func(t *testing.T) statements.Store) 
 	seed := Seed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x6a09e667f3bcc909))
 	store := newStore(t)
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store}))
-	t.Cleanup(srv.Close)
-
-	w := newWorld(rng)
-	var tenants []*tenantModel
-	for i := range 3 {
-		tm := &tenantModel{id: fmt.Sprintf("del-%d", i), stmts: map[string]*stmtModel{}, docs: map[string]*docModel{}}
-		tm.key, tm.secret = "del-key-"+strconv.Itoa(i), fmt.Sprintf("del-secret-%d-%d", i, rng.Uint64())
-		mustSetUpTenant(t, store, tm)
-		tm.c = &client{t: t, base: srv.URL, key: tm.key, secret: tm.secret}
-		tenants = append(tenants, tm)
-	}
-	for range 150 {
-		tm := tenants[rng.IntN(len(tenants))]
-		switch op := rng.IntN(10); {
-		case op < 5:
-			w.postStatement(tm, rng)
-		case op < 6:
-			w.voidStatement(tm, rng)
-		default:
-			w.postDocument(tm, rng)
-		}
-	}
+	w, tenants := workload(t, store, rng, "del")
 	gone, kept := tenants[0], tenants[1:]
 	before := map[string][]byte{}
 	for _, tm := range kept {
