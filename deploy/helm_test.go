@@ -164,7 +164,7 @@ func TestHelmChart(t *testing.T) {
 	all := append(append([]string{}, minimal...), "--set", "serviceMonitor.enabled=true", "--set", "autoscaling.enabled=true",
 		"--set", "networkPolicy.enabled=true", "--set", "config.kafkaBrokers=kafka:9092", "--set", "secrets.adminToken=t0ken",
 		"--set", "config.kafkaSASLMechanism=SCRAM-SHA-512", "--set", "config.kafkaSASLUser=lrs", "--set", "secrets.kafkaSASLPassword=pw",
-		"--set", "config.limitReplicas=4", "--set", "config.kafkaTopicTemplate=xapi.statements.{tenant}",
+		"--set", "config.limitReplicas=4", "--set", "config.kafkaTopicTemplate=xapi.statements.{tenant}", "--set", "config.retentionInterval=15m",
 		"--set", "config.otlpEndpoint=http://otel-collector.observability:4318", "--set", "config.extraEnv.OTEL_TRACES_SAMPLER_ARG=0.01")
 
 	t.Run("Lint", func(t *testing.T) {
@@ -273,7 +273,7 @@ func TestHelmChart(t *testing.T) {
 		}
 		for _, o := range objs["ConfigMap"] {
 			cm := o.(*corev1.ConfigMap)
-			for k, want := range map[string]string{"LRS_REPLICAS": "4", "LRS_KAFKA_TOPIC_TEMPLATE": "xapi.statements.{tenant}",
+			for k, want := range map[string]string{"LRS_REPLICAS": "4", "LRS_KAFKA_TOPIC_TEMPLATE": "xapi.statements.{tenant}", "LRS_RETENTION_INTERVAL": "15m",
 				"LRS_OTLP_ENDPOINT": "http://otel-collector.observability:4318", "OTEL_TRACES_SAMPLER_ARG": "0.01"} {
 				if got := cm.Data[k]; got != want {
 					t.Errorf("ConfigMap: %s = %q, want %q", k, got, want)
