@@ -35,6 +35,11 @@ const SandboxBaseURL = "https://sandbox.lrs.digione.fi/ims/oneroster/gradebook/v
 
 var vendorPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,54}$`)
 
+// IsSandboxTenant reports whether tenant is a sandbox's: its id starts
+// with SandboxPrefix, which no other tenant's does (CreateTenant refuses
+// it). The relay passes no entry of one to a sink.
+func IsSandboxTenant(tenant string) bool { return strings.HasPrefix(tenant, SandboxPrefix) }
+
 // SandboxTenant returns the tenant id of vendor's sandbox.
 func SandboxTenant(vendor string) string { return SandboxPrefix + vendor }
 

@@ -35,9 +35,6 @@ func sandboxStatement(id string, learner lrs.SandboxPerson, li lrs.SandboxLineIt
 // delete removes the sandbox.
 func TestSandbox_Lifecycle(t *testing.T) {
 	srv := mustOpenAdminServer(t, lrs.Config{})
-	ctx := t.Context()
-	_ = ctx
-
 	if got, _, b := call(t, srv, "POST", "/admin/sandboxes", bearer, `{"vendor":"Acme Oy"}`); got != http.StatusBadRequest || !strings.Contains(string(b), "vendor") {
 		t.Errorf("POST a bad vendor: %d %s, want 400 naming vendor", got, b)
 	}
@@ -49,6 +46,9 @@ func TestSandbox_Lifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustCall(t, srv, "POST", "/admin/sandboxes", bearer, `{"vendor":"acme"}`, http.StatusConflict)
+	if got, _, b := call(t, srv, "POST", "/admin/tenants", bearer, `{"id":"sandbox-other"}`); got != http.StatusBadRequest || !strings.Contains(string(b), "sandbox-") {
+		t.Errorf("POST a tenant named as a sandbox: %d %s, want 400", got, b)
+	}
 	if sb.Tenant != "sandbox-acme" || len(sb.Credentials) != 1 || sb.Credentials[0].Secret == "" ||
 		sb.Credentials[0].ProfileMode != "strict" || sb.Credentials[0].XAPIVersion != "2.0.0" || sb.Endpoint != srv.URL+"/xapi/" {
 		t.Fatalf("sandbox %+v, want tenant sandbox-acme, one strict 2.0.0 credential with its secret, endpoint %s/xapi/", sb, srv.URL)
