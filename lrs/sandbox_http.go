@@ -128,3 +128,10 @@ func (s *Server) handleAdminSandboxReport(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, rep)
 }
+
+// SandboxSweep returns the sweep of expired sandboxes acting through the
+// server's admin operations, so that a deleted sandbox's credentials stop
+// working at once in this process too.
+func (s *Server) SandboxSweep() *SandboxSweep {
+	return &SandboxSweep{Admin: s.adminOps()}
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/validation/profile/digione"
 )
@@ -185,5 +186,42 @@ func TestCLI_Sandbox(t *testing.T) {
 	mustCLI(t, dir, nil, "sandbox", "delete", "acme")
 	if _, err := cli(t, dir, nil, "sandbox", "report", "acme"); err == nil || !strings.Contains(err.Error(), "no sandbox") {
 		t.Errorf("report of a deleted sandbox: %v", err)
+	}
+}
+
+// TestSandbox_NoGradebook: even connected to a real gradebook by mistake,
+// a sandbox writes nothing to it: the OneRoster write-back keeps no result
+// of the sandbox and the gradebook receives none, while another tenant's
+// result is written; the sandbox gradebook has the sandbox's.
+func TestSandbox_NoGradebook(t *testing.T) {
+	g := startGradeApp(t, "sqlite")
+	code, body := g.adminDo("POST", "/admin/sandboxes", `{"vendor":"acme"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST /admin/sandboxes: %d %s", code, body)
+	}
+	var sb lrs.SandboxJSON
+	json.Unmarshal([]byte(body), &sb)
+	cfg := fmt.Sprintf(`{"baseUrl":%q,"tokenUrl":%q,"clientId":"lrs-client","clientSecret":"or-secret-e2e"}`, g.book.BaseURL(), g.book.TokenURL())
+	if code, resp := g.adminDo("PUT", "/admin/tenants/sandbox-acme/oneroster", cfg); code != 200 {
+		t.Fatalf("PUT the sandbox's oneroster config: %d %s", code, resp)
+	}
+	learner, li := sb.School.Learners[0], sb.School.LineItems[0]
+	sandboxPost := poster{base: g.base, key: sb.Credentials[0].Key, secret: sb.Credentials[0].Secret}
+	if err := sandboxPost.postRaw(vendorStatement(newUUID(), learner, li, 6, nil)); err != nil {
+		t.Fatal(err)
+	}
+	g.mustPost(gradeStatement(newUUID(), "learner-9", passed, "li-1", `{"success":true}`, "2026-12-01T08:00:00Z"))
+	g.waitHistory(oneroster.ResultID("default", "li-1", "learner-9"), 1)
+
+	if h := g.book.History(oneroster.ResultID("sandbox-acme", li.SourcedID, learner.Account.Name)); len(h) != 0 {
+		t.Errorf("the gradebook received the sandbox's result: %v", h)
+	}
+	if code, resp := g.adminDo("GET", "/admin/tenants/sandbox-acme/oneroster/results", ""); code != 200 || strings.Contains(resp, li.SourcedID) {
+		t.Errorf("the write-back keeps sandbox results: %d %s", code, resp)
+	}
+	_, resp := g.adminDo("GET", "/admin/sandboxes/acme/results", "")
+	var res lrs.SandboxResultsJSON
+	if err := json.Unmarshal([]byte(resp), &res); err != nil || len(res.Results) != 1 {
+		t.Errorf("sandbox gradebook: %s, want the one result", resp)
 	}
 }
