@@ -221,12 +221,16 @@ func (a *Admin) CreateSandbox(ctx context.Context, actor string, ns NewSandbox) 
 	a.audit(ctx, statements.AuditEntry{Actor: actor, Action: "sandbox.create", Tenant: t.ID,
 		Detail: "vendor=" + ns.Vendor + " expires=" + t.Expires.Format(time.RFC3339) + xapiVersionDetail(ns.XAPIVersion)})
 	seed := SandboxSeed(ns.Vendor)
-	if err := a.Store.ReplaceRoster(ctx, t.ID, seed.roster(now)); err != nil {
-		return nil, err
-	}
 	c, secret, err := a.CreateCredential(ctx, actor, NewCredential{Tenant: t.ID, Scopes: sandboxScopes,
 		Name: ns.Vendor + " (sandbox)", App: ns.Vendor, XAPIVersion: ns.XAPIVersion, ProfileMode: statements.ProfileStrict})
+	if err == nil {
+		err = a.Store.ReplaceRoster(ctx, t.ID, seed.roster(now))
+	}
 	if err != nil {
+		// No half sandbox stays: the vendor creates it again.
+		if derr := a.DeleteTenantData(context.WithoutCancel(ctx), t.ID); derr != nil {
+			a.Log.Error().Err(derr).Str("tenant", t.ID).Msg("cannot remove a sandbox whose creation failed")
+		}
 		return nil, err
 	}
 	return &SandboxJSON{Vendor: ns.Vendor, Tenant: t.ID, Created: t.Created, Expires: t.Expires, Endpoint: ns.Endpoint,
