@@ -53,6 +53,20 @@ func forSink(sink Sink, es []statements.LogEntry) []statements.LogEntry {
 	return out
 }
 
+// public returns the entries of es whose tenant is not Private.
+func (r *Relay) public(es []statements.LogEntry) []statements.LogEntry {
+	if r.cfg.Private == nil {
+		return es
+	}
+	out := es[:0:0]
+	for _, e := range es {
+		if !r.cfg.Private(e.Tenant) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Config configures a Relay.
 type Config struct {
 	// Log is the store's log, where the cursors and leases are kept too.
@@ -86,6 +100,10 @@ type Config struct {
 	// TracerProvider makes a span of each delivery of a batch to a sink
 	// ("sink.deliver"); nil: no spans.
 	TracerProvider trace.TracerProvider
+	// Private reports whether a tenant's data never leaves the LRS (a
+	// vendor's sandbox): its entries go to no sink, and the cursors pass
+	// them. nil: every tenant's go.
+	Private func(tenant string) bool
 }
 
 // Relay forwards the store's log to sinks. Run drives it; Stats, Ready and
@@ -327,7 +345,7 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 		dctx, span := r.startDeliver(ctx, s.sink.Name(), pending, failures+1)
 		sctx, cancel := context.WithTimeout(dctx, r.cfg.LeaseTTL/2)
 		var err error
-		if send := forSink(s.sink, pending); len(send) > 0 {
+		if send := r.public(forSink(s.sink, pending)); len(send) > 0 {
 			err = s.sink.Send(sctx, send)
 		}
 		cancel()

@@ -267,3 +267,35 @@ func TestNew_Errors(t *testing.T) {
 		t.Error("two sinks of one name: no error")
 	}
 }
+
+// TestRelay_Private: the entries of a private tenant (a vendor's
+// sandbox) reach no sink, and the cursor passes them; the other tenants'
+// entries arrive in order.
+func TestRelay_Private(t *testing.T) {
+	log := newMemLog(10)
+	log.mu.Lock()
+	for i := range log.entries {
+		if i%2 == 1 {
+			log.entries[i].Tenant = "sandbox-acme"
+		}
+	}
+	// The last batch holds private entries only.
+	for range 3 {
+		pos := int64(len(log.entries) + 1)
+		log.entries = append(log.entries, statements.LogEntry{Tenant: "sandbox-acme", Record: &statements.Record{
+			ID: fmt.Sprintf("s%d", pos), Position: pos, Stored: time.Now()}})
+	}
+	log.mu.Unlock()
+	sink := &recSink{log: log}
+	r, err := forwarders.New(forwarders.Config{Log: log, Sinks: []forwarders.Sink{sink}, Batch: 10, Poll: 5 * time.Millisecond,
+		Private: func(tenant string) bool { return strings.HasPrefix(tenant, "sandbox-") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, r)
+	defer stop()
+	waitUntil(t, "the cursor passes every entry", func() bool { return r.Stats()[0].Cursor == 13 })
+	if got, want := strings.Join(sink.acked(), ","), "s1,s3,s5,s7,s9"; got != want {
+		t.Errorf("the sink got %s, want %s (none of the sandbox's)", got, want)
+	}
+}

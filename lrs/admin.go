@@ -147,6 +147,9 @@ func (a *Admin) CreateTenant(ctx context.Context, actor string, nt NewTenant) (*
 	if !tenantIDPattern.MatchString(id) {
 		return nil, statements.Errorf(statements.EInvalid, "tenant id %q: 1 to 63 lower-case letters, digits, - and _", id)
 	}
+	if IsSandboxTenant(id) {
+		return nil, statements.Errorf(statements.EInvalid, "tenant id %q: %s starts the ids of vendors' sandboxes only (POST /admin/sandboxes)", id, SandboxPrefix)
+	}
 	if err := validLimits(nt.Limits); err != nil {
 		return nil, err
 	}

@@ -59,6 +59,8 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	or.POST("/activities", s.handleAdminSetOneRosterActivities)
 	or.GET("/roster", s.handleAdminGetRoster)
 	or.POST("/sync", s.handleAdminSyncRoster)
+
+	s.sandboxRoutes(g)
 }
 
 // authenticateAdmin requires "Authorization: Bearer <admin token>".

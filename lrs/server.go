@@ -132,6 +132,9 @@ type Config struct {
 	// ProfileRules returns a tenant's rules beyond the profile document
 	// (the DigiOne profile's identity home page rule); nil: none.
 	ProfileRules func(ctx context.Context, tenant string) ([]*profile.ExtraRule, error)
+	// SandboxTTL is how long a sandbox created by the admin API lives;
+	// 0 = DefaultSandboxTTL.
+	SandboxTTL time.Duration
 }
 
 // Pages are the settings of the pages under /ui/.
@@ -201,6 +204,7 @@ type Server struct {
 	profiles           *profileChecker
 	erasures           erasureRuns     // the erasures running in the background
 	tenantDeletions    tenantDeletions // the tenant deletions running in the background
+	sandboxTTL         time.Duration
 }
 
 // New returns a Server for cfg.
@@ -244,6 +248,7 @@ func New(cfg Config) *Server {
 		s.tracer = cfg.TracerProvider.Tracer(TraceScope)
 	}
 	s.rosterSync, s.readyNotes = cfg.RosterSync, cfg.ReadyNotes
+	s.sandboxTTL = cfg.SandboxTTL
 	s.prom = newServerMetrics()
 	s.profiles = newProfileChecker(cmp.Or(cfg.Profile, digione.Profile()), cfg.ProfileRules, func() time.Time { return s.now() })
 	s.prom.reg.MustRegister(s.profiles.checked, s.profiles.violations)

@@ -131,6 +131,13 @@ type Tenant struct {
 	// claim holds one of them signs in to this tenant. A value belongs to
 	// at most one tenant.
 	IdentityValues []string
+	// Sandbox is the vendor whose sandbox the tenant is, "" for a real
+	// education provider. A sandbox's data never leaves the LRS: no sink
+	// sends it anywhere. It is set when the tenant is created and kept.
+	Sandbox string
+	// Expires is when a sandbox is deleted, millisecond precision; zero
+	// means never. It is set when the tenant is created and kept.
+	Expires time.Time
 }
 
 // Credential lets a client act on one tenant with some scopes.

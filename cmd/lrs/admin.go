@@ -59,6 +59,9 @@ type adminOptions struct {
 	// Agent and To are the flags of lrs export.
 	Agent, To string
 
+	// SandboxTTL is the --sandbox-ttl of lrs sandbox create.
+	SandboxTTL string
+
 	// IdentityValues is the --identity-values of the tenant commands:
 	// comma-separated, "none" for none, "" when not given.
 	IdentityValues string
@@ -377,7 +380,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		name, rest = group+" "+args[0], args[1:]
 	}
 	var cmd *adminCommand
-	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands, eraseCommands, retentionCommands, tenantDeleteCommands} {
+	for _, list := range [][]adminCommand{adminCommands, oneRosterCommands, exportCommands, eraseCommands, retentionCommands, tenantDeleteCommands, sandboxCommands} {
 		for i := range list {
 			if list[i].name == name {
 				cmd = &list[i]
@@ -492,6 +495,11 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs oneroster map-activities --tenant ID --file ACTIVITIES.csv   (rows activityId,lineItem[,class[,scaleMin,scaleMax]])
   lrs oneroster sync --tenant ID     read the tenant's roster from its rostering service now
   lrs oneroster roster --tenant ID   the stored roster's counts and when it was synced
+  lrs sandbox create VENDOR [--xapi-version 1.0.3|2.0.0] [--sandbox-ttl 30d] [--endpoint URL]
+      a vendor's sandbox: prints its credential, the xAPI endpoint and the test learners
+  lrs sandbox list | show VENDOR | results VENDOR | report VENDOR [--since YYYY-MM-DD]
+  lrs sandbox reset VENDOR    wipes its statements, documents and results (keeps the credential)
+  lrs sandbox delete VENDOR
 Every command takes --json for machine-readable output.
 
 The store:

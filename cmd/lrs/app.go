@@ -53,6 +53,8 @@ type app struct {
 	reports func(context.Context) error
 	// retention erases what the tenants' retention no longer allows.
 	retention *lrs.RetentionJob
+	// sandboxes deletes the expired sandboxes.
+	sandboxes *lrs.SandboxSweep
 }
 
 // newApp opens the store, makes sure it has a tenant and a credential, and
@@ -145,7 +147,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 	}
 	lcfg := lrs.Config{Store: served, Logger: log, AdminToken: cfg.AdminToken, TrustedProxies: splitList(cfg.TrustedProxies),
 		CORSOrigins: splitList(cfg.CORSOrigins), MinBodyRate: cfg.MinBodyRate, BodyGrace: cfg.BodyGrace,
-		Internal: cfg.InternalAddr != "", ReadyRequiresSinks: cfg.ReadyRequiresSinks, TracerProvider: tp}
+		Internal: cfg.InternalAddr != "", ReadyRequiresSinks: cfg.ReadyRequiresSinks, TracerProvider: tp, SandboxTTL: cfg.SandboxTTL}
 	lcfg.Ready = relay.Ready
 	lcfg.ReadyNotes = rosters.Failing
 	lcfg.RosterSync = rosterSync{rosters}
@@ -216,6 +218,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		replicas: lcfg.Replicas, people: people,
 		served: served, tracing: tracing,
 		rosters: rosters, reports: srv.FlushReports, retention: retention,
+		sandboxes: srv.SandboxSweep(),
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -366,7 +369,7 @@ func newRelay(cfg serveConfig, store statements.Store, static map[string]onerost
 		log.Info().Str("tenant", tenant).Str("gradebook", c.BaseURL).Msg("writing results back to OneRoster (from the environment)")
 	}
 	relay, err := forwarders.New(forwarders.Config{Log: store, Sinks: sinks, Logger: log,
-		Holder: holder, LeaseTTL: cfg.RelayLeaseTTL, TracerProvider: tp})
+		Holder: holder, LeaseTTL: cfg.RelayLeaseTTL, TracerProvider: tp, Private: lrs.IsSandboxTenant})
 	if err != nil {
 		closeAll(closers, log)
 		return nil, nil, nil, err
@@ -408,6 +411,8 @@ func (a *app) Run(ctx context.Context) error {
 	// the roster sync.
 	retentionDone := make(chan struct{})
 	go func() { a.retention.Run(yctx); close(retentionDone) }()
+	sandboxesDone := make(chan struct{})
+	go func() { a.sandboxes.Run(yctx); close(sandboxesDone) }()
 	go func() {
 		if err := a.oneRoster.Run(octx); err != nil {
 			a.log.Error().Err(err).Msg("OneRoster deliveries stopped")
@@ -451,6 +456,7 @@ func (a *app) Run(ctx context.Context) error {
 	stopRosters()
 	<-rostersDone
 	<-retentionDone
+	<-sandboxesDone
 	// Results not yet written stay due in the store for the next start.
 	stopOneRoster()
 	select {

@@ -82,6 +82,8 @@ type serveConfig struct {
 
 	RetentionInterval time.Duration // --retention-interval, LRS_RETENTION_INTERVAL: how often the tenants' retention is applied; default 0 = 1h
 
+	SandboxTTL time.Duration // --sandbox-ttl, LRS_SANDBOX_TTL: how long a sandbox the admin API creates lives; default 0 = 30d (lrs.DefaultSandboxTTL)
+
 	// Replicas is --replicas, LRS_REPLICAS: "auto" (default, 0 here): the
 	// LRS processes sharing the store count one another through it, and
 	// divide each credential's rate and burst and the failed-login
@@ -141,6 +143,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.OneRosterRosterURL, "oneroster-roster-url", env("LRS_ONEROSTER_ROSTER_URL", ""), "OneRoster rostering service of that tenant, up to /ims/oneroster/rostering/v1p2, read with the same client; none: its roster is not synced (LRS_ONEROSTER_ROSTER_URL)")
 	fs.StringVar(&cfg.OneRosterRosterScope, "oneroster-roster-scope", env("LRS_ONEROSTER_ROSTER_SCOPE", ""), "the scope asked for to read the roster; default "+oneroster.ScopeRosterCore+" (LRS_ONEROSTER_ROSTER_SCOPE)")
 	retentionInterval := fs.String("retention-interval", env("LRS_RETENTION_INTERVAL", ""), "how often the statements older than their tenant's retention are erased; default 1h (LRS_RETENTION_INTERVAL)")
+	sandboxTTL := fs.String("sandbox-ttl", env("LRS_SANDBOX_TTL", ""), "how long a vendor's sandbox lives before it is deleted, e.g. 30d or 720h; default 30d (LRS_SANDBOX_TTL)")
 	rosterInterval := fs.String("roster-sync-interval", env("LRS_ROSTER_SYNC_INTERVAL", ""), "how often each tenant's roster is synced from its rostering service, plus a jitter of a tenth; default 1h (LRS_ROSTER_SYNC_INTERVAL)")
 	adminTokenFile := fs.String("admin-token-file", "", "file holding the bearer token of the admin API under /admin/ (LRS_ADMIN_TOKEN, LRS_ADMIN_TOKEN_FILE); default none: no admin API")
 	if err := fs.Parse(args); err != nil {
@@ -182,6 +185,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if *retentionInterval != "" {
 		if cfg.RetentionInterval, err = time.ParseDuration(*retentionInterval); err != nil || cfg.RetentionInterval < time.Second {
 			return cfg, fmt.Errorf("--retention-interval %q: want a duration of a second or more such as 1h", *retentionInterval)
+		}
+	}
+	if *sandboxTTL != "" {
+		if cfg.SandboxTTL, err = parseTTL(*sandboxTTL); err != nil {
+			return cfg, err
 		}
 	}
 	if *rosterInterval != "" {

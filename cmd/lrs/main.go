@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return a.Run(ctx)
-	case "tenant", "credential", "audit", "oneroster", "export", "erase", "retention":
+	case "tenant", "credential", "audit", "oneroster", "export", "erase", "retention", "sandbox":
 		return runAdmin(ctx, cmd, args, getenv, stdout, stderr)
 	case "check":
 		return runCheck(args, os.Stdin, stdout, stderr)
@@ -112,6 +112,7 @@ Commands:
   export       write everything the LRS holds about one learner as a ZIP archive
   erase        erase one learner: --tenant T --agent JSON (prints the receipt)
   retention    show or set how long a tenant keeps its statements: --tenant T [--days N]
+  sandbox      a vendor's sandbox: create, reset, delete, report (lrs sandbox create VENDOR)
   oneroster    configure a tenant's OneRoster gradebook write-back; list results,
                replay dead letters, map students and activities
   backup       copy the embedded store to a file while the LRS serves it

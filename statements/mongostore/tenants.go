@@ -37,16 +37,22 @@ type tenantDoc struct {
 	Created  int64     `bson:"created"` // unix ms
 	Disabled bool      `bson:"disabled"`
 	Limits   limitsDoc `bson:"limits"`
-	CORS     []string  `bson:"cors,omitempty"` // CORS origins
-	IDs      []string  `bson:"ids,omitempty"`  // identity values, each claimed in tenantids
+	CORS     []string  `bson:"cors,omitempty"`    // CORS origins
+	IDs      []string  `bson:"ids,omitempty"`     // identity values, each claimed in tenantids
+	Sandbox  string    `bson:"sandbox,omitempty"` // the vendor of a sandbox
+	Expires  int64     `bson:"expires,omitempty"` // unix ms; 0: never
 }
 
 func (d *tenantDoc) tenant() statements.Tenant {
 	if len(d.IDs) == 0 {
 		d.IDs = nil
 	}
-	return statements.Tenant{ID: d.ID, Name: d.Name, Created: time.UnixMilli(d.Created).UTC(), Disabled: d.Disabled,
-		Limits: d.Limits.limits(), CORSOrigins: d.CORS, IdentityValues: d.IDs}
+	t := statements.Tenant{ID: d.ID, Name: d.Name, Created: time.UnixMilli(d.Created).UTC(), Disabled: d.Disabled,
+		Limits: d.Limits.limits(), CORSOrigins: d.CORS, IdentityValues: d.IDs, Sandbox: d.Sandbox}
+	if d.Expires != 0 {
+		t.Expires = time.UnixMilli(d.Expires).UTC()
+	}
+	return t
 }
 
 type credentialDoc struct {
@@ -94,7 +100,7 @@ func (s *Store) CreateTenant(ctx context.Context, t statements.Tenant) error {
 		return err
 	}
 	_, err = s.tenants.InsertOne(ctx, tenantDoc{ID: t.ID, Name: t.Name, Created: t.Created.UnixMilli(),
-		Disabled: t.Disabled, Limits: limitsOf(t.Limits), CORS: t.CORSOrigins, IDs: t.IdentityValues})
+		Disabled: t.Disabled, Limits: limitsOf(t.Limits), CORS: t.CORSOrigins, IDs: t.IdentityValues, Sandbox: t.Sandbox, Expires: expiresMilli(t.Expires)})
 	if err != nil {
 		s.releaseIdentities(ctx, t.ID, claimed)
 	}
@@ -346,4 +352,13 @@ func (s *Store) Audit(ctx context.Context, limit int) ([]statements.AuditEntry, 
 			Tenant: d.Tenant, Target: d.Target, Detail: d.Detail}
 	}
 	return out, nil
+}
+
+// expiresMilli is how a tenant document keeps Expires: Unix
+// milliseconds, 0 (left out) for never.
+func expiresMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }

@@ -40,6 +40,7 @@ var migrations = [schemaVersion]string{
 	"add the index documents_agent: an agent's documents across activities (version 6)",
 	"add credentials.profile_mode and the table credential_reports (version 7)",
 	"add the erasures' tables erasure_log, erasures, erasure_keys, retention and log_end (version 8)",
+	"add tenants.sandbox and tenants.expires (version 9)",
 }
 
 // readOnly opens the database file path for reading, without creating it.

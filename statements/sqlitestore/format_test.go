@@ -42,8 +42,8 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 8 {
-		t.Errorf("schema version after New: %d, %v; want 8", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 9 {
+		t.Errorf("schema version after New: %d, %v; want 9", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
 		t.Helper()
@@ -150,6 +150,9 @@ func TestStore_StatementBytes(t *testing.T) {
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
 	var qs []string
+	if v < 9 {
+		qs = append(qs, `ALTER TABLE tenants DROP COLUMN sandbox`, `ALTER TABLE tenants DROP COLUMN expires`)
+	}
 	if v < 8 {
 		qs = append(qs, `DROP TABLE erasure_log`, `DROP TABLE erasures`, `DROP TABLE erasure_keys`, `DROP TABLE retention`, `DROP TABLE log_end`)
 	}
@@ -235,8 +238,8 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 8 {
-		t.Errorf("schema version after New: %d, %v; want 8", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 9 {
+		t.Errorf("schema version after New: %d, %v; want 9", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
 	if got := stored(q); !maps.Equal(got, want) {
@@ -368,8 +371,8 @@ func TestStore_Version5Documents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Migrations) != 3 || info.SchemaVersion != 5 {
-		t.Errorf("Inspect of a version 5 store: %+v, want three migrations", info)
+	if len(info.Migrations) != 4 || info.SchemaVersion != 5 {
+		t.Errorf("Inspect of a version 5 store: %+v, want four migrations", info)
 	}
 
 	s := MustOpenStore(t, dir)
@@ -461,8 +464,8 @@ func TestStore_Version6ProfileMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Migrations) != 2 || info.SchemaVersion != 6 {
-		t.Errorf("Inspect of a version 6 store: %+v, want two migrations", info)
+	if len(info.Migrations) != 3 || info.SchemaVersion != 6 {
+		t.Errorf("Inspect of a version 6 store: %+v, want three migrations", info)
 	}
 
 	s := MustOpenStore(t, dir)

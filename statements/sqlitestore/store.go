@@ -46,7 +46,8 @@ const termCacheSize = 1 << 16
 //     credential_reports of the credentials' daily reports.
 //  8. the erasures' tables erasure_log, erasures, erasure_keys, retention
 //     and log_end (erase.go, retention.go).
-const schemaVersion = 8
+//  9. tenants.sandbox and tenants.expires: the vendor sandboxes.
+const schemaVersion = 9
 
 var _ statements.Store = (*Store)(nil)
 
@@ -205,7 +206,9 @@ var statementsSchema = []string{
 		disabled INTEGER NOT NULL,
 		limits   TEXT    NOT NULL DEFAULT '{}',
 		cors_origins TEXT NOT NULL DEFAULT '[]',
-		identity_values TEXT NOT NULL DEFAULT '[]'
+		identity_values TEXT NOT NULL DEFAULT '[]',
+		sandbox  TEXT    NOT NULL DEFAULT '',
+		expires  INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID`,
 	`CREATE TABLE credentials (
 		key         TEXT    PRIMARY KEY,
@@ -301,6 +304,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if v >= 1 && v <= 7 {
 		for _, q := range erasureSchema {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
+		}
+	}
+	if v >= 1 && v <= 8 {
+		for _, q := range []string{
+			`ALTER TABLE tenants ADD COLUMN sandbox TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE tenants ADD COLUMN expires INTEGER NOT NULL DEFAULT 0`,
+		} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return statements.Internal(err, "cannot bring the schema up to date")
 			}

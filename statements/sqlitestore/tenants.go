@@ -31,8 +31,8 @@ func (s *Store) CreateTenant(ctx context.Context, t statements.Tenant) error {
 		return mapErr(err, "cannot create tenant")
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, created, disabled, limits, cors_origins, identity_values) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Created.UnixMilli(), t.Disabled, limits, encodeOrigins(t.CORSOrigins), encodeOrigins(t.IdentityValues))
+	_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, created, disabled, limits, cors_origins, identity_values, sandbox, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Created.UnixMilli(), t.Disabled, limits, encodeOrigins(t.CORSOrigins), encodeOrigins(t.IdentityValues), t.Sandbox, expiresMilli(t.Expires))
 	if statements.ErrorCode(mapErr(err, "")) == statements.EConflict {
 		return statements.Errorf(statements.EConflict, "tenant %s already exists", t.ID)
 	}
@@ -96,14 +96,26 @@ func (s *Store) Tenants(ctx context.Context) ([]statements.Tenant, error) {
 	return out, mapErr(rows.Err(), "cannot read tenants")
 }
 
-const tenantColumns = `id, name, created, disabled, limits, cors_origins, identity_values`
+const tenantColumns = `id, name, created, disabled, limits, cors_origins, identity_values, sandbox, expires`
+
+// expiresMilli is how a row keeps a tenant's Expires: Unix milliseconds,
+// 0 for never.
+func expiresMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
 
 func scanTenant(sc interface{ Scan(...any) error }) (*statements.Tenant, error) {
 	var t statements.Tenant
-	var created int64
+	var created, expires int64
 	var limits, origins, identities string
-	if err := sc.Scan(&t.ID, &t.Name, &created, &t.Disabled, &limits, &origins, &identities); err != nil {
+	if err := sc.Scan(&t.ID, &t.Name, &created, &t.Disabled, &limits, &origins, &identities, &t.Sandbox, &expires); err != nil {
 		return nil, err
+	}
+	if expires != 0 {
+		t.Expires = time.UnixMilli(expires).UTC()
 	}
 	if err := json.Unmarshal([]byte(identities), &t.IdentityValues); err != nil {
 		return nil, statements.Internal(err, "cannot read tenant")

@@ -25,6 +25,35 @@ var rosterTests = []test{
 	{"IdentityValuesOK", testIdentityValuesOK},
 	{"IdentityValuesErrConflict", testIdentityValuesErrConflict},
 	{"IdentityValuesErrInvalid", testIdentityValuesErrInvalid},
+	{"SandboxTenant", testSandboxTenant},
+}
+
+// testSandboxTenant: a tenant's Sandbox and Expires are kept as created,
+// by Tenant, Tenants and through UpdateTenant; a real tenant has none.
+func testSandboxTenant(t *testing.T, s statements.Store) {
+	ctx := t.Context()
+	a := mustAdmin(t, s)
+	expires := created().Add(30 * 24 * time.Hour)
+	mustCreateTenant(t, s, statements.Tenant{ID: "sandbox-acme", Name: "Acme sandbox", Created: created(), Sandbox: "acme", Expires: expires})
+	mustCreateTenant(t, s, statements.Tenant{ID: "espoo", Name: "Espoo", Created: created()})
+	got, err := a.Tenant(ctx, "sandbox-acme")
+	if err != nil || got.Sandbox != "acme" || !got.Expires.Equal(expires) {
+		t.Fatalf("Tenant(sandbox-acme): %+v, %v; want sandbox acme expiring %v", got, err, expires)
+	}
+	got.Name = "Acme"
+	if err := a.UpdateTenant(ctx, statements.Tenant{ID: "sandbox-acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Tenants(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Tenants: %+v, %v", all, err)
+	}
+	if e := all[0]; e.ID != "espoo" || e.Sandbox != "" || !e.Expires.IsZero() {
+		t.Errorf("real tenant: %+v, want no sandbox, no expiry", e)
+	}
+	if sb := all[1]; sb.Name != "Acme" || sb.Sandbox != "acme" || !sb.Expires.Equal(expires) {
+		t.Errorf("sandbox after UpdateTenant: %+v, want name Acme, sandbox acme, expiring %v", sb, expires)
+	}
 }
 
 // sampleRoster is a school with two classes: a teacher of both, a

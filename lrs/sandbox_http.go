@@ -1,0 +1,137 @@
+package lrs
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// sandboxRoutes registers the admin API of the vendor sandboxes on g
+// (under /admin/).
+func (s *Server) sandboxRoutes(g gin.IRouter) {
+	g.POST("/sandboxes", s.handleAdminCreateSandbox)
+	g.GET("/sandboxes", s.handleAdminListSandboxes)
+	g.GET("/sandboxes/:vendor", s.handleAdminGetSandbox)
+	g.DELETE("/sandboxes/:vendor", s.handleAdminDeleteSandbox)
+	g.POST("/sandboxes/:vendor/reset", s.handleAdminResetSandbox)
+	g.GET("/sandboxes/:vendor/results", s.handleAdminSandboxResults)
+	g.GET("/sandboxes/:vendor/report", s.handleAdminSandboxReport)
+}
+
+// requestEndpoint returns the xAPI endpoint as the request reached the
+// LRS, or endpoint when set.
+func requestEndpoint(c *gin.Context, endpoint string) string {
+	if endpoint != "" {
+		return endpoint
+	}
+	scheme := "http"
+	if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host + "/xapi/"
+}
+
+// handleAdminCreateSandbox serves POST /admin/sandboxes:
+// {"vendor": "acme", "xapiVersion": "2.0.0", "endpoint": "https://..."}
+// → 201 with the sandbox, its credential's secret (only this once) and
+// the test learners' identities.
+func (s *Server) handleAdminCreateSandbox(c *gin.Context) {
+	var in struct {
+		Vendor      string `json:"vendor"`
+		XAPIVersion string `json:"xapiVersion"`
+		Endpoint    string `json:"endpoint"`
+	}
+	if err := readAdminBody(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	sb, err := s.adminOps().CreateSandbox(c.Request.Context(), adminActor, NewSandbox{Vendor: in.Vendor, XAPIVersion: in.XAPIVersion,
+		TTL: s.sandboxTTL, Endpoint: requestEndpoint(c, in.Endpoint)})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, sb)
+}
+
+// handleAdminListSandboxes serves GET /admin/sandboxes.
+func (s *Server) handleAdminListSandboxes(c *gin.Context) {
+	sbs, err := s.adminOps().Sandboxes(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sbs)
+}
+
+// handleAdminGetSandbox serves GET /admin/sandboxes/:vendor.
+func (s *Server) handleAdminGetSandbox(c *gin.Context) {
+	sb, err := s.adminOps().Sandbox(c.Request.Context(), c.Param("vendor"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sb.Endpoint = requestEndpoint(c, "")
+	c.JSON(http.StatusOK, sb)
+}
+
+// handleAdminDeleteSandbox serves DELETE /admin/sandboxes/:vendor: the
+// sandbox is gone when the answer (204) comes.
+func (s *Server) handleAdminDeleteSandbox(c *gin.Context) {
+	if err := s.adminOps().DeleteSandbox(c.Request.Context(), adminActor, c.Param("vendor")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// handleAdminResetSandbox serves POST /admin/sandboxes/:vendor/reset: the
+// sandbox's statements, documents and results are gone when the answer
+// (200, the sandbox) comes; its credentials and roster stay.
+func (s *Server) handleAdminResetSandbox(c *gin.Context) {
+	sb, err := s.adminOps().ResetSandbox(c.Request.Context(), adminActor, c.Param("vendor"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sb.Endpoint = requestEndpoint(c, "")
+	c.JSON(http.StatusOK, sb)
+}
+
+// handleAdminSandboxResults serves GET /admin/sandboxes/:vendor/results:
+// the results in the sandbox gradebook.
+func (s *Server) handleAdminSandboxResults(c *gin.Context) {
+	res, err := s.adminOps().SandboxResults(c.Request.Context(), c.Param("vendor"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// handleAdminSandboxReport serves GET
+// /admin/sandboxes/:vendor/report?since=YYYY-MM-DD (default: a week ago).
+func (s *Server) handleAdminSandboxReport(c *gin.Context) {
+	since := c.Query("since")
+	if since == "" {
+		since = s.now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)
+	}
+	if err := s.FlushReports(c.Request.Context()); err != nil {
+		s.fail(c, err)
+		return
+	}
+	rep, err := s.adminOps().SandboxReport(c.Request.Context(), c.Param("vendor"), since)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}
+
+// SandboxSweep returns the sweep of expired sandboxes acting through the
+// server's admin operations, so that a deleted sandbox's credentials stop
+// working at once in this process too.
+func (s *Server) SandboxSweep() *SandboxSweep {
+	return &SandboxSweep{Admin: s.adminOps()}
+}
