@@ -95,7 +95,8 @@ type Eraser interface {
 	// short write: up to ErasureBatch of its statements (as EraseBefore
 	// does), and, once none is left, everything else (documents,
 	// attachments, activity definitions, roster, sink items, erasures and
-	// their key, retention, credentials, and the tenant itself); then it
+	// their key, retention, the credentials' reports, credentials, and the
+	// tenant itself); then it
 	// returns done. The caller revokes the tenant's credentials first, so
 	// that nothing is added meanwhile. Other tenants are untouched; the
 	// audit log stays, and so do the tenant's entries already in the log.

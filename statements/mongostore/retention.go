@@ -105,7 +105,7 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
 	}
 	byTn := bson.D{{Key: "tn", Value: tenant}}
 	for _, c := range []*mongo.Collection{s.pending, s.documents, s.activities, s.rosters, s.rosterOrgs, s.rosterUsers,
-		s.rosterClasses, s.rosterEnrollments, s.sinkItems, s.tenantIDs, s.erasureLog(), s.erasureDocs()} {
+		s.rosterClasses, s.rosterEnrollments, s.sinkItems, s.tenantIDs, s.erasureLog(), s.erasureDocs(), s.reports} {
 		if _, err := c.DeleteMany(ctx, byTn); err != nil {
 			return false, mapErr(err, "cannot delete the tenant")
 		}

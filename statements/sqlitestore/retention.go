@@ -140,7 +140,7 @@ func (s *Store) eraseBefore(ctx context.Context, tenant string, before time.Time
 // after its statements; the terms go with their counts.
 var tenantTables = []string{"documents", "activity_definitions", "sink_items", "tenant_identities", "roster_status",
 	"roster_orgs", "roster_users", "roster_identities", "roster_roles", "roster_classes", "roster_enrollments",
-	"erasure_log", "erasures", "erasure_keys", "retention", "credentials"}
+	"erasure_log", "erasures", "erasure_keys", "retention", "credential_reports", "credentials"}
 
 // DeleteTenant deletes a tenant's data a step at a time; see
 // statements.Eraser.

@@ -101,6 +101,10 @@ func testDeleteTenant(t *testing.T, s statements.Store) {
 			t.Fatal(err)
 		}
 		mustErase(t, s, tenant, agent("someone"))
+		row := []statements.ReportCount{{Day: "2026-12-01", Kind: statements.ReportAccepted, Count: 1, Example: first.ID}}
+		if err := s.AddReport(ctx, tenant, tenant+"-key", row); err != nil {
+			t.Fatal(err)
+		}
 	}
 	hashes = append(hashes, sha256Hex([]byte("only "+tenantA)))
 	before := tenantView(t, s, tenantB, keys, hashes, acts)
@@ -135,6 +139,12 @@ func testDeleteTenant(t *testing.T, s statements.Store) {
 	}
 	if st, _ := s.RosterStatus(ctx, tenantA); st.Orgs != 0 {
 		t.Errorf("the deleted tenant's roster: %+v", st)
+	}
+	if r, err := s.Report(ctx, tenantA, tenantA+"-key", ""); err != nil || len(r) != 0 {
+		t.Errorf("the deleted tenant's credential report: %+v, %v", r, err)
+	}
+	if r, err := s.Report(ctx, tenantB, tenantB+"-key", ""); err != nil || len(r) != 1 {
+		t.Errorf("the other tenant's credential report: %+v, %v; want its one row", r, err)
 	}
 	if _, err := s.ErasureReceipt(ctx, tenantA, "x"); statements.ErrorCode(err) != statements.ENotFound {
 		t.Errorf("ErasureReceipt: %v", err)
