@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/lrs/ui"
@@ -22,7 +23,7 @@ func mustOpenPageServer(tb testing.TB) *httptest.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken}))
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Admin: store, AdminToken: adminToken, LoginPause: 10 * time.Millisecond}))
 	tb.Cleanup(func() { srv.Close(); store.Close() })
 	return srv
 }
@@ -140,6 +141,21 @@ func TestSandboxPage(t *testing.T) {
 			t.Errorf("lang=sv shows English: %s", body)
 		}
 		noKeys(t, body)
+	})
+	t.Run("SlowDown", func(t *testing.T) {
+		// Wrong secrets are slowed down as on the xAPI API; the holder
+		// of the secret still gets in.
+		var res *http.Response
+		var body string
+		for range 8 {
+			res, body = vendorPage(t, srv, "/ui/sandbox?lang=en", sb.Credentials[0].Key+":not-the-secret")
+		}
+		if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed attempts") {
+			t.Errorf("the 8th wrong secret: %d Retry-After %q %s, want 429 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"), body)
+		}
+		if res, _ := vendorPage(t, srv, "/ui/sandbox?lang=en", cred); res.StatusCode != http.StatusOK {
+			t.Errorf("the right secret after wrong ones: %d, want 200", res.StatusCode)
+		}
 	})
 	t.Run("Finnish", func(t *testing.T) {
 		res, body := vendorPage(t, srv, "/ui/sandbox?since=2020-01-01", cred)
