@@ -118,10 +118,10 @@ func TestSandboxPage(t *testing.T) {
 			`<code id="sandbox-endpoint">` + srv.URL + `/xapi/</code>`,
 			"strict: a statement that breaks a rule is rejected", `<dd id="sandbox-version">2.0.0</dd>`,
 			learner.Account.Name, learner.LearnerNumber, li.SourcedID, li.Activity,
-			"statements accepted; rejected and flagged by rule", ": 2 statements accepted",
+			"statements accepted: 2; rejected and flagged by rule",
 			`<tr data-kind="rejected"><th scope="row">Rejected</th>`, digione.Template("scored"),
 			"rule 8: <code>$.result.score selector $.scaled | $.max</code>", bad,
-			"1 results would be written", good, "Testi Oppilas 1",
+			"results that would be written: 1", good, "Testi Oppilas 1",
 			"Unknown student: the actor is not the account of a learner", stranger,
 			`<th scope="col">Score</th>`, "<caption>",
 		} {
