@@ -131,6 +131,12 @@ func TestSandboxPage(t *testing.T) {
 		}
 		noKeys(t, body)
 	})
+	t.Run("Stylesheet", func(t *testing.T) {
+		// Without the MPASSid pages, the vendor page serves the assets.
+		if res, body := vendorPage(t, srv, "/ui/static/ui.css", ""); res.StatusCode != http.StatusOK || !strings.Contains(body, "#sandbox-connect") {
+			t.Errorf("/ui/static/ui.css: %d", res.StatusCode)
+		}
+	})
 	t.Run("Swedish", func(t *testing.T) {
 		res, body := vendorPage(t, srv, "/ui/sandbox?lang=sv&since=2020-01-01", cred)
 		if res.StatusCode != http.StatusOK || !strings.Contains(body, `<html lang="sv">`) || !strings.Contains(body, "Sandlåda: acme") ||
