@@ -400,12 +400,15 @@ func (s *Server) routes() {
 
 	s.adminRoutes(ops)
 
+	pages := false
 	if s.people != nil {
 		s.peopleRoutes(s.people.Mount(e, s.fail))
 		if pr, ok := s.people.(PageRoutes); ok && s.readers != nil {
 			s.pageRoutes(e, pr.Pages(e))
+			pages = true
 		}
 	}
+	s.sandboxPageRoutes(e, !pages)
 }
 
 // handleHealth serves GET /healthz: the process is alive.

@@ -139,6 +139,9 @@ func printSandbox(out io.Writer, sb *lrs.SandboxJSON) {
 	fmt.Fprintf(out, "sandbox of %s (tenant %s), expires %s\n", sb.Vendor, sb.Tenant, sb.Expires.Format(time.RFC3339))
 	if sb.Endpoint != "" {
 		fmt.Fprintf(out, "  xAPI endpoint: %s\n", sb.Endpoint)
+		if base, ok := strings.CutSuffix(sb.Endpoint, "/xapi/"); ok {
+			fmt.Fprintf(out, "  vendor page:   %s/ui/sandbox   (sign in with the key and secret)\n", base)
+		}
 	}
 	for _, c := range sb.Credentials {
 		fmt.Fprintf(out, "  key:           %s\n", c.Key)

@@ -161,7 +161,7 @@ func TestSandbox_EndToEnd(t *testing.T) {
 func TestCLI_Sandbox(t *testing.T) {
 	dir := t.TempDir()
 	out := mustCLI(t, dir, nil, "sandbox", "create", "acme", "--sandbox-ttl", "2d", "--endpoint", "https://lrs.example.fi/xapi/")
-	for _, want := range []string{"xAPI endpoint: https://lrs.example.fi/xapi/", "secret:", "profile mode:  strict", "1.2.246.562.98.10000000006", "MPASSOID.test.", "sandbox-class-7a-lineitem-1"} {
+	for _, want := range []string{"xAPI endpoint: https://lrs.example.fi/xapi/", "vendor page:   https://lrs.example.fi/ui/sandbox", "secret:", "profile mode:  strict", "1.2.246.562.98.10000000006", "MPASSOID.test.", "sandbox-class-7a-lineitem-1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sandbox create lacks %q:\n%s", want, out)
 		}

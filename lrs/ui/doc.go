@@ -1,7 +1,9 @@
 // Package ui serves the pages people read under /ui/: a teacher's classes,
 // class overviews, a student's stream and an activity in a class, kept up
 // to date by live updates (static/live.js over Server-Sent Events); a
-// learner's own activity and the download of their data. Pages are
+// learner's own activity and the download of their data; and the vendor
+// page, /ui/sandbox, where an app vendor signed in with its sandbox
+// credential (HTTP Basic, checked by lrs) reads its sandbox's report. Pages are
 // rendered on the server from embedded templates; every word comes from a
 // message catalog (locales/fi.json, sv.json, en.json) and every language
 // map of a statement goes through Pick.

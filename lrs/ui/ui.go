@@ -92,6 +92,11 @@ func New(cfg Config) (*UI, error) {
 	if cfg.Scope == nil || cfg.Reader == nil {
 		return nil, fmt.Errorf("ui: Scope and Reader are required")
 	}
+	return newUI(cfg, pageNames)
+}
+
+// newUI loads the catalogs and the templates of names.
+func newUI(cfg Config, names []string) (*UI, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -114,7 +119,7 @@ func New(cfg Config) (*UI, error) {
 	u := &UI{cfg: cfg, cat: cat, pages: map[string]*template.Template{},
 		csp: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors " +
 			cfg.FrameAncestors + "; base-uri 'none'; form-action 'self'"}
-	for _, name := range pageNames {
+	for _, name := range names {
 		t, err := template.New("layout.html").Funcs(funcs(cat, Languages[0])).
 			ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
@@ -135,17 +140,7 @@ func funcs(cat Catalog, lang string) template.FuncMap {
 // Routes registers the pages on g, the group of /ui/ whose middleware has
 // signed the person in; static assets go on r, needing no sign-in.
 func (u *UI) Routes(r gin.IRouter, g gin.IRouter) {
-	static, _ := fs.Sub(staticFS, "static")
-	r.GET("/ui/static/*file", u.headers, func(c *gin.Context) {
-		f := c.Param("file")
-		if strings.HasSuffix(f, "/") {
-			// No listings of the assets.
-			c.Status(http.StatusNotFound)
-			return
-		}
-		c.Header("Cache-Control", "public, max-age=3600")
-		c.FileFromFS(f, http.FS(static))
-	})
+	u.staticRoutes(r)
 	g.Use(u.headers)
 	reads := []gin.HandlerFunc{}
 	if u.cfg.Reads != nil {
@@ -164,6 +159,21 @@ func (u *UI) Routes(r gin.IRouter, g gin.IRouter) {
 		live = append(live, u.cfg.Streams)
 	}
 	g.GET("/classes/:class/live", append(live, u.handleLive)...)
+}
+
+// staticRoutes serves the pages' assets on r, needing no sign-in.
+func (u *UI) staticRoutes(r gin.IRouter) {
+	static, _ := fs.Sub(staticFS, "static")
+	r.GET("/ui/static/*file", u.headers, func(c *gin.Context) {
+		f := c.Param("file")
+		if strings.HasSuffix(f, "/") {
+			// No listings of the assets.
+			c.Status(http.StatusNotFound)
+			return
+		}
+		c.Header("Cache-Control", "public, max-age=3600")
+		c.FileFromFS(f, http.FS(static))
+	})
 }
 
 // headers sets the security headers of every page.

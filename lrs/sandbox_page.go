@@ -1,0 +1,160 @@
+package lrs
+
+import (
+	"cmp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/forwarders/oneroster"
+	"github.com/digione/lrs/lrs/ui"
+	"github.com/digione/lrs/statements"
+)
+
+// sandboxPageRoutes serves the vendor page, GET /ui/sandbox, on r: a
+// vendor signs in with the sandbox credential over HTTP Basic, through
+// the same check, failed-login slowdown and rate limit as the xAPI API,
+// and reads its sandbox's report. static serves the pages' assets too
+// (no other page does).
+func (s *Server) sandboxPageRoutes(r gin.IRouter, static bool) {
+	if s.admin == nil {
+		return
+	}
+	cfg := ui.SandboxConfig{
+		Report: s.sandboxPage,
+		Log: func(c *gin.Context, err error) {
+			s.log.Error().Err(err).Str("path", c.Request.URL.Path).Msg("page")
+		},
+		Now: s.now,
+	}
+	if s.pages != nil {
+		cfg.FrameAncestors = s.pages.FrameAncestors
+	}
+	p, err := ui.NewSandbox(cfg)
+	if err != nil {
+		// The template and catalogs are embedded: this is a bug.
+		panic(err)
+	}
+	p.Routes(r, static)
+}
+
+// sandboxLogin checks the request's HTTP Basic credential as the xAPI API
+// does (failed-login slowdown, rate limit) and returns it if it is a
+// sandbox's; EForbidden for any other.
+func (s *Server) sandboxLogin(c *gin.Context) (*statements.Credential, string, error) {
+	p, wait, err := s.login(c)
+	if wait > 0 {
+		s.prom.throttled.WithLabelValues("login").Inc()
+		c.Header("Retry-After", strconv.Itoa(max(int(wait.Seconds()+0.999), 1)))
+		return nil, "", statements.Errorf(statements.ETooMany, "Authorization: too many failed attempts; wait before trying again")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if ok, wait := s.rates.allow(p.cred.Key, perReplica(p.limits, s.replicas.Count()), s.now()); !ok {
+		s.prom.throttled.WithLabelValues("rate").Inc()
+		c.Header("Retry-After", strconv.Itoa(max(int(wait.Seconds()+0.999), 1)))
+		return nil, "", statements.Errorf(statements.ETooMany, "rate limit of this credential exceeded")
+	}
+	vendor, ok := strings.CutPrefix(p.cred.Tenant, SandboxPrefix)
+	if !ok {
+		return nil, "", statements.Errorf(statements.EForbidden, "the credential is not a sandbox's")
+	}
+	return p.cred, vendor, nil
+}
+
+// sandboxPage returns the vendor page's data for the request's sandbox
+// credential from since (YYYY-MM-DD; "" a week ago).
+func (s *Server) sandboxPage(c *gin.Context, since string) (*ui.SandboxPage, error) {
+	cred, vendor, err := s.sandboxLogin(c)
+	if err != nil {
+		return nil, err
+	}
+	if since == "" {
+		since = s.now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)
+	} else if _, err := time.Parse(time.DateOnly, since); err != nil {
+		return nil, statements.Errorf(statements.EInvalid, "since: must be a date, YYYY-MM-DD, got %q", since)
+	}
+	ctx := c.Request.Context()
+	a := s.adminOps()
+	t, err := a.sandboxTenant(ctx, vendor)
+	if statements.ErrorCode(err) == statements.ENotFound {
+		return nil, statements.Errorf(statements.EForbidden, "the credential is not a sandbox's")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.FlushReports(ctx); err != nil {
+		return nil, err
+	}
+	rep, err := a.SandboxReport(ctx, vendor, since)
+	if err != nil {
+		return nil, err
+	}
+	days, err := s.report(ctx, cred.Tenant, cred.Key, since)
+	if err != nil {
+		return nil, err
+	}
+	seed := SandboxSeed(vendor)
+	names := map[string]string{}
+	p := &ui.SandboxPage{Vendor: vendor, Credential: cred.Key, Endpoint: requestEndpoint(c, ""),
+		ProfileMode: cmp.Or(cred.ProfileMode, statements.ProfileOff), XAPIVersion: cred.XAPIVersion, Since: since,
+		Expires: t.Expires, HomePage: oneroster.DefaultIdentityHomePage, Truncated: rep.Truncated}
+	for _, cl := range seed.Classes {
+		p.Classes = append(p.Classes, ui.SandboxClass{ID: cl.SourcedID, Title: cl.Title})
+	}
+	for _, l := range seed.Learners {
+		names[l.SourcedID] = l.Name
+		p.Learners = append(p.Learners, ui.SandboxLearner{ID: l.SourcedID, Name: l.Name, LearnerNumber: l.LearnerNumber,
+			Account: l.Account.Name, Class: strings.Join(l.Classes, ", ")})
+	}
+	for _, li := range seed.LineItems {
+		p.LineItems = append(p.LineItems, ui.SandboxLineItem{ID: li.SourcedID, Title: li.Title, Class: li.Class,
+			Activity: li.Activity, Min: li.Min, Max: li.Max})
+	}
+	for _, d := range days {
+		pd := ui.SandboxDay{Day: d.Day, Accepted: d.Accepted}
+		for _, r := range d.Rows {
+			pr := ui.SandboxRow{Kind: r.Kind, Template: r.Template, Rule: r.Rule, Count: r.Count, Example: r.Example}
+			if tp := s.profiles.profile.Template(r.Template); tp != nil {
+				pr.TemplateNames = tp.PrefLabel
+				if r.Rule >= 0 && r.Rule < len(tp.Rules) {
+					rule := tp.Rules[r.Rule]
+					pr.Location = rule.Location
+					if rule.Selector != "" {
+						pr.Location += " selector " + rule.Selector
+					}
+				}
+			}
+			pd.Rows = append(pd.Rows, pr)
+		}
+		p.Days = append(p.Days, pd)
+	}
+	result := func(statement string, r oneroster.Result) ui.SandboxResult {
+		out := ui.SandboxResult{Statement: cmp.Or(statement, r.Metadata["xapiStatementId"]), Student: r.Student.SourcedID,
+			StudentName: names[r.Student.SourcedID], LineItem: r.LineItem.SourcedID, Score: r.TextScore}
+		if r.Score != nil {
+			out.Score = strconv.FormatFloat(*r.Score, 'f', -1, 64)
+		}
+		return out
+	}
+	for _, g := range rep.Gradebook {
+		pg := ui.SandboxGradebookDay{Day: g.Day, Results: g.Results}
+		for _, e := range g.ResultExamples {
+			if e.Result != nil {
+				pg.Examples = append(pg.Examples, result(e.Statement, *e.Result))
+			}
+		}
+		for _, n := range g.NoResult {
+			kind, _, _ := strings.Cut(n.Reason, ":")
+			pg.NoResult = append(pg.NoResult, ui.SandboxSkipped{Reason: kind, Detail: n.Reason, Count: n.Count, Example: n.Example.Statement})
+		}
+		p.Gradebook = append(p.Gradebook, pg)
+	}
+	for _, r := range rep.Results {
+		p.Results = append(p.Results, result("", r))
+	}
+	return p, nil
+}
