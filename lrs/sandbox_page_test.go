@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/lrstest"
 	"github.com/digione/lrs/lrs/ui"
 	"github.com/digione/lrs/statements/sqlitestore"
 	"github.com/digione/lrs/validation/profile/digione"
@@ -58,11 +59,11 @@ func TestSandboxPage(t *testing.T) {
 	cred := sb.Credentials[0].Key + ":" + sb.Credentials[0].Secret
 	learner, li := sb.School.Learners[0], sb.School.LineItems[0]
 	const good, bad, stranger = "6c0e8a52-3f0e-4d7b-9a47-0b1d2c3e4f01", "6c0e8a52-3f0e-4d7b-9a47-0b1d2c3e4f02", "6c0e8a52-3f0e-4d7b-9a47-0b1d2c3e4f03"
-	mustCall(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(good, learner, li, 7, nil), http.StatusOK)
-	mustCall(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(bad, learner, li, 7, func(s string) string {
+	mustCall(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(good, learner, li, 7, nil), http.StatusOK)
+	mustCall(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(bad, learner, li, 7, func(s string) string {
 		return strings.Replace(s, `,"max":10`, ``, 1)
 	}), http.StatusBadRequest)
-	mustCall(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(stranger, learner, li, 5, func(s string) string {
+	mustCall(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(stranger, learner, li, 5, func(s string) string {
 		return strings.Replace(s, learner.Account.Name, "MPASSOID.someone-else", 1)
 	}), http.StatusOK)
 

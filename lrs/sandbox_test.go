@@ -2,30 +2,16 @@ package lrs_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/lrstest"
 	"github.com/digione/lrs/statements/sqlitestore"
 	"github.com/digione/lrs/validation/profile/digione"
 )
-
-// sandboxStatement is a scored statement of a sandbox learner on a
-// sandbox line item, as the DigiOne profile wants it; edit changes it.
-func sandboxStatement(id string, learner lrs.SandboxPerson, li lrs.SandboxLineItem, raw float64, edit func(string) string) string {
-	s := fmt.Sprintf(`{"id":%q,"actor":%s,"verb":{"id":"http://adlnet.gov/expapi/verbs/scored","display":{"en":"scored"}},
-		"object":{"objectType":"Activity","id":%q,"definition":{"type":"http://adlnet.gov/expapi/activities/assessment"}},
-		"result":{"score":{"raw":%g,"min":0,"max":%g}},
-		"context":{"extensions":{"https://digione.fi/xapi/extensions/oneroster/lineitem":%q,"https://digione.fi/xapi/extensions/oneroster/class":%q}},
-		"timestamp":"2026-12-01T08:15:00+02:00"}`, id, learner.Agent, li.Activity, raw, li.Max, li.SourcedID, li.Class)
-	if edit != nil {
-		s = edit(s)
-	}
-	return s
-}
 
 // TestSandbox_Lifecycle: a sandbox created over the admin API has a
 // strict credential and a test school; a good statement makes a result
@@ -75,8 +61,8 @@ func TestSandbox_Lifecycle(t *testing.T) {
 	}
 	const good, bad, stranger, noItem = "5c0e8a52-3f0e-4d7b-9a47-0b1d2c3e4f01", "5c0e8a52-3f0e-4d7b-9a47-0b1d2c3e4f02",
 		"5c0e8a52-3f0e-4d7b-9a47-0b1d2c3e4f03", "5c0e8a52-3f0e-4d7b-9a47-0b1d2c3e4f04"
-	mustCall(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(good, learner, li, 7, nil), http.StatusOK)
-	got, _, b := call(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(bad, learner, li, 7, func(s string) string {
+	mustCall(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(good, learner, li, 7, nil), http.StatusOK)
+	got, _, b := call(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(bad, learner, li, 7, func(s string) string {
 		return strings.Replace(s, `,"max":10`, ``, 1)
 	}))
 	if got != http.StatusBadRequest || !strings.Contains(string(b), "template "+digione.Template("scored")+" rule 8 ($.result.score selector $.scaled | $.max)") {
@@ -84,10 +70,10 @@ func TestSandbox_Lifecycle(t *testing.T) {
 	}
 	// An actor who is no learner of the school, and a line item the
 	// gradebook lacks: accepted by the profile, no result, each with why.
-	mustCall(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(stranger, learner, li, 5, func(s string) string {
+	mustCall(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(stranger, learner, li, 5, func(s string) string {
 		return strings.Replace(s, learner.Account.Name, "MPASSOID.someone-else", 1)
 	}), http.StatusOK)
-	mustCall(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(noItem, learner, li, 5, func(s string) string {
+	mustCall(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(noItem, learner, li, 5, func(s string) string {
 		return strings.Replace(s, `"https://digione.fi/xapi/extensions/oneroster/lineitem":"`+li.SourcedID, `"https://digione.fi/xapi/extensions/oneroster/lineitem":"no-such-item`, 1)
 	}), http.StatusOK)
 
@@ -145,7 +131,7 @@ func TestSandbox_Lifecycle(t *testing.T) {
 		t.Errorf("results after reset: %+v, %v; want none", res, err)
 	}
 	mustCall(t, srv, "GET", "/xapi/statements?statementId="+good, cred, "", http.StatusNotFound)
-	mustCall(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(good, learner, li, 9, nil), http.StatusOK)
+	mustCall(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(good, learner, li, 9, nil), http.StatusOK)
 	if err := json.Unmarshal(mustCall(t, srv, "GET", "/admin/sandboxes/acme/results", bearer, "", http.StatusOK), &res); err != nil || len(res.Results) != 1 || *res.Results[0].Score != 9 {
 		t.Errorf("results after reset and a new statement: %+v, %v; want one scored 9", res, err)
 	}
@@ -153,7 +139,7 @@ func TestSandbox_Lifecycle(t *testing.T) {
 	mustCall(t, srv, "DELETE", "/admin/sandboxes/acme", bearer, "", http.StatusNoContent)
 	mustCall(t, srv, "GET", "/admin/sandboxes/acme", bearer, "", http.StatusNotFound)
 	mustCall(t, srv, "GET", "/admin/tenants/sandbox-acme", bearer, "", http.StatusNotFound)
-	mustCall(t, srv, "POST", "/xapi/statements", cred, sandboxStatement(noItem, learner, li, 9, nil), http.StatusUnauthorized)
+	mustCall(t, srv, "POST", "/xapi/statements", cred, lrstest.SandboxStatement(noItem, learner, li, 9, nil), http.StatusUnauthorized)
 }
 
 // TestSandbox_Expiry: the sweep deletes the sandboxes whose time is up,

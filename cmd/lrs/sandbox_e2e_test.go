@@ -12,22 +12,9 @@ import (
 
 	"github.com/digione/lrs/forwarders/oneroster"
 	"github.com/digione/lrs/lrs"
+	"github.com/digione/lrs/lrs/lrstest"
 	"github.com/digione/lrs/validation/profile/digione"
 )
-
-// vendorStatement is a scored statement as the DigiOne profile wants it,
-// of a sandbox learner on a sandbox line item; edit changes it.
-func vendorStatement(id string, learner lrs.SandboxPerson, li lrs.SandboxLineItem, raw float64, edit func(string) string) string {
-	s := fmt.Sprintf(`{"id":%q,"actor":%s,"verb":{"id":"http://adlnet.gov/expapi/verbs/scored","display":{"en":"scored"}},
-		"object":{"objectType":"Activity","id":%q,"definition":{"type":"http://adlnet.gov/expapi/activities/assessment"}},
-		"result":{"score":{"raw":%g,"min":0,"max":%g}},
-		"context":{"extensions":{"https://digione.fi/xapi/extensions/oneroster/lineitem":%q,"https://digione.fi/xapi/extensions/oneroster/class":%q}},
-		"timestamp":"2026-12-01T08:15:00+02:00"}`, id, learner.Agent, li.Activity, raw, li.Max, li.SourcedID, li.Class)
-	if edit != nil {
-		s = edit(s)
-	}
-	return s
-}
 
 // TestSandbox_EndToEnd does what the README tells a new vendor, on each
 // store: `lrs sandbox create` prints a credential and the test learners;
@@ -108,8 +95,8 @@ func TestSandbox_EndToEnd(t *testing.T) {
 		cred := sb.Credentials[0].Key + ":" + sb.Credentials[0].Secret
 		learner, li := sb.School.Learners[1], sb.School.LineItems[0]
 		good, bad := newUUID(), newUUID()
-		do("POST", "/xapi/statements", cred, vendorStatement(good, learner, li, 8, nil), http.StatusOK)
-		b := do("POST", "/xapi/statements", cred, vendorStatement(bad, learner, li, 8, func(s string) string {
+		do("POST", "/xapi/statements", cred, lrstest.SandboxStatement(good, learner, li, 8, nil), http.StatusOK)
+		b := do("POST", "/xapi/statements", cred, lrstest.SandboxStatement(bad, learner, li, 8, func(s string) string {
 			return strings.Replace(s, `"timestamp":"2026-12-01T08:15:00+02:00"`, `"stored":"2026-12-01T08:15:00+02:00"`, 1)
 		}), http.StatusBadRequest)
 		if !strings.Contains(string(b), "template "+digione.Template("scored")+" rule 3 ($.timestamp): missing; must be included") {
@@ -207,7 +194,7 @@ func TestSandbox_NoGradebook(t *testing.T) {
 	}
 	learner, li := sb.School.Learners[0], sb.School.LineItems[0]
 	sandboxPost := poster{base: g.base, key: sb.Credentials[0].Key, secret: sb.Credentials[0].Secret}
-	if err := sandboxPost.postRaw(vendorStatement(newUUID(), learner, li, 6, nil)); err != nil {
+	if err := sandboxPost.postRaw(lrstest.SandboxStatement(newUUID(), learner, li, 6, nil)); err != nil {
 		t.Fatal(err)
 	}
 	g.mustPost(gradeStatement(newUUID(), "learner-9", passed, "li-1", `{"success":true}`, "2026-12-01T08:00:00Z"))
