@@ -210,6 +210,27 @@ type ErasureEntry struct {
 	Pseudonymised []string // ids of the statements rewritten with the pseudonym
 }
 
+// Check returns EInvalid when e names no agent.
+func (e *Erasure) Check() error {
+	if e.Agent == "" || e.ID == "" {
+		return Errorf(EInvalid, "erasure: agent is required")
+	}
+	return nil
+}
+
+// NextRun returns the receipt of a new run of e, after the runs of prev
+// (nil when it has none): running, requested by e's requester, its counts
+// those of the earlier runs.
+func (e *Erasure) NextRun(prev *ErasureReceipt) *ErasureReceipt {
+	rc := ErasureReceipt{ID: e.ID, AgentHash: e.AgentHash}
+	if prev != nil {
+		rc = *prev
+	}
+	rc.Status, rc.Completed, rc.RequestedBy, rc.Requested = ErasureRunning, time.Time{}, e.RequestedBy, e.Requested
+	rc.Runs++
+	return &rc
+}
+
 // PseudonymKey returns the agent key of the pseudonym.
 func (e *Erasure) PseudonymKey() string { return e.Pseudonym.Key() }
 

@@ -103,18 +103,17 @@ func (s *Store) saveReceipt(ctx context.Context, tenant string, rc *statements.E
 // EraseAgent erases an agent; see statements.Eraser and the comment
 // above.
 func (s *Store) EraseAgent(ctx context.Context, tenant string, e statements.Erasure) (*statements.ErasureReceipt, error) {
-	if e.Agent == "" || e.ID == "" {
-		return nil, statements.Errorf(statements.EInvalid, "erasure: agent is required")
+	if err := e.Check(); err != nil {
+		return nil, err
 	}
-	rc, err := s.ErasureReceipt(ctx, tenant, e.ID)
+	prev, err := s.ErasureReceipt(ctx, tenant, e.ID)
 	if statements.ErrorCode(err) == statements.ENotFound {
-		rc, err = &statements.ErasureReceipt{ID: e.ID, AgentHash: e.AgentHash}, nil
+		prev, err = nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	rc.Status, rc.Completed, rc.RequestedBy, rc.Requested = statements.ErasureRunning, time.Time{}, e.RequestedBy, e.Requested
-	rc.Runs++
+	rc := e.NextRun(prev)
 	if err := s.saveReceipt(ctx, tenant, rc); err != nil {
 		return nil, err
 	}

@@ -108,22 +108,22 @@ func (s *Store) saveReceipt(ctx context.Context, tenant string, rc *statements.E
 // first ErasureBatch positions of the posting lists of the agent's terms,
 // deletes or rewrites those statements, and appends its entry to the log
 // at the next position. Statements committed before a step are in its
-// posting lists; those committed after it are after its entry. The steps
-// go on until the lists are empty; then the agent's terms leave the
-// dictionary.
+// posting lists; those committed after it are after its entry. The step
+// that finds fewer positions than a batch has taken all there were: the
+// agent's terms leave the dictionary in its transaction, and the erasure
+// ends with it.
 func (s *Store) EraseAgent(ctx context.Context, tenant string, e statements.Erasure) (*statements.ErasureReceipt, error) {
-	if e.Agent == "" || e.ID == "" {
-		return nil, statements.Errorf(statements.EInvalid, "erasure: agent is required")
+	if err := e.Check(); err != nil {
+		return nil, err
 	}
-	rc, err := s.ErasureReceipt(ctx, tenant, e.ID)
+	prev, err := s.ErasureReceipt(ctx, tenant, e.ID)
 	if statements.ErrorCode(err) == statements.ENotFound {
-		rc, err = &statements.ErasureReceipt{ID: e.ID, AgentHash: e.AgentHash}, nil
+		prev, err = nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	rc.Status, rc.Completed, rc.RequestedBy, rc.Requested = statements.ErasureRunning, time.Time{}, e.RequestedBy, e.Requested
-	rc.Runs++
+	rc := e.NextRun(prev)
 	if err := s.saveReceipt(ctx, tenant, rc); err != nil {
 		return nil, err
 	}
