@@ -32,16 +32,22 @@ const (
 // Config is the configuration of a Service.
 type Config struct {
 	// Issuer is the OpenID Connect provider's issuer URL, whose
-	// /.well-known/openid-configuration is discovered. Required.
+	// /.well-known/openid-configuration is discovered. "" means no
+	// provider: no one signs in through /auth/login (404) and no bearer
+	// token is taken; the only sessions are those the LRS starts itself
+	// with SignInAs (a sandbox's test people).
 	Issuer string
 	// ClientID and ClientSecret are the LRS's client at the provider; the
-	// client id is also the audience bearer tokens must name. Required.
+	// client id is also the audience bearer tokens must name. Required
+	// with an Issuer.
 	ClientID     string
 	ClientSecret string
 	// PublicURL is the URL browsers reach the LRS at, such as
 	// https://lrs.example.fi; the redirect URI is PublicURL +
 	// "/auth/callback". Cookies are Secure unless it is http on a
-	// loopback host. Required.
+	// loopback host. Required with an Issuer; without one and without
+	// PublicURL, the origin is the request's own (its Host, https when
+	// the connection is TLS), so behind a proxy that ends TLS set it.
 	PublicURL string
 	// PersonClaim, RoleClaim and TenantClaim name the claims of who the
 	// person is, their roles, and which tenant they belong to; defaults
@@ -86,24 +92,27 @@ type Config struct {
 // Check reports the first field of c that is missing or wrong, naming it
 // and the rule.
 func (c Config) Check() error {
-	if c.Issuer == "" {
-		return errors.New("Issuer: required")
+	if c.Issuer != "" {
+		if u, err := url.Parse(c.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			return fmt.Errorf("Issuer %q: want an https URL (http only on a loopback host)", c.Issuer)
+		}
+		if c.ClientID == "" {
+			return errors.New("ClientID: required with an Issuer")
+		}
+		if c.ClientSecret == "" {
+			return errors.New("ClientSecret: required with an Issuer")
+		}
+		if c.PublicURL == "" {
+			return errors.New("PublicURL: required with an Issuer")
+		}
+	} else if c.ClientID != "" || c.ClientSecret != "" {
+		return errors.New("ClientID, ClientSecret: set, but Issuer missing")
 	}
-	if u, err := url.Parse(c.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
-		return fmt.Errorf("Issuer %q: want an https URL (http only on a loopback host)", c.Issuer)
-	}
-	if c.ClientID == "" {
-		return errors.New("ClientID: required")
-	}
-	if c.ClientSecret == "" {
-		return errors.New("ClientSecret: required")
-	}
-	if c.PublicURL == "" {
-		return errors.New("PublicURL: required")
-	}
-	u, err := url.Parse(c.PublicURL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("PublicURL %q: want https://host[:port][/path] with no query (http only on a loopback host)", c.PublicURL)
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("PublicURL %q: want https://host[:port][/path] with no query (http only on a loopback host)", c.PublicURL)
+		}
 	}
 	for i, k := range c.SessionKeys {
 		if len(k) != SessionKeySize {

@@ -58,6 +58,15 @@
 // cookie that lives ten minutes, so hostile clients looping on
 // /auth/login cost the server no memory.
 //
+// Without a provider (Config.Issuer empty) no one signs in through
+// /auth/login, which answers 404; the only sessions are those the LRS
+// starts with SignInAs for a sandbox's test people, whom the vendor
+// opens from the vendor page after proving the sandbox's credential.
+// They are people, not the credential: a test teacher reads the
+// sandbox's test classes through the roster rule like any teacher, and
+// no credential reads through them (decision 11). A sandbox tenant owns
+// no identity values, so no one the provider signs in lands in one.
+//
 // It may import statements, gin, zerolog, go-oidc and oauth2; it must not
 // import the lrs package, store adapters or forwarders: lrs mounts it, and
 // cmd/lrs gives it the store's tenant lookup as a function.

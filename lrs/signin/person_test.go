@@ -71,10 +71,14 @@ func TestConfig_Check(t *testing.T) {
 	}{
 		{"OK", func(*Config) {}, ""},
 		{"loopback http", func(c *Config) { c.Issuer, c.PublicURL = "http://127.0.0.1:9", "http://localhost:8080" }, ""},
-		{"no issuer", func(c *Config) { c.Issuer = "" }, "Issuer: required"},
+		{"no provider", func(c *Config) { *c = Config{} }, ""},
+		{"no provider, public URL", func(c *Config) { *c = Config{PublicURL: "https://lrs.example.fi"} }, ""},
+		{"no provider, http public", func(c *Config) { *c = Config{PublicURL: "http://lrs.example.fi"} }, `PublicURL "http://lrs.example.fi": want https://host[:port][/path] with no query (http only on a loopback host)`},
+		{"client without issuer", func(c *Config) { c.Issuer = "" }, "ClientID, ClientSecret: set, but Issuer missing"},
+		{"no public URL", func(c *Config) { c.PublicURL = "" }, "PublicURL: required with an Issuer"},
 		{"http issuer", func(c *Config) { c.Issuer = "http://idp.example.fi" }, `Issuer "http://idp.example.fi": want an https URL (http only on a loopback host)`},
-		{"no client", func(c *Config) { c.ClientID = "" }, "ClientID: required"},
-		{"no secret", func(c *Config) { c.ClientSecret = "" }, "ClientSecret: required"},
+		{"no client", func(c *Config) { c.ClientID = "" }, "ClientID: required with an Issuer"},
+		{"no secret", func(c *Config) { c.ClientSecret = "" }, "ClientSecret: required with an Issuer"},
 		{"http public", func(c *Config) { c.PublicURL = "http://lrs.example.fi" }, `PublicURL "http://lrs.example.fi": want https://host[:port][/path] with no query (http only on a loopback host)`},
 		{"short key", func(c *Config) { c.SessionKeys = [][]byte{make([]byte, 16)} }, "SessionKeys[0]: want 32 bytes, have 16"},
 	} {

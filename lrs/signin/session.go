@@ -2,6 +2,7 @@ package signin
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -72,8 +73,50 @@ func (s *Service) readSession(c *gin.Context) *session {
 // cookie of sign-in has: HttpOnly, SameSite=Lax, Secure unless the public
 // URL is http on loopback.
 func (s *Service) setCookie(c *gin.Context, name, value, path string, maxAge int) {
+	secure := s.secure
+	if s.public == nil {
+		secure = c.Request.TLS != nil || !isLoopback(hostOnly(c.Request.Host))
+	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+// origin is the LRS's origin, scheme://host: the public URL's, or
+// without one the request's own.
+func (s *Service) origin(c *gin.Context) string {
+	if s.public != nil {
+		return s.public.Scheme + "://" + s.public.Host
+	}
+	if c.Request.TLS != nil {
+		return "https://" + c.Request.Host
+	}
+	return "http://" + c.Request.Host
+}
+
+// hostOnly is host:port without the port.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.Trim(hostport, "[]")
+}
+
+// SignInAs starts a session for p, a person the LRS vouches for itself
+// rather than the identity provider: a sandbox's test teacher or learner,
+// after the vendor proved the sandbox's credential. The session is like
+// any other: the roster rule of p.Tenant decides what p reads. The
+// caller must have authenticated who asks, and must never pass a person
+// of a tenant that is not a sandbox. p needs a tenant, an id and a role
+// the LRS knows.
+func (s *Service) SignInAs(c *gin.Context, p *Person) error {
+	if p == nil || p.Tenant == "" || p.ID == "" || p.Role() == "" {
+		return statements.Errorf(statements.EInvalid, "sign-in: a person needs a tenant, an id and a role")
+	}
+	if err := s.startSession(c, p); err != nil {
+		return err
+	}
+	s.log.Info().Str("tenant", p.Tenant).Str("personHash", s.personHash(p.ID)).Str("role", string(p.Role())).Msg("signed in by the LRS")
+	return nil
 }
 
 // personKey is where RequirePerson puts the Person in the gin context.
@@ -98,7 +141,7 @@ func PersonOf(c *gin.Context) *Person {
 // carry the session's CSRF token in X-CSRF-Token or the form field csrf.
 // Otherwise it answers 401 (403 for a failed CSRF check).
 func (s *Service) RequirePerson(c *gin.Context) {
-	if h := c.GetHeader("Authorization"); h != "" {
+	if h := personAuthorization(c); h != "" {
 		s.bearer(c, h)
 		return
 	}
@@ -129,12 +172,24 @@ func (s *Service) RequirePerson(c *gin.Context) {
 // is not signed in (no Authorization, no session) is redirected to
 // /auth/login, which brings them back to the page afterwards.
 func (s *Service) RequirePage(c *gin.Context) {
-	if c.GetHeader("Authorization") == "" && safeMethod(c.Request.Method) && c.Request.Method != http.MethodOptions && s.readSession(c) == nil {
+	if personAuthorization(c) == "" && safeMethod(c.Request.Method) && c.Request.Method != http.MethodOptions && s.readSession(c) == nil {
 		c.Redirect(http.StatusFound, s.path+"auth/login?return="+url.QueryEscape(c.Request.URL.RequestURI()))
 		c.Abort()
 		return
 	}
 	s.RequirePerson(c)
+}
+
+// personAuthorization is the request's Authorization header unless it is
+// HTTP Basic: a browser that signed in to the vendor page (/ui/sandbox)
+// sends that credential to every page under /ui/ by itself, and it names
+// no person, so the session decides.
+func personAuthorization(c *gin.Context) string {
+	h := c.GetHeader("Authorization")
+	if scheme, _, _ := strings.Cut(h, " "); strings.EqualFold(scheme, "Basic") {
+		return ""
+	}
+	return h
 }
 
 // bearer lets the request through for the person of a bearer ID token.
@@ -143,6 +198,11 @@ func (s *Service) bearer(c *gin.Context, h string) {
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
 		c.Header("WWW-Authenticate", `Bearer`)
 		s.fail(c, statements.Errorf(statements.EUnauthorized, "Authorization: want Bearer and an ID token"))
+		return
+	}
+	if s.cfg.Issuer == "" {
+		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+		s.fail(c, statements.Errorf(statements.EUnauthorized, "Authorization: this LRS has no identity provider whose ID tokens it takes"))
 		return
 	}
 	p := s.provider(c)
@@ -180,7 +240,7 @@ func (s *Service) checkCSRF(c *gin.Context, ss *session) error {
 	if site := c.GetHeader("Sec-Fetch-Site"); site != "" && site != "same-origin" {
 		return statements.Errorf(statements.EForbidden, "CSRF: the request comes from another site")
 	}
-	if o := c.GetHeader("Origin"); o != "" && !strings.EqualFold(o, s.public.Scheme+"://"+s.public.Host) {
+	if o := c.GetHeader("Origin"); o != "" && !strings.EqualFold(o, s.origin(c)) {
 		return statements.Errorf(statements.EForbidden, "CSRF: the request comes from another origin")
 	}
 	token := c.GetHeader("X-CSRF-Token")
@@ -205,7 +265,10 @@ func (s *Service) handleLogout(c *gin.Context) {
 		}
 	}
 	s.setCookie(c, s.cfg.CookieName, "", s.path, -1)
-	next := s.public.String() + "/"
+	next := s.path
+	if s.public != nil {
+		next = s.public.String() + "/"
+	}
 	end := ""
 	if p := s.prov.Load(); p != nil && p.endSession != "" {
 		if u, err := urlWithQuery(p.endSession, "client_id", s.cfg.ClientID, "post_logout_redirect_uri", next); err == nil {

@@ -30,9 +30,9 @@ type Service struct {
 	log    zerolog.Logger
 	now    func() time.Time
 	client *http.Client
-	public *url.URL
-	secure bool   // cookies are Secure
-	path   string // cookie path: the public URL's path
+	public *url.URL // nil: the request's own origin (no PublicURL)
+	secure bool     // cookies are Secure (with a PublicURL)
+	path   string   // cookie path: the public URL's path
 	fail   func(*gin.Context, error)
 	prov   atomic.Pointer[provider]
 	jwks   *jwksThrottle
@@ -93,9 +93,12 @@ func New(cfg Config) (*Service, error) {
 	client := *s.client
 	client.Transport = s.jwks
 	s.client = &client
-	s.public, _ = url.Parse(strings.TrimSuffix(cfg.PublicURL, "/"))
-	s.secure = !(s.public.Scheme == "http" && isLoopback(s.public.Hostname()))
-	s.path = strings.TrimSuffix(s.public.Path, "/") + "/"
+	s.path = "/"
+	if cfg.PublicURL != "" {
+		s.public, _ = url.Parse(strings.TrimSuffix(cfg.PublicURL, "/"))
+		s.secure = !(s.public.Scheme == "http" && isLoopback(s.public.Hostname()))
+		s.path = strings.TrimSuffix(s.public.Path, "/") + "/"
+	}
 	s.fail = defaultFail
 	return s, nil
 }
@@ -133,6 +136,9 @@ func (s *Service) Discover(ctx context.Context) error {
 // 1 min) until it succeeds or ctx ends; it returns then. Serving xAPI
 // does not wait for it.
 func (s *Service) Run(ctx context.Context) {
+	if s.cfg.Issuer == "" {
+		return
+	}
 	wait := time.Second
 	for {
 		err := s.Discover(ctx)
@@ -200,6 +206,8 @@ func defaultFail(c *gin.Context, err error) {
 		status = http.StatusUnauthorized
 	case statements.EForbidden:
 		status = http.StatusForbidden
+	case statements.ENotFound:
+		status = http.StatusNotFound
 	case statements.EUnavailable:
 		status = http.StatusServiceUnavailable
 	}
@@ -207,6 +215,10 @@ func defaultFail(c *gin.Context, err error) {
 }
 
 func (s *Service) provider(c *gin.Context) *provider {
+	if s.cfg.Issuer == "" {
+		s.fail(c, statements.Errorf(statements.ENotFound, "sign-in: this LRS has no identity provider (--oidc-issuer); a sandbox's test people are signed in from the vendor page, /ui/sandbox"))
+		return nil
+	}
 	p := s.prov.Load()
 	if p == nil {
 		c.Header("Retry-After", "5")

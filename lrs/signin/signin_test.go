@@ -624,3 +624,90 @@ func TestRequirePage(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInAs_NoProvider: with no identity provider, /auth/login is not
+// there, a session the LRS starts with SignInAs works like any other
+// (cookie, /api/me, CSRF against the request's own origin, sign-out),
+// the cookie is Secure unless the request is http to a loopback host,
+// and a browser's remembered Basic credential does not stand in for the
+// session.
+func TestSignInAs_NoProvider(t *testing.T) {
+	svc, err := signin.New(signin.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	svc.Mount(r, nil)
+	r.POST("/open", func(c *gin.Context) {
+		p := &signin.Person{Tenant: "sandbox-acme", ID: "MPASSOID.test.1", Roles: []signin.Role{{School: "s", Group: "7a", Kind: signin.Teacher}}}
+		if c.Query("bad") != "" {
+			p.Roles = nil
+		}
+		if err := svc.SignInAs(c, p); err != nil {
+			c.String(http.StatusBadRequest, err.Error())
+			return
+		}
+		c.Status(http.StatusNoContent)
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	client := newClient()
+
+	res, err := client.Get(srv.URL + "/auth/login?return=/ui/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("/auth/login: %d, want 404", res.StatusCode)
+	}
+	if res, _ := client.Post(srv.URL+"/open?bad=1", "", nil); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a person with no role: %d, want 400", res.StatusCode)
+	}
+	res, err = client.Post(srv.URL+"/open", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent || len(res.Cookies()) != 1 || res.Cookies()[0].Secure || !res.Cookies()[0].HttpOnly {
+		t.Fatalf("SignInAs on http loopback: %d %v, want one HttpOnly cookie, not Secure", res.StatusCode, res.Cookies())
+	}
+	code, m := (&env{url: srv.URL}).getMe(t, client, "")
+	if code != http.StatusOK || m.Tenant != "sandbox-acme" || m.Person != "MPASSOID.test.1" || m.Role != "teacher" || m.CSRFToken == "" {
+		t.Fatalf("/api/me: %d %+v", code, m)
+	}
+	// A Basic credential the browser sends by itself names no person.
+	req, _ := http.NewRequest("GET", srv.URL+"/api/me", nil)
+	req.SetBasicAuth("sandbox-key", "secret")
+	if res, err := client.Do(req); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("/api/me with the session and a Basic credential: %v %v, want 200", err, res)
+	}
+	// Sign-out: CSRF checked against the request's own origin.
+	logout := func(origin string) (int, string) {
+		req, _ := http.NewRequest("POST", srv.URL+"/auth/logout", strings.NewReader(url.Values{"csrf": {m.CSRFToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", origin)
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	if code, _ := logout("https://evil.example"); code != http.StatusForbidden {
+		t.Errorf("sign-out from another origin: %d, want 403", code)
+	}
+	if code, to := logout(srv.URL); code != http.StatusSeeOther || to != "/" {
+		t.Errorf("sign-out: %d to %q, want 303 to /", code, to)
+	}
+	if code, _ := (&env{url: srv.URL}).getMe(t, client, ""); code != http.StatusUnauthorized {
+		t.Errorf("/api/me after sign-out: %d, want 401", code)
+	}
+
+	// A request to a host that is not loopback gets a Secure cookie.
+	req, _ = http.NewRequest("POST", srv.URL+"/open", nil)
+	req.Host = "lrs.example.fi"
+	if res, err := http.DefaultClient.Do(req); err != nil || len(res.Cookies()) != 1 || !res.Cookies()[0].Secure {
+		t.Errorf("SignInAs for host lrs.example.fi: %v %v, want a Secure cookie", err, res)
+	}
+}
