@@ -258,6 +258,11 @@ func (a *Admin) UpdateTenant(ctx context.Context, actor, id string, u TenantUpda
 		what = append(what, "corsOrigins="+strings.Join(origins, ","))
 	}
 	if u.IdentityValues != nil {
+		if t.Sandbox != "" && len(*u.IdentityValues) > 0 {
+			// No one the identity provider signs in may land in a
+			// sandbox: its people are test people (SignInAs).
+			return nil, statements.Errorf(statements.EInvalid, "identityValues: a sandbox owns none; its test people are opened from the vendor page")
+		}
 		if err := validIdentityValues(*u.IdentityValues); err != nil {
 			return nil, err
 		}

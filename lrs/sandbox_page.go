@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/digione/lrs/forwarders/oneroster"
+	"github.com/digione/lrs/lrs/signin"
 	"github.com/digione/lrs/lrs/ui"
 	"github.com/digione/lrs/statements"
 )
@@ -24,6 +25,7 @@ func (s *Server) sandboxPageRoutes(r gin.IRouter, static bool) {
 	}
 	cfg := ui.SandboxConfig{
 		Report: s.sandboxPage,
+		Open:   s.sandboxOpen,
 		Log: func(c *gin.Context, err error) {
 			s.log.Error().Err(err).Str("path", c.Request.URL.Path).Msg("page")
 		},
@@ -32,12 +34,59 @@ func (s *Server) sandboxPageRoutes(r gin.IRouter, static bool) {
 	if s.pages != nil {
 		cfg.FrameAncestors = s.pages.FrameAncestors
 	}
+	if _, ok := s.people.(SessionStarter); !ok || static {
+		cfg.Open = nil
+	}
 	p, err := ui.NewSandbox(cfg)
 	if err != nil {
 		// The template and catalogs are embedded: this is a bug.
 		panic(err)
 	}
 	p.Routes(r, static)
+}
+
+// SessionStarter is what People also does when it can start a session
+// for a person the LRS vouches for: a sandbox's test person (signin's
+// SignInAs).
+type SessionStarter interface {
+	SignInAs(c *gin.Context, p *signin.Person) error
+}
+
+// sandboxOpen serves the vendor page's "open the teacher view": after the
+// sandbox credential is checked (sandboxLogin), it signs the browser in
+// as person, a test teacher or learner of the sandbox's seeded school,
+// and returns the page to go to. The session is a person's: the sandbox's
+// roster decides what they read, as for anyone signed in.
+func (s *Server) sandboxOpen(c *gin.Context, person string) (string, error) {
+	cred, vendor, err := s.sandboxLogin(c)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.adminOps().sandboxTenant(c.Request.Context(), vendor); err != nil {
+		if statements.ErrorCode(err) == statements.ENotFound {
+			return "", statements.Errorf(statements.EForbidden, "the credential is not a sandbox's")
+		}
+		return "", err
+	}
+	seed := SandboxSeed(vendor)
+	for _, tp := range append(append([]SandboxPerson{}, seed.Teachers...), seed.Learners...) {
+		if tp.SourcedID != person {
+			continue
+		}
+		kind, next := signin.Learner, "/ui/me"
+		if tp.Role == statements.RoleTeacher {
+			kind, next = signin.Teacher, "/ui/"
+		}
+		p := &signin.Person{Tenant: cred.Tenant, ID: tp.Account.Name}
+		for _, cl := range tp.Classes {
+			p.Roles = append(p.Roles, signin.Role{School: seed.SourcedID, Group: cl, Kind: kind})
+		}
+		if err := s.people.(SessionStarter).SignInAs(c, p); err != nil {
+			return "", err
+		}
+		return next, nil
+	}
+	return "", statements.Errorf(statements.EInvalid, "person: %q is not a test teacher or learner of the sandbox", person)
 }
 
 // sandboxLogin checks the request's HTTP Basic credential as the xAPI API
@@ -104,6 +153,10 @@ func (s *Server) sandboxPage(c *gin.Context, since string) (*ui.SandboxPage, err
 		Expires: t.Expires, HomePage: oneroster.DefaultIdentityHomePage, Truncated: rep.Truncated}
 	for _, cl := range seed.Classes {
 		p.Classes = append(p.Classes, ui.SandboxClass{ID: cl.SourcedID, Title: cl.Title})
+	}
+	for _, tp := range seed.Teachers {
+		p.Teachers = append(p.Teachers, ui.SandboxLearner{ID: tp.SourcedID, Name: tp.Name, Account: tp.Account.Name,
+			Class: strings.Join(tp.Classes, ", ")})
 	}
 	for _, l := range seed.Learners {
 		names[l.SourcedID] = l.Name

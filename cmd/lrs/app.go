@@ -43,7 +43,7 @@ type app struct {
 	internal  *debugServer // nil without --internal-addr
 	conns     *connGuard
 	replicas  *lrs.Replicas
-	people    *signin.Service // nil without --oidc-issuer
+	people    *signin.Service // without --oidc-issuer: a sandbox's test people only
 	// served is the store the server, the relay and the replica count
 	// use: store itself, or with --otlp-endpoint storetrace.Wrap of it.
 	served  statements.Store

@@ -20,8 +20,8 @@ import (
 )
 
 // signInConfig is the configuration of people's sign-in (OpenID Connect,
-// MPASSid), part of serveConfig. Without an issuer, no one signs in and
-// /auth/ and /api/ are not served.
+// MPASSid), part of serveConfig. Without an issuer, no one signs in
+// through /auth/login: the only people are a sandbox's test people.
 type signInConfig struct {
 	OIDCIssuer       string // --oidc-issuer, LRS_OIDC_ISSUER; default none: no sign-in
 	OIDCClientID     string // --oidc-client-id, LRS_OIDC_CLIENT_ID; required with an issuer
@@ -49,7 +49,7 @@ func signInFlags(fs *flag.FlagSet, cfg *signInConfig, getenv func(string) string
 		}
 		return def
 	}
-	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", env("LRS_OIDC_ISSUER", ""), "OpenID Connect provider people sign in with (MPASSid), its issuer URL; none: no sign-in (LRS_OIDC_ISSUER)")
+	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", env("LRS_OIDC_ISSUER", ""), "OpenID Connect provider people sign in with (MPASSid), its issuer URL; none: only a sandbox's test people sign in, from the vendor page (LRS_OIDC_ISSUER)")
 	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", env("LRS_OIDC_CLIENT_ID", ""), "the LRS's client id at the provider, also the audience of bearer tokens (LRS_OIDC_CLIENT_ID)")
 	secretFile := fs.String("oidc-client-secret-file", "", "file holding the client secret (LRS_OIDC_CLIENT_SECRET, LRS_OIDC_CLIENT_SECRET_FILE)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("LRS_PUBLIC_URL", ""), "URL browsers reach the LRS at, such as https://lrs.example.fi; the redirect URI is {public-url}/auth/callback (LRS_PUBLIC_URL)")
@@ -133,7 +133,7 @@ func (cfg signInConfig) signin(tenant func(context.Context, string) (string, err
 		PersonClaim: cfg.OIDCPersonClaim, RoleClaim: cfg.OIDCRoleClaim, TenantClaim: cfg.OIDCTenantClaim,
 		SessionKeys: keys, SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle, Tenant: tenant, Logger: log}
 	if err := c.Check(); err != nil {
-		msg := err.Error()
+		msg := strings.Replace(err.Error(), "required with an Issuer", "required with an issuer (--oidc-issuer)", 1)
 		for field, name := range map[string]string{"Issuer": "LRS_OIDC_ISSUER (--oidc-issuer)", "ClientID": "LRS_OIDC_CLIENT_ID (--oidc-client-id)",
 			"ClientSecret": "LRS_OIDC_CLIENT_SECRET (or _FILE, --oidc-client-secret-file)", "PublicURL": "LRS_PUBLIC_URL (--public-url)"} {
 			if rest, ok := strings.CutPrefix(msg, field); ok {
@@ -151,13 +151,12 @@ type tenantByIdentity interface {
 	TenantByIdentity(ctx context.Context, value string) (*statements.Tenant, error)
 }
 
-// newSignIn returns the sign-in service cfg configures, nil without an
-// issuer. Tenants come from the store when it maps identities to tenants;
+// newSignIn returns the sign-in service cfg configures. Without an
+// issuer it has no provider: no one signs in through /auth/login, and the
+// only sessions are a sandbox's test people, opened from the vendor page.
+// Tenants come from the store when it maps identities to tenants;
 // otherwise every sign-in is refused, and the log says so once here.
 func newSignIn(cfg signInConfig, store statements.Store, log zerolog.Logger) (*signin.Service, error) {
-	if cfg.OIDCIssuer == "" {
-		return nil, nil
-	}
 	var tenant func(context.Context, string) (string, error)
 	if tb, ok := store.(tenantByIdentity); ok {
 		tenant = func(ctx context.Context, v string) (string, error) {
@@ -167,7 +166,7 @@ func newSignIn(cfg signInConfig, store statements.Store, log zerolog.Logger) (*s
 			}
 			return t.ID, nil
 		}
-	} else {
+	} else if cfg.OIDCIssuer != "" {
 		log.Error().Msg("sign-in: this store cannot map identities to tenants (TenantByIdentity); every sign-in is refused")
 	}
 	c, err := cfg.signin(tenant, log)

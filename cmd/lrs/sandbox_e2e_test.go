@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +127,52 @@ func TestSandbox_EndToEnd(t *testing.T) {
 			len(rep.Credentials[0].Days[0].Rows) != 1 || rep.Credentials[0].Days[0].Rows[0].Example != bad ||
 			len(rep.Gradebook) != 1 || rep.Gradebook[0].Results != 1 {
 			t.Errorf("report: %+v", rep)
+		}
+
+		// The teacher view, on this LRS with no identity provider: the
+		// vendor page opens it as the learner's test teacher, whose class
+		// overview counts the good statement.
+		var teacher lrs.SandboxPerson
+		for _, tp := range sb.School.Teachers {
+			if tp.Classes[0] == learner.Classes[0] {
+				teacher = tp
+			}
+		}
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar}
+		form := url.Values{"person": {teacher.SourcedID}}
+		req, _ := http.NewRequest("POST", base+"/ui/sandbox/open", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		k, sec, _ := strings.Cut(cred, ":")
+		req.SetBasicAuth(k, sec)
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/ui/classes" || !strings.Contains(string(page), learner.Classes[0]) {
+			t.Fatalf("open the teacher view: %d at %s: %s", resp.StatusCode, resp.Request.URL, page)
+		}
+		resp, err = browser.Get(base + "/api/classes/" + learner.Classes[0] + "/overview")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ov struct {
+			Students []struct {
+				SourcedID  string `json:"sourcedId"`
+				Statements int    `json:"statements"`
+			} `json:"students"`
+		}
+		json.NewDecoder(resp.Body).Decode(&ov)
+		resp.Body.Close()
+		counted := false
+		for _, st := range ov.Students {
+			counted = counted || (st.SourcedID == learner.SourcedID && st.Statements == 1)
+		}
+		if resp.StatusCode != http.StatusOK || !counted {
+			t.Errorf("the test teacher's overview: %d %+v, want %s with 1 statement", resp.StatusCode, ov, learner.SourcedID)
 		}
 
 		do("POST", "/admin/sandboxes/acme/reset", adminToken, "", http.StatusOK)

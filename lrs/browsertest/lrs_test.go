@@ -58,13 +58,21 @@ var users = []struct{ id, given, family, role, class string }{
 	{"u4", "Ville", "Virtanen", "student", "7B"},
 }
 
-// mpassAgents is the identity rule of the test roster: a roster user is
-// the MPASSid account named by their sourcedId.
-type mpassAgents struct{}
+// mpassAgents is the identity rule of the test rosters: a roster user is
+// the MPASSid accounts named by their sourcedId and their identities.
+type mpassAgents struct{ roster statements.RosterStore }
 
-func (mpassAgents) Agents(_ context.Context, _, sourcedID string) ([]string, error) {
-	a := statements.Actor{Account: &statements.Account{HomePage: mpassHome, Name: sourcedID}}
-	return []string{a.Key()}, nil
+func (m mpassAgents) Agents(ctx context.Context, tenant, sourcedID string) ([]string, error) {
+	names := []string{sourcedID}
+	if u, err := m.roster.RosterUser(ctx, tenant, sourcedID); err == nil {
+		names = append(names, u.Identities...)
+	}
+	var keys []string
+	for _, n := range names {
+		a := statements.Actor{Account: &statements.Account{HomePage: mpassHome, Name: n}}
+		keys = append(keys, a.Key())
+	}
+	return keys, nil
 }
 
 // startLRS starts the test LRS; it stops when the test ends.
@@ -112,7 +120,7 @@ func startLRS(t *testing.T) *testLRS {
 	}
 	api := &lrs.PeopleAPI{
 		Rule:   &people.Rule{Roster: store},
-		Agents: mpassAgents{},
+		Agents: mpassAgents{roster: store},
 		LineItems: func(_ context.Context, _, class string) ([]string, error) {
 			if class == "7A" {
 				return []string{fractions1, fractions2}, nil

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,4 +83,25 @@ func TestVendor_SandboxPage(t *testing.T) {
 	if got := tab.Text("#sandbox-report tr[data-kind=rejected] th"); got != cat.T("sv", "sandbox.kind.rejected") {
 		t.Errorf("the rejection in Swedish %q, want %q", got, cat.T("sv", "sandbox.kind.rejected"))
 	}
+
+	// The teacher view: the vendor opens it as the test teacher of the
+	// learner's class and finds the learner and the statement there.
+	tab.Go(l.URL + "/ui/sandbox?lang=en&since=2020-01-01")
+	teacher := sb.School.Teachers[0]
+	tab.Follow(chromedp.Click(chromedp.CSS(`#sandbox-teachers button[aria-label="` + cat.T("en", "sandbox.open.teacher.label", teacher.Name) + `"]`)))
+	if got, want := tab.URL(), l.URL+"/ui/classes?lang=en"; got != want {
+		t.Fatalf("the teacher view opened at %s, want %s", got, want)
+	}
+	checkPage(t, tab, "en", "classes.title")
+	tab.Follow(chromedp.Click(chromedp.CSS(`tbody th[scope=row] a`)))
+	checkPage(t, tab, "en", "overview.title", sb.School.Classes[0].Title)
+	names := rowNames(tab)
+	if len(names) != 3 || !slices.Contains(names, learner.Name) {
+		t.Errorf("the class overview lists %q, want the class's 3 test learners with %s", names, learner.Name)
+	}
+	row := browsertest.Eval[string](tab, `[...document.querySelectorAll("tbody tr")].find(r => r.innerText.includes(`+strconv.Quote(learner.Name)+`)).innerText`)
+	if !strings.Contains(row, "1") {
+		t.Errorf("the learner's row %q, want their one statement counted", row)
+	}
+	tab.Screenshot("sandbox-teacher-overview")
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,12 @@ type SandboxConfig struct {
 	// one), EForbidden (not a sandbox's credential), ETooMany (with
 	// Retry-After set), EInvalid (a bad since). Required.
 	Report func(c *gin.Context, since string) (*SandboxPage, error)
+	// Open checks the request's credential as Report does and signs the
+	// browser in as a test teacher or learner of the sandbox (person is
+	// their sourcedId); it returns the page to go to. Its errors are
+	// Report's, and EInvalid for a person the sandbox does not have. nil:
+	// the page offers no teacher view (no pages for people on this LRS).
+	Open func(c *gin.Context, person string) (string, error)
 	// FrameAncestors is the CSP frame-ancestors; default 'none'.
 	FrameAncestors string
 	// Log records an error the page could not show; nil: nothing.
@@ -42,6 +49,7 @@ type SandboxPage struct {
 	Expires     time.Time
 	HomePage    string // the learners' account.homePage
 	Classes     []SandboxClass
+	Teachers    []SandboxLearner // LearnerNumber empty
 	Learners    []SandboxLearner
 	LineItems   []SandboxLineItem
 	// Days is the credential's report per day.
@@ -130,12 +138,50 @@ func (s *Sandbox) Routes(r gin.IRouter, static bool) {
 		s.u.staticRoutes(r)
 	}
 	r.GET("/ui/sandbox", s.u.headers, s.handlePage)
+	if s.cfg.Open != nil {
+		r.POST("/ui/sandbox/open", s.u.headers, s.handleOpen)
+	}
+}
+
+// handleOpen serves POST /ui/sandbox/open (form field person): the
+// sandbox credential's browser becomes a test teacher or learner and goes
+// to their pages. Only a form of the vendor page itself may ask: the
+// browser sends HTTP Basic credentials to any site's form, so a request
+// another site sends (Sec-Fetch-Site, Origin) is refused.
+func (s *Sandbox) handleOpen(c *gin.Context) {
+	lang := s.u.lang(c)
+	if site := c.GetHeader("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		s.fail(c, lang, statements.Errorf(statements.EForbidden, "the request comes from another site"))
+		return
+	}
+	if o := c.GetHeader("Origin"); o != "" && !strings.EqualFold(o, requestOrigin(c)) {
+		s.fail(c, lang, statements.Errorf(statements.EForbidden, "the request comes from another origin"))
+		return
+	}
+	next, err := s.cfg.Open(c, c.PostForm("person"))
+	if err != nil {
+		s.fail(c, lang, err)
+		return
+	}
+	if l := c.PostForm("lang"); l != "" {
+		next += "?lang=" + url.QueryEscape(l)
+	}
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+// requestOrigin is the origin the request was sent to.
+func requestOrigin(c *gin.Context) string {
+	if c.Request.TLS != nil {
+		return "https://" + c.Request.Host
+	}
+	return "http://" + c.Request.Host
 }
 
 // sandboxView is the template's data.
 type sandboxView struct {
 	*SandboxPage
 	Message     string
+	Open        bool // the teacher view can be opened
 	ProfileMode string
 	XAPIVersion string
 	Expires     string
@@ -176,7 +222,7 @@ func (s *Sandbox) handlePage(c *gin.Context) {
 	}
 	cat := s.u.cat
 	v := sandboxView{SandboxPage: p, ProfileMode: cat.T(lang, "sandbox.mode."+p.ProfileMode),
-		XAPIVersion: p.XAPIVersion, Expires: p.Expires.UTC().Format(time.DateOnly)}
+		XAPIVersion: p.XAPIVersion, Expires: p.Expires.UTC().Format(time.DateOnly), Open: s.cfg.Open != nil}
 	if v.XAPIVersion == "" {
 		v.XAPIVersion = cat.T(lang, "sandbox.version.none")
 	}
@@ -222,6 +268,9 @@ func (s *Sandbox) fail(c *gin.Context, lang string, err error) {
 		args = append(args, max(secs, 1))
 	case statements.EInvalid:
 		status, key = http.StatusBadRequest, "sandbox.badsince"
+		if c.Request.Method == http.MethodPost {
+			key = "sandbox.badperson"
+		}
 	default:
 		s.u.log(c, err)
 	}
