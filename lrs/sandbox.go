@@ -355,13 +355,17 @@ func (a *Admin) DeleteExpiredSandboxes(ctx context.Context, actor string, now ti
 	return gone, nil
 }
 
-// SandboxSweep deletes expired sandboxes every Interval.
+// SandboxSweep deletes expired sandboxes every Interval. Of several LRS
+// processes on one store, the one that holds the lease "sandbox-expiry"
+// sweeps.
 type SandboxSweep struct {
 	Admin *Admin
 	// Interval is the time between sweeps; default 10 minutes.
 	Interval time.Duration
 	// Now returns the current time; default the Admin's.
 	Now func() time.Time
+	// Holder names this process in the lease; "" sweeps without one.
+	Holder string
 }
 
 // Run sweeps until ctx is done; a failed sweep is logged and tried again
@@ -374,7 +378,16 @@ func (w *SandboxSweep) Run(ctx context.Context) {
 	tick := time.NewTicker(iv)
 	defer tick.Stop()
 	for {
-		w.Sweep(ctx)
+		ok := true
+		if w.Holder != "" {
+			var err error
+			if ok, err = w.Admin.Store.AcquireLease(ctx, "sandbox-expiry", w.Holder, iv); err != nil && ctx.Err() == nil {
+				w.Admin.Log.Warn().Err(err).Msg("sandbox expiry: cannot take the lease")
+			}
+		}
+		if ok {
+			w.Sweep(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -131,7 +131,8 @@ func (s *Server) handleAdminSandboxReport(c *gin.Context) {
 
 // SandboxSweep returns the sweep of expired sandboxes acting through the
 // server's admin operations, so that a deleted sandbox's credentials stop
-// working at once in this process too.
-func (s *Server) SandboxSweep() *SandboxSweep {
-	return &SandboxSweep{Admin: s.adminOps()}
+// working at once in this process too; holder names this process in the
+// sweep's lease ("": no lease).
+func (s *Server) SandboxSweep(holder string) *SandboxSweep {
+	return &SandboxSweep{Admin: s.adminOps(), Holder: holder}
 }

@@ -1,6 +1,7 @@
 package lrs_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/digione/lrs/lrs"
 	"github.com/digione/lrs/lrs/lrstest"
+	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/sqlitestore"
 	"github.com/digione/lrs/validation/profile/digione"
 )
@@ -178,5 +180,28 @@ func TestSandbox_Expiry(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "espoo,sandbox-long" {
 		t.Errorf("tenants after the sweep: %v, want espoo,sandbox-long", ids)
+	}
+
+	// Of two processes, the one without the lease does not sweep.
+	sweep.Now = func() time.Time { return now.Add(49 * time.Hour) }
+	sweep.Holder, sweep.Interval = "me", 20*time.Millisecond
+	if ok, err := store.AcquireLease(t.Context(), "sandbox-expiry", "other", time.Hour); !ok || err != nil {
+		t.Fatalf("lease for another process: %t %v", ok, err)
+	}
+	run := func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		sweep.Run(ctx)
+	}
+	run()
+	if _, err := store.Tenant(t.Context(), "sandbox-long"); err != nil {
+		t.Errorf("the sweep without the lease deleted sandbox-long: %v", err)
+	}
+	if err := store.ReleaseLease(t.Context(), "sandbox-expiry", "other"); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if _, err := store.Tenant(t.Context(), "sandbox-long"); statements.ErrorCode(err) != statements.ENotFound {
+		t.Errorf("sandbox-long after the sweep with the lease: %v, want it gone", err)
 	}
 }

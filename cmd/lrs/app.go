@@ -218,7 +218,7 @@ func newApp(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*ap
 		replicas: lcfg.Replicas, people: people,
 		served: served, tracing: tracing,
 		rosters: rosters, reports: srv.FlushReports, retention: retention,
-		sandboxes: srv.SandboxSweep(),
+		sandboxes: srv.SandboxSweep(retention.Holder),
 		http: &http.Server{
 			Handler:           srv,
 			ReadHeaderTimeout: 10 * time.Second,
