@@ -5,9 +5,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -382,6 +384,10 @@ type imsxCodeMinorField struct {
 // orFail answers err as OneRoster's status report, with the status code
 // of statusOf, and stops the handler chain.
 func (s *Server) orFail(c *gin.Context, err error) {
+	var qe *orQueryError
+	if errors.As(err, &qe) {
+		err = qe.err
+	}
 	de, _ := asDomainError(err)
 	if (de.Code == statements.EInternal || de.Code == statements.EUnavailable) && c.Request.Context().Err() != nil {
 		c.Set(ctxStatus, statusClientClosed)
@@ -392,6 +398,9 @@ func (s *Server) orFail(c *gin.Context, err error) {
 		statements.EForbidden: "forbidden", statements.ENotFound: "unknownobject", statements.ETooMany: "server_busy",
 		statements.EUnavailable: "server_busy"}[de.Code]
 	desc := de.Message
+	if qe != nil {
+		minor = qe.minor
+	}
 	if minor == "" {
 		minor, desc = "internal_server_error", "internal error; quote the request id "+requestIDOf(c)+" to the operator"
 	}
@@ -667,7 +676,17 @@ func orList[T orRecord](s *Server, key string, list func(*gin.Context, *sandboxP
 			s.orFail(c, err)
 			return
 		}
-		all, err := list(c, providerOf(c))
+		q, err := parseORQuery(c.GetQuery, orFieldsOf(reflect.TypeFor[T]()), true)
+		if err != nil {
+			s.orFail(c, err)
+			return
+		}
+		records, err := list(c, providerOf(c))
+		if err != nil {
+			s.orFail(c, err)
+			return
+		}
+		all, err := orApply(q, records)
 		if err != nil {
 			s.orFail(c, err)
 			return
@@ -697,6 +716,11 @@ func orList[T orRecord](s *Server, key string, list func(*gin.Context, *sandboxP
 // sourcedId (the path's id), under key; 404 naming what when none.
 func orOne[T orRecord](s *Server, key, what string, list func(*gin.Context, *sandboxProvider) ([]T, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		q, err := parseORQuery(c.GetQuery, orFieldsOf(reflect.TypeFor[T]()), false)
+		if err != nil {
+			s.orFail(c, err)
+			return
+		}
 		all, err := list(c, providerOf(c))
 		if err != nil {
 			s.orFail(c, err)
@@ -708,6 +732,11 @@ func orOne[T orRecord](s *Server, key, what string, list func(*gin.Context, *san
 			s.orFail(c, statements.Errorf(statements.ENotFound, "no %s with sourcedId %q", what, truncate(id, 100)))
 			return
 		}
-		c.JSON(http.StatusOK, map[string]any{key: all[i]})
+		one, err := orApply(q, all[i:i+1])
+		if err != nil {
+			s.orFail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, map[string]any{key: one[0]})
 	}
 }

@@ -625,3 +625,97 @@ func TestSandboxOneRoster_Isolation(t *testing.T) {
 		t.Errorf("token of a non-sandbox credential: %d %v, want 400 unauthorized_client", code, m)
 	}
 }
+
+// TestSandboxOneRoster_Query: filter, sort and orderBy, and fields, as
+// the OneRoster binding has them; X-Total-Count counts what the filter
+// keeps and Link keeps the filter; a bad one is 400 naming the parameter
+// with OneRoster's code.
+func TestSandboxOneRoster_Query(t *testing.T) {
+	srv := mustOpenSandboxORServer(t)
+	sb := mustCreateSandbox(t, srv.Server, "acme")
+	tok := mustORToken(t, srv.Server, sb, "")
+	cred := sb.Credentials[0].Key + ":" + sb.Credentials[0].Secret
+	for i, l := range sb.School.Learners[:3] {
+		mustCall(t, srv.Server, "POST", "/xapi/statements", cred,
+			lrstest.SandboxStatement(fmt.Sprintf("1b2c3d4e-5f60-4718-92a3-b4c5d6e7f80%d", i), l, sb.School.LineItems[0], float64(4+i), nil), http.StatusOK)
+	}
+	get := func(path string, q url.Values) (int, http.Header, map[string]any) {
+		t.Helper()
+		return orGet(t, srv.Server, tok, path+"?"+q.Encode())
+	}
+	for _, tc := range []struct {
+		name, path string
+		q          url.Values
+		key        string
+		want       []string
+	}{
+		{"nested role", rosteringV1p2 + "/users", url.Values{"filter": {"roles.role='teacher'"}}, "users", []string{"sandbox-teacher-1", "sandbox-teacher-2"}},
+		{"contains, any case", rosteringV1p2 + "/users", url.Values{"filter": {"familyName~'OPETTAJA'"}}, "users", []string{"sandbox-teacher-1", "sandbox-teacher-2"}},
+		{"AND", rosteringV1p2 + "/enrollments", url.Values{"filter": {"role='student' AND class.sourcedId='sandbox-class-8b'"}}, "enrollments",
+			[]string{"enr-sandbox-class-8b-sandbox-learner-4", "enr-sandbox-class-8b-sandbox-learner-5", "enr-sandbox-class-8b-sandbox-learner-6"}},
+		{"OR", rosteringV1p2 + "/users", url.Values{"filter": {"sourcedId='sandbox-learner-2' OR sourcedId='sandbox-teacher-1'"}}, "users", []string{"sandbox-teacher-1", "sandbox-learner-2"}},
+		{"not equal", rosteringV1p2 + "/classes", url.Values{"filter": {"sourcedId!='sandbox-class-7a'"}}, "classes", []string{"sandbox-class-8b"}},
+		{"a userId", rosteringV1p2 + "/users", url.Values{"filter": {"userIds.identifier='" + sb.School.Learners[5].LearnerNumber + "'"}}, "users", []string{"sandbox-learner-6"}},
+		{"numbers", gradebookV1p2 + "/results", url.Values{"filter": {"score>='5'"}, "sort": {"score"}, "orderBy": {"desc"}}, "results", nil},
+		{"numbers, below", gradebookV1p2 + "/lineItems", url.Values{"filter": {"resultValueMax<'15'"}}, "lineItems", []string{"sandbox-class-7a-lineitem-1", "sandbox-class-8b-lineitem-1"}},
+		{"sort desc", rosteringV1p2 + "/users", url.Values{"sort": {"sourcedId"}, "orderBy": {"desc"}, "limit": {"3"}}, "users", []string{"sandbox-teacher-2", "sandbox-teacher-1", "sandbox-learner-6"}},
+		{"sort asc", rosteringV1p2 + "/classes", url.Values{"sort": {"title"}}, "classes", []string{"sandbox-class-7a", "sandbox-class-8b"}},
+	} {
+		code, h, m := get(tc.path, tc.q)
+		got := sourcedIDs(m, tc.key)
+		if tc.want == nil { // the results scored 5 and 6, highest first
+			var scores []float64
+			for _, r := range m["results"].([]any) {
+				scores = append(scores, r.(map[string]any)["score"].(float64))
+			}
+			if code != http.StatusOK || !reflect.DeepEqual(scores, []float64{6, 5}) || h.Get("X-Total-Count") != "2" {
+				t.Errorf("%s: %d %v %v, want scores [6 5]", tc.name, code, h, m)
+			}
+			continue
+		}
+		if code != http.StatusOK || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %d %v, want %v", tc.name, code, m, tc.want)
+		}
+	}
+	// The count is of what the filter keeps; the links keep the filter.
+	code, h, m := get(rosteringV1p2+"/users", url.Values{"filter": {"roles.role='student'"}, "limit": {"4"}})
+	if code != http.StatusOK || h.Get("X-Total-Count") != "6" || len(sourcedIDs(m, "users")) != 4 ||
+		!strings.Contains(h.Get("Link"), "filter=roles.role%3D%27student%27&limit=4&offset=4>; rel=\"next\"") {
+		t.Errorf("filtered page: %d %v %v, want 4 of 6 and a next link with the filter", code, h, m)
+	}
+	// fields selects, in lists and single records.
+	_, _, m = get(rosteringV1p2+"/users", url.Values{"fields": {"sourcedId, givenName"}, "limit": {"1"}})
+	if u := m["users"].([]any)[0].(map[string]any); len(u) != 2 || u["sourcedId"] != "sandbox-teacher-1" || u["givenName"] != "Testi" {
+		t.Errorf("fields=sourcedId,givenName: %v", u)
+	}
+	_, _, m = get(rosteringV1p2+"/classes/sandbox-class-7a", url.Values{"fields": {"title"}})
+	if c := m["class"].(map[string]any); len(c) != 1 || c["title"] != sb.School.Classes[0].Title {
+		t.Errorf("a class with fields=title: %v", c)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		q     url.Values
+		param string
+		minor string
+	}{
+		{"unknown filter field", url.Values{"filter": {"shoeSize='42'"}}, "filter", "invalid_filter_field"},
+		{"no operator", url.Values{"filter": {"givenName 'Testi'"}}, "filter", "invalid_filter_field"},
+		{"no quotes", url.Values{"filter": {"givenName=Testi"}}, "filter", "invalid_filter_field"},
+		{"no closing quote", url.Values{"filter": {"givenName='Testi"}}, "filter", "invalid_filter_field"},
+		{"AND and OR", url.Values{"filter": {"givenName='a' AND givenName='b' OR givenName='c'"}}, "filter", "invalid_filter_field"},
+		{"not a logical operator", url.Values{"filter": {"givenName='a' XOR givenName='b'"}}, "filter", "invalid_filter_field"},
+		{"too many", url.Values{"filter": {strings.Repeat("givenName='a' OR ", 8) + "givenName='a'"}}, "filter", "invalid_filter_field"},
+		{"unknown sort", url.Values{"sort": {"shoeSize"}}, "sort", "invalid_sort_field"},
+		{"orderBy", url.Values{"sort": {"givenName"}, "orderBy": {"up"}}, "orderBy", "invaliddata"},
+		{"orderBy alone", url.Values{"orderBy": {"asc"}}, "orderBy", "invalid_sort_field"},
+		{"unknown field", url.Values{"fields": {"sourcedId,shoeSize"}}, "fields", "invalid_selection_field"},
+		{"blank field", url.Values{"fields": {"sourcedId,,givenName"}}, "fields", "invalid_blank_selection_field"},
+		{"long", url.Values{"filter": {"givenName='" + strings.Repeat("a", 1100) + "'"}}, "filter", "invaliddata"},
+	} {
+		code, _, m := get(rosteringV1p2+"/users", tc.q)
+		if desc, _ := m["imsx_description"].(string); code != http.StatusBadRequest || !strings.HasPrefix(desc, tc.param+":") || imsxMinor(m) != tc.minor {
+			t.Errorf("%s: %d %v, want 400 %s naming %s", tc.name, code, m, tc.minor, tc.param)
+		}
+	}
+}
