@@ -179,11 +179,27 @@ func (s *Server) sandboxOneRosterRoutes(r gin.IRouter) {
 	ro.GET("/enrollments/:id", orOne(s, "enrollment", "enrollment", func(_ *gin.Context, p *sandboxProvider) ([]orEnrollment, error) {
 		return p.enrollments(), nil
 	}))
+	ro.GET("/courses", orList(s, "courses", func(_ *gin.Context, p *sandboxProvider) ([]orCourse, error) { return p.courses(), nil }))
+	ro.GET("/courses/:id", orOne(s, "course", "course", func(_ *gin.Context, p *sandboxProvider) ([]orCourse, error) { return p.courses(), nil }))
+	ro.GET("/academicSessions", orList(s, "academicSessions", func(_ *gin.Context, p *sandboxProvider) ([]orAcademicSession, error) {
+		return p.terms(), nil
+	}))
+	ro.GET("/academicSessions/:id", orOne(s, "academicSession", "academicSession", func(_ *gin.Context, p *sandboxProvider) ([]orAcademicSession, error) {
+		return p.terms(), nil
+	}))
+	ro.GET("/terms", orList(s, "academicSessions", func(_ *gin.Context, p *sandboxProvider) ([]orAcademicSession, error) { return p.terms(), nil }))
+	ro.GET("/terms/:id", orOne(s, "academicSession", "term", func(_ *gin.Context, p *sandboxProvider) ([]orAcademicSession, error) {
+		return p.terms(), nil
+	}))
 
 	gb := r.Group(sandboxGradebookPath, s.sandboxBearer(ScopeGradebookRead))
 	gb.GET("/lineItems", orList(s, "lineItems", func(_ *gin.Context, p *sandboxProvider) ([]orLineItem, error) { return p.lineItems(""), nil }))
 	gb.GET("/lineItems/:id", orOne(s, "lineItem", "lineItem", func(_ *gin.Context, p *sandboxProvider) ([]orLineItem, error) {
 		return p.lineItems(""), nil
+	}))
+	gb.GET("/categories", orList(s, "categories", func(_ *gin.Context, p *sandboxProvider) ([]orCategory, error) { return p.categories(), nil }))
+	gb.GET("/categories/:id", orOne(s, "category", "category", func(_ *gin.Context, p *sandboxProvider) ([]orCategory, error) {
+		return p.categories(), nil
 	}))
 	gb.GET("/results", orList(s, "results", func(c *gin.Context, p *sandboxProvider) ([]orResult, error) { return s.sandboxORResults(c, p, "") }))
 	gb.GET("/results/:id", orOne(s, "result", "result", func(c *gin.Context, p *sandboxProvider) ([]orResult, error) {

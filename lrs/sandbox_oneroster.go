@@ -468,6 +468,24 @@ type (
 		Role    string            `json:"role"`
 		Primary bool              `json:"primary"`
 	}
+	orCourse struct {
+		orBase
+		Title      string            `json:"title"`
+		CourseCode string            `json:"courseCode"`
+		Org        oneroster.GUIDRef `json:"org"`
+	}
+	orAcademicSession struct {
+		orBase
+		Title      string `json:"title"`
+		Type       string `json:"type"`
+		StartDate  string `json:"startDate"`
+		EndDate    string `json:"endDate"`
+		SchoolYear string `json:"schoolYear"`
+	}
+	orCategory struct {
+		orBase
+		Title string `json:"title"`
+	}
 	orLineItem struct {
 		orBase
 		Title          string            `json:"title"`
@@ -526,9 +544,36 @@ func (p *sandboxProvider) classes() []orClass {
 	for _, c := range p.seed.Classes {
 		out = append(out, orClass{orBase: p.base(c.SourcedID), Title: c.Title, ClassCode: c.SourcedID, ClassType: "scheduled",
 			Course: p.ref(p.rostering, "courses", "course", "course-"+c.SourcedID), School: p.school(),
-			Terms: []oneroster.GUIDRef{p.ref(p.rostering, "terms", "academicSession", "sandbox-term")}})
+			Terms: []oneroster.GUIDRef{p.ref(p.rostering, "terms", "academicSession", sandboxTerm)}})
 	}
 	return out
+}
+
+// courses returns a course of each class, the one its course names.
+func (p *sandboxProvider) courses() []orCourse {
+	out := []orCourse{}
+	for _, c := range p.seed.Classes {
+		out = append(out, orCourse{orBase: p.base("course-" + c.SourcedID), Title: c.Title, CourseCode: c.SourcedID, Org: p.school()})
+	}
+	return out
+}
+
+// sandboxTerm is the sourcedId of the one term of the test school: the
+// sandbox's life.
+const sandboxTerm = "sandbox-term"
+
+func (p *sandboxProvider) terms() []orAcademicSession {
+	start, end := p.tenant.Created.UTC(), p.tenant.Expires.UTC()
+	return []orAcademicSession{{orBase: p.base(sandboxTerm), Title: "Sandbox term", Type: "term",
+		StartDate: start.Format(time.DateOnly), EndDate: end.Format(time.DateOnly), SchoolYear: strconv.Itoa(end.Year())}}
+}
+
+// sandboxCategory is the sourcedId of the one category of the line
+// items.
+const sandboxCategory = "sandbox-category"
+
+func (p *sandboxProvider) categories() []orCategory {
+	return []orCategory{{orBase: p.base(sandboxCategory), Title: "Sandbox"}}
 }
 
 // people returns the seeded teachers and learners, teachers first.
@@ -598,7 +643,7 @@ func (p *sandboxProvider) lineItems(class string) []orLineItem {
 		out = append(out, orLineItem{orBase: b, Title: li.Title,
 			AssignDate: p.modified, DueDate: oneroster.FormatTime(p.tenant.Expires),
 			Class: p.ref(p.rostering, "classes", "class", li.Class), School: p.school(),
-			Category:       p.ref(p.gradebook, "categories", "category", "sandbox-category"),
+			Category:       p.ref(p.gradebook, "categories", "category", sandboxCategory),
 			ResultValueMin: li.Min, ResultValueMax: li.Max})
 	}
 	return out

@@ -388,6 +388,10 @@ func TestSandboxOneRoster_Rostering(t *testing.T) {
 	if o := one("/schools/"+school.SourcedID, "org"); o["name"] != school.Name {
 		t.Errorf("school %v", o)
 	}
+	if term := one("/academicSessions/sandbox-term", "academicSession"); term["type"] != "term" || term["startDate"] != sb.Created.UTC().Format(time.DateOnly) ||
+		term["endDate"] != sb.Expires.UTC().Format(time.DateOnly) {
+		t.Errorf("term %v, want the sandbox's life", term)
+	}
 	e := one("/enrollments/enr-sandbox-class-8b-sandbox-learner-4", "enrollment")
 	if e["role"] != "student" || e["primary"] != false || e["class"].(map[string]any)["sourcedId"] != class.SourcedID {
 		t.Errorf("enrollment %v", e)
@@ -716,6 +720,72 @@ func TestSandboxOneRoster_Query(t *testing.T) {
 		code, _, m := get(rosteringV1p2+"/users", tc.q)
 		if desc, _ := m["imsx_description"].(string); code != http.StatusBadRequest || !strings.HasPrefix(desc, tc.param+":") || imsxMinor(m) != tc.minor {
 			t.Errorf("%s: %d %v, want 400 %s naming %s", tc.name, code, m, tc.minor, tc.param)
+		}
+	}
+}
+
+// TestSandboxOneRoster_Hrefs: every reference (GUIDRef) in every record
+// the provider serves leads, with the same token, to the record it names.
+func TestSandboxOneRoster_Hrefs(t *testing.T) {
+	srv := mustOpenSandboxORServer(t)
+	sb := mustCreateSandbox(t, srv.Server, "acme")
+	tok := mustORToken(t, srv.Server, sb, "")
+	mustCall(t, srv.Server, "POST", "/xapi/statements", sb.Credentials[0].Key+":"+sb.Credentials[0].Secret,
+		lrstest.SandboxStatement("2c3d4e5f-6071-4829-a3b4-c5d6e7f8091a", sb.School.Learners[0], sb.School.LineItems[1], 12, nil), http.StatusOK)
+	var refs []map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if _, ok := x["href"]; ok && len(x) == 3 {
+				refs = append(refs, x)
+				return
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	for _, path := range []string{rosteringV1p2 + "/orgs", rosteringV1p2 + "/classes", rosteringV1p2 + "/users", rosteringV1p2 + "/enrollments",
+		rosteringV1p2 + "/courses", rosteringV1p2 + "/academicSessions", rosteringV1p2 + "/terms",
+		gradebookV1p2 + "/lineItems", gradebookV1p2 + "/categories", gradebookV1p2 + "/results"} {
+		code, _, m := orGet(t, srv.Server, tok, path)
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", path, code, m)
+		}
+		walk(m)
+	}
+	seen := map[string]bool{}
+	for _, r := range refs {
+		href := r["href"].(string)
+		if seen[href] {
+			continue
+		}
+		seen[href] = true
+		path, ok := strings.CutPrefix(href, srv.URL)
+		if !ok {
+			t.Errorf("href %s is not the provider's", href)
+			continue
+		}
+		code, _, m := orGet(t, srv.Server, tok, path)
+		rec, _ := m[r["type"].(string)].(map[string]any)
+		if code != http.StatusOK || rec == nil || rec["sourcedId"] != r["sourcedId"] {
+			t.Errorf("GET %s (a %s): %d %v, want {%q: {sourcedId %q}}", href, r["type"], code, m, r["type"], r["sourcedId"])
+		}
+	}
+	for _, typ := range []string{"org", "class", "user", "course", "academicSession", "lineItem", "category"} {
+		n := 0
+		for _, r := range refs {
+			if r["type"] == typ {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no reference to a %s followed", typ)
 		}
 	}
 }
