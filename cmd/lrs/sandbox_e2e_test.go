@@ -177,6 +177,11 @@ func TestCLI_Sandbox(t *testing.T) {
 	if _, err := cli(t, dir, nil, "sandbox", "create", "other", "--sandbox-ttl", "soon"); err == nil || !strings.Contains(err.Error(), "--sandbox-ttl") {
 		t.Errorf("--sandbox-ttl soon: %v", err)
 	}
+	var shown lrs.SandboxJSON
+	json.Unmarshal([]byte(mustCLI(t, dir, nil, "sandbox", "show", "acme", "--endpoint", "https://lrs.example.fi/xapi/", "--json")), &shown)
+	if or := shown.OneRoster; or == nil || or.RosteringURL != "https://lrs.example.fi/sandbox/oneroster/ims/oneroster/rostering/v1p2" {
+		t.Errorf("sandbox show --json: oneRoster %+v, want the provider's URLs", or)
+	}
 	var list []lrs.SandboxJSON
 	json.Unmarshal([]byte(mustCLI(t, dir, nil, "sandbox", "list", "--json")), &list)
 	if len(list) != 1 || list[0].Expires.Sub(list[0].Created) != 48*time.Hour {
