@@ -297,6 +297,7 @@ const ctxSandboxProvider = "lrs.sandboxProvider"
 func (s *Server) sandboxBearer(scopes ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		unauthorized := func(msg string) {
+			s.prom.authFails.WithLabelValues("oneroster-token").Inc()
 			c.Header("WWW-Authenticate", `Bearer realm="sandbox OneRoster", error="invalid_token"`)
 			s.orFail(c, statements.Errorf(statements.EUnauthorized, "Authorization: %s", msg))
 		}

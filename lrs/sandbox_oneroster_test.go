@@ -789,3 +789,34 @@ func TestSandboxOneRoster_Hrefs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSandboxOneRoster measures a read of the provider: a page of
+// users (the token's check, the seed) and the results of a sandbox with
+// 1,000 gradebook-bound statements (the sandbox gradebook read whole).
+func BenchmarkSandboxOneRoster(b *testing.B) {
+	srv := mustOpenSandboxORServer(b)
+	sb := mustCreateSandbox(b, srv.Server, "acme")
+	cred := sb.Credentials[0].Key + ":" + sb.Credentials[0].Secret
+	for batch := range 10 {
+		var stmts []string
+		for i := range 100 {
+			n := batch*100 + i
+			stmts = append(stmts, lrstest.SandboxStatement(fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
+				sb.School.Learners[n%6], sb.School.LineItems[(n/6)%4], float64(n%10), nil))
+		}
+		mustCall(b, srv.Server, "POST", "/xapi/statements", cred, "["+strings.Join(stmts, ",")+"]", http.StatusOK)
+	}
+	tok := mustORToken(b, srv.Server, sb, "")
+	for _, bc := range []struct{ name, path string }{
+		{"users", rosteringV1p2 + "/users"},
+		{"results", gradebookV1p2 + "/results"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if code, _, _ := orGet(b, srv.Server, tok, bc.path); code != http.StatusOK {
+					b.Fatalf("GET %s: %d", bc.path, code)
+				}
+			}
+		})
+	}
+}
