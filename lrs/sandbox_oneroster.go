@@ -311,22 +311,21 @@ func (s *Server) sandboxBearer(scopes ...string) gin.HandlerFunc {
 			unauthorized("not a token of " + sandboxTokenPath)
 			return
 		}
-		if !s.now().Before(exp) {
-			unauthorized("the token expired; get a new one")
-			return
-		}
+		// An unknown key, a revoked credential and a wrong MAC read the
+		// same, so that a token tells nothing of which keys exist.
+		const invalid = "the token is not valid; get a new one (rotating the secret or deleting the sandbox ends its tokens)"
 		ctx := c.Request.Context()
 		cred, err := s.store.Credential(ctx, key)
-		if statements.ErrorCode(err) == statements.ENotFound || (err == nil && cred.Revoked) {
-			unauthorized("the token's credential no longer exists")
-			return
-		}
-		if err != nil {
+		if err != nil && statements.ErrorCode(err) != statements.ENotFound {
 			s.orFail(c, err)
 			return
 		}
-		if !hmac.Equal(mac, sandboxTokenMAC(cred.SecretHash, payload)) {
-			unauthorized("the token is not valid (was the secret rotated?)")
+		if err != nil || cred.Revoked || !hmac.Equal(mac, sandboxTokenMAC(cred.SecretHash, payload)) {
+			unauthorized(invalid)
+			return
+		}
+		if !s.now().Before(exp) {
+			unauthorized("the token expired; get a new one")
 			return
 		}
 		t, err := s.sandboxOf(c, cred)
@@ -713,8 +712,10 @@ func providerOf(c *gin.Context) *sandboxProvider {
 }
 
 // orList returns the handler of a collection: a page of list's records
-// under key ({"<key>": [...]}), with X-Total-Count and Link headers
-// (first, last, and prev and next where there are such pages).
+// under key ({"<key>": [...]}), filtered, sorted and with the fields the
+// request asks for (sandbox_oneroster_query.go), with X-Total-Count (of
+// what the filter keeps) and Link headers (first, last, and prev and
+// next where there are such pages).
 func orList[T orRecord](s *Server, key string, list func(*gin.Context, *sandboxProvider) ([]T, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		limit, offset, err := orPaging(c)
@@ -759,7 +760,8 @@ func orList[T orRecord](s *Server, key string, list func(*gin.Context, *sandboxP
 }
 
 // orOne returns the handler of one record of a collection by its
-// sourcedId (the path's id), under key; 404 naming what when none.
+// sourcedId (the path's id), under key, with the fields the request asks
+// for; 404 naming what when none.
 func orOne[T orRecord](s *Server, key, what string, list func(*gin.Context, *sandboxProvider) ([]T, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		q, err := parseORQuery(c.GetQuery, orFieldsOf(reflect.TypeFor[T]()), false)
