@@ -620,6 +620,15 @@ func TestSandboxOneRoster_Isolation(t *testing.T) {
 		t.Errorf("beta's result by id with acme's token: %d, want 404", code)
 	}
 
+	// Revoking beta's credential ends beta's tokens, not acme's.
+	mustCall(t, srv.Server, "POST", "/admin/credentials/"+beta.Credentials[0].Key+"/revoke", bearer, "", http.StatusOK)
+	if code, _, _ := orGet(t, srv.Server, betaTok, rosteringV1p2+"/users"); code != http.StatusUnauthorized {
+		t.Errorf("a token of a revoked credential: %d, want 401", code)
+	}
+	if code, _, _ := orGet(t, srv.Server, acmeTok, rosteringV1p2+"/users"); code != http.StatusOK {
+		t.Errorf("acme's token after beta's revocation: %d, want 200", code)
+	}
+
 	// A credential of an ordinary tenant gets no token, and its tenant's
 	// roster stays unread.
 	mustCall(t, srv.Server, "POST", "/admin/tenants", bearer, `{"id":"espoo"}`, http.StatusCreated)
