@@ -3,6 +3,7 @@ package lrs
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,53 @@ func TestSandboxToken_Verify(t *testing.T) {
 	}
 	if espoo.Tenant == acme.Tenant || !IsSandboxTenant(acme.Tenant) || IsSandboxTenant(espoo.Tenant) {
 		t.Fatalf("credentials of %s and %s: want an ordinary tenant and a sandbox", espoo.Tenant, acme.Tenant)
+	}
+}
+
+// TestParseORFilter: the filters of the OneRoster binding, read and
+// matched; a filter that does not read names why.
+func TestParseORFilter(t *testing.T) {
+	known := func(f string) bool { return f == "givenName" || f == "score" || f == "roles.role" }
+	rec := map[string]any{"givenName": "Aino", "score": 7.5, "roles": []any{map[string]any{"role": "student"}, map[string]any{"role": "guardian"}}}
+	for _, tc := range []struct {
+		filter string
+		match  bool
+		err    string
+	}{
+		{"givenName='Aino'", true, ""},
+		{"givenName = 'Aino'", true, ""},
+		{"givenName!='Aino'", false, ""},
+		{"givenName~'in'", true, ""},
+		{"score>'7'", true, ""},
+		{"score>='7.5' AND score<='7.5'", true, ""},
+		{"score<'10'", true, ""}, // numeric: the text "7.5" sorts after "10"
+		{"roles.role='guardian'", true, ""},
+		{"roles.role!='student'", false, ""},
+		{"givenName='Eero' OR roles.role='student'", true, ""},
+		{"givenName='Eero' AND roles.role='student'", false, ""},
+		{"givenName='a b c'", false, ""},
+		{"", false, "want a field name"},
+		{"shoe='1'", false, "not a field"},
+		{"givenName", false, "want an operator"},
+		{"givenName=Aino", false, "single quotes"},
+		{"givenName='Aino", false, "no closing quote"},
+		{"givenName='a' AND", false, "want a field name"},
+		{"givenName='a' NOT givenName='b'", false, "want AND or OR"},
+		{"givenName='a' AND score='1' OR score='2'", false, "AND and OR"},
+	} {
+		preds, or, err := parseORFilter(tc.filter, known)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %v, want an error with %q", tc.filter, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.filter, err)
+			continue
+		}
+		if got := orMatch(preds, or, rec); got != tc.match {
+			t.Errorf("%q on %v: %v, want %v", tc.filter, rec, got, tc.match)
+		}
 	}
 }

@@ -259,7 +259,21 @@ func (p orPredicate) match(rec map[string]any) bool {
 	})
 }
 
-// apply filters and sorts records and selects their fields.
+// orMatch reports whether rec passes the predicates joined by OR (or)
+// or AND; every record passes none.
+func orMatch(preds []orPredicate, or bool, rec map[string]any) bool {
+	if len(preds) == 0 {
+		return true
+	}
+	for _, p := range preds {
+		if p.match(rec) == or {
+			return or
+		}
+	}
+	return !or
+}
+
+// orApply filters and sorts records and selects their fields.
 func orApply[T any](q *orQuery, records []T) ([]any, error) {
 	out := make([]any, 0, len(records))
 	if len(q.preds) == 0 && q.sort == "" && len(q.fields) == 0 {
@@ -278,15 +292,7 @@ func orApply[T any](q *orQuery, records []T) ([]any, error) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, err
 		}
-		keep := !q.or || len(q.preds) == 0
-		for _, p := range q.preds {
-			if q.or {
-				keep = keep || p.match(m)
-			} else {
-				keep = keep && p.match(m)
-			}
-		}
-		if keep {
+		if orMatch(q.preds, q.or, m) {
 			maps = append(maps, m)
 		}
 	}
