@@ -311,6 +311,12 @@ func (s *Server) login(c *gin.Context) (*principal, time.Duration, error) {
 	if !ok {
 		return nil, 0, statements.Errorf(statements.EUnauthorized, "Authorization: HTTP Basic credentials required")
 	}
+	return s.loginWith(c, key, secret)
+}
+
+// loginWith checks key and secret as login does, however the request
+// carried them.
+func (s *Server) loginWith(c *gin.Context, key, secret string) (*principal, time.Duration, error) {
 	addr := c.ClientIP()
 	// Every attempt is checked, so the holder of the secret gets in
 	// whatever others tried from the same address.

@@ -52,7 +52,7 @@ func newServerMetrics() *serverMetrics {
 		}, []string{"tenant"}),
 		authFails: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lrs_auth_failures_total",
-			Help: "Failed logins, by kind: credential (xAPI, Basic) or admin (bearer token).",
+			Help: "Failed logins, by kind: credential (xAPI, Basic), admin (bearer token) or oneroster-token (a token of the sandboxes' OneRoster provider).",
 		}, []string{"kind"}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lrs_throttled_total",

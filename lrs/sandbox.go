@@ -70,6 +70,9 @@ type SandboxJSON struct {
 	// IdentityHomePage is the account.homePage of the test learners.
 	IdentityHomePage string        `json:"identityHomePage"`
 	School           SandboxSchool `json:"school"`
+	// OneRoster are the URLs of the sandbox's built-in OneRoster
+	// provider, beside Endpoint; absent without an Endpoint.
+	OneRoster *SandboxOneRosterJSON `json:"oneRoster,omitempty"`
 }
 
 // SandboxSchool is a sandbox's seeded test data. Every identifier in it is
@@ -234,7 +237,8 @@ func (a *Admin) CreateSandbox(ctx context.Context, actor string, ns NewSandbox) 
 		return nil, err
 	}
 	return &SandboxJSON{Vendor: ns.Vendor, Tenant: t.ID, Created: t.Created, Expires: t.Expires, Endpoint: ns.Endpoint,
-		Credentials: []CredentialJSON{CredentialView(*c, secret)}, IdentityHomePage: oneroster.DefaultIdentityHomePage, School: seed}, nil
+		Credentials: []CredentialJSON{CredentialView(*c, secret)}, IdentityHomePage: oneroster.DefaultIdentityHomePage, School: seed,
+		OneRoster: SandboxOneRosterURLs(ns.Endpoint)}, nil
 }
 
 // sandboxTenant returns vendor's sandbox tenant; ENotFound when the

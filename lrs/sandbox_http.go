@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/digione/lrs/forwarders/oneroster"
+	"github.com/digione/lrs/statements"
 )
 
 // sandboxRoutes registers the admin API of the vendor sandboxes on g
@@ -72,7 +75,7 @@ func (s *Server) handleAdminGetSandbox(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sb.Endpoint = requestEndpoint(c, "")
+	sb.SetEndpoint(requestEndpoint(c, ""))
 	c.JSON(http.StatusOK, sb)
 }
 
@@ -95,7 +98,7 @@ func (s *Server) handleAdminResetSandbox(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sb.Endpoint = requestEndpoint(c, "")
+	sb.SetEndpoint(requestEndpoint(c, ""))
 	c.JSON(http.StatusOK, sb)
 }
 
@@ -135,4 +138,84 @@ func (s *Server) handleAdminSandboxReport(c *gin.Context) {
 // sweep's lease ("": no lease).
 func (s *Server) SandboxSweep(holder string) *SandboxSweep {
 	return &SandboxSweep{Admin: s.adminOps(), Holder: holder}
+}
+
+// sandboxOneRosterRoutes registers the sandboxes' OneRoster provider on r.
+func (s *Server) sandboxOneRosterRoutes(r gin.IRouter) {
+	if s.admin == nil {
+		return
+	}
+	r.POST(sandboxTokenPath, s.handleSandboxToken)
+
+	ro := r.Group(sandboxRosteringPath, s.sandboxBearer(oneroster.ScopeRosterCore, oneroster.ScopeRoster))
+	ro.GET("/orgs", orList(s, "orgs", func(_ *gin.Context, p *sandboxProvider) ([]orOrg, error) { return p.orgs(), nil }))
+	ro.GET("/orgs/:id", orOne(s, "org", "org", func(_ *gin.Context, p *sandboxProvider) ([]orOrg, error) { return p.orgs(), nil }))
+	ro.GET("/schools", orList(s, "orgs", func(_ *gin.Context, p *sandboxProvider) ([]orOrg, error) { return p.orgs(), nil }))
+	ro.GET("/schools/:id", orOne(s, "org", "school", func(_ *gin.Context, p *sandboxProvider) ([]orOrg, error) { return p.orgs(), nil }))
+	ro.GET("/classes", orList(s, "classes", func(_ *gin.Context, p *sandboxProvider) ([]orClass, error) { return p.classes(), nil }))
+	ro.GET("/classes/:id", orOne(s, "class", "class", func(_ *gin.Context, p *sandboxProvider) ([]orClass, error) { return p.classes(), nil }))
+	ro.GET("/classes/:id/students", orList(s, "users", func(c *gin.Context, p *sandboxProvider) ([]orUser, error) {
+		return p.classUsers(c.Param("id"), statements.RoleStudent)
+	}))
+	ro.GET("/classes/:id/teachers", orList(s, "users", func(c *gin.Context, p *sandboxProvider) ([]orUser, error) {
+		return p.classUsers(c.Param("id"), statements.RoleTeacher)
+	}))
+	ro.GET("/users", orList(s, "users", func(_ *gin.Context, p *sandboxProvider) ([]orUser, error) { return p.users(""), nil }))
+	ro.GET("/users/:id", orOne(s, "user", "user", func(_ *gin.Context, p *sandboxProvider) ([]orUser, error) { return p.users(""), nil }))
+	ro.GET("/students", orList(s, "users", func(_ *gin.Context, p *sandboxProvider) ([]orUser, error) {
+		return p.users(statements.RoleStudent), nil
+	}))
+	ro.GET("/students/:id", orOne(s, "user", "student", func(_ *gin.Context, p *sandboxProvider) ([]orUser, error) {
+		return p.users(statements.RoleStudent), nil
+	}))
+	ro.GET("/teachers", orList(s, "users", func(_ *gin.Context, p *sandboxProvider) ([]orUser, error) {
+		return p.users(statements.RoleTeacher), nil
+	}))
+	ro.GET("/teachers/:id", orOne(s, "user", "teacher", func(_ *gin.Context, p *sandboxProvider) ([]orUser, error) {
+		return p.users(statements.RoleTeacher), nil
+	}))
+	ro.GET("/enrollments", orList(s, "enrollments", func(_ *gin.Context, p *sandboxProvider) ([]orEnrollment, error) {
+		return p.enrollments(), nil
+	}))
+	ro.GET("/enrollments/:id", orOne(s, "enrollment", "enrollment", func(_ *gin.Context, p *sandboxProvider) ([]orEnrollment, error) {
+		return p.enrollments(), nil
+	}))
+	ro.GET("/courses", orList(s, "courses", func(_ *gin.Context, p *sandboxProvider) ([]orCourse, error) { return p.courses(), nil }))
+	ro.GET("/courses/:id", orOne(s, "course", "course", func(_ *gin.Context, p *sandboxProvider) ([]orCourse, error) { return p.courses(), nil }))
+	ro.GET("/academicSessions", orList(s, "academicSessions", func(_ *gin.Context, p *sandboxProvider) ([]orAcademicSession, error) {
+		return p.terms(), nil
+	}))
+	ro.GET("/academicSessions/:id", orOne(s, "academicSession", "academicSession", func(_ *gin.Context, p *sandboxProvider) ([]orAcademicSession, error) {
+		return p.terms(), nil
+	}))
+	ro.GET("/terms", orList(s, "academicSessions", func(_ *gin.Context, p *sandboxProvider) ([]orAcademicSession, error) { return p.terms(), nil }))
+	ro.GET("/terms/:id", orOne(s, "academicSession", "term", func(_ *gin.Context, p *sandboxProvider) ([]orAcademicSession, error) {
+		return p.terms(), nil
+	}))
+
+	gb := r.Group(sandboxGradebookPath, s.sandboxBearer(ScopeGradebookRead))
+	gb.GET("/lineItems", orList(s, "lineItems", func(_ *gin.Context, p *sandboxProvider) ([]orLineItem, error) { return p.lineItems(""), nil }))
+	gb.GET("/lineItems/:id", orOne(s, "lineItem", "lineItem", func(_ *gin.Context, p *sandboxProvider) ([]orLineItem, error) {
+		return p.lineItems(""), nil
+	}))
+	gb.GET("/categories", orList(s, "categories", func(_ *gin.Context, p *sandboxProvider) ([]orCategory, error) { return p.categories(), nil }))
+	gb.GET("/categories/:id", orOne(s, "category", "category", func(_ *gin.Context, p *sandboxProvider) ([]orCategory, error) {
+		return p.categories(), nil
+	}))
+	gb.GET("/results", orList(s, "results", func(c *gin.Context, p *sandboxProvider) ([]orResult, error) { return s.sandboxORResults(c, p, "") }))
+	gb.GET("/results/:id", orOne(s, "result", "result", func(c *gin.Context, p *sandboxProvider) ([]orResult, error) {
+		return s.sandboxORResults(c, p, "")
+	}))
+	gb.GET("/classes/:id/lineItems", orList(s, "lineItems", func(c *gin.Context, p *sandboxProvider) ([]orLineItem, error) {
+		if !p.hasClass(c.Param("id")) {
+			return nil, p.noClass(c.Param("id"))
+		}
+		return p.lineItems(c.Param("id")), nil
+	}))
+	gb.GET("/classes/:id/results", orList(s, "results", func(c *gin.Context, p *sandboxProvider) ([]orResult, error) {
+		if !p.hasClass(c.Param("id")) {
+			return nil, p.noClass(c.Param("id"))
+		}
+		return s.sandboxORResults(c, p, c.Param("id"))
+	}))
 }

@@ -83,30 +83,38 @@ type SandboxReportJSON struct {
 }
 
 // sandboxResolver is the sandbox gradebook's student and activity table:
-// the seeded roster's learners and line items.
+// the seeded roster's learners and line items. It remembers the students
+// it looked up, so that a run over a sandbox's statements asks the store
+// once per actor, not once per statement.
 type sandboxResolver struct {
-	store  statements.RosterStore
-	tenant string
-	seed   SandboxSchool
+	store    statements.RosterStore
+	tenant   string
+	seed     SandboxSchool
+	students map[string]string // account → student sourcedId, "" for none
 }
 
-func (r sandboxResolver) Student(ctx context.Context, account string) (string, bool, error) {
-	u, err := r.store.RosterPerson(ctx, r.tenant, account)
-	if statements.ErrorCode(err) == statements.ENotFound {
-		return "", false, nil
+func (r *sandboxResolver) Student(ctx context.Context, account string) (string, bool, error) {
+	if id, ok := r.students[account]; ok {
+		return id, id != "", nil
 	}
-	if err != nil {
+	u, err := r.store.RosterPerson(ctx, r.tenant, account)
+	if err != nil && statements.ErrorCode(err) != statements.ENotFound {
 		return "", false, err
 	}
-	for _, role := range u.Roles {
-		if role.Role == statements.RoleStudent {
-			return u.SourcedID, true, nil
-		}
+	id := ""
+	if err == nil && slices.ContainsFunc(u.Roles, func(role statements.RosterRole) bool { return role.Role == statements.RoleStudent }) {
+		id = u.SourcedID
 	}
-	return "", false, nil
+	if r.students == nil {
+		r.students = map[string]string{}
+	}
+	if len(r.students) < 10000 {
+		r.students[account] = id
+	}
+	return id, id != "", nil
 }
 
-func (r sandboxResolver) Activity(_ context.Context, id string) (oneroster.Target, bool, error) {
+func (r *sandboxResolver) Activity(_ context.Context, id string) (oneroster.Target, bool, error) {
 	for _, li := range r.seed.LineItems {
 		if li.Activity == id {
 			return oneroster.Target{LineItem: li.SourcedID, Class: li.Class, Scale: &oneroster.Scale{Min: li.Min, Max: li.Max}}, true, nil
@@ -122,7 +130,7 @@ func (a *Admin) sandboxGradebook(ctx context.Context, t statements.Tenant) ([]Sa
 	seed := SandboxSeed(t.Sandbox)
 	m := oneroster.NewMapper(SandboxBaseURL, oneroster.DefaultIdentityHomePage, nil)
 	m.RequireStudent = true
-	res := sandboxResolver{store: a.Store, tenant: t.ID, seed: seed}
+	res := &sandboxResolver{store: a.Store, tenant: t.ID, seed: seed}
 	type held struct {
 		r    oneroster.Result
 		when time.Time

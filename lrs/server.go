@@ -409,6 +409,7 @@ func (s *Server) routes() {
 		}
 	}
 	s.sandboxPageRoutes(e, !pages)
+	s.sandboxOneRosterRoutes(e)
 }
 
 // handleHealth serves GET /healthz: the process is alive.

@@ -496,8 +496,8 @@ const adminUsage = `Administration, offline against the store (--store, --data-d
   lrs oneroster sync --tenant ID     read the tenant's roster from its rostering service now
   lrs oneroster roster --tenant ID   the stored roster's counts and when it was synced
   lrs sandbox create VENDOR [--xapi-version 1.0.3|2.0.0] [--sandbox-ttl 30d] [--endpoint URL]
-      a vendor's sandbox: prints its credential, the xAPI endpoint and the test learners
-  lrs sandbox list | show VENDOR | results VENDOR | report VENDOR [--since YYYY-MM-DD]
+      a vendor's sandbox: prints its credential, the xAPI endpoint, its OneRoster URLs and the test learners
+  lrs sandbox list | show VENDOR [--endpoint URL] | results VENDOR | report VENDOR [--since YYYY-MM-DD]
   lrs sandbox reset VENDOR    wipes its statements, documents and results (keeps the credential)
   lrs sandbox delete VENDOR
 Every command takes --json for machine-readable output.

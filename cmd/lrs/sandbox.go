@@ -79,11 +79,15 @@ var sandboxCommands = []adminCommand{
 			return tw.Flush()
 		}},
 	{name: "sandbox show", args: "VENDOR", nargs: 1,
+		flags: func(fs *flag.FlagSet, o *adminOptions) {
+			fs.StringVar(&o.URL, "endpoint", "http://localhost:8080/xapi/", "the xAPI endpoint the vendor's app posts to, as printed")
+		},
 		run: func(ctx context.Context, ops *lrs.Admin, o *adminOptions, args []string, out io.Writer) error {
 			sb, err := ops.Sandbox(ctx, args[0])
 			if err != nil {
 				return err
 			}
+			sb.SetEndpoint(o.URL)
 			if o.JSON {
 				return printJSON(out, sb)
 			}
@@ -142,6 +146,11 @@ func printSandbox(out io.Writer, sb *lrs.SandboxJSON) {
 		if base, ok := strings.CutSuffix(sb.Endpoint, "/xapi/"); ok {
 			fmt.Fprintf(out, "  vendor page:   %s/ui/sandbox   (sign in with the key and secret)\n", base)
 		}
+	}
+	if or := sb.OneRoster; or != nil {
+		fmt.Fprintf(out, "  OneRoster 1.2 token URL: %s   (client id and secret: the key and secret)\n", or.TokenURL)
+		fmt.Fprintf(out, "  OneRoster rostering:     %s\n", or.RosteringURL)
+		fmt.Fprintf(out, "  OneRoster gradebook:     %s\n", or.GradebookURL)
 	}
 	for _, c := range sb.Credentials {
 		fmt.Fprintf(out, "  key:           %s\n", c.Key)

@@ -121,6 +121,23 @@ func TestSandbox_EndToEnd(t *testing.T) {
 		if len(res.Results) != 1 || res.Results[0].Student.SourcedID != learner.SourcedID || *res.Results[0].Score != 8 {
 			t.Fatalf("sandbox gradebook: %+v, want learner %s scored 8", res.Results, learner.SourcedID)
 		}
+		// The same result, read the OneRoster way from the sandbox's provider.
+		treq, _ := http.NewRequest("POST", base+"/sandbox/oneroster/token", strings.NewReader("grant_type=client_credentials"))
+		treq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		treq.SetBasicAuth(sb.Credentials[0].Key, sb.Credentials[0].Secret)
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if resp, err := http.DefaultClient.Do(treq); err != nil || json.NewDecoder(resp.Body).Decode(&tok) != nil || tok.AccessToken == "" {
+			t.Fatalf("sandbox OneRoster token: %v", err)
+		}
+		var orRes struct {
+			Results []oneroster.Result `json:"results"`
+		}
+		json.Unmarshal(do("GET", "/sandbox/oneroster/ims/oneroster/gradebook/v1p2/results", tok.AccessToken, "", http.StatusOK), &orRes)
+		if len(orRes.Results) != 1 || orRes.Results[0].SourcedID != res.Results[0].SourcedID || *orRes.Results[0].Score != 8 {
+			t.Errorf("sandbox OneRoster results: %+v, want the gradebook's result scored 8", orRes.Results)
+		}
 		var rep lrs.SandboxReportJSON
 		json.Unmarshal(do("GET", "/admin/sandboxes/acme/report", adminToken, "", http.StatusOK), &rep)
 		if len(rep.Credentials) != 1 || len(rep.Credentials[0].Days) != 1 || rep.Credentials[0].Days[0].Accepted != 1 ||
@@ -196,7 +213,8 @@ func TestSandbox_EndToEnd(t *testing.T) {
 func TestCLI_Sandbox(t *testing.T) {
 	dir := t.TempDir()
 	out := mustCLI(t, dir, nil, "sandbox", "create", "acme", "--sandbox-ttl", "2d", "--endpoint", "https://lrs.example.fi/xapi/")
-	for _, want := range []string{"xAPI endpoint: https://lrs.example.fi/xapi/", "vendor page:   https://lrs.example.fi/ui/sandbox", "secret:", "profile mode:  strict", "1.2.246.562.98.10000000006", "MPASSOID.test.", "sandbox-class-7a-lineitem-1"} {
+	for _, want := range []string{"xAPI endpoint: https://lrs.example.fi/xapi/", "vendor page:   https://lrs.example.fi/ui/sandbox",
+		"OneRoster 1.2 token URL: https://lrs.example.fi/sandbox/oneroster/token", "OneRoster gradebook:     https://lrs.example.fi/sandbox/oneroster/ims/oneroster/gradebook/v1p2", "secret:", "profile mode:  strict", "1.2.246.562.98.10000000006", "MPASSOID.test.", "sandbox-class-7a-lineitem-1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sandbox create lacks %q:\n%s", want, out)
 		}
@@ -206,6 +224,11 @@ func TestCLI_Sandbox(t *testing.T) {
 	}
 	if _, err := cli(t, dir, nil, "sandbox", "create", "other", "--sandbox-ttl", "soon"); err == nil || !strings.Contains(err.Error(), "--sandbox-ttl") {
 		t.Errorf("--sandbox-ttl soon: %v", err)
+	}
+	var shown lrs.SandboxJSON
+	json.Unmarshal([]byte(mustCLI(t, dir, nil, "sandbox", "show", "acme", "--endpoint", "https://lrs.example.fi/xapi/", "--json")), &shown)
+	if or := shown.OneRoster; or == nil || or.RosteringURL != "https://lrs.example.fi/sandbox/oneroster/ims/oneroster/rostering/v1p2" {
+		t.Errorf("sandbox show --json: oneRoster %+v, want the provider's URLs", or)
 	}
 	var list []lrs.SandboxJSON
 	json.Unmarshal([]byte(mustCLI(t, dir, nil, "sandbox", "list", "--json")), &list)
