@@ -148,7 +148,10 @@ func (s *Server) sandboxPage(c *gin.Context, since string) (*ui.SandboxPage, err
 	}
 	seed := SandboxSeed(vendor)
 	names := map[string]string{}
-	p := &ui.SandboxPage{Vendor: vendor, Credential: cred.Key, Endpoint: requestEndpoint(c, ""),
+	endpoint := requestEndpoint(c, "")
+	or := SandboxOneRosterURLs(endpoint)
+	p := &ui.SandboxPage{Vendor: vendor, Credential: cred.Key, Endpoint: endpoint,
+		TokenURL: or.TokenURL, RosteringURL: or.RosteringURL, GradebookURL: or.GradebookURL,
 		ProfileMode: cmp.Or(cred.ProfileMode, statements.ProfileOff), XAPIVersion: cred.XAPIVersion, Since: since,
 		Expires: t.Expires, HomePage: oneroster.DefaultIdentityHomePage, Truncated: rep.Truncated}
 	for _, cl := range seed.Classes {

@@ -117,6 +117,8 @@ func TestSandboxPage(t *testing.T) {
 		for _, want := range []string{
 			`<html lang="en">`, "Sandbox: acme",
 			`<code id="sandbox-endpoint">` + srv.URL + `/xapi/</code>`,
+			`<code id="sandbox-oneroster-token">` + srv.URL + `/sandbox/oneroster/token</code>`,
+			`<code id="sandbox-oneroster-gradebook">` + srv.URL + `/sandbox/oneroster/ims/oneroster/gradebook/v1p2</code>`,
 			"strict: a statement that breaks a rule is rejected", `<dd id="sandbox-version">2.0.0</dd>`,
 			learner.Account.Name, learner.LearnerNumber, li.SourcedID, li.Activity,
 			"statements accepted: 2; rejected and flagged by rule",

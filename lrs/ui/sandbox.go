@@ -40,18 +40,21 @@ type SandboxConfig struct {
 
 // SandboxPage is what a vendor reads of its sandbox.
 type SandboxPage struct {
-	Vendor      string
-	Credential  string
-	Endpoint    string
-	ProfileMode string // off, flag or strict
-	XAPIVersion string // "": not declared
-	Since       string // YYYY-MM-DD
-	Expires     time.Time
-	HomePage    string // the learners' account.homePage
-	Classes     []SandboxClass
-	Teachers    []SandboxLearner // LearnerNumber empty
-	Learners    []SandboxLearner
-	LineItems   []SandboxLineItem
+	Vendor     string
+	Credential string
+	Endpoint   string
+	// TokenURL, RosteringURL and GradebookURL are the sandbox's OneRoster
+	// provider; "" when the LRS does not serve one.
+	TokenURL, RosteringURL, GradebookURL string
+	ProfileMode                          string // off, flag or strict
+	XAPIVersion                          string // "": not declared
+	Since                                string // YYYY-MM-DD
+	Expires                              time.Time
+	HomePage                             string // the learners' account.homePage
+	Classes                              []SandboxClass
+	Teachers                             []SandboxLearner // LearnerNumber empty
+	Learners                             []SandboxLearner
+	LineItems                            []SandboxLineItem
 	// Days is the credential's report per day.
 	Days []SandboxDay
 	// Gradebook is the dry run of the OneRoster mapping per day.
