@@ -42,8 +42,8 @@
 //	             tenant, id, stored (unix ms), voided, voids, ref_target,
 //	             fingerprint (a SHA-256 digest as 32 bytes), credential, terms
 //	             (term ids, own and inherited, uvarint deltas), statement (the
-//	             bytes as stored, zstd-compressed with an xAPI dictionary:
-//	             codec.go)
+//	             bytes as stored, compressed with an xAPI dictionary: S2,
+//	             or zstd in rows written before schema version 10; codec.go)
 //	terms        term_id INTEGER PRIMARY KEY, tenant, term
 //	term_counts  term_id INTEGER PRIMARY KEY, n (postings added; narrow rows,
 //	             because every commit updates the counts of its terms)

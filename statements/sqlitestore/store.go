@@ -47,7 +47,10 @@ const termCacheSize = 1 << 16
 //  8. the erasures' tables erasure_log, erasures, erasure_keys, retention
 //     and log_end (erase.go, retention.go).
 //  9. tenants.sandbox and tenants.expires: the vendor sandboxes.
-const schemaVersion = 9
+//  10. the same tables; new rows of the statement column are S2 blocks
+//     (codec.go), which a version 9 binary cannot read. Rows of zstd
+//     frames stay as they are and read as before.
+const schemaVersion = 10
 
 var _ statements.Store = (*Store)(nil)
 
@@ -319,6 +322,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 		}
 	}
+	// From 9 to 10, as from 1 to 2, only the version changes.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return statements.Internal(err, "cannot set the schema version")
 	}
