@@ -15,7 +15,9 @@
 //
 // Writes queued while another is written go in one transaction, one
 // request after the other, and share one sync to disk (group commit); a
-// request that fails fails alone. What the group's statement batches need
+// request that fails fails alone. When the last group had company, the
+// leader of the next one first waits, at most WithGroupWait (1 ms), for
+// the writers about to queue. What the group's statement batches need
 // to know of the stored statements (which of their ids are stored, voided
 // or referred to; the statements they void or refer to) and the ids of
 // their terms are read ahead for the whole group, one query of each kind;
