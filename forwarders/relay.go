@@ -38,6 +38,20 @@ type ErasureSink interface {
 	ReceivesErasures()
 }
 
+// TenantSink is a Sink that has nothing to do with the entries of some
+// tenants (the gradebook sink, for the tenants without a gradebook). When
+// the log is a statements.LogSkimmer, the relay reads only the entries of
+// the tenants such a sink wants, and its cursor passes the others unread.
+type TenantSink interface {
+	Sink
+	// Wants reports whether the sink now does anything with the entries
+	// of tenant; on an error the relay reads and sends them. Entries
+	// passed while a tenant was not wanted are not sent later: a tenant
+	// wanted from some time on gets its entries from then on, as a sink
+	// that receives and ignores them would.
+	Wants(ctx context.Context, tenant string) (bool, error)
+}
+
 // forSink returns the entries sink receives: all of them, or, for a sink
 // that is no ErasureSink, the statements.
 func forSink(sink Sink, es []statements.LogEntry) []statements.LogEntry {
@@ -248,7 +262,7 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 
 	var (
 		renewed  time.Time // when the lease was last taken or renewed
-		pending  []statements.LogEntry
+		pending  *batch    // read, not yet acknowledged
 		failures int
 		draining bool
 		drain    = r.drain // nil once draining
@@ -309,7 +323,7 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 
 		if pending == nil {
 			cur := s.cursorPos()
-			es, err := r.cfg.Log.ReadLog(ctx, cur, r.cfg.Batch)
+			b, err := r.read(ctx, s.sink, cur)
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -325,7 +339,7 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 				s.head = max(head, cur)
 				s.mu.Unlock()
 			}
-			if len(es) == 0 {
+			if b == nil {
 				s.mu.Lock()
 				s.oldest = time.Time{}
 				s.mu.Unlock()
@@ -334,9 +348,9 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 				}
 				continue
 			}
-			pending = es
+			pending = b
 			s.mu.Lock()
-			s.oldest = es[0].Record.Stored
+			s.oldest = b.oldest
 			s.mu.Unlock()
 		}
 
@@ -345,7 +359,7 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 		dctx, span := r.startDeliver(ctx, s.sink.Name(), pending, failures+1)
 		sctx, cancel := context.WithTimeout(dctx, r.cfg.LeaseTTL/2)
 		var err error
-		if send := r.public(forSink(s.sink, pending)); len(send) > 0 {
+		if send := r.public(forSink(s.sink, pending.entries)); len(send) > 0 {
 			err = s.sink.Send(sctx, send)
 		}
 		cancel()
@@ -357,15 +371,15 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 			endDeliver(span, OutcomeFailed, err)
 			failures++
 			d := r.backoff(failures)
-			s.fail(err, len(pending), r.cfg.Now())
-			log.Warn().Err(err).Int("statements", len(pending)).Int("failures", failures).
+			s.fail(err, pending.read, r.cfg.Now())
+			log.Warn().Err(err).Int("statements", pending.read).Int("failures", failures).
 				Dur("retry_in", d).Msg("sink failed; retrying")
 			if !wait(d) {
 				return
 			}
 			continue
 		}
-		last := pending[len(pending)-1].Record.Position
+		last := pending.through
 		err = r.setCursor(dctx, s.sink.Name(), last)
 		endDeliver(span, OutcomeDelivered, nil)
 		if err != nil {
@@ -380,9 +394,71 @@ func (r *Relay) runSink(ctx context.Context, s *sinkState, wake <-chan struct{})
 			log.Info().Int("failures", failures).Msg("sink recovered")
 		}
 		failures = 0
-		s.ack(len(pending), last)
+		s.ack(pending.read, last)
 		pending = nil
 	}
+}
+
+// batch is what the relay read of the log for a sink.
+type batch struct {
+	entries []statements.LogEntry // to send, in order; may be none
+	through int64                 // the cursor once they are acknowledged
+	first   int64                 // the position of the first entry read
+	read    int                   // entries read, sent or passed
+	oldest  time.Time             // Stored of the first entry read
+}
+
+// read returns the entries after cur for sink, at most Batch of them; nil
+// when the log holds none. For a TenantSink on a LogSkimmer it lists the
+// entries first and reads whole only those of the tenants the sink wants
+// and that are not Private.
+func (r *Relay) read(ctx context.Context, sink Sink, cur int64) (*batch, error) {
+	whole := func(es []statements.LogEntry) *batch {
+		if len(es) == 0 {
+			return nil
+		}
+		return &batch{entries: es, through: es[len(es)-1].Record.Position, first: es[0].Record.Position,
+			read: len(es), oldest: es[0].Record.Stored}
+	}
+	ts, selective := sink.(TenantSink)
+	sk, skims := r.cfg.Log.(statements.LogSkimmer)
+	if !selective || !skims {
+		es, err := r.cfg.Log.ReadLog(ctx, cur, r.cfg.Batch)
+		return whole(es), err
+	}
+	es, err := sk.SkimLog(ctx, cur, r.cfg.Batch)
+	if err != nil || len(es) == 0 {
+		return nil, err
+	}
+	wanted := map[string]bool{}
+	var tenants []string
+	for _, e := range es {
+		if _, ok := wanted[e.Tenant]; ok {
+			continue
+		}
+		want := r.cfg.Private == nil || !r.cfg.Private(e.Tenant)
+		if want {
+			ok, err := ts.Wants(ctx, e.Tenant)
+			want = ok || err != nil
+		}
+		wanted[e.Tenant] = want
+		if want {
+			tenants = append(tenants, e.Tenant)
+		}
+	}
+	if len(tenants) == len(wanted) {
+		// Every tenant's: one read, as without skimming.
+		es, err := r.cfg.Log.ReadLog(ctx, cur, r.cfg.Batch)
+		return whole(es), err
+	}
+	b := &batch{through: es[len(es)-1].Record.Position, first: es[0].Record.Position,
+		read: len(es), oldest: es[0].Record.Stored}
+	if len(tenants) > 0 {
+		if b.entries, err = sk.ReadLogOf(ctx, cur, b.through, tenants); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // setCursor writes a cursor, retrying briefly: the store may be busy.

@@ -33,15 +33,15 @@ const (
 	OutcomeStopped   = "stopped"   // the relay stopped during the delivery
 )
 
-// startDeliver starts the span of one delivery of es to sink, the
+// startDeliver starts the span of one delivery of b to sink, the
 // attempt-th of that batch; a nil span when the relay does not trace.
-func (r *Relay) startDeliver(ctx context.Context, sink string, es []statements.LogEntry, attempt int) (context.Context, trace.Span) {
+func (r *Relay) startDeliver(ctx context.Context, sink string, b *batch, attempt int) (context.Context, trace.Span) {
 	if r.tracer == nil {
 		return ctx, nil
 	}
 	return r.tracer.Start(ctx, "sink.deliver", trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(
-		AttrSink.String(sink), AttrEntries.Int(len(es)), AttrAttempt.Int(attempt),
-		AttrFirstPosition.Int64(es[0].Record.Position), AttrLastPosition.Int64(es[len(es)-1].Record.Position)))
+		AttrSink.String(sink), AttrEntries.Int(b.read), AttrAttempt.Int(attempt),
+		AttrFirstPosition.Int64(b.first), AttrLastPosition.Int64(b.through)))
 }
 
 // endDeliver ends span with its outcome. The error's message is not

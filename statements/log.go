@@ -71,3 +71,26 @@ type LeaseCounter interface {
 	// ago. An empty prefix counts every lease.
 	CountLeases(ctx context.Context, prefix string) (int, error)
 }
+
+// LogSkimmer is a Log that lists its entries without reading their
+// statements, and reads the entries of chosen tenants only: a reader with
+// nothing to do for most tenants (a gradebook sink when few tenants have a
+// gradebook) passes their entries unread.
+//
+// It is apart from Log so that a store, or a wrapper of one, without it
+// still is a Log; a reader falls back to ReadLog.
+type LogSkimmer interface {
+	// SkimLog returns the entries that ReadLog(ctx, after, limit) returns,
+	// in the same order and under the same watermark. A statement's entry
+	// holds its Tenant and a Record with only Position and Stored set; an
+	// erasure entry is whole.
+	SkimLog(ctx context.Context, after int64, limit int) ([]LogEntry, error)
+
+	// ReadLogOf returns, whole and in position order, the entries with
+	// after < Position <= through whose tenant is one of tenants. through
+	// must be at most a position that ReadLog or SkimLog returned, so
+	// that the range holds no gap that a later commit could fill. A
+	// statement deleted since (by an erasure) is missing; its erasure
+	// entry comes later in the log.
+	ReadLogOf(ctx context.Context, after, through int64, tenants []string) ([]LogEntry, error)
+}

@@ -105,7 +105,10 @@ type tenantState struct {
 	static bool
 }
 
-var _ forwarders.Sink = (*Sink)(nil)
+var (
+	_ forwarders.Sink       = (*Sink)(nil)
+	_ forwarders.TenantSink = (*Sink)(nil)
+)
 
 // New returns a Sink for cfg. It sends nothing until Run.
 func New(cfg Config) (*Sink, error) {
@@ -235,6 +238,18 @@ func loadConfig(ctx context.Context, store statements.SinkStore, sink, tenant st
 		return nil, statements.Internal(err, "unreadable OneRoster configuration of tenant "+tenant)
 	}
 	return &c, nil
+}
+
+// Wants reports whether tenant has a gradebook that is not disabled: the
+// statements and erasures of other tenants make no results, so the relay
+// passes them without reading them. A configuration stored later counts
+// once Forget or ConfigTTL makes the sink read it again.
+func (s *Sink) Wants(ctx context.Context, tenant string) (bool, error) {
+	ts, err := s.tenant(ctx, tenant)
+	if err != nil {
+		return true, err
+	}
+	return ts.cfg != nil && !ts.cfg.Disabled, nil
 }
 
 // Send records the results of entries in the store, in order: each

@@ -41,6 +41,7 @@ var migrations = [schemaVersion]string{
 	"add credentials.profile_mode and the table credential_reports (version 7)",
 	"add the erasures' tables erasure_log, erasures, erasure_keys, retention and log_end (version 8)",
 	"add tenants.sandbox and tenants.expires (version 9)",
+	"allow statements compressed with S2 (version 10)",
 }
 
 // readOnly opens the database file path for reading, without creating it.

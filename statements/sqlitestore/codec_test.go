@@ -6,7 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // codecSamples are statements as the LRS stores them, and bytes that are
@@ -29,10 +32,44 @@ var codecSamples = [][]byte{
 	bytes.Repeat([]byte(`{"a":"b"}`), 20000), // more than one zstd block
 }
 
+// encodeZstdV1 returns the value of the statement column for b as schema
+// versions 2 to 9 wrote it: a zstd frame with dict_v1.txt when that is
+// smaller.
+func encodeZstdV1(b []byte) []byte {
+	if len(b) > 0 && len(b) <= maxDecoded {
+		out := zstdV1Encoder().EncodeAll(b, []byte{tagZstdV1})
+		if len(out) < len(b) {
+			return out
+		}
+	}
+	if len(b) == 0 || b[0] > tagMax {
+		return b
+	}
+	return append([]byte{tagRaw}, b...)
+}
+
+var zstdV1Encoder = sync.OnceValue(func() *zstd.Encoder {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+		zstd.WithEncoderCRC(false), zstd.WithEncoderDictRaw(0, dictV1))
+	if err != nil {
+		panic(err)
+	}
+	return enc
+})
+
 func TestStatementCodec_RoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		encode func([]byte) []byte
+	}{{"S2", encodeStatement}, {"ZstdV1", encodeZstdV1}} {
+		t.Run(c.name, func(t *testing.T) { testRoundTrip(t, c.encode) })
+	}
+}
+
+func testRoundTrip(t *testing.T, encode func([]byte) []byte) {
 	check := func(t *testing.T, b []byte) {
 		t.Helper()
-		v := encodeStatement(b)
+		v := encode(b)
 		got, err := decodeStatement(v)
 		if err != nil {
 			t.Fatalf("decode(encode(%q)): %v", trim(b), err)
@@ -85,13 +122,43 @@ func TestStatementCodec_RoundTrip(t *testing.T) {
 func TestStatementCodec_Compresses(t *testing.T) {
 	b := codecSamples[len(codecSamples)-2]
 	v := encodeStatement(b)
-	if v[0] != tagZstdV1 {
-		t.Fatalf("encode: tag %#x, want %#x", v[0], tagZstdV1)
+	if v[0] != tagS2V1 {
+		t.Fatalf("encode: tag %#x, want %#x", v[0], tagS2V1)
 	}
 	if got, want := len(v), len(b)*45/100; got > want {
 		t.Errorf("encode: %d bytes from %d, want at most %d", got, len(b), want)
 	}
 }
+
+// TestStatementCodec_Formats: values written in each form decode to their
+// statement. The values are pinned: they are on disk in existing stores,
+// and a change of library must go on reading them.
+func TestStatementCodec_Formats(t *testing.T) {
+	want := []byte(`{"actor":{"objectType":"Agent","account":{"homePage":"https://mpass-proxy.csc.fi","name":"MPASSOID.c7f1"}},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://app.example.fi/q/7"}}`)
+	for _, c := range []struct{ name, hex string }{
+		{"ZstdV1", zstdV1Golden},
+		{"S2V1", s2V1Golden},
+	} {
+		v, err := hex.DecodeString(c.hex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeStatement(v)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: decode = %q, %v; want %q", c.name, got, err, want)
+		}
+		if len(v) >= len(want)/2 {
+			t.Errorf("%s: %d bytes for %d", c.name, len(v), len(want))
+		}
+	}
+}
+
+// zstdV1Golden and s2V1Golden are the statement of
+// TestStatementCodec_Formats as the statement column holds it in each form.
+const (
+	zstdV1Golden = "0128b52ffd0000d5010054024d504153534f49442e633766316564226170702e6578616d706c652e66692f712f37227d7d050057c401de88334fe40c709288fe0c4d2208"
+	s2V1Golden   = "02d101518315004a304d504153534f49442e63376631c290029d9f11bb32cb0260733a2f2f6170702e6578616d706c652e66692f712f37227d7d"
+)
 
 // TestStatementCodec_Legacy: a value written before compression, or not
 // compressed, is the statement's bytes.
@@ -102,13 +169,30 @@ func TestStatementCodec_Legacy(t *testing.T) {
 			t.Errorf("decode(%q) = %q, %v; want it unchanged", trim(b), trim(got), err)
 		}
 	}
-	for _, tag := range []byte{2, tagMax} {
+	for _, tag := range []byte{3, tagMax} {
 		if _, err := decodeStatement([]byte{tag, '{', '}'}); err == nil {
 			t.Errorf("decode of tag %d: no error", tag)
 		}
 	}
-	if _, err := decodeStatement([]byte{tagZstdV1, 1, 2, 3}); err == nil {
-		t.Errorf("decode of a damaged frame: no error")
+	for _, v := range [][]byte{
+		{tagZstdV1, 1, 2, 3},
+		{tagS2V1},
+		{tagS2V1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, // no length
+		{tagS2V1, 0xff, 0xff, 0xff, 0xff, 0x0f},       // 4 GB claimed
+		{tagS2V1, 10, 0x0c, 'a'},                      // literal cut short
+		{tagS2V1, 10, 0x01, 0xff, 0xff},               // copy from before the dictionary
+	} {
+		if got, err := decodeStatement(v); err == nil {
+			t.Errorf("decode of the damaged value %x: %q, no error", v, got)
+		}
+	}
+	// A damaged S2 block of a statement: every byte changed in turn either
+	// fails or decodes to something; it never panics.
+	v := encodeStatement(codecSamples[len(codecSamples)-2])
+	for i := 1; i < len(v); i++ {
+		w := bytes.Clone(v)
+		w[i] ^= 0x5a
+		decodeStatement(w)
 	}
 }
 
@@ -172,6 +256,7 @@ func trim(b []byte) []byte {
 func BenchmarkStatementCodec(b *testing.B) {
 	st := codecSamples[len(codecSamples)-2]
 	v := encodeStatement(st)
+	zv := encodeZstdV1(st)
 	b.Run("encode", func(b *testing.B) {
 		b.SetBytes(int64(len(st)))
 		for b.Loop() {
@@ -183,6 +268,14 @@ func BenchmarkStatementCodec(b *testing.B) {
 		b.SetBytes(int64(len(st)))
 		for b.Loop() {
 			if _, err := decodeStatement(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode-zstd-v1", func(b *testing.B) {
+		b.SetBytes(int64(len(st)))
+		for b.Loop() {
+			if _, err := decodeStatement(zv); err != nil {
 				b.Fatal(err)
 			}
 		}

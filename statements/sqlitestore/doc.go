@@ -15,7 +15,9 @@
 //
 // Writes queued while another is written go in one transaction, one
 // request after the other, and share one sync to disk (group commit); a
-// request that fails fails alone. What the group's statement batches need
+// request that fails fails alone. When the last group had company, the
+// leader of the next one first waits, at most WithGroupWait (1 ms), for
+// the writers about to queue. What the group's statement batches need
 // to know of the stored statements (which of their ids are stored, voided
 // or referred to; the statements they void or refer to) and the ids of
 // their terms are read ahead for the whole group, one query of each kind;
@@ -42,8 +44,8 @@
 //	             tenant, id, stored (unix ms), voided, voids, ref_target,
 //	             fingerprint (a SHA-256 digest as 32 bytes), credential, terms
 //	             (term ids, own and inherited, uvarint deltas), statement (the
-//	             bytes as stored, zstd-compressed with an xAPI dictionary:
-//	             codec.go)
+//	             bytes as stored, compressed with an xAPI dictionary: S2,
+//	             or zstd in rows written before schema version 10; codec.go)
 //	terms        term_id INTEGER PRIMARY KEY, tenant, term
 //	term_counts  term_id INTEGER PRIMARY KEY, n (postings added; narrow rows,
 //	             because every commit updates the counts of its terms)

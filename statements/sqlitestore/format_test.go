@@ -31,8 +31,8 @@ func TestStore_Version1Rows(t *testing.T) {
 		if err := db.QueryRow(`SELECT substr(statement, 1, 1), typeof(fingerprint) FROM statements WHERE id = ?`, r.ID).Scan(&tag, &fpType); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(tag, []byte{1}) || fpType != "blob" {
-			t.Errorf("statement %s as written: tag %x, fingerprint %s; want 01, blob", r.ID, tag, fpType)
+		if !bytes.Equal(tag, []byte{2}) || fpType != "blob" {
+			t.Errorf("statement %s as written: tag %x, fingerprint %s; want 02, blob", r.ID, tag, fpType)
 		}
 		if _, err := db.Exec(`UPDATE statements SET statement = ?, fingerprint = ? WHERE id = ?`, r.Statement, r.Fingerprint, r.ID); err != nil {
 			t.Fatal(err)
@@ -42,8 +42,8 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 9 {
-		t.Errorf("schema version after New: %d, %v; want 9", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 10 {
+		t.Errorf("schema version after New: %d, %v; want 10", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
 		t.Helper()
@@ -109,6 +109,77 @@ func TestStore_Version1Rows(t *testing.T) {
 	}
 	if n >= len(r.Statement)/2 {
 		t.Errorf("new statement: %d bytes stored for %d", n, len(r.Statement))
+	}
+}
+
+// TestStore_Version9ZstdRows: a database of schema version 9 (statements
+// in zstd frames) opens, reads as before everywhere a statement is read,
+// and stores new statements as S2 blocks beside its old rows.
+func TestStore_Version9ZstdRows(t *testing.T) {
+	dir := t.TempDir()
+	var old []*statements.Record
+	for i := range 20 {
+		old = append(old, storetest.Record(t, benchStatement(i)))
+	}
+	old = append(old, record(t, stmtJSON))
+	db := storedThenRaw(t, dir, old)
+	for _, r := range old {
+		v := sqlitestore.EncodeZstdV1(r.Statement)
+		if v[0] != 1 {
+			t.Fatalf("zstd value of %s: tag %x", r.ID, v[0])
+		}
+		if _, err := db.Exec(`UPDATE statements SET statement = ? WHERE id = ?`, v, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	downgrade(t, db, 9)
+
+	s := MustOpenStore(t, dir)
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 10 {
+		t.Errorf("schema version after New: %d, %v; want 10", v, err)
+	}
+	for _, r := range old {
+		got, err := s.Statement(t.Context(), "t", r.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Statement, r.Statement) {
+			t.Errorf("Statement %s: got %q, want %q", r.ID, got.Statement, r.Statement)
+		}
+	}
+	page, err := s.QueryStatements(t.Context(), "t", statements.Filter{Ascending: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.ReadLog(t.Context(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != len(old) || len(log) != len(old) {
+		t.Fatalf("QueryStatements %d records, ReadLog %d; want %d", len(page.Records), len(log), len(old))
+	}
+	for i, r := range old {
+		if !bytes.Equal(page.Records[i].Statement, r.Statement) || !bytes.Equal(log[i].Record.Statement, r.Statement) {
+			t.Errorf("statement %s: QueryStatements %q, ReadLog %q; want %q", r.ID, page.Records[i].Statement, log[i].Record.Statement, r.Statement)
+		}
+	}
+
+	r := storetest.Record(t, benchStatement(100))
+	if err := s.InsertStatements(t.Context(), "t", []*statements.Record{r}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Statement(t.Context(), "t", r.ID, false)
+	if err != nil || !bytes.Equal(got.Statement, r.Statement) {
+		t.Fatalf("new Statement: %q, %v; want %q", got.Statement, err, r.Statement)
+	}
+	var tag []byte
+	var n int
+	if err := db.QueryRow(`SELECT substr(statement, 1, 1), length(statement) FROM statements WHERE id = ?`, r.ID).Scan(&tag, &n); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(tag, []byte{2}) || n >= len(r.Statement)/2 {
+		t.Errorf("new statement: tag %x, %d bytes for %d; want tag 02 and less than half", tag, n, len(r.Statement))
 	}
 }
 
@@ -238,8 +309,8 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 9 {
-		t.Errorf("schema version after New: %d, %v; want 9", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 10 {
+		t.Errorf("schema version after New: %d, %v; want 10", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
 	if got := stored(q); !maps.Equal(got, want) {
@@ -371,8 +442,8 @@ func TestStore_Version5Documents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Migrations) != 4 || info.SchemaVersion != 5 {
-		t.Errorf("Inspect of a version 5 store: %+v, want four migrations", info)
+	if len(info.Migrations) != info.Current-5 || info.SchemaVersion != 5 {
+		t.Errorf("Inspect of a version 5 store: %+v, want one migration per version after 5", info)
 	}
 
 	s := MustOpenStore(t, dir)
@@ -464,8 +535,8 @@ func TestStore_Version6ProfileMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Migrations) != 3 || info.SchemaVersion != 6 {
-		t.Errorf("Inspect of a version 6 store: %+v, want three migrations", info)
+	if len(info.Migrations) != info.Current-6 || info.SchemaVersion != 6 {
+		t.Errorf("Inspect of a version 6 store: %+v, want one migration per version after 6", info)
 	}
 
 	s := MustOpenStore(t, dir)

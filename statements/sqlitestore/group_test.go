@@ -94,6 +94,91 @@ func TestStore_GroupCommit(t *testing.T) {
 	}
 }
 
+// TestStore_GroupWait: the leader of a group waits, at most the group
+// wait, for the writers about lately to queue, so that single writes share
+// one commit; a lone writer is kept waiting once at most.
+func TestStore_GroupWait(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	s, err := New(t.Context(), t.TempDir(), WithGroupWait(wait))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var mu sync.Mutex
+	txOf := map[string]*writeTx{} // the transaction each write ran in
+	write := func(id string) error {
+		return s.write(t.Context(), "t", nil, func(w *writeTx, _, pos int64) (int64, error) {
+			mu.Lock()
+			txOf[id] = w
+			mu.Unlock()
+			return pos, w.exec(qPutActivity, "t", id, []byte(`{}`), false)
+		})
+	}
+	same := func(ids ...string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids[1:] {
+			if txOf[id] != txOf[ids[0]] {
+				return false
+			}
+		}
+		return true
+	}
+
+	// Four writers about: the first goes alone (no group before it had
+	// company), the three queued behind it go together.
+	s.ws <- struct{}{}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			if err := write(fmt.Sprint("w", i)); err != nil {
+				t.Error(err)
+			}
+		})
+		waitFor(t, func() bool { s.qmu.Lock(); defer s.qmu.Unlock(); return s.inside == i+1 })
+	}
+	<-s.ws
+	wg.Wait()
+	if !same("w1", "w2", "w3") || same("w0", "w1") {
+		t.Fatalf("groups: %v", txOf)
+	}
+
+	// The next write waits for the others about: three single writes,
+	// the last two a while after the first, share one commit, and the
+	// wait ends when they are queued, well before the group wait.
+	start := time.Now()
+	for i := range 3 {
+		wg.Go(func() {
+			if err := write(fmt.Sprint("x", i)); err != nil {
+				t.Error(err)
+			}
+		})
+		if i == 0 {
+			waitFor(t, func() bool { s.qmu.Lock(); defer s.qmu.Unlock(); return s.gathering })
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wg.Wait()
+	if !same("x0", "x1", "x2") {
+		t.Errorf("three single writes in more than one commit: %v", txOf)
+	}
+	if d := time.Since(start); d >= wait {
+		t.Errorf("the group took %v: the leader waited the whole group wait for writers already queued", d)
+	}
+	if err := write("y0"); err != nil {
+		t.Fatal(err)
+	}
+	// A lone writer now: it leads a group of one, and the next lone write
+	// is not kept waiting.
+	start = time.Now()
+	if err := write("y1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d >= wait {
+		t.Errorf("a lone write after a lone write took %v: it waited for company", d)
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)

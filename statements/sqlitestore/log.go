@@ -16,6 +16,7 @@ import (
 var (
 	_ statements.Log          = (*Store)(nil)
 	_ statements.LeaseCounter = (*Store)(nil)
+	_ statements.LogSkimmer   = (*Store)(nil)
 )
 
 // logSchema holds the forwarders' state: a cursor per sink and the leases.
@@ -113,6 +114,108 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 	out = append(out, es...)
 	slices.SortFunc(out, func(a, b statements.LogEntry) int { return cmp.Compare(a.Record.Position, b.Record.Position) })
 	return out[:min(len(out), limit)], nil
+}
+
+// SkimLog lists the log's entries without their statements; see
+// statements.LogSkimmer. Like ReadLog it reads one snapshot.
+func (s *Store) SkimLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
+	if limit <= 0 || limit > statements.MaxLimit {
+		limit = statements.MaxLimit
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT s.tenant, s.position, s.stored FROM statements s
+		WHERE s.position > ? ORDER BY s.position LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	defer rows.Close()
+	var out []statements.LogEntry
+	for rows.Next() {
+		var tenant string
+		var pos, stored int64
+		if err := rows.Scan(&tenant, &pos, &stored); err != nil {
+			return nil, mapErr(err, "cannot read the statement log")
+		}
+		out = append(out, statements.LogEntry{Tenant: tenant,
+			Record: &statements.Record{Position: pos, Stored: time.UnixMilli(stored).UTC()}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	rows.Close()
+	through := int64(math.MaxInt64)
+	if len(out) == limit {
+		through = out[len(out)-1].Record.Position
+	}
+	es, err := readErasures(ctx, tx, after, through, limit)
+	if err != nil || len(es) == 0 {
+		return out, err
+	}
+	out = append(out, es...)
+	slices.SortFunc(out, func(a, b statements.LogEntry) int { return cmp.Compare(a.Record.Position, b.Record.Position) })
+	return out[:min(len(out), limit)], nil
+}
+
+// ReadLogOf reads the entries of some tenants in a range of the log; see
+// statements.LogSkimmer.
+func (s *Store) ReadLogOf(ctx context.Context, after, through int64, tenants []string) ([]statements.LogEntry, error) {
+	if len(tenants) == 0 || through <= after {
+		return nil, nil
+	}
+	want := make(map[string]bool, len(tenants))
+	for _, t := range tenants {
+		want[t] = true
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	defer tx.Rollback()
+	args := []any{after, through}
+	for t := range want {
+		args = append(args, t)
+	}
+	q := `SELECT s.tenant, ` + recordColumns + ` FROM statements s
+		WHERE s.position > ? AND s.position <= ? AND s.tenant IN (?` + strings.Repeat(", ?", len(want)-1) + `)
+		ORDER BY s.position`
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	defer rows.Close()
+	var out []statements.LogEntry
+	for rows.Next() {
+		var tenant string
+		r, err := scanRecord(scanFunc(func(dest ...any) error {
+			return rows.Scan(append([]any{&tenant}, dest...)...)
+		}))
+		if err != nil {
+			return nil, mapErr(err, "cannot read the statement log")
+		}
+		out = append(out, statements.LogEntry{Tenant: tenant, Record: r})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	rows.Close()
+	es, err := readErasures(ctx, tx, after, through, math.MaxInt32)
+	if err != nil {
+		return nil, err
+	}
+	n := len(out)
+	for _, e := range es {
+		if want[e.Tenant] {
+			out = append(out, e)
+		}
+	}
+	if len(out) > n {
+		slices.SortFunc(out, func(a, b statements.LogEntry) int { return cmp.Compare(a.Record.Position, b.Record.Position) })
+	}
+	return out, nil
 }
 
 type scanFunc func(dest ...any) error

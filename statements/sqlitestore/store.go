@@ -47,7 +47,10 @@ const termCacheSize = 1 << 16
 //  8. the erasures' tables erasure_log, erasures, erasure_keys, retention
 //     and log_end (erase.go, retention.go).
 //  9. tenants.sandbox and tenants.expires: the vendor sandboxes.
-const schemaVersion = 9
+//  10. the same tables; new rows of the statement column are S2 blocks
+//     (codec.go), which a version 9 binary cannot read. Rows of zstd
+//     frames stay as they are and read as before.
+const schemaVersion = 10
 
 var _ statements.Store = (*Store)(nil)
 
@@ -73,6 +76,14 @@ type Store struct {
 	qmu     sync.Mutex
 	queue   []*writeRequest
 	leading bool // a write is leading the queue
+	// What gather knows of the writers, under qmu too.
+	queued    int           // statements in queue (a write of no statements counts 1)
+	inside    int           // writes queued or being written, not yet returned
+	peak      int           // the most writes inside lately
+	lastGroup int           // writes in the last group
+	gathering bool          // the leader waits on full for a fuller group
+	full      chan struct{} // wakes it: as many writes queued as the peak
+	groupWait time.Duration // the longest wait; 0: none
 
 	// mu guards the watermark state shared by writers and
 	// ConsistentThrough.
@@ -91,11 +102,19 @@ type Option func(*Store)
 // WithNow sets the clock the store reads to set Stored. Default time.Now.
 func WithNow(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
+// WithGroupWait sets the longest time the leader of a group commit waits
+// for the writers known to be about to queue their writes, so that they
+// share its commit; 0 turns the wait off. Default DefaultGroupWait.
+func WithGroupWait(d time.Duration) Option { return func(s *Store) { s.groupWait = max(d, 0) } }
+
+// DefaultGroupWait is the default of WithGroupWait.
+const DefaultGroupWait = time.Millisecond
+
 // New opens (creating it if needed) the store in dir/lrs.db and brings its
 // schema up to date. One database file must be served by one process.
 func New(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now, ws: make(chan struct{}, 1), terms: map[termKey]int64{},
-		rstmts: map[string]*sql.Stmt{}}
+		rstmts: map[string]*sql.Stmt{}, full: make(chan struct{}, 1), groupWait: DefaultGroupWait}
 	for _, o := range opts {
 		o(s)
 	}
@@ -319,6 +338,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 		}
 	}
+	// From 9 to 10, as from 1 to 2, only the version changes.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return statements.Internal(err, "cannot set the schema version")
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ var logTests = []test{
 	{"ReadLogConcurrentWriters", testReadLogConcurrent},
 	{"Cursor", testCursor},
 	{"Lease", testLease},
+	{"SkimLog", testSkimLog},
 }
 
 // mustLog returns s as its log.
@@ -242,5 +244,84 @@ func testLease(t *testing.T, s statements.Store) {
 	wg.Wait()
 	if winners != 1 {
 		t.Errorf("%d holders took one lease, want 1", winners)
+	}
+}
+
+// testSkimLog: for a store that is a statements.LogSkimmer, SkimLog lists
+// what ReadLog returns, and ReadLogOf reads the entries of the tenants
+// asked for, erasures included, over any range.
+func testSkimLog(t *testing.T, s statements.Store) {
+	sk, ok := s.(statements.LogSkimmer)
+	if !ok {
+		t.Skipf("%T is no statements.LogSkimmer; readers use ReadLog", s)
+	}
+	l := mustLog(t, s)
+	ctx := t.Context()
+	if es, err := sk.SkimLog(ctx, 0, 10); err != nil || len(es) != 0 {
+		t.Fatalf("SkimLog of an empty store: %d entries, %v", len(es), err)
+	}
+	ann := agent("ann")
+	for i := range 6 {
+		tenant := tenantA
+		if i%3 == 1 {
+			tenant = tenantB
+		}
+		mustInsert(t, s, tenant, recs(t, stmt(ann, "did", activity(fmt.Sprintf("a%d", i))), stmt(agent("bob"), "did", activity("b")))...)
+	}
+	mustErase(t, s, tenantB, ann)
+	mustInsert(t, s, tenantA, rec(t, stmt(agent("cid"), "did", activity("c"))))
+	all := mustReadLog(t, l, 0, 0)
+	if len(all) < 11 || !slices.ContainsFunc(all, func(e statements.LogEntry) bool { return e.Erasure != nil }) {
+		t.Fatalf("ReadLog: %d entries, want at least 11 with an erasure", len(all))
+	}
+	for _, limit := range []int{0, 1, 4, 7} {
+		for _, after := range []int64{0, all[2].Record.Position, all[len(all)-2].Record.Position} {
+			want := mustReadLog(t, l, after, limit)
+			got, err := sk.SkimLog(ctx, after, limit)
+			if err != nil {
+				t.Fatalf("SkimLog(%d, %d): %v", after, limit, err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("SkimLog(%d, %d): %d entries, ReadLog %d", after, limit, len(got), len(want))
+			}
+			for i, w := range want {
+				g := got[i]
+				if g.Tenant != w.Tenant || g.Record.Position != w.Record.Position || !g.Record.Stored.Equal(w.Record.Stored) ||
+					(g.Erasure == nil) != (w.Erasure == nil) {
+					t.Errorf("SkimLog(%d, %d) entry %d: %s @%d %v erasure %v; ReadLog %s @%d %v erasure %v", after, limit, i,
+						g.Tenant, g.Record.Position, g.Record.Stored, g.Erasure != nil, w.Tenant, w.Record.Position, w.Record.Stored, w.Erasure != nil)
+				}
+			}
+		}
+	}
+	for _, tenants := range [][]string{{tenantA}, {tenantB}, {tenantA, tenantB}, {"nobody"}, nil} {
+		for _, r := range [][2]int{{0, len(all) - 1}, {2, 9}, {5, 6}, {7, 7}} {
+			after := int64(0)
+			if r[0] > 0 {
+				after = all[r[0]-1].Record.Position
+			}
+			through := all[r[1]].Record.Position
+			var want []statements.LogEntry
+			for _, e := range all {
+				if e.Record.Position > after && e.Record.Position <= through && slices.Contains(tenants, e.Tenant) {
+					want = append(want, e)
+				}
+			}
+			got, err := sk.ReadLogOf(ctx, after, through, tenants)
+			if err != nil {
+				t.Fatalf("ReadLogOf(%d, %d, %v): %v", after, through, tenants, err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("ReadLogOf(%d, %d, %v): %d entries, want %d", after, through, tenants, len(got), len(want))
+			}
+			for i, w := range want {
+				g := got[i]
+				if g.Tenant != w.Tenant || g.Record.Position != w.Record.Position || (g.Erasure == nil) != (w.Erasure == nil) ||
+					(w.Erasure == nil && (g.Record.ID != w.Record.ID || string(g.Record.JSON()) != string(w.Record.JSON()))) {
+					t.Errorf("ReadLogOf(%d, %d, %v) entry %d: %s @%d %s; want %s @%d %s", after, through, tenants, i,
+						g.Tenant, g.Record.Position, g.Record.ID, w.Tenant, w.Record.Position, w.Record.ID)
+				}
+			}
+		}
 	}
 }

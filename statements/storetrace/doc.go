@@ -9,10 +9,10 @@
 // or identity, or an error message (driver errors can quote the values
 // they refused); only the error code.
 //
-// The server and the CLI find optional capabilities of a store (Sizer,
-// LeaseCounter) by type assertion, so Wrap returns a traced store with
-// exactly the optional interfaces of statements that the wrapped store
-// has. When statements gains one, add it to Wrap (cmd/lrs's
+// The server, the relay and the CLI find optional capabilities of a store
+// (Sizer, LeaseCounter, LogSkimmer) by type assertion, so Wrap returns a
+// traced store with exactly the optional interfaces of statements that the
+// wrapped store has. When statements gains one, add it to Wrap (cmd/lrs's
 // TestTracedStore_Capabilities fails until then). Unwrap returns the
 // wrapped store for anything that is not in statements.
 //

@@ -154,6 +154,12 @@ func TestStore_Spans(t *testing.T) {
 // bareStore is a store without optional interfaces.
 type bareStore struct{ statements.Store }
 
+// skimmingStore is a store whose only optional interface is LogSkimmer.
+type skimmingStore struct {
+	statements.Store
+	statements.LogSkimmer
+}
+
 // TestWrap: the traced store has exactly the optional interfaces of the
 // store it wraps, and traces their calls too.
 func TestWrap(t *testing.T) {
@@ -173,8 +179,20 @@ func TestWrap(t *testing.T) {
 		if _, ok := w.(statements.LeaseCounter); ok {
 			t.Errorf("%T is a LeaseCounter over a store that is not", w)
 		}
+		if _, ok := w.(statements.LogSkimmer); ok {
+			t.Errorf("%T is a LogSkimmer over a store that is not", w)
+		}
 		if _, ok := w.(*storetrace.Store); !ok {
 			t.Errorf("got %T, want *storetrace.Store", w)
+		}
+	})
+
+	t.Run("SkimmerOnly", func(t *testing.T) {
+		w := storetrace.Wrap(skimmingStore{s, s}, tp, "sqlite")
+		_, sized := w.(statements.Sizer)
+		_, counted := w.(statements.LeaseCounter)
+		if _, ok := w.(statements.LogSkimmer); !ok || sized || counted {
+			t.Errorf("%T over a LogSkimmer only: LogSkimmer %v, Sizer %v, LeaseCounter %v", w, ok, sized, counted)
 		}
 	})
 
@@ -199,12 +217,22 @@ func TestWrap(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("CountLeases = %d, %v; want 1", n, err)
 		}
+		k, ok := w.(statements.LogSkimmer)
+		if !ok {
+			t.Fatalf("%T is not a LogSkimmer over a store that is", w)
+		}
+		if _, err := k.SkimLog(ctx, 0, 10); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.ReadLogOf(ctx, 0, 10, []string{"t"}); err != nil {
+			t.Fatal(err)
+		}
 		parent.End()
 		var names []string
 		for _, sp := range rec.Ended() {
 			names = append(names, sp.Name())
 		}
-		if got, want := strings.Join(names, " "), "store.Size store.AcquireLease store.CountLeases request"; got != want {
+		if got, want := strings.Join(names, " "), "store.Size store.AcquireLease store.CountLeases store.SkimLog store.ReadLogOf request"; got != want {
 			t.Errorf("spans %q, want %q", got, want)
 		}
 	})
