@@ -124,3 +124,51 @@ func TestSink_RelayPassesTenantsWithoutGradebook(t *testing.T) {
 		t.Errorf("stats: ignored %d, want %d (t3's statements passed unread)", st.Ignored, t1Other)
 	}
 }
+
+// TestSink_RelayPassesPrivateTenants: a private tenant's statements (a
+// vendor's sandbox) reach no sink, also when its gradebook is configured
+// and the relay lists the log before reading it.
+func TestSink_RelayPassesPrivateTenants(t *testing.T) {
+	f := MustOpenFixture(t, nil)
+	ctx := t.Context()
+	for i := range 12 {
+		tenant := "t1"
+		if i%3 == 0 {
+			tenant = "t2"
+		}
+		if err := f.store.InsertStatements(ctx, tenant, []*statements.Record{completion(t, fmt.Sprintf("s-%d", i), oneroster.VerbPassed)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	relay, err := forwarders.New(forwarders.Config{Log: f.store, Sinks: []forwarders.Sink{f.sink},
+		Batch: 5, Poll: 5 * time.Millisecond, Private: func(tenant string) bool { return tenant == "t1" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { relay.Run(rctx); close(done) }()
+	defer func() { stop(); <-done }()
+	head, err := f.store.LogHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		cur, err := f.store.Cursor(ctx, f.sink.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur == head {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cursor %d, log head %d: the relay did not catch up", cur, head)
+		}
+	}
+	f.deliver(t)
+	// t2 has no gradebook: its 4 statements are ignored by the sink or
+	// passed; t1 is private: none of its 8 reaches the sink.
+	if st := f.sink.Stats(); st.Written != 0 || st.Ignored > 4 || f.book.Results() != 0 {
+		t.Errorf("a private tenant's statements reached the sink: %+v, %d results", st, f.book.Results())
+	}
+}
