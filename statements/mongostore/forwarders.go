@@ -2,7 +2,9 @@ package mongostore
 
 import (
 	"context"
+	"math"
 	"regexp"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -54,6 +56,77 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 		return nil, err
 	}
 	return mergeLog(out, es, limit), nil
+}
+
+// SkimLog lists the entries ReadLog returns without their statements;
+// see statements.LogSkimmer.
+func (s *Store) SkimLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
+	if limit <= 0 || limit > statements.MaxLimit {
+		limit = statements.MaxLimit
+	}
+	l, err := s.currentLog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := l.watermark()
+	if w <= after {
+		return nil, nil
+	}
+	cur, err := s.stmts.Find(ctx, bson.D{{Key: "pos", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: w}}}},
+		options.Find().SetSort(bson.D{{Key: "pos", Value: 1}}).SetLimit(int64(limit)).
+			SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "tn", Value: 1}, {Key: "pos", Value: 1}, {Key: "st", Value: 1}}))
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	var docs []struct {
+		Tenant string `bson:"tn"`
+		Pos    int64  `bson:"pos"`
+		Stored int64  `bson:"st"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	out := make([]statements.LogEntry, len(docs))
+	for i, d := range docs {
+		out[i] = statements.LogEntry{Tenant: d.Tenant, Record: &statements.Record{Position: d.Pos, Stored: time.UnixMilli(d.Stored).UTC()}}
+	}
+	through := w
+	if len(out) == limit {
+		through = out[len(out)-1].Record.Position
+	}
+	es, err := s.readErasures(ctx, after, through, limit)
+	if err != nil {
+		return nil, err
+	}
+	return mergeLog(out, es, limit), nil
+}
+
+// ReadLogOf reads whole the entries of tenants in (after, through]; see
+// statements.LogSkimmer.
+func (s *Store) ReadLogOf(ctx context.Context, after, through int64, tenants []string) ([]statements.LogEntry, error) {
+	if len(tenants) == 0 || through <= after {
+		return nil, nil
+	}
+	cur, err := s.stmts.Find(ctx, bson.D{{Key: "tn", Value: bson.D{{Key: "$in", Value: tenants}}},
+		{Key: "pos", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: through}}}},
+		options.Find().SetSort(bson.D{{Key: "pos", Value: 1}}).SetProjection(bson.D{{Key: "terms", Value: 0}}))
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	var docs []stmtDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	out := make([]statements.LogEntry, len(docs))
+	for i := range docs {
+		out[i] = statements.LogEntry{Tenant: docs[i].Tenant, Record: docs[i].record()}
+	}
+	es, err := s.readErasures(ctx, after, through, math.MaxInt32)
+	if err != nil {
+		return nil, err
+	}
+	es = slices.DeleteFunc(es, func(e statements.LogEntry) bool { return !slices.Contains(tenants, e.Tenant) })
+	return mergeLog(out, es, len(out)+len(es)), nil
 }
 
 // LogHead returns the watermark; see statements.Log.
