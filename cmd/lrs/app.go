@@ -272,7 +272,11 @@ func openStore(ctx context.Context, cfg serveConfig) (statements.Store, error) {
 		}
 		return store, nil
 	}
-	store, err := sqlitestore.New(ctx, cfg.DataDir)
+	var sopts []sqlitestore.Option
+	if cfg.GroupWait != nil {
+		sopts = append(sopts, sqlitestore.WithGroupWait(*cfg.GroupWait))
+	}
+	store, err := sqlitestore.New(ctx, cfg.DataDir, sopts...)
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}

@@ -82,6 +82,11 @@ type serveConfig struct {
 
 	RetentionInterval time.Duration // --retention-interval, LRS_RETENTION_INTERVAL: how often the tenants' retention is applied; default 0 = 1h
 
+	// GroupWait is --group-wait, LRS_GROUP_WAIT: how long the embedded
+	// store's group commit waits for writers about to queue; nil = the
+	// store's default (1 ms), 0 = no wait.
+	GroupWait *time.Duration
+
 	SandboxTTL time.Duration // --sandbox-ttl, LRS_SANDBOX_TTL: how long a sandbox the admin API creates lives; default 0 = 30d (lrs.DefaultSandboxTTL)
 
 	// Replicas is --replicas, LRS_REPLICAS: "auto" (default, 0 here): the
@@ -142,6 +147,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	checkSignIn := signInFlags(fs, &cfg.signInConfig, getenv)
 	fs.StringVar(&cfg.OneRosterRosterURL, "oneroster-roster-url", env("LRS_ONEROSTER_ROSTER_URL", ""), "OneRoster rostering service of that tenant, up to /ims/oneroster/rostering/v1p2, read with the same client; none: its roster is not synced (LRS_ONEROSTER_ROSTER_URL)")
 	fs.StringVar(&cfg.OneRosterRosterScope, "oneroster-roster-scope", env("LRS_ONEROSTER_ROSTER_SCOPE", ""), "the scope asked for to read the roster; default "+oneroster.ScopeRosterCore+" (LRS_ONEROSTER_ROSTER_SCOPE)")
+	groupWait := fs.String("group-wait", env("LRS_GROUP_WAIT", ""), "embedded store: how long a group commit waits for the writers about to queue, so that single-statement POSTs share a sync to disk; 0 = none; default 1ms (LRS_GROUP_WAIT)")
 	retentionInterval := fs.String("retention-interval", env("LRS_RETENTION_INTERVAL", ""), "how often the statements older than their tenant's retention are erased; default 1h (LRS_RETENTION_INTERVAL)")
 	sandboxTTL := fs.String("sandbox-ttl", env("LRS_SANDBOX_TTL", ""), "how long a vendor's sandbox lives before it is deleted, e.g. 30d or 720h; default 30d (LRS_SANDBOX_TTL)")
 	rosterInterval := fs.String("roster-sync-interval", env("LRS_ROSTER_SYNC_INTERVAL", ""), "how often each tenant's roster is synced from its rostering service, plus a jitter of a tenth; default 1h (LRS_ROSTER_SYNC_INTERVAL)")
@@ -181,6 +187,13 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		if cfg.RelayLeaseTTL, err = time.ParseDuration(*leaseTTL); err != nil || cfg.RelayLeaseTTL <= 0 {
 			return cfg, fmt.Errorf("--relay-lease-ttl %q: want a positive duration such as 15s", *leaseTTL)
 		}
+	}
+	if *groupWait != "" {
+		d, err := time.ParseDuration(*groupWait)
+		if err != nil || d < 0 || d > 100*time.Millisecond {
+			return cfg, fmt.Errorf("--group-wait %q: want a duration from 0 to 100ms such as 1ms", *groupWait)
+		}
+		cfg.GroupWait = &d
 	}
 	if *retentionInterval != "" {
 		if cfg.RetentionInterval, err = time.ParseDuration(*retentionInterval); err != nil || cfg.RetentionInterval < time.Second {

@@ -444,3 +444,21 @@ func TestServe_BusyPortPrintsNoSecret(t *testing.T) {
 		t.Error("serve on a busy address created the store")
 	}
 }
+
+func TestParseServeConfig_GroupWait(t *testing.T) {
+	cfg, err := parseServeConfig(nil, env(nil), io.Discard)
+	if err != nil || cfg.GroupWait != nil {
+		t.Errorf("no --group-wait: %v, %v; want the store's default", cfg.GroupWait, err)
+	}
+	for in, want := range map[string]time.Duration{"0": 0, "2ms": 2 * time.Millisecond, "100ms": 100 * time.Millisecond} {
+		cfg, err := parseServeConfig(nil, env(map[string]string{"LRS_GROUP_WAIT": in}), io.Discard)
+		if err != nil || cfg.GroupWait == nil || *cfg.GroupWait != want {
+			t.Errorf("LRS_GROUP_WAIT=%s: %v, %v; want %v", in, cfg.GroupWait, err, want)
+		}
+	}
+	for _, bad := range []string{"soon", "-1ms", "1s"} {
+		if _, err := parseServeConfig([]string{"--group-wait", bad}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--group-wait") {
+			t.Errorf("--group-wait %s: %v", bad, err)
+		}
+	}
+}
