@@ -170,22 +170,30 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 		return s.readRows(ctx, tx, q, args, add)
 	}
 	fromMemory := func() (bool, error) {
-		st, err := s.read(ctx, qStatementAt)
-		if err != nil {
-			return false, err
-		}
-		st = tx.StmtContext(ctx, st)
-		for _, pos := range intersect(lists, max(lo, merged), hi, f.Ascending) {
-			r, err := scanRecord(st.QueryRowContext(ctx, pos, tenant, sinceMs, untilMs))
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // voided, outside the times, or erased
+		// The statements are read by position a list at a time, about as
+		// many as the page still takes; those voided, outside the times
+		// or erased are not found.
+		ps := intersect(lists, max(lo, merged), hi, f.Ascending)
+		for len(ps) > 0 {
+			q, k := bStatementsAt.next(min(len(ps), limit+1-len(page.Records)))
+			args := []any{tenant, sinceMs, untilMs}
+			for _, p := range ps[:k] {
+				args = append(args, p)
 			}
+			at := make(map[int64]*statements.Record, k)
+			_, err := s.readRows(ctx, tx, q, args, func(r *statements.Record) bool {
+				at[r.Position] = r
+				return false
+			})
 			if err != nil {
-				return false, mapErr(err, "cannot query statements")
+				return false, err
 			}
-			if add(r) {
-				return true, nil
+			for _, p := range ps[:k] {
+				if r, ok := at[p]; ok && add(r) {
+					return true, nil
+				}
 			}
+			ps = ps[k:]
 		}
 		return false, nil
 	}

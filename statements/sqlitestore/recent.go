@@ -28,10 +28,13 @@ const (
 	// qRecentStatements reads the terms of the statements after M, to
 	// rebuild the recent postings when the store opens.
 	qRecentStatements = `SELECT position, tenant, credential, terms FROM statements WHERE position > ? ORDER BY position`
-	// qStatementAt reads one statement of the recent postings' page.
-	qStatementAt = `SELECT ` + recordColumns + ` FROM statements s
-	WHERE s.position = ? AND s.tenant = ? AND s.voided = 0 AND s.stored > ? AND s.stored <= ?`
 )
+
+// bStatementsAt reads the statements at positions of the recent
+// postings, with the checks of a page, by primary key (NOT INDEXED: not
+// by a range of the (tenant, stored) index).
+var bStatementsAt = newBatched(`SELECT `+recordColumns+` FROM statements s NOT INDEXED
+	WHERE s.tenant = ? AND s.voided = 0 AND s.stored > ? AND s.stored <= ? AND s.position IN (`, `?`, `)`)
 
 // bMergePostings adds merged postings; one already there is left as is.
 var bMergePostings = newBatched(`INSERT OR IGNORE INTO postings (term_id, position) VALUES `, `(?, ?)`, ``)
