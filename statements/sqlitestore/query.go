@@ -133,22 +133,23 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 		size += n
 		return false
 	}
-	if len(terms) == 0 {
+	// The postings of positions up to M are in the postings table, those
+	// after it in memory (recent.go): the lists are taken before the read
+	// transaction, which reads M. The table never holds a posting after
+	// M, so when a list is empty (no match in memory) or there are no
+	// terms, the page is the table's alone.
+	ids := make([]int64, len(terms))
+	for i, t := range terms {
+		ids[i] = t.id
+	}
+	lists := s.recent.snapshot(ids)
+	if len(terms) == 0 || slices.ContainsFunc(lists, func(l []int64) bool { return len(l) == 0 }) {
 		q, args := querySQL(tenant, terms, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
 		if _, err := s.readRows(ctx, nil, q, args, add); err != nil {
 			return nil, err
 		}
 		return page, nil
 	}
-
-	// The postings of positions up to M are in the postings table, those
-	// after it in memory (recent.go): the lists are taken before the read
-	// transaction, which reads M.
-	ids := make([]int64, len(terms))
-	for i, t := range terms {
-		ids[i] = t.id
-	}
-	lists := s.recent.snapshot(ids)
 	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, mapErr(err, "cannot query statements")
