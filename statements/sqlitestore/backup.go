@@ -42,6 +42,7 @@ var migrations = [schemaVersion]string{
 	"add the erasures' tables erasure_log, erasures, erasure_keys, retention and log_end (version 8)",
 	"add tenants.sandbox and tenants.expires (version 9)",
 	"allow statements compressed with S2 (version 10)",
+	"add the table merged_through: postings after it are kept in memory (version 11)",
 }
 
 // readOnly opens the database file path for reading, without creating it.

@@ -205,6 +205,9 @@ func TestInspect(t *testing.T) {
 	if err := s.InsertStatements(ctx, "t", []*statements.Record{record(t, stmtJSON)}); err != nil {
 		t.Fatal(err)
 	}
+	if err := sqlitestore.MergeAll(ctx, s); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 	db, err := sql.Open("sqlite", filepath.Join(dir, sqlitestore.FileName))
 	if err != nil {
@@ -216,7 +219,7 @@ func TestInspect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Exists || info.SchemaVersion != 3 || info.Current != 10 || len(info.Migrations) != info.Current-3 || info.Statements != 1 {
+	if !info.Exists || info.SchemaVersion != 3 || info.Current != 11 || len(info.Migrations) != info.Current-3 || info.Statements != 1 {
 		t.Errorf("version 3 store: got %+v", info)
 	}
 	info, _ = sqlitestore.Inspect(ctx, dir)

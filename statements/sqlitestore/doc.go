@@ -49,7 +49,11 @@
 //	terms        term_id INTEGER PRIMARY KEY, tenant, term
 //	term_counts  term_id INTEGER PRIMARY KEY, n (postings added; narrow rows,
 //	             because every commit updates the counts of its terms)
-//	postings     (term_id, position) PRIMARY KEY, WITHOUT ROWID
+//	postings     (term_id, position) PRIMARY KEY, WITHOUT ROWID: the
+//	             postings of the statements up to M
+//	merged_through
+//	             one row: M, the highest position whose postings are all in
+//	             the postings table (see Recent postings)
 //	tenants      id PRIMARY KEY, name, created, disabled, limits (JSON),
 //	             cors_origins (JSON), identity_values (JSON)
 //	tenant_identities
@@ -76,6 +80,35 @@
 //	             last position given before a retention deleted the newest
 //	             statements (erase.go, retention.go)
 //
+// # Recent postings
+//
+// A statement's postings do not go into the postings table when it is
+// stored: one B-tree leaf page per posting (most terms are one learner's)
+// and its WAL frame at every commit cost about a quarter of the writer's
+// time. The postings of the statements after M are kept in memory
+// (recent.go), term id -> ascending positions, put there by the writer
+// right after its commit and before the write is acknowledged, so every
+// filter finds an acknowledged statement at once. They need nothing more
+// on disk: each statement's terms column (and its credential) holds them,
+// and New rebuilds them from the statements after M.
+//
+// A merge, under the write lock, inserts the postings of the oldest few
+// thousand statements in memory into the table in index order and moves
+// M in the same transaction; after its commit they leave memory. It runs
+// in the background when more than WithMergeEvery statements (50,000) are
+// in memory or when no write came for a second, and, all of them, before
+// an erasure or a retention, which read and change the postings table.
+// A statement that gains terms from a target stored later gets its new
+// postings in memory if it is after M, in the table otherwise.
+//
+// A query of terms takes the terms' lists in memory first, then reads M in
+// its read transaction: the table serves the positions up to M, the lists
+// the positions after it (intersected in memory, each statement then read
+// by position with the same checks). A list in memory is only appended to
+// or replaced, so a reader keeps reading the one it took while merges drop
+// positions. Descending pages read memory first, ascending pages the
+// table first; paging is as before.
+//
 // The schema version is PRAGMA user_version; New creates or migrates the
 // schema and refuses a file written by a newer version. Statements written
 // by an older version are read as they are, never rewritten.
@@ -85,9 +118,10 @@
 //	Statement(id)                 UNIQUE (tenant, id)
 //	query with terms              postings primary key: the posting list of the
 //	                              filter's rarest term (term_counts) read in position
-//	                              order between two bounds, each other term probed
-//	                              by (term_id, position), then the statement by
-//	                              position; LIMIT n+1 tells More
+//	                              order between two bounds (up to M), each other term
+//	                              probed by (term_id, position), then the statement by
+//	                              position; LIMIT n+1 tells More. After M: the lists in
+//	                              memory, then the statement by position
 //	query without terms           statements_tenant_position (tenant, position)
 //	since, until                  statements_tenant_stored (tenant, stored): the
 //	                              last position stored at or before the time

@@ -184,6 +184,10 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 		return nil, err
 	}
 	defer s.unlock()
+	// The step reads and changes the postings table: it holds them all.
+	if err := s.mergeAll(ctx); err != nil {
+		return nil, err
+	}
 	stored := s.beginWrite()
 	committed := false
 	defer func() { s.endWrite(stored, committed) }()

@@ -339,6 +339,16 @@ func TestStore_GroupCommitStatements(t *testing.T) {
 				}
 			}
 		}
+		// Merged into the table, the postings are the same.
+		s.ws <- struct{}{}
+		err = s.mergeAll(t.Context())
+		<-s.ws
+		if err != nil {
+			t.Fatal(err)
+		}
+		if merged := dump(t, s); !slices.Equal(merged, db) {
+			t.Errorf("merged:\ngot\n%s\nwant\n%s", strings.Join(merged, "\n"), strings.Join(db, "\n"))
+		}
 		return out, db
 	}
 	gotOut, gotDB := run(true)
@@ -399,12 +409,27 @@ func dump(t *testing.T, s *Store) []string {
 			out = append(out, fmt.Sprint("statement ", pos, id, voided, voids, ref, terms))
 			return err
 		})
+	// The postings: in the table up to M, in memory after it.
+	var merged int64
+	query(`SELECT position FROM merged_through`, func(rows *sql.Rows) error { return rows.Scan(&merged) })
 	query(`SELECT term_id, position FROM postings`, func(rows *sql.Rows) error {
 		var id, pos int64
 		err := rows.Scan(&id, &pos)
+		if pos > merged {
+			t.Errorf("posting %s %d in the table after M = %d", names[id], pos, merged)
+		}
 		out = append(out, fmt.Sprint("posting ", names[id], pos))
 		return err
 	})
+	s.recent.mu.Lock()
+	for id, l := range s.recent.lists {
+		for _, pos := range l {
+			if pos > merged {
+				out = append(out, fmt.Sprint("posting ", names[id], pos))
+			}
+		}
+	}
+	s.recent.mu.Unlock()
 	query(`SELECT term_id, n FROM term_counts`, func(rows *sql.Rows) error {
 		var id, n int64
 		err := rows.Scan(&id, &n)

@@ -75,7 +75,7 @@ type termKey struct{ tenant, term string }
 
 var writerQueries = slices.Concat([]string{qInsertStmt, qVoid, qReferrers, qSetTerms, qCredentialTerms, qActivityDefinition, qPutActivity},
 	bStatementsAmong.sizes, bVoidedAmong.sizes, bReferredAmong.sizes, bTermIDs.sizes, bInsertTerms.sizes,
-	bInsertPostings.sizes, bCountTerms.sizes)
+	bInsertPostings.sizes, bCountTerms.sizes, bMergePostings.sizes, []string{qSetMergedThrough})
 
 func (w *writeTx) stmt(q string) (*sql.Stmt, error) {
 	if st, ok := w.stmts[q]; ok {
@@ -256,6 +256,7 @@ func (s *Store) write(ctx context.Context, tenant string, b *batch, apply func(w
 	s.ws <- struct{}{} // the write lock, shared with the store's other writes
 	s.commitGroup(group)
 	s.unlock()
+	s.wakeMerger()
 
 	s.qmu.Lock()
 	if len(s.queue) > 0 {
@@ -427,7 +428,19 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 		failAll(group, err)
 		return false, false
 	}
-	if err := w.insertPostings(posts); err != nil {
+	// The postings of the statements after M wait in memory for the
+	// merge (recent.go); those of earlier ones (statements that gained
+	// terms from a target stored now) go to the postings table.
+	sortPostings(posts)
+	var merged, later []posting
+	for _, p := range posts {
+		if p.pos <= s.recent.merged {
+			merged = append(merged, p)
+		} else {
+			later = append(later, p)
+		}
+	}
+	if err := w.insertPostings(merged); err != nil {
 		failAll(group, err)
 		return false, false
 	}
@@ -440,6 +453,7 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 		return false, false
 	}
 	s.nextPos, s.nextTerm = pos, nextTerm
+	s.recent.add(later)
 	if len(s.terms)+len(learned) > termCacheSize {
 		clear(s.terms)
 	}
@@ -720,14 +734,19 @@ func appendPostings(p []posting, pos int64, terms termIDs) []posting {
 	return p
 }
 
-// insertPostings adds a group's postings in index order.
-func (w *writeTx) insertPostings(p []posting) error {
+// sortPostings sorts postings in index order.
+func sortPostings(p []posting) {
 	slices.SortFunc(p, func(a, b posting) int {
 		if c := cmp.Compare(a.term, b.term); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.pos, b.pos)
 	})
+}
+
+// insertPostings adds a group's postings in index order.
+func (w *writeTx) insertPostings(p []posting) error {
+	sortPostings(p)
 	err := w.execBatched(bInsertPostings, nil, len(p), func(a []any, i int) []any {
 		return append(a, p[i].term, p[i].pos)
 	})

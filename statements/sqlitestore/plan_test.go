@@ -68,6 +68,7 @@ func TestQueryPlans(t *testing.T) {
 		shape{"last position at", qLastPositionAt, []any{"t", 1}, "SEARCH statements USING COVERING INDEX statements_tenant_stored"},
 		shape{"statement", `SELECT ` + recordColumns + ` FROM statements s WHERE s.tenant = ? AND s.id = ?`, []any{"t", "x"}, ""},
 		shape{"term", qTerm, []any{"t", "x"}, ""},
+		shape{"statements at positions", bStatementsAt.sizes[2], []any{"t", 1, 2, 3, 4, 5, 6}, "SEARCH s USING INTEGER PRIMARY KEY"},
 		shape{"agent documents", qAgentDocuments, []any{"t", "a", "state", "x", "", "y", 10},
 			"SEARCH documents USING INDEX documents_agent (tenant=? AND agent=? AND (kind,activity_id,registration,id)>(?,?,?,?))"},
 	)

@@ -119,37 +119,163 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 	if !ok {
 		return &statements.Page{}, nil
 	}
-	q, args := querySQL(tenant, terms, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
-	st, err := s.read(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, mapErr(err, "cannot query statements")
-	}
-	defer rows.Close()
 	// Rows are read one at a time: the page stops at the first that the
 	// limit or MaxBytes leaves out.
 	page := &statements.Page{}
 	var size int64
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, mapErr(err, "cannot query statements")
-		}
+	add := func(r *statements.Record) (stop bool) {
 		n := int64(len(r.Statement))
 		if len(page.Records) == limit || (f.MaxBytes > 0 && len(page.Records) > 0 && size+n > f.MaxBytes) {
 			page.More = true
-			break
+			return true
 		}
 		page.Records = append(page.Records, r)
 		size += n
+		return false
 	}
-	if err := rows.Err(); err != nil {
+	// The postings of positions up to M are in the postings table, those
+	// after it in memory (recent.go): the lists are taken before the read
+	// transaction, which reads M. The table never holds a posting after
+	// M, so when a list is empty (no match in memory) or there are no
+	// terms, the page is the table's alone.
+	ids := make([]int64, len(terms))
+	for i, t := range terms {
+		ids[i] = t.id
+	}
+	lists := s.recent.snapshot(ids)
+	if len(terms) == 0 || slices.ContainsFunc(lists, func(l []int64) bool { return len(l) == 0 }) {
+		q, args := querySQL(tenant, terms, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
+		if _, err := s.readRows(ctx, nil, q, args, add); err != nil {
+			return nil, err
+		}
+		return page, nil
+	}
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
 		return nil, mapErr(err, "cannot query statements")
 	}
+	defer tx.Rollback()
+	var merged int64
+	st, err := s.read(ctx, qMergedThrough)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.StmtContext(ctx, st).QueryRowContext(ctx).Scan(&merged); err != nil {
+		return nil, mapErr(err, "cannot query statements")
+	}
+	fromTable := func() (bool, error) {
+		if lo >= min(hi, merged+1)-1 {
+			return false, nil
+		}
+		q, args := querySQL(tenant, terms, lo, min(hi, merged+1), sinceMs, untilMs, f.Ascending, limit+1)
+		return s.readRows(ctx, tx, q, args, add)
+	}
+	fromMemory := func() (bool, error) {
+		// The statements are read by position a list at a time, about as
+		// many as the page still takes; those voided, outside the times
+		// or erased are not found.
+		ps := intersect(lists, max(lo, merged), hi, f.Ascending)
+		for len(ps) > 0 {
+			q, k := bStatementsAt.next(min(len(ps), limit+1-len(page.Records)))
+			args := []any{tenant, sinceMs, untilMs}
+			for _, p := range ps[:k] {
+				args = append(args, p)
+			}
+			at := make(map[int64]*statements.Record, k)
+			_, err := s.readRows(ctx, tx, q, args, func(r *statements.Record) bool {
+				at[r.Position] = r
+				return false
+			})
+			if err != nil {
+				return false, err
+			}
+			for _, p := range ps[:k] {
+				if r, ok := at[p]; ok && add(r) {
+					return true, nil
+				}
+			}
+			ps = ps[k:]
+		}
+		return false, nil
+	}
+	first, second := fromMemory, fromTable
+	if f.Ascending {
+		first, second = fromTable, fromMemory
+	}
+	stop, err := first()
+	if err == nil && !stop {
+		_, err = second()
+	}
+	if err != nil {
+		return nil, err
+	}
 	return page, nil
+}
+
+// readRows runs q, in tx if not nil, and adds its records until add says
+// stop.
+func (s *Store) readRows(ctx context.Context, tx *sql.Tx, q string, args []any, add func(*statements.Record) bool) (bool, error) {
+	st, err := s.read(ctx, q)
+	if err != nil {
+		return false, err
+	}
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return false, mapErr(err, "cannot query statements")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return false, mapErr(err, "cannot query statements")
+		}
+		if add(r) {
+			return true, nil
+		}
+	}
+	return false, mapErr(rows.Err(), "cannot query statements")
+}
+
+// intersect returns the positions in (lo, hi) that every list holds, in
+// the order of the page. The lists are ascending.
+func intersect(lists [][]int64, lo, hi int64, asc bool) []int64 {
+	if lo >= hi-1 || len(lists) == 0 {
+		return nil
+	}
+	cut := func(l []int64) []int64 {
+		i, _ := slices.BinarySearch(l, lo+1)
+		j, _ := slices.BinarySearch(l, hi)
+		return l[i:max(i, j)]
+	}
+	shortest := 0
+	for i, l := range lists {
+		lists[i] = cut(l)
+		if len(lists[i]) < len(lists[shortest]) {
+			shortest = i
+		}
+	}
+	var out []int64
+	for _, p := range lists[shortest] {
+		all := true
+		for i, l := range lists {
+			if i != shortest {
+				if _, found := slices.BinarySearch(l, p); !found {
+					all = false
+					break
+				}
+			}
+		}
+		if all {
+			out = append(out, p)
+		}
+	}
+	if !asc {
+		slices.Reverse(out)
+	}
+	return out
 }
 
 // lastPositionAt returns the highest position of the tenant's statements

@@ -61,6 +61,11 @@ func (s *Store) eraseBefore(ctx context.Context, tenant string, before time.Time
 		return 0, nil, err
 	}
 	defer s.unlock()
+	// The postings of the statements it deletes go from the postings
+	// table: it holds them all.
+	if err := s.mergeAll(ctx); err != nil {
+		return 0, nil, err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, nil, mapErr(err, "cannot erase")

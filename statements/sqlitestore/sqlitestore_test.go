@@ -34,6 +34,51 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) statements.Store { return MustOpenStore(t, t.TempDir()) })
 }
 
+// TestStore_MergeEvery3 runs the suite with the recent postings merged
+// into the postings table after every few statements, while the suite
+// writes and reads: queries read the table and the memory at once.
+func TestStore_MergeEvery3(t *testing.T) {
+	var mu sync.Mutex
+	var merges int64
+	storetest.Run(t, func(t *testing.T) statements.Store {
+		s := MustOpenStore(t, t.TempDir(), sqlitestore.WithMergeEvery(3))
+		t.Cleanup(func() {
+			_, n := sqlitestore.RecentStats(s)
+			mu.Lock()
+			merges += n
+			mu.Unlock()
+		})
+		return s
+	})
+	if merges == 0 {
+		t.Error("no merge ran in the background: the suite did not read merged postings")
+	}
+}
+
+// TestStore_NeverMerged runs the suite with no merge in the background:
+// every query reads the postings of the statements it finds from memory
+// (but those that erasures merged).
+func TestStore_NeverMerged(t *testing.T) {
+	var mu sync.Mutex
+	var pending int64
+	storetest.Run(t, func(t *testing.T) statements.Store {
+		s := MustOpenStore(t, t.TempDir(), sqlitestore.WithMergeEvery(0))
+		t.Cleanup(func() {
+			n, merges := sqlitestore.RecentStats(s)
+			if merges != 0 {
+				t.Errorf("%d merges in the background, want none", merges)
+			}
+			mu.Lock()
+			pending += n
+			mu.Unlock()
+		})
+		return s
+	})
+	if pending == 0 {
+		t.Error("no statement had its postings in memory at the end of a test")
+	}
+}
+
 func record(tb testing.TB, s string) *statements.Record {
 	tb.Helper()
 	return storetest.Record(tb, []byte(s))

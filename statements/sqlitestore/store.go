@@ -50,7 +50,11 @@ const termCacheSize = 1 << 16
 //  10. the same tables; new rows of the statement column are S2 blocks
 //     (codec.go), which a version 9 binary cannot read. Rows of zstd
 //     frames stay as they are and read as before.
-const schemaVersion = 10
+//  11. the table merged_through: the postings of the statements after
+//     its position are in memory only (recent.go), which a version 10
+//     binary would not see. The migration sets it to the last position:
+//     every older posting is in the postings table.
+const schemaVersion = 11
 
 var _ statements.Store = (*Store)(nil)
 
@@ -92,6 +96,13 @@ type Store struct {
 	promised int64 // the latest ConsistentThrough answer (unix ms)
 	inflight int64 // stored of the write in progress, 0 if none
 
+	// The postings not yet merged into the postings table (recent.go).
+	recent     recent
+	mergeEvery int
+	mergeWake  chan struct{}
+	stopMerger context.CancelFunc
+	mergerDone chan struct{}
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -114,7 +125,8 @@ const DefaultGroupWait = time.Millisecond
 // schema up to date. One database file must be served by one process.
 func New(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now, ws: make(chan struct{}, 1), terms: map[termKey]int64{},
-		rstmts: map[string]*sql.Stmt{}, full: make(chan struct{}, 1), groupWait: DefaultGroupWait}
+		rstmts: map[string]*sql.Stmt{}, full: make(chan struct{}, 1), groupWait: DefaultGroupWait,
+		mergeEvery: DefaultMergeEvery, mergeWake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -164,12 +176,22 @@ func New(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.mergeEvery > 0 {
+		// The merge is the store's own work: it ends with Close.
+		mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		s.stopMerger, s.mergerDone = stop, make(chan struct{})
+		go s.merger(mctx, s.mergerDone)
+	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopMerger != nil {
+			s.stopMerger()
+			<-s.mergerDone
+		}
 		var errs []error
 		if s.r != nil {
 			errs = append(errs, s.r.Close())
@@ -339,6 +361,16 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	// From 9 to 10, as from 1 to 2, only the version changes.
+	if v <= 10 {
+		for _, q := range []string{
+			mergedThroughTable,
+			`INSERT INTO merged_through (id, position) SELECT 1, coalesce(max(position), 0) FROM statements`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return statements.Internal(err, "cannot set the schema version")
 	}
@@ -368,7 +400,7 @@ func (s *Store) load(ctx context.Context) error {
 		return statements.Internal(err, "cannot read the term dictionary")
 	}
 	s.nextTerm = term + 1
-	return nil
+	return s.loadRecent(ctx)
 }
 
 // lock takes the write lock, or fails when ctx ends first.
