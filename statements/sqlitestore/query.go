@@ -150,6 +150,21 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 		}
 		return page, nil
 	}
+	// Every statement the transaction may run is prepared before it
+	// starts: preparing takes a connection of the pool, and readers that
+	// each hold one in a transaction while waiting for another would wait
+	// for ever.
+	tableQ, _ := querySQL(tenant, terms, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
+	shapes := []string{qMergedThrough, tableQ}
+	for n := 1; n <= limit+1; n *= 2 {
+		q, _ := bStatementsAt.next(n)
+		shapes = append(shapes, q)
+	}
+	for _, q := range shapes {
+		if _, err := s.read(ctx, q); err != nil {
+			return nil, err
+		}
+	}
 	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, mapErr(err, "cannot query statements")

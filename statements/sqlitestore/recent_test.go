@@ -1,9 +1,11 @@
 package sqlitestore
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/digione/lrs/statements"
 	"github.com/digione/lrs/statements/storetest"
@@ -107,4 +109,40 @@ func TestStore_PagingWhileMerging(t *testing.T) {
 	} else {
 		t.Logf("%d merges while the readers paged; %d statements stored", n, stored.Load())
 	}
+}
+
+// TestStore_ManyFirstQueries: more readers than the reader pool has
+// connections ask, at once, queries whose statements are not prepared yet
+// and whose matches are in memory. A reader that held a connection in its
+// transaction while waiting for another to prepare a statement would wait
+// for ever with the others.
+func TestStore_ManyFirstQueries(t *testing.T) {
+	s, err := New(t.Context(), t.TempDir(), WithMergeEvery(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	recs := make([]*statements.Record, 40)
+	for j := range recs {
+		recs[j] = storetest.Record(t, killStatement(j))
+	}
+	if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for g := range 24 {
+		wg.Go(func() {
+			// Each limit and direction is a shape of its own.
+			f := statements.Filter{Verb: killVerb(1), Limit: 1 + g, Ascending: g%2 == 0}
+			p, err := s.QueryStatements(ctx, "t", f)
+			if err != nil {
+				t.Errorf("reader %d: %v", g, err)
+			} else if len(p.Records) == 0 {
+				t.Errorf("reader %d: no statements", g)
+			}
+		})
+	}
+	wg.Wait()
 }
