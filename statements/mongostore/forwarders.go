@@ -22,6 +22,18 @@ var (
 // ReadLog returns statements of every tenant in position order, up to the
 // watermark; see statements.Log.
 func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
+	return s.logPage(ctx, after, limit, false)
+}
+
+// SkimLog lists the entries ReadLog returns without their statements;
+// see statements.LogSkimmer.
+func (s *Store) SkimLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
+	return s.logPage(ctx, after, limit, true)
+}
+
+// logPage reads the log after after up to the watermark, the statements
+// whole or, skimming, their tenant, position and stored time only.
+func (s *Store) logPage(ctx context.Context, after int64, limit int, skim bool) ([]statements.LogEntry, error) {
 	if limit <= 0 || limit > statements.MaxLimit {
 		limit = statements.MaxLimit
 	}
@@ -33,8 +45,12 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 	if w <= after {
 		return nil, nil
 	}
+	projection := bson.D{{Key: "terms", Value: 0}}
+	if skim {
+		projection = bson.D{{Key: "_id", Value: 0}, {Key: "tn", Value: 1}, {Key: "pos", Value: 1}, {Key: "st", Value: 1}}
+	}
 	cur, err := s.stmts.Find(ctx, bson.D{{Key: "pos", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: w}}}},
-		options.Find().SetSort(bson.D{{Key: "pos", Value: 1}}).SetLimit(int64(limit)).SetProjection(bson.D{{Key: "terms", Value: 0}}))
+		options.Find().SetSort(bson.D{{Key: "pos", Value: 1}}).SetLimit(int64(limit)).SetProjection(projection))
 	if err != nil {
 		return nil, mapErr(err, "cannot read the statement log")
 	}
@@ -44,52 +60,13 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 	}
 	out := make([]statements.LogEntry, len(docs))
 	for i := range docs {
-		out[i] = statements.LogEntry{Tenant: docs[i].Tenant, Record: docs[i].record()}
+		r := &statements.Record{Position: docs[i].Pos, Stored: time.UnixMilli(docs[i].Stored).UTC()}
+		if !skim {
+			r = docs[i].record()
+		}
+		out[i] = statements.LogEntry{Tenant: docs[i].Tenant, Record: r}
 	}
 	// The erasures' entries up to the same bound (erase.go).
-	through := w
-	if len(out) == limit {
-		through = out[len(out)-1].Record.Position
-	}
-	es, err := s.readErasures(ctx, after, through, limit)
-	if err != nil {
-		return nil, err
-	}
-	return mergeLog(out, es, limit), nil
-}
-
-// SkimLog lists the entries ReadLog returns without their statements;
-// see statements.LogSkimmer.
-func (s *Store) SkimLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
-	if limit <= 0 || limit > statements.MaxLimit {
-		limit = statements.MaxLimit
-	}
-	l, err := s.currentLog(ctx)
-	if err != nil {
-		return nil, err
-	}
-	w := l.watermark()
-	if w <= after {
-		return nil, nil
-	}
-	cur, err := s.stmts.Find(ctx, bson.D{{Key: "pos", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: w}}}},
-		options.Find().SetSort(bson.D{{Key: "pos", Value: 1}}).SetLimit(int64(limit)).
-			SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "tn", Value: 1}, {Key: "pos", Value: 1}, {Key: "st", Value: 1}}))
-	if err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
-	}
-	var docs []struct {
-		Tenant string `bson:"tn"`
-		Pos    int64  `bson:"pos"`
-		Stored int64  `bson:"st"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
-	}
-	out := make([]statements.LogEntry, len(docs))
-	for i, d := range docs {
-		out[i] = statements.LogEntry{Tenant: d.Tenant, Record: &statements.Record{Position: d.Pos, Stored: time.UnixMilli(d.Stored).UTC()}}
-	}
 	through := w
 	if len(out) == limit {
 		through = out[len(out)-1].Record.Position
