@@ -87,22 +87,10 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 	if err != nil {
 		return nil, mapErr(err, "cannot read the statement log")
 	}
-	defer rows.Close()
-	var out []statements.LogEntry
-	for rows.Next() {
-		var tenant string
-		r, err := scanRecord(scanFunc(func(dest ...any) error {
-			return rows.Scan(append([]any{&tenant}, dest...)...)
-		}))
-		if err != nil {
-			return nil, mapErr(err, "cannot read the statement log")
-		}
-		out = append(out, statements.LogEntry{Tenant: tenant, Record: r})
+	out, err := scanLogEntries(rows)
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
-	}
-	rows.Close()
 	through := int64(math.MaxInt64)
 	if len(out) == limit {
 		through = out[len(out)-1].Record.Position
@@ -186,22 +174,10 @@ func (s *Store) ReadLogOf(ctx context.Context, after, through int64, tenants []s
 	if err != nil {
 		return nil, mapErr(err, "cannot read the statement log")
 	}
-	defer rows.Close()
-	var out []statements.LogEntry
-	for rows.Next() {
-		var tenant string
-		r, err := scanRecord(scanFunc(func(dest ...any) error {
-			return rows.Scan(append([]any{&tenant}, dest...)...)
-		}))
-		if err != nil {
-			return nil, mapErr(err, "cannot read the statement log")
-		}
-		out = append(out, statements.LogEntry{Tenant: tenant, Record: r})
+	out, err := scanLogEntries(rows)
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
-	}
-	rows.Close()
 	es, err := readErasures(ctx, tx, after, through, math.MaxInt32)
 	if err != nil {
 		return nil, err
@@ -326,4 +302,25 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) error {
 	defer s.unlock()
 	_, err := s.w.ExecContext(ctx, q, args...)
 	return err
+}
+
+// scanLogEntries reads the rows of a query of s.tenant and the record
+// columns as log entries, and closes them.
+func scanLogEntries(rows *sql.Rows) ([]statements.LogEntry, error) {
+	defer rows.Close()
+	var out []statements.LogEntry
+	for rows.Next() {
+		var tenant string
+		r, err := scanRecord(scanFunc(func(dest ...any) error {
+			return rows.Scan(append([]any{&tenant}, dest...)...)
+		}))
+		if err != nil {
+			return nil, mapErr(err, "cannot read the statement log")
+		}
+		out = append(out, statements.LogEntry{Tenant: tenant, Record: r})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	return out, nil
 }
