@@ -71,7 +71,7 @@ func (s *Service) readSession(c *gin.Context) *session {
 
 // setCookie sets (maxAge < 0: deletes) a cookie with the flags every
 // cookie of sign-in has: HttpOnly, SameSite=Lax, Secure unless the public
-// URL is http on loopback.
+// URL (without one, the request) is http on loopback.
 func (s *Service) setCookie(c *gin.Context, name, value, path string, maxAge int) {
 	secure := s.secure
 	if s.public == nil {
