@@ -78,3 +78,7 @@ func RosterRecords(ctx context.Context, s *Store, tenant string) (int64, error) 
 	}
 	return n, nil
 }
+
+// SetAfterRosterGen makes every roster read call f between reading the
+// current generation and reading its records.
+func SetAfterRosterGen(s *Store, f func()) { s.afterRosterGen = f }

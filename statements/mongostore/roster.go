@@ -183,12 +183,46 @@ func (s *Store) RosterStatus(ctx context.Context, tenant string) (statements.Ros
 // findRoster decodes the records of the tenant's current generation that
 // filter selects from c, sorted by sourcedId; at most limit (0 = any).
 func findRoster[T any](ctx context.Context, s *Store, c *mongo.Collection, tenant string, filter bson.D, limit int64) ([]T, error) {
-	out := []T{}
+	return ofOneGeneration(ctx, s, tenant, func(gen int64) ([]T, error) {
+		return findGen[T](ctx, c, tenant, gen, filter, limit)
+	})
+}
+
+// ofOneGeneration runs read on the tenant's current generation and
+// returns its records. A replace keeps the generation it replaced for the
+// readers in flight, but not older ones: a read that two replaces
+// overtook may have lost records, so a read during which the current
+// generation changed is done again on the new one (a few times at most,
+// then the last read stands).
+func ofOneGeneration[T any](ctx context.Context, s *Store, tenant string, read func(gen int64) ([]T, error)) ([]T, error) {
 	cur, err := s.currentRoster(ctx, tenant)
-	if err != nil || cur == nil {
-		return out, err
+	for attempt := 0; ; attempt++ {
+		if err != nil || cur == nil {
+			return []T{}, err
+		}
+		if s.afterRosterGen != nil {
+			s.afterRosterGen()
+		}
+		out, err := read(cur.Gen)
+		if err != nil {
+			return nil, err
+		}
+		now, err := s.currentRoster(ctx, tenant)
+		if err != nil {
+			return nil, err
+		}
+		if now == nil || now.Gen == cur.Gen || attempt == 4 {
+			return out, nil
+		}
+		cur = now
 	}
-	f := append(bson.D{{Key: "tn", Value: tenant}, {Key: "g", Value: cur.Gen}}, filter...)
+}
+
+// findGen decodes the records of generation gen that filter selects from
+// c, sorted by sourcedId; at most limit (0 = any).
+func findGen[T any](ctx context.Context, c *mongo.Collection, tenant string, gen int64, filter bson.D, limit int64) ([]T, error) {
+	out := []T{}
+	f := append(bson.D{{Key: "tn", Value: tenant}, {Key: "g", Value: gen}}, filter...)
 	o := options.Find().SetSort(bson.D{{Key: "id", Value: 1}}).SetProjection(bson.D{{Key: "d", Value: 1}})
 	if limit > 0 {
 		o.SetLimit(limit)
@@ -291,32 +325,13 @@ func (s *Store) RosterClass(ctx context.Context, tenant, sourcedID string) (*sta
 // listVia lists the records of c whose sourcedIds are the values of field
 // of the enrollments that filter selects, all read from one generation.
 func listVia[T any](ctx context.Context, s *Store, c *mongo.Collection, tenant string, filter bson.D, field string) ([]T, error) {
-	out := []T{}
-	cur, err := s.currentRoster(ctx, tenant)
-	if err != nil || cur == nil {
-		return out, err
-	}
-	ids, err := s.enrolled(ctx, tenant, cur.Gen, filter, field)
-	if err != nil || len(ids) == 0 {
-		return out, err
-	}
-	f := bson.D{{Key: "tn", Value: tenant}, {Key: "g", Value: cur.Gen}, {Key: "id", Value: bson.D{{Key: "$in", Value: ids}}}}
-	cs, err := c.Find(ctx, f, options.Find().SetSort(bson.D{{Key: "id", Value: 1}}).SetProjection(bson.D{{Key: "d", Value: 1}}))
-	if err != nil {
-		return nil, mapErr(err, "cannot read the roster")
-	}
-	var docs []rosterRecord
-	if err := cs.All(ctx, &docs); err != nil {
-		return nil, mapErr(err, "cannot read the roster")
-	}
-	for _, d := range docs {
-		var v T
-		if err := json.Unmarshal(d.D, &v); err != nil {
-			return nil, statements.Internal(err, "cannot read the roster")
+	return ofOneGeneration(ctx, s, tenant, func(gen int64) ([]T, error) {
+		ids, err := s.enrolled(ctx, tenant, gen, filter, field)
+		if err != nil || len(ids) == 0 {
+			return []T{}, err
 		}
-		out = append(out, v)
-	}
-	return out, nil
+		return findGen[T](ctx, c, tenant, gen, bson.D{{Key: "id", Value: bson.D{{Key: "$in", Value: ids}}}}, 0)
+	})
 }
 
 func withRole(f bson.D, role string) bson.D {

@@ -1,6 +1,7 @@
 package mongostore_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,5 +44,42 @@ func TestStore_RosterGenerations(t *testing.T) {
 	}
 	if n2, _ := mongostore.RosterRecords(ctx, s, "t"); n2 != n {
 		t.Errorf("records after a refused roster: %d, want %d", n2, n)
+	}
+}
+
+// TestStore_RosterReadOvertaken: a read that two replaces overtake, after
+// it read the current generation and before it read the records, whose
+// generation the second replace deleted, reads again and returns the
+// whole current roster, not nothing.
+func TestStore_RosterReadOvertaken(t *testing.T) {
+	s := MustOpenStore(t, newDatabase())
+	ctx := t.Context()
+	roster := func(gen int) *statements.Roster {
+		r := &statements.Roster{Synced: time.UnixMilli(int64(1000 * (gen + 1))).UTC(), Classes: []statements.RosterClass{{SourcedID: "c"}}}
+		for i := range 5 {
+			id := fmt.Sprintf("g%d-u%d", gen, i)
+			r.Users = append(r.Users, statements.RosterUser{SourcedID: id, Identities: []string{id}})
+			r.Enrollments = append(r.Enrollments, statements.Enrollment{SourcedID: "e" + id, Class: "c", User: id, Role: statements.RoleStudent})
+		}
+		return r
+	}
+	if err := s.ReplaceRoster(ctx, "t", roster(0)); err != nil {
+		t.Fatal(err)
+	}
+	overtaken := false
+	mongostore.SetAfterRosterGen(s, func() {
+		if overtaken {
+			return
+		}
+		overtaken = true
+		for gen := 1; gen <= 2; gen++ {
+			if err := s.ReplaceRoster(ctx, "t", roster(gen)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	us, err := s.ClassMembers(ctx, "t", "c", statements.RoleStudent)
+	if err != nil || len(us) != 5 || us[0].SourcedID != "g2-u0" {
+		t.Errorf("ClassMembers overtaken by two replaces: %v %v, want the 5 users of the last roster", us, err)
 	}
 }

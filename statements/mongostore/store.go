@@ -34,6 +34,10 @@ type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
 
+	// afterRosterGen, if set, runs in a roster read between reading the
+	// current generation and reading its records (tests).
+	afterRosterGen func()
+
 	log         *mongo.Collection // the chain of blocks: reserved positions and Stored times
 	open        *mongo.Collection // the blocks not done
 	outcomes    *mongo.Collection // the commit or abort of each block
