@@ -91,17 +91,7 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statemen
 	if err != nil {
 		return nil, err
 	}
-	through := int64(math.MaxInt64)
-	if len(out) == limit {
-		through = out[len(out)-1].Record.Position
-	}
-	es, err := readErasures(ctx, tx, after, through, limit)
-	if err != nil || len(es) == 0 {
-		return out, err
-	}
-	out = append(out, es...)
-	slices.SortFunc(out, func(a, b statements.LogEntry) int { return cmp.Compare(a.Record.Position, b.Record.Position) })
-	return out[:min(len(out), limit)], nil
+	return withErasures(ctx, tx, out, after, limit)
 }
 
 // SkimLog lists the log's entries without their statements; see
@@ -135,17 +125,7 @@ func (s *Store) SkimLog(ctx context.Context, after int64, limit int) ([]statemen
 		return nil, mapErr(err, "cannot read the statement log")
 	}
 	rows.Close()
-	through := int64(math.MaxInt64)
-	if len(out) == limit {
-		through = out[len(out)-1].Record.Position
-	}
-	es, err := readErasures(ctx, tx, after, through, limit)
-	if err != nil || len(es) == 0 {
-		return out, err
-	}
-	out = append(out, es...)
-	slices.SortFunc(out, func(a, b statements.LogEntry) int { return cmp.Compare(a.Record.Position, b.Record.Position) })
-	return out[:min(len(out), limit)], nil
+	return withErasures(ctx, tx, out, after, limit)
 }
 
 // ReadLogOf reads the entries of some tenants in a range of the log; see
@@ -192,6 +172,23 @@ func (s *Store) ReadLogOf(ctx context.Context, after, through int64, tenants []s
 		slices.SortFunc(out, func(a, b statements.LogEntry) int { return cmp.Compare(a.Record.Position, b.Record.Position) })
 	}
 	return out, nil
+}
+
+// withErasures adds to out, a page of up to limit statements' entries
+// after after read in tx, the erasure entries of the same range, and keeps
+// the first limit in position order.
+func withErasures(ctx context.Context, tx *sql.Tx, out []statements.LogEntry, after int64, limit int) ([]statements.LogEntry, error) {
+	through := int64(math.MaxInt64)
+	if len(out) == limit {
+		through = out[len(out)-1].Record.Position
+	}
+	es, err := readErasures(ctx, tx, after, through, limit)
+	if err != nil || len(es) == 0 {
+		return out, err
+	}
+	out = append(out, es...)
+	slices.SortFunc(out, func(a, b statements.LogEntry) int { return cmp.Compare(a.Record.Position, b.Record.Position) })
+	return out[:min(len(out), limit)], nil
 }
 
 type scanFunc func(dest ...any) error
