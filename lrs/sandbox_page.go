@@ -58,17 +58,11 @@ type SessionStarter interface {
 // and returns the page to go to. The session is a person's: the sandbox's
 // roster decides what they read, as for anyone signed in.
 func (s *Server) sandboxOpen(c *gin.Context, person string) (string, error) {
-	cred, vendor, err := s.sandboxLogin(c)
+	cred, t, err := s.sandboxLogin(c)
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.adminOps().sandboxTenant(c.Request.Context(), vendor); err != nil {
-		if statements.ErrorCode(err) == statements.ENotFound {
-			return "", statements.Errorf(statements.EForbidden, "the credential is not a sandbox's")
-		}
-		return "", err
-	}
-	seed := SandboxSeed(vendor)
+	seed := SandboxSeed(t.Sandbox)
 	for _, tp := range append(append([]SandboxPerson{}, seed.Teachers...), seed.Learners...) {
 		if tp.SourcedID != person {
 			continue
@@ -90,37 +84,39 @@ func (s *Server) sandboxOpen(c *gin.Context, person string) (string, error) {
 }
 
 // sandboxLogin checks the request's HTTP Basic credential as the xAPI API
-// does (failed-login slowdown, rate limit) and returns it if it is a
-// sandbox's; EForbidden for any other.
-func (s *Server) sandboxLogin(c *gin.Context) (*statements.Credential, string, error) {
+// does (failed-login slowdown, rate limit) and returns it with its sandbox
+// tenant; EForbidden for a credential that is not a sandbox's
+// (sandboxOf).
+func (s *Server) sandboxLogin(c *gin.Context) (*statements.Credential, *statements.Tenant, error) {
 	p, wait, err := s.login(c)
 	if wait > 0 {
 		s.prom.throttled.WithLabelValues("login").Inc()
 		c.Header("Retry-After", strconv.Itoa(max(int(wait.Seconds()+0.999), 1)))
-		return nil, "", statements.Errorf(statements.ETooMany, "Authorization: too many failed attempts; wait before trying again")
+		return nil, nil, statements.Errorf(statements.ETooMany, "Authorization: too many failed attempts; wait before trying again")
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	if ok, wait := s.rates.allow(p.cred.Key, perReplica(p.limits, s.replicas.Count()), s.now()); !ok {
 		s.prom.throttled.WithLabelValues("rate").Inc()
 		c.Header("Retry-After", strconv.Itoa(max(int(wait.Seconds()+0.999), 1)))
-		return nil, "", statements.Errorf(statements.ETooMany, "rate limit of this credential exceeded")
+		return nil, nil, statements.Errorf(statements.ETooMany, "rate limit of this credential exceeded")
 	}
-	vendor, ok := strings.CutPrefix(p.cred.Tenant, SandboxPrefix)
-	if !ok {
-		return nil, "", statements.Errorf(statements.EForbidden, "the credential is not a sandbox's")
+	t, err := s.sandboxOf(c, p.cred)
+	if err != nil {
+		return nil, nil, err
 	}
-	return p.cred, vendor, nil
+	return p.cred, t, nil
 }
 
 // sandboxPage returns the vendor page's data for the request's sandbox
 // credential from since (YYYY-MM-DD; "" a week ago).
 func (s *Server) sandboxPage(c *gin.Context, since string) (*ui.SandboxPage, error) {
-	cred, vendor, err := s.sandboxLogin(c)
+	cred, t, err := s.sandboxLogin(c)
 	if err != nil {
 		return nil, err
 	}
+	vendor := t.Sandbox
 	if since == "" {
 		since = s.now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)
 	} else if _, err := time.Parse(time.DateOnly, since); err != nil {
@@ -128,13 +124,6 @@ func (s *Server) sandboxPage(c *gin.Context, since string) (*ui.SandboxPage, err
 	}
 	ctx := c.Request.Context()
 	a := s.adminOps()
-	t, err := a.sandboxTenant(ctx, vendor)
-	if statements.ErrorCode(err) == statements.ENotFound {
-		return nil, statements.Errorf(statements.EForbidden, "the credential is not a sandbox's")
-	}
-	if err != nil {
-		return nil, err
-	}
 	if err := s.FlushReports(ctx); err != nil {
 		return nil, err
 	}
