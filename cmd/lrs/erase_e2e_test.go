@@ -54,19 +54,7 @@ func TestErasure_EndToEnd(t *testing.T) {
 
 		admin := func(method, path, body string, want int) []byte {
 			t.Helper()
-			req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer admin-token-0123456789")
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != want {
-				t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
-			}
-			return b
+			return call(t, p.base, method, path, "admin-token-0123456789", body, want)
 		}
 		const learner = `{"account":{"homePage":"https://mpass-proxy.csc.fi","name":"learner-1"}}`
 		var rc statements.ErasureReceipt

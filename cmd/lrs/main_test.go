@@ -210,6 +210,32 @@ func get(t *testing.T, url, key, secret string) *http.Response {
 }
 
 // field returns the word after label in text.
+// call sends method path with body to the LRS at base and returns the
+// answer's body, failing the test unless its status is want. auth
+// "key:secret" is HTTP Basic, anything else a bearer token. Requests
+// speak xAPI 2.0.0 and JSON.
+func call(t *testing.T, base, method, path, auth, body string, want int) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+	if k, s, ok := strings.Cut(auth, ":"); ok {
+		req.SetBasicAuth(k, s)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	req.Header.Set("X-Experience-API-Version", "2.0.0")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	return b
+}
+
 func field(text, label string) string {
 	_, rest, ok := strings.Cut(text, label)
 	if !ok {

@@ -120,19 +120,7 @@ func waitMetric(t *testing.T, a runningApp, line string) {
 
 func adminCall(t *testing.T, a runningApp, method, path, body string, want int) []byte {
 	t.Helper()
-	req, _ := http.NewRequest(method, "http://"+a.Addr()+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer replicas-admin")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, want)
-	}
-	return b
+	return call(t, "http://"+a.Addr(), method, path, "replicas-admin", body, want)
 }
 
 // TestServe_ReplicasPinned: --replicas N divides the limits by N without

@@ -75,24 +75,7 @@ func TestSandbox_EndToEnd(t *testing.T) {
 		consumer := newConsumer(t, c.ListenAddrs())
 		do := func(method, path, auth, body string, want int) []byte {
 			t.Helper()
-			req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-			if k, s, ok := strings.Cut(auth, ":"); ok {
-				req.SetBasicAuth(k, s)
-			} else {
-				req.Header.Set("Authorization", "Bearer "+auth)
-			}
-			req.Header.Set("X-Experience-API-Version", "2.0.0")
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != want {
-				t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
-			}
-			return b
+			return call(t, base, method, path, auth, body, want)
 		}
 		cred := sb.Credentials[0].Key + ":" + sb.Credentials[0].Secret
 		learner, li := sb.School.Learners[1], sb.School.LineItems[0]
