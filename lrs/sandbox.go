@@ -167,6 +167,11 @@ func sandboxAgent(a SandboxAccount) []byte {
 	return fmt.Appendf(nil, `{"objectType":"Agent","account":{"homePage":%q,"name":%q}}`, a.HomePage, a.Name)
 }
 
+// People returns the school's teachers and then its learners.
+func (s SandboxSchool) People() []SandboxPerson {
+	return append(append([]SandboxPerson{}, s.Teachers...), s.Learners...)
+}
+
 // roster returns the seeded school as a roster.
 func (s SandboxSchool) roster(now time.Time) *statements.Roster {
 	r := &statements.Roster{Synced: now.UTC().Truncate(time.Millisecond),
@@ -174,7 +179,7 @@ func (s SandboxSchool) roster(now time.Time) *statements.Roster {
 	for _, c := range s.Classes {
 		r.Classes = append(r.Classes, statements.RosterClass{SourcedID: c.SourcedID, Title: c.Title, ClassCode: c.SourcedID, School: s.SourcedID})
 	}
-	for _, p := range append(append([]SandboxPerson{}, s.Teachers...), s.Learners...) {
+	for _, p := range s.People() {
 		given, family, _ := strings.Cut(p.Name, " ")
 		ids := []string{p.SourcedID, p.Account.Name}
 		if p.LearnerNumber != "" {

@@ -578,7 +578,7 @@ func (p *sandboxProvider) categories() []orCategory {
 
 // people returns the seeded teachers and learners, teachers first.
 func (p *sandboxProvider) people() []SandboxPerson {
-	return append(append([]SandboxPerson{}, p.seed.Teachers...), p.seed.Learners...)
+	return p.seed.People()
 }
 
 func (p *sandboxProvider) user(sp SandboxPerson) orUser {

@@ -63,7 +63,7 @@ func (s *Server) sandboxOpen(c *gin.Context, person string) (string, error) {
 		return "", err
 	}
 	seed := SandboxSeed(t.Sandbox)
-	for _, tp := range append(append([]SandboxPerson{}, seed.Teachers...), seed.Learners...) {
+	for _, tp := range seed.People() {
 		if tp.SourcedID != person {
 			continue
 		}
