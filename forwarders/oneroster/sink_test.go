@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +25,20 @@ type fixture struct {
 	book  *onerostertest.Server
 	store *sqlitestore.Store
 	logs  *bytes.Buffer
+	// clock, when set, is the sink's time: a test stops it and moves it.
+	clock atomic.Pointer[time.Time]
 }
+
+// now is the sink's clock: the fixture's, or the real one.
+func (f *fixture) now() time.Time {
+	if t := f.clock.Load(); t != nil {
+		return *t
+	}
+	return time.Now()
+}
+
+// setClock stops the sink's clock at t.
+func (f *fixture) setClock(t time.Time) { f.clock.Store(&t) }
 
 func tenantConfig(book *onerostertest.Server) oneroster.TenantConfig {
 	return oneroster.TenantConfig{BaseURL: book.BaseURL(), TokenURL: book.TokenURL(), ClientID: "lrs-client", ClientSecret: "s3cret"}
@@ -46,6 +60,7 @@ func MustOpenFixture(tb testing.TB, edit func(*oneroster.TenantConfig)) *fixture
 		Store: store, Log: store, Logger: zerolog.New(f.logs),
 		HTTPClient: &http.Client{Timeout: 2 * time.Second},
 		BackoffMin: 20 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
+		Now: f.now,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -179,16 +194,18 @@ func TestSink_Deliver(t *testing.T) {
 		f := MustOpenFixture(t, nil)
 		f.send(t, entry(t, 1, oneroster.VerbPassed, "", nil))
 		f.book.FailNext(1, http.StatusServiceUnavailable)
+		now := time.Now()
+		f.setClock(now)
 		f.deliver(t)
 		v := f.result(t, li1)
-		if v.State != oneroster.StatePending || v.Attempts != 1 || v.Status != 503 || v.Due == nil || !v.Due.After(time.Now()) {
+		if v.State != oneroster.StatePending || v.Attempts != 1 || v.Status != 503 || v.Due == nil || !v.Due.After(now) {
 			t.Fatalf("after a 503: %+v", v)
 		}
 		f.deliver(t) // not due yet
 		if _, puts := f.book.Counts(); puts != 1 {
 			t.Fatalf("puts: got %d, want 1 (the retry waits)", puts)
 		}
-		time.Sleep(50 * time.Millisecond)
+		f.setClock(now.Add(50 * time.Millisecond))
 		f.deliver(t)
 		if f.book.Result(li1) == nil {
 			t.Fatal("not written after the backoff")
