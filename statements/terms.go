@@ -28,6 +28,27 @@ func CredentialTerm(key string) string { return termCredential + key }
 // StatementRef does not inherit from its target.
 func IsCredentialTerm(term string) bool { return strings.HasPrefix(term, termCredential) }
 
+// Sides of a pair of terms (PairSide).
+const (
+	PairNone   = iota // not in a pair
+	PairAgent         // the agent of a pair: a term of the agent filter without related_agents
+	PairObject        // the other side: a verb's term, or an activity's without related_activities
+)
+
+// PairSide says which side of a pair a term can be. A store may keep a
+// posting list per pair of an agent's term and a verb's or an
+// activity's term (the statements that have both), so that the filter of
+// an agent with a verb or an activity reads one list.
+func PairSide(term string) int {
+	switch {
+	case strings.HasPrefix(term, termAgent):
+		return PairAgent
+	case strings.HasPrefix(term, termVerb), strings.HasPrefix(term, termActivity):
+		return PairObject
+	}
+	return PairNone
+}
+
 // Terms returns the index terms of the statement itself. A statement whose
 // object is a StatementRef also matches the terms of the statement it
 // targets; the store adds those (see Store.InsertStatements).

@@ -43,6 +43,7 @@ var migrations = [schemaVersion]string{
 	"add tenants.sandbox and tenants.expires (version 9)",
 	"allow statements compressed with S2 (version 10)",
 	"add the table merged_through: postings after it are kept in memory (version 11)",
+	"add the pair postings: the table pair_postings, statements.pairs and the table pairs_from (version 12)",
 }
 
 // readOnly opens the database file path for reading, without creating it.

@@ -45,12 +45,21 @@
 //	             fingerprint (a SHA-256 digest as 32 bytes), credential, terms
 //	             (term ids, own and inherited, uvarint deltas), statement (the
 //	             bytes as stored, compressed with an xAPI dictionary: S2,
-//	             or zstd in rows written before schema version 10; codec.go)
+//	             or zstd in rows written before schema version 10; codec.go),
+//	             stamp, pairs (the pairs of its terms column, pairs.go)
 //	terms        term_id INTEGER PRIMARY KEY, tenant, term
 //	term_counts  term_id INTEGER PRIMARY KEY, n (postings added; narrow rows,
 //	             because every commit updates the counts of its terms)
 //	postings     (term_id, position) PRIMARY KEY, WITHOUT ROWID: the
 //	             postings of the statements up to M
+//	pair_postings
+//	             (agent, other, position) PRIMARY KEY, WITHOUT ROWID: a
+//	             posting per pair of an agent's term and a verb's or an
+//	             activity's term of a statement up to M (pairs.go); the
+//	             statement's pairs column holds them
+//	pairs_from   one row: P, the first position from which every statement
+//	             has its pair postings (1 unless a store of version 11 is
+//	             still being backfilled)
 //	merged_through
 //	             one row: M, the highest position whose postings are all in
 //	             the postings table (see Recent postings)
@@ -122,6 +131,9 @@
 //	                              probed by (term_id, position), then the statement by
 //	                              position; LIMIT n+1 tells More. After M: the lists in
 //	                              memory, then the statement by position
+//	agent with verb or activity   pair_postings primary key: the pair's list in place
+//	                              of the agent's and the verb's or activity's, shorter
+//	                              than either (for ranges from P on)
 //	query without terms           statements_tenant_position (tenant, position)
 //	since, until                  statements_tenant_stored (tenant, stored): the
 //	                              last position stored at or before the time

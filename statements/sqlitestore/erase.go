@@ -175,6 +175,7 @@ type erasedRow struct {
 	id, voids  string
 	credential string
 	terms      []byte
+	pairs      []byte
 	raw        []byte
 	deleted    bool
 }
@@ -251,11 +252,11 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 
 	rows := map[int64]*erasedRow{}
 	byID := map[string]*erasedRow{}
-	err = x.rows(`SELECT position, id, coalesce(voids, ''), credential, terms, statement FROM statements
+	err = x.rows(`SELECT position, id, coalesce(voids, ''), credential, terms, pairs, statement FROM statements
 		WHERE tenant = ? AND position IN (`+placeholders(len(positions))+`)`, append([]any{tenant}, anys(positions)...),
 		func(r *sql.Rows) error {
 			var w erasedRow
-			if err := r.Scan(&w.pos, &w.id, &w.voids, &w.credential, &w.terms, &w.raw); err != nil {
+			if err := r.Scan(&w.pos, &w.id, &w.voids, &w.credential, &w.terms, &w.pairs, &w.raw); err != nil {
 				return err
 			}
 			raw, err := decodeStatement(w.raw)
@@ -322,7 +323,14 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 		if err != nil {
 			return nil, statements.Internal(err, "cannot erase")
 		}
+		pairs, err := decodePairs(w.pairs)
+		if err != nil {
+			return nil, statements.Internal(err, "cannot erase")
+		}
 		if w.deleted {
+			if err := x.unpostPairs(pairs, pos); err != nil {
+				return nil, err
+			}
 			var cred int64
 			err := tx.QueryRowContext(ctx, `SELECT term_id FROM terms WHERE tenant = ? AND term = ?`,
 				tenant, statements.CredentialTerm(w.credential)).Scan(&cred)
@@ -345,8 +353,9 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 			}
 			continue
 		}
-		// Kept: the agent's terms become the pseudonym's.
+		// Kept: the agent's terms become the pseudonym's, in the pairs too.
 		var kept []int64
+		replaced := map[int64]int64{}
 		for _, id := range terms {
 			p, ok := kids[id]
 			if !ok {
@@ -357,6 +366,7 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 			if err != nil {
 				return nil, err
 			}
+			replaced[id] = pid
 			kept = append(kept, pid)
 			if err := x.unpost(id, pos); err != nil {
 				return nil, err
@@ -365,22 +375,26 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 				return nil, err
 			}
 		}
+		keptPairs, err := x.renamePairs(pairs, replaced, pos)
+		if err != nil {
+			return nil, err
+		}
 		raw, changed, err := e.Rewrite(w.raw)
 		if err != nil {
 			return nil, err
 		}
-		col := sortedIDs(kept).encode()
+		col, pcol := sortedIDs(kept).encode(), encodePairs(keptPairs)
 		if changed {
 			fp, err := statements.Fingerprint(raw)
 			if err != nil {
 				return nil, statements.Internal(err, "cannot erase")
 			}
-			err = x.exec(`UPDATE statements SET terms = ?, statement = ?, fingerprint = ? WHERE position = ?`,
-				col, encodeStatement(raw), fingerprintValue(fp), pos)
+			err = x.exec(`UPDATE statements SET terms = ?, pairs = ?, statement = ?, fingerprint = ? WHERE position = ?`,
+				col, pcol, encodeStatement(raw), fingerprintValue(fp), pos)
 			if err != nil {
 				return nil, err
 			}
-		} else if err := x.exec(`UPDATE statements SET terms = ? WHERE position = ?`, col, pos); err != nil {
+		} else if err := x.exec(`UPDATE statements SET terms = ?, pairs = ? WHERE position = ?`, col, pcol, pos); err != nil {
 			return nil, err
 		}
 		st.Pseudonymised = append(st.Pseudonymised, w.id)
@@ -489,6 +503,39 @@ func (x *eraseTx) post(term, pos int64) error {
 	n, _ := res.RowsAffected()
 	x.counts[term] += int(n)
 	return nil
+}
+
+// unpostPairs deletes the pair postings of the statement at pos.
+func (x *eraseTx) unpostPairs(pairs []pair, pos int64) error {
+	for _, p := range pairs {
+		if err := x.exec(`DELETE FROM pair_postings WHERE agent = ? AND other = ? AND position = ?`, p.agent, p.other, pos); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renamePairs gives the pairs of the statement at pos whose agent's term
+// is replaced the replacing term, and returns its pairs.
+func (x *eraseTx) renamePairs(pairs []pair, replaced map[int64]int64, pos int64) ([]pair, error) {
+	out := make([]pair, 0, len(pairs))
+	for _, p := range pairs {
+		to, ok := replaced[p.agent]
+		if !ok {
+			out = append(out, p)
+			continue
+		}
+		if err := x.unpostPairs([]pair{p}, pos); err != nil {
+			return nil, err
+		}
+		q := pair{to, p.other}
+		if err := x.exec(`INSERT OR IGNORE INTO pair_postings (agent, other, position) VALUES (?, ?, ?)`, q.agent, q.other, pos); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	slices.SortFunc(out, comparePairs)
+	return slices.CompactFunc(out, func(a, b pair) bool { return a == b }), nil
 }
 
 // termID returns the id of term, adding it to the dictionary if needed.

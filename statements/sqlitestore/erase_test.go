@@ -74,6 +74,13 @@ func TestStore_EraseIndex(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM postings WHERE position NOT IN (SELECT position FROM statements)`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("postings of deleted statements: %d, %v", n, err)
 	}
+	if err := db.QueryRow(`SELECT count(*) FROM pair_postings WHERE position NOT IN (SELECT position FROM statements)
+		OR agent NOT IN (SELECT term_id FROM terms) OR other NOT IN (SELECT term_id FROM terms)`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("pair postings of deleted statements or terms: %d, %v", n, err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM pair_postings`).Scan(&n); err != nil || n != 2*20 {
+		t.Errorf("pair postings: %d, want 40 (%v)", n, err)
+	}
 	s = MustOpenStore(t, dir)
 	for _, r := range storetestAll(t, s) {
 		if strings.Contains(string(r.Statement), "learner@") {
@@ -107,6 +114,17 @@ func TestStore_EraseBeforeReopen(t *testing.T) {
 		t.Fatalf("EraseBefore: %d, %v", n, err)
 	}
 	s.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"postings", "pair_postings"} {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s of the deleted statements: %d, %v", table, n, err)
+		}
+	}
+	db.Close()
 	s = MustOpenStore(t, dir)
 	r := storetest.Record(t, benchStatement(3))
 	if err := s.InsertStatements(t.Context(), "t", []*statements.Record{r}); err != nil {

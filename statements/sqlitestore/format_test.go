@@ -42,8 +42,8 @@ func TestStore_Version1Rows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 11 {
-		t.Errorf("schema version after New: %d, %v; want 11", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 12 {
+		t.Errorf("schema version after New: %d, %v; want 12", v, err)
 	}
 	same := func(what string, got, want *statements.Record) {
 		t.Helper()
@@ -136,8 +136,8 @@ func TestStore_Version9ZstdRows(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 11 {
-		t.Errorf("schema version after New: %d, %v; want 11", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 12 {
+		t.Errorf("schema version after New: %d, %v; want 12", v, err)
 	}
 	for _, r := range old {
 		got, err := s.Statement(t.Context(), "t", r.ID, false)
@@ -221,6 +221,9 @@ func TestStore_StatementBytes(t *testing.T) {
 func downgrade(t *testing.T, db *sql.DB, v int) {
 	t.Helper()
 	var qs []string
+	if v < 12 {
+		qs = append(qs, `DROP TABLE pair_postings`, `DROP TABLE pairs_from`, `ALTER TABLE statements DROP COLUMN pairs`)
+	}
 	if v < 11 {
 		qs = append(qs, `DROP TABLE merged_through`)
 	}
@@ -312,8 +315,8 @@ func TestStore_Version2Counts(t *testing.T) {
 
 	s := MustOpenStore(t, dir)
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 11 {
-		t.Errorf("schema version after New: %d, %v; want 11", v, err)
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 12 {
+		t.Errorf("schema version after New: %d, %v; want 12", v, err)
 	}
 	const q = `SELECT t.term, c.n FROM terms t JOIN term_counts c ON c.term_id = t.term_id`
 	if got := stored(q); !maps.Equal(got, want) {

@@ -421,11 +421,24 @@ func dump(t *testing.T, s *Store) []string {
 		out = append(out, fmt.Sprint("posting ", names[id], pos))
 		return err
 	})
+	query(`SELECT agent, other, position FROM pair_postings`, func(rows *sql.Rows) error {
+		var a, o, pos int64
+		err := rows.Scan(&a, &o, &pos)
+		if pos > merged {
+			t.Errorf("pair posting %s %s %d in the table after M = %d", names[a], names[o], pos, merged)
+		}
+		out = append(out, fmt.Sprint("pair ", names[a], names[o], pos))
+		return err
+	})
 	s.recent.mu.Lock()
-	for id, l := range s.recent.lists {
+	for k, l := range s.recent.lists {
 		for _, pos := range l {
 			if pos > merged {
-				out = append(out, fmt.Sprint("posting ", names[id], pos))
+				if k.other == 0 {
+					out = append(out, fmt.Sprint("posting ", names[k.term], pos))
+				} else {
+					out = append(out, fmt.Sprint("pair ", names[k.term], names[k.other], pos))
+				}
 			}
 		}
 	}

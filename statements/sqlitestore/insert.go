@@ -16,11 +16,12 @@ import (
 // The writer's statements, prepared once on the writer connection.
 const (
 	qInsertStmt = `INSERT INTO statements
-		(position, tenant, id, stored, voided, voids, ref_target, fingerprint, credential, terms, statement, stamp)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(position, tenant, id, stored, voided, voids, ref_target, fingerprint, credential, terms, statement, stamp, pairs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qVoid      = `UPDATE statements SET voided = 1 WHERE tenant = ? AND id = ?`
-	qReferrers = `SELECT position, id, terms FROM statements WHERE tenant = ? AND ref_target = ?`
-	qSetTerms  = `UPDATE statements SET terms = ? WHERE position = ?`
+	qReferrers = `SELECT position, id, terms, pairs FROM statements WHERE tenant = ? AND ref_target = ?`
+	qSetTerms  = `UPDATE statements SET terms = ?, pairs = ? WHERE position = ?`
+	qSetPairs  = `UPDATE statements SET pairs = ? WHERE position = ?`
 	// qCredentialTerms finds the ids of a tenant's credential terms.
 	qCredentialTerms = `SELECT term_id FROM terms WHERE tenant = ? AND term >= 'c|' AND term < 'c}'`
 )
@@ -73,9 +74,10 @@ type writeTx struct {
 
 type termKey struct{ tenant, term string }
 
-var writerQueries = slices.Concat([]string{qInsertStmt, qVoid, qReferrers, qSetTerms, qCredentialTerms, qActivityDefinition, qPutActivity},
+var writerQueries = slices.Concat([]string{qInsertStmt, qVoid, qReferrers, qSetTerms, qSetPairs, qCredentialTerms, qActivityDefinition, qPutActivity},
 	bStatementsAmong.sizes, bVoidedAmong.sizes, bReferredAmong.sizes, bTermIDs.sizes, bInsertTerms.sizes,
-	bInsertPostings.sizes, bCountTerms.sizes, bMergePostings.sizes, []string{qSetMergedThrough})
+	bInsertPostings.sizes, bInsertPairs.sizes, bCountTerms.sizes, bMergePostings.sizes, bMergePairs.sizes,
+	[]string{qSetMergedThrough, qSetPairsFrom})
 
 func (w *writeTx) stmt(q string) (*sql.Stmt, error) {
 	if st, ok := w.stmts[q]; ok {
@@ -431,7 +433,6 @@ func (s *Store) runGroup(ctx context.Context, group []*writeRequest, stored int6
 	// The postings of the statements after M wait in memory for the
 	// merge (recent.go); those of earlier ones (statements that gained
 	// terms from a target stored now) go to the postings table.
-	sortPostings(posts)
 	var merged, later []posting
 	for _, p := range posts {
 		if p.pos <= s.recent.merged {
@@ -565,14 +566,25 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 		// the credential's, which has a posting only.
 		own := make([]int64, 0, len(r.Terms))
 		var cred []int64
+		var ab, ob [4]int64
+		agents, others := ab[:0], ob[:0]
 		for _, t := range r.Terms {
 			if statements.IsCredentialTerm(t) {
 				cred = append(cred, termID[t])
-			} else {
-				own = append(own, termID[t])
+				continue
+			}
+			own = append(own, termID[t])
+			switch statements.PairSide(t) {
+			case statements.PairAgent:
+				agents = append(agents, termID[t])
+			case statements.PairObject:
+				others = append(others, termID[t])
 			}
 		}
 		terms := sortedIDs(own)
+		slices.Sort(agents)
+		slices.Sort(others)
+		pairs := crossPairs(agents, others)
 		if ref != "" {
 			if t, found := v.statement(ref); found {
 				target, err := decodeTermIDs(t.terms)
@@ -582,19 +594,24 @@ func (s *Store) insert(w *writeTx, b *batch, stored, pos int64) ([]result, int64
 				if target, err = w.withoutCredentials(target); err != nil {
 					return nil, 0, err
 				}
-				terms, _ = terms.union(target)
+				var added termIDs
+				if terms, added = terms.union(target); len(added) > 0 {
+					if pairs, err = w.pairsFor(terms); err != nil {
+						return nil, 0, err
+					}
+				}
 			}
 		}
 		voided := voids == "" && v.isVoided(id)
 		col := terms.encode()
 		err := w.exec(qInsertStmt, pos, tenant, id, stored, voided, nullable(voids), nullable(ref),
-			fingerprintValue(r.Fingerprint), r.Credential, col, b.blobs[i], r.StampTimestamp)
+			fingerprintValue(r.Fingerprint), r.Credential, col, b.blobs[i], r.StampTimestamp, encodePairs(pairs))
 		if err != nil {
 			return nil, 0, mapErr(err, "cannot store statement "+id)
 		}
 		res[i] = result{pos: pos, stored: stored, voided: voided}
 		v.own.stmts[id] = stmt{result: res[i], fp: r.Fingerprint, voiding: voids != "", terms: col}
-		w.posts = appendPostings(appendPostings(w.posts, pos, terms), pos, cred)
+		w.posts = appendPairPostings(appendPostings(appendPostings(w.posts, pos, terms), pos, cred), pos, pairs)
 		if voids != "" {
 			if err := w.exec(qVoid, tenant, voids); err != nil {
 				return nil, 0, mapErr(err, "cannot store statements")
@@ -724,12 +741,15 @@ func (w *writeTx) countTerms(counts map[int64]int) error {
 	return mapErr(err, "cannot store statements")
 }
 
-// posting is one row of the postings table.
-type posting struct{ term, pos int64 }
+// posting is one row of the postings table (other 0) or of the
+// pair_postings table (term is the agent's, pairs.go).
+type posting struct{ term, other, pos int64 }
+
+func (p posting) key() listKey { return listKey{p.term, p.other} }
 
 func appendPostings(p []posting, pos int64, terms termIDs) []posting {
 	for _, t := range terms {
-		p = append(p, posting{t, pos})
+		p = append(p, posting{term: t, pos: pos})
 	}
 	return p
 }
@@ -737,19 +757,22 @@ func appendPostings(p []posting, pos int64, terms termIDs) []posting {
 // sortPostings sorts postings in index order.
 func sortPostings(p []posting) {
 	slices.SortFunc(p, func(a, b posting) int {
-		if c := cmp.Compare(a.term, b.term); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.pos, b.pos)
+		return cmp.Or(cmp.Compare(a.term, b.term), cmp.Compare(a.other, b.other), cmp.Compare(a.pos, b.pos))
 	})
 }
 
 // insertPostings adds a group's postings in index order.
 func (w *writeTx) insertPostings(p []posting) error {
 	sortPostings(p)
-	err := w.execBatched(bInsertPostings, nil, len(p), func(a []any, i int) []any {
-		return append(a, p[i].term, p[i].pos)
+	singles, pairs := splitPostings(p)
+	err := w.execBatched(bInsertPostings, nil, len(singles), func(a []any, i int) []any {
+		return append(a, singles[i].term, singles[i].pos)
 	})
+	if err == nil {
+		err = w.execBatched(bInsertPairs, nil, len(pairs), func(a []any, i int) []any {
+			return append(a, pairs[i].term, pairs[i].other, pairs[i].pos)
+		})
+	}
 	return mapErr(err, "cannot store statements")
 }
 
@@ -765,14 +788,14 @@ func (w *writeTx) propagate(id string, add termIDs) error {
 		g := queue[0]
 		queue = queue[1:]
 		type referrer struct {
-			pos   int64
-			id    string
-			terms []byte
+			pos          int64
+			id           string
+			terms, pairs []byte
 		}
 		var refs []referrer
 		err := w.query(qReferrers, []any{w.tenant, g.id}, func(rows *sql.Rows) error {
 			var r referrer
-			if err := rows.Scan(&r.pos, &r.id, &r.terms); err != nil {
+			if err := rows.Scan(&r.pos, &r.id, &r.terms, &r.pairs); err != nil {
 				return err
 			}
 			refs = append(refs, r)
@@ -790,12 +813,20 @@ func (w *writeTx) propagate(id string, add termIDs) error {
 			if len(added) == 0 {
 				continue
 			}
+			had, err := decodePairs(r.pairs)
+			if err != nil {
+				return statements.Internal(err, "cannot store statements")
+			}
+			pairs, err := w.pairsFor(all)
+			if err != nil {
+				return err
+			}
 			col := all.encode()
-			if err := w.exec(qSetTerms, col, r.pos); err != nil {
+			if err := w.exec(qSetTerms, col, encodePairs(pairs), r.pos); err != nil {
 				return mapErr(err, "cannot store statements")
 			}
 			w.view.setTerms(r.id, col)
-			w.posts = appendPostings(w.posts, r.pos, added)
+			w.posts = appendPairPostings(appendPostings(w.posts, r.pos, added), r.pos, missingPairs(pairs, had))
 			queue = append(queue, gain{r.id, added})
 		}
 	}

@@ -37,7 +37,8 @@ func TestQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	terms := []term{{id: 1}, {id: 2}, {id: 3}, {id: 4}}
+	singles := []list{{term: 1}, {term: 2}, {term: 3}, {term: 4}}
+	withPairs := []list{{term: 1, other: 2}, {term: 3}, {term: 1, other: 4}, {term: 5}}
 	type shape struct {
 		name  string
 		q     string
@@ -48,19 +49,29 @@ func TestQueryPlans(t *testing.T) {
 	for _, asc := range []bool{false, true} {
 		for k := 0; k <= 4; k++ {
 			for _, bounded := range []bool{false, true} {
-				since, until := int64(math.MinInt64), int64(math.MaxInt64)
-				if bounded {
-					since, until = 1, 2
+				for _, pairs := range []bool{false, true} {
+					since, until := int64(math.MinInt64), int64(math.MaxInt64)
+					if bounded {
+						since, until = 1, 2
+					}
+					lists := singles[:k]
+					first := "SEARCH s USING INDEX statements_tenant_position (tenant=? AND position>? AND position<?)"
+					if k > 0 {
+						first = "SEARCH p USING PRIMARY KEY (term_id=? AND position>? AND position<?)"
+					}
+					if pairs {
+						if k == 0 {
+							continue
+						}
+						lists = withPairs[:k]
+						first = "SEARCH p USING PRIMARY KEY (agent=? AND other=? AND position>? AND position<?)"
+					}
+					q, args := querySQL("t", lists, 0, math.MaxInt64, since, until, asc, 11)
+					shapes = append(shapes, shape{first: first, name: strings.Join([]string{
+						map[bool]string{false: "desc", true: "asc"}[asc],
+						string(rune('0' + k)), map[bool]string{false: "terms", true: "lists with pairs"}[pairs],
+						map[bool]string{false: "", true: "since-until"}[bounded]}, " "), q: q, args: args})
 				}
-				q, args := querySQL("t", terms[:k], 0, math.MaxInt64, since, until, asc, 11)
-				first := "SEARCH s USING INDEX statements_tenant_position (tenant=? AND position>? AND position<?)"
-				if k > 0 {
-					first = "SEARCH p USING PRIMARY KEY (term_id=? AND position>? AND position<?)"
-				}
-				shapes = append(shapes, shape{first: first, name: strings.Join([]string{
-					map[bool]string{false: "desc", true: "asc"}[asc],
-					string(rune('0' + k)), "terms",
-					map[bool]string{false: "", true: "since-until"}[bounded]}, " "), q: q, args: args})
 			}
 		}
 	}

@@ -74,8 +74,9 @@ func (s *Store) Statement(ctx context.Context, tenant, id string, voided bool) (
 // QueryStatements returns a page of statements; see statements.Store.
 //
 // The page is read in position order from one index: the posting list of
-// the filter's rarest term (the others are probed by primary key), or the
-// (tenant, position) index when the filter has no terms. Since and Until
+// the filter's rarest term, or of the pair of its agent and its verb or
+// activity (pairs.go), the others probed by primary key; or the (tenant,
+// position) index when the filter has no terms. Since and Until
 // become position bounds through the (tenant, stored) index, because
 // Stored does not decrease with Position.
 func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements.Filter) (*statements.Page, error) {
@@ -119,6 +120,8 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 	if !ok {
 		return &statements.Page{}, nil
 	}
+	// Pair lists hold the statements from P on.
+	lists := pairListsFor(terms, s.pairsFrom.Load() <= lo+1)
 	// Rows are read one at a time: the page stops at the first that the
 	// limit or MaxBytes leaves out.
 	page := &statements.Page{}
@@ -133,18 +136,18 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 		size += n
 		return false
 	}
-	// The postings of positions up to M are in the postings table, those
+	// The postings of positions up to M are in the postings tables, those
 	// after it in memory (recent.go): the lists are taken before the read
-	// transaction, which reads M. The table never holds a posting after
+	// transaction, which reads M. The tables never hold a posting after
 	// M, so when a list is empty (no match in memory) or there are no
-	// terms, the page is the table's alone.
-	ids := make([]int64, len(terms))
-	for i, t := range terms {
-		ids[i] = t.id
+	// terms, the page is the tables' alone.
+	keys := make([]listKey, len(lists))
+	for i, l := range lists {
+		keys[i] = l.key()
 	}
-	lists := s.recent.snapshot(ids)
-	if len(terms) == 0 || slices.ContainsFunc(lists, func(l []int64) bool { return len(l) == 0 }) {
-		q, args := querySQL(tenant, terms, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
+	recent := s.recent.snapshot(keys)
+	if len(lists) == 0 || slices.ContainsFunc(recent, func(l []int64) bool { return len(l) == 0 }) {
+		q, args := querySQL(tenant, lists, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
 		if _, err := s.readRows(ctx, nil, q, args, add); err != nil {
 			return nil, err
 		}
@@ -154,7 +157,7 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 	// starts: preparing takes a connection of the pool, and readers that
 	// each hold one in a transaction while waiting for another would wait
 	// for ever.
-	tableQ, _ := querySQL(tenant, terms, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
+	tableQ, _ := querySQL(tenant, lists, lo, hi, sinceMs, untilMs, f.Ascending, limit+1)
 	shapes := []string{qMergedThrough, tableQ}
 	for n := 1; n <= limit+1; n *= 2 {
 		q, _ := bStatementsAt.next(n)
@@ -182,14 +185,14 @@ func (s *Store) QueryStatements(ctx context.Context, tenant string, f statements
 		if lo >= min(hi, merged+1)-1 {
 			return false, nil
 		}
-		q, args := querySQL(tenant, terms, lo, min(hi, merged+1), sinceMs, untilMs, f.Ascending, limit+1)
+		q, args := querySQL(tenant, lists, lo, min(hi, merged+1), sinceMs, untilMs, f.Ascending, limit+1)
 		return s.readRows(ctx, tx, q, args, add)
 	}
 	fromMemory := func() (bool, error) {
 		// The statements are read by position a list at a time, about as
 		// many as the page still takes; those voided, outside the times
 		// or erased are not found.
-		ps := intersect(lists, max(lo, merged), hi, f.Ascending)
+		ps := intersect(recent, max(lo, merged), hi, f.Ascending)
 		for len(ps) > 0 {
 			q, k := bStatementsAt.next(min(len(ps), limit+1-len(page.Records)))
 			args := []any{tenant, sinceMs, untilMs}
@@ -315,8 +318,9 @@ const qLastPositionAt = `SELECT position FROM statements
 	WHERE tenant = ? AND stored <= ? ORDER BY stored DESC, position DESC LIMIT 1`
 
 type term struct {
-	id int64
-	n  int64
+	id   int64
+	n    int64
+	side int // statements.PairSide
 }
 
 // termIDs looks the terms up, rarest first; ok is false if one is unknown
@@ -328,7 +332,7 @@ func (s *Store) termIDs(ctx context.Context, tenant string, terms []string) ([]t
 		return nil, false, err
 	}
 	for _, t := range terms {
-		var x term
+		x := term{side: statements.PairSide(t)}
 		err := st.QueryRowContext(ctx, tenant, t).Scan(&x.id, &x.n)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, false, nil
@@ -350,9 +354,9 @@ func (s *Store) termIDs(ctx context.Context, tenant string, terms []string) ([]t
 	return out, true, nil
 }
 
-// querySQL builds the query of a page: driven by the first term's posting
-// list, or by the (tenant, position) index without terms.
-func querySQL(tenant string, terms []term, lo, hi, sinceMs, untilMs int64, asc bool, n int) (string, []any) {
+// querySQL builds the query of a page: driven by the first list, or by
+// the (tenant, position) index without lists.
+func querySQL(tenant string, lists []list, lo, hi, sinceMs, untilMs int64, asc bool, n int) (string, []any) {
 	var b strings.Builder
 	var args []any
 	dir := "DESC"
@@ -360,24 +364,29 @@ func querySQL(tenant string, terms []term, lo, hi, sinceMs, untilMs int64, asc b
 		dir = "ASC"
 	}
 	b.WriteString(`SELECT ` + recordColumns)
-	if len(terms) == 0 {
+	if len(lists) == 0 {
 		b.WriteString(` FROM statements s INDEXED BY statements_tenant_position
 	WHERE s.tenant = ? AND s.position > ? AND s.position < ?`)
 		args = append(args, tenant, lo, hi)
 	} else {
 		// CROSS JOIN fixes the loop order: the driving list, then a
 		// primary key probe of each other list, then the statement.
-		b.WriteString(` FROM postings p`)
-		for i := range terms[1:] {
-			fmt.Fprintf(&b, ` CROSS JOIN postings q%d`, i)
+		table, cond := lists[0].sql("p")
+		b.WriteString(` FROM ` + table + ` p`)
+		conds := make([]string, len(lists)-1)
+		for i, l := range lists[1:] {
+			alias := fmt.Sprintf("q%d", i)
+			table, c := l.sql(alias)
+			b.WriteString(` CROSS JOIN ` + table + ` ` + alias)
+			conds[i] = c + ` AND ` + alias + `.position = p.position`
 		}
 		b.WriteString(` CROSS JOIN statements s
-	WHERE p.term_id = ? AND p.position > ? AND p.position < ?`)
-		args = append(args, terms[0].id, lo, hi)
-		for i, t := range terms[1:] {
-			fmt.Fprintf(&b, `
-	AND q%d.term_id = ? AND q%d.position = p.position`, i, i)
-			args = append(args, t.id)
+	WHERE ` + cond + ` AND p.position > ? AND p.position < ?`)
+		args = append(append(args, lists[0].args()...), lo, hi)
+		for i, l := range lists[1:] {
+			b.WriteString(`
+	AND ` + conds[i])
+			args = append(args, l.args()...)
 		}
 		b.WriteString(`
 	AND s.position = p.position AND s.tenant = ?`)
@@ -393,7 +402,7 @@ func querySQL(tenant string, terms []term, lo, hi, sinceMs, untilMs int64, asc b
 		b.WriteString(` AND s.stored <= ?`)
 		args = append(args, untilMs)
 	}
-	if len(terms) == 0 {
+	if len(lists) == 0 {
 		b.WriteString(`
 	ORDER BY s.position ` + dir)
 	} else {

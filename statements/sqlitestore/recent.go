@@ -27,7 +27,7 @@ const (
 	qSetMergedThrough = `UPDATE merged_through SET position = ? WHERE id = 1`
 	// qRecentStatements reads the terms of the statements after M, to
 	// rebuild the recent postings when the store opens.
-	qRecentStatements = `SELECT position, tenant, credential, terms FROM statements WHERE position > ? ORDER BY position`
+	qRecentStatements = `SELECT position, tenant, credential, terms, pairs FROM statements WHERE position > ? ORDER BY position`
 )
 
 // bStatementsAt reads the statements at positions of the recent
@@ -63,13 +63,13 @@ const mergeIdle = time.Second
 func WithMergeEvery(n int) Option { return func(s *Store) { s.mergeEvery = n } }
 
 // recent holds the postings of the statements after M (merged_through):
-// for each term id the ascending positions. A list is only ever appended
+// for each term id, and each pair (pairs.go), the ascending positions. A list is only ever appended
 // to or replaced, never changed in place below its length, so a reader
 // that took a list under mu reads it without the lock while the writer
 // goes on.
 type recent struct {
 	mu    sync.Mutex
-	lists map[int64][]int64
+	lists map[listKey][]int64
 
 	// Under the write lock.
 	merged int64        // M
@@ -82,20 +82,23 @@ type recent struct {
 
 type recentStmt struct {
 	pos   int64
-	terms []int64
+	terms []listKey
 }
 
-// snapshot returns the recent lists of the terms ids. The caller starts
+// listKey names a posting list: a term's (other 0) or a pair's.
+type listKey struct{ term, other int64 }
+
+// snapshot returns the recent lists of the keys. The caller starts
 // its read transaction after it, and uses the positions after the M that
 // transaction reads: a merge drops postings from memory only after its
 // commit, so the lists hold every position after any M a later
 // transaction can read.
-func (r *recent) snapshot(ids []int64) [][]int64 {
+func (r *recent) snapshot(keys []listKey) [][]int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([][]int64, len(ids))
-	for i, id := range ids {
-		out[i] = r.lists[id]
+	out := make([][]int64, len(keys))
+	for i, k := range keys {
+		out[i] = r.lists[k]
 	}
 	return out
 }
@@ -106,10 +109,14 @@ func (r *recent) add(posts []posting) {
 	if len(posts) == 0 {
 		return
 	}
-	byPos := slices.Clone(posts)
-	slices.SortFunc(byPos, func(a, b posting) int {
-		return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(a.term, b.term))
-	})
+	// In position order; a group's postings come so, but for those a
+	// statement gains from a target stored later.
+	byPos := posts
+	ascending := func(a, b posting) int { return cmp.Compare(a.pos, b.pos) }
+	if !slices.IsSortedFunc(posts, ascending) {
+		byPos = slices.Clone(posts)
+		slices.SortStableFunc(byPos, ascending)
+	}
 	for _, p := range byPos {
 		n := len(r.stmts)
 		if n == 0 || r.stmts[n-1].pos < p.pos {
@@ -124,13 +131,13 @@ func (r *recent) add(posts []posting) {
 				r.stmts = slices.Insert(r.stmts, i, recentStmt{pos: p.pos})
 			}
 		}
-		if !slices.Contains(r.stmts[i].terms, p.term) {
-			r.stmts[i].terms = append(r.stmts[i].terms, p.term)
+		if !slices.Contains(r.stmts[i].terms, p.key()) {
+			r.stmts[i].terms = append(r.stmts[i].terms, p.key())
 		}
 	}
 	r.mu.Lock()
 	for _, p := range posts {
-		l := r.lists[p.term]
+		l := r.lists[p.key()]
 		n := len(l)
 		switch {
 		case n == 0 || l[n-1] < p.pos:
@@ -143,15 +150,15 @@ func (r *recent) add(posts []posting) {
 			// A copy: readers may hold l.
 			l = slices.Concat(l[:i:i], []int64{p.pos}, l[i:])
 		}
-		r.lists[p.term] = l
+		r.lists[p.key()] = l
 	}
 	r.mu.Unlock()
 	r.pending.Store(int64(len(r.stmts)))
 	r.lastWrite.Store(time.Now().UnixNano())
 }
 
-// drop forgets the postings of positions up to through of the terms.
-func (r *recent) drop(terms []int64, through int64) {
+// drop forgets the postings of positions up to through of the lists.
+func (r *recent) drop(terms []listKey, through int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, t := range terms {
@@ -170,7 +177,7 @@ func (r *recent) drop(terms []int64, through int64) {
 // columns of the statements after it and their credentials' terms.
 func (s *Store) loadRecent(ctx context.Context) error {
 	r := &s.recent
-	r.lists = map[int64][]int64{}
+	r.lists = map[listKey][]int64{}
 	r.stmts = nil
 	if err := s.w.QueryRowContext(ctx, qMergedThrough).Scan(&r.merged); err != nil {
 		return statements.Internal(err, "cannot read the postings' merge point")
@@ -180,6 +187,7 @@ func (s *Store) loadRecent(ctx context.Context) error {
 		pos   int64
 		cred  cred
 		terms termIDs
+		pairs []pair
 	}
 	var all []row
 	rows, err := s.w.QueryContext(ctx, qRecentStatements, r.merged)
@@ -188,12 +196,16 @@ func (s *Store) loadRecent(ctx context.Context) error {
 	}
 	for rows.Next() {
 		var x row
-		var col []byte
-		if err := rows.Scan(&x.pos, &x.cred.tenant, &x.cred.key, &col); err != nil {
+		var col, pairs []byte
+		if err := rows.Scan(&x.pos, &x.cred.tenant, &x.cred.key, &col, &pairs); err != nil {
 			rows.Close()
 			return statements.Internal(err, "cannot read the recent statements")
 		}
 		if x.terms, err = decodeTermIDs(col); err != nil {
+			rows.Close()
+			return statements.Internal(err, "cannot read the recent statements")
+		}
+		if x.pairs, err = decodePairs(pairs); err != nil {
 			rows.Close()
 			return statements.Internal(err, "cannot read the recent statements")
 		}
@@ -207,7 +219,7 @@ func (s *Store) loadRecent(ctx context.Context) error {
 	creds := map[cred]int64{}
 	var posts []posting
 	for _, x := range all {
-		posts = appendPostings(posts, x.pos, x.terms)
+		posts = appendPairPostings(appendPostings(posts, x.pos, x.terms), x.pos, x.pairs)
 		id, ok := creds[x.cred]
 		if !ok {
 			err := s.w.QueryRowContext(ctx, `SELECT term_id FROM terms WHERE tenant = ? AND term = ?`,
@@ -218,7 +230,7 @@ func (s *Store) loadRecent(ctx context.Context) error {
 			creds[x.cred] = id
 		}
 		if id != 0 {
-			posts = append(posts, posting{id, x.pos})
+			posts = append(posts, posting{term: id, pos: x.pos})
 		}
 	}
 	sortPostings(posts)
@@ -244,18 +256,26 @@ func (s *Store) mergeRecent(ctx context.Context, n int) error {
 	}
 	var posts []posting
 	for _, st := range r.stmts[:n] {
-		posts = appendPostings(posts, st.pos, st.terms)
+		for _, k := range st.terms {
+			posts = append(posts, posting{k.term, k.other, st.pos})
+		}
 	}
 	sortPostings(posts)
+	singles, pairs := splitPostings(posts)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err, "cannot merge the postings")
 	}
 	defer tx.Rollback()
 	w := &writeTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, prepared: s.prepared}
-	err = w.execBatched(bMergePostings, nil, len(posts), func(a []any, i int) []any {
-		return append(a, posts[i].term, posts[i].pos)
+	err = w.execBatched(bMergePostings, nil, len(singles), func(a []any, i int) []any {
+		return append(a, singles[i].term, singles[i].pos)
 	})
+	if err == nil {
+		err = w.execBatched(bMergePairs, nil, len(pairs), func(a []any, i int) []any {
+			return append(a, pairs[i].term, pairs[i].other, pairs[i].pos)
+		})
+	}
 	if err != nil {
 		return mapErr(err, "cannot merge the postings")
 	}
@@ -274,13 +294,13 @@ func (s *Store) mergeRecent(ctx context.Context, n int) error {
 		r.stmts = nil
 	}
 	r.pending.Store(int64(len(r.stmts)))
-	terms := make([]int64, 0, len(posts))
+	keys := make([]listKey, 0, len(posts))
 	for i, p := range posts {
-		if i == 0 || posts[i-1].term != p.term {
-			terms = append(terms, p.term)
+		if i == 0 || posts[i-1].key() != p.key() {
+			keys = append(keys, p.key())
 		}
 	}
-	r.drop(terms, through)
+	r.drop(keys, through)
 	return nil
 }
 
@@ -293,7 +313,9 @@ func (s *Store) mergeAll(ctx context.Context) error {
 
 // merger merges the recent postings in the background, a chunk at a time
 // under the write lock, when more than mergeEvery statements have them
-// or no write came for mergeIdle. It returns when ctx ends.
+// or no write came for mergeIdle (unless mergeEvery < 1), and backfills
+// the pairs of the statements before P (pairs.go) a chunk at a time. It
+// returns when ctx ends.
 func (s *Store) merger(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
 	tick := time.NewTicker(mergeIdle / 4)
@@ -305,7 +327,17 @@ func (s *Store) merger(ctx context.Context, done chan<- struct{}) {
 		case <-s.mergeWake:
 		case <-tick.C:
 		}
-		for {
+		for s.pairsFrom.Load() > 1 {
+			if s.lock(ctx) != nil {
+				return
+			}
+			err := s.backfillPairs(ctx, pairChunk)
+			s.unlock()
+			if err != nil {
+				break // again at the next tick
+			}
+		}
+		for s.mergeEvery > 0 {
 			n := s.recent.pending.Load()
 			idle := time.Since(time.Unix(0, s.recent.lastWrite.Load())) >= mergeIdle
 			if n == 0 || (n <= int64(s.mergeEvery) && !idle) {

@@ -76,13 +76,14 @@ func (s *Store) eraseBefore(ctx context.Context, tenant string, before time.Time
 		pos        int64
 		credential string
 		terms      []byte
+		pairs      []byte
 		statement  []byte
 	}
 	var olds []old
-	err = x.rows(`SELECT position, credential, terms, statement FROM statements WHERE tenant = ? AND stored < ? ORDER BY stored, position LIMIT ?`,
+	err = x.rows(`SELECT position, credential, terms, pairs, statement FROM statements WHERE tenant = ? AND stored < ? ORDER BY stored, position LIMIT ?`,
 		[]any{tenant, before.UnixMilli(), statements.ErasureLimit(limit)}, func(r *sql.Rows) error {
 			var o old
-			err := r.Scan(&o.pos, &o.credential, &o.terms, &o.statement)
+			err := r.Scan(&o.pos, &o.credential, &o.terms, &o.pairs, &o.statement)
 			olds = append(olds, o)
 			return err
 		})
@@ -118,6 +119,13 @@ func (s *Store) eraseBefore(ctx context.Context, tenant string, before time.Time
 			if err := x.unpost(id, o.pos); err != nil {
 				return 0, nil, err
 			}
+		}
+		pairs, err := decodePairs(o.pairs)
+		if err != nil {
+			return 0, nil, statements.Internal(err, "cannot erase")
+		}
+		if err := x.unpostPairs(pairs, o.pos); err != nil {
+			return 0, nil, err
 		}
 		if raw, err := decodeStatement(o.statement); err == nil {
 			for _, h := range statements.AttachmentHashes(raw) {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/digione/lrs/statements"
@@ -54,7 +55,10 @@ const termCacheSize = 1 << 16
 //     its position are in memory only (recent.go), which a version 10
 //     binary would not see. The migration sets it to the last position:
 //     every older posting is in the postings table.
-const schemaVersion = 11
+//  12. the table pair_postings, the column statements.pairs and the table
+//     pairs_from (pairs.go). The migration sets pairs_from after the last
+//     statement; the older ones get their pairs in the background.
+const schemaVersion = 12
 
 var _ statements.Store = (*Store)(nil)
 
@@ -100,6 +104,8 @@ type Store struct {
 	recent     recent
 	mergeEvery int
 	mergeWake  chan struct{}
+	// P: the statements from it on have pair postings (pairs.go).
+	pairsFrom  atomic.Int64
 	stopMerger context.CancelFunc
 	mergerDone chan struct{}
 
@@ -176,12 +182,11 @@ func New(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.mergeEvery > 0 {
-		// The merge is the store's own work: it ends with Close.
-		mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		s.stopMerger, s.mergerDone = stop, make(chan struct{})
-		go s.merger(mctx, s.mergerDone)
-	}
+	// The merge and the backfill of pairs are the store's own work: they
+	// end with Close.
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopMerger, s.mergerDone = stop, make(chan struct{})
+	go s.merger(mctx, s.mergerDone)
 	return s, nil
 }
 
@@ -371,6 +376,18 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 		}
 	}
+	if v <= 11 {
+		for _, q := range []string{
+			pairPostingsTable,
+			pairsFromTable,
+			`ALTER TABLE statements ADD COLUMN pairs BLOB`,
+			`INSERT INTO pairs_from (id, position) SELECT 1, coalesce(max(position), 0) + 1 FROM statements`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return statements.Internal(err, "cannot bring the schema up to date")
+			}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return statements.Internal(err, "cannot set the schema version")
 	}
@@ -400,6 +417,11 @@ func (s *Store) load(ctx context.Context) error {
 		return statements.Internal(err, "cannot read the term dictionary")
 	}
 	s.nextTerm = term + 1
+	var from int64
+	if err := s.w.QueryRowContext(ctx, qPairsFrom).Scan(&from); err != nil {
+		return statements.Internal(err, "cannot read the pairs' backfill point")
+	}
+	s.pairsFrom.Store(from)
 	return s.loadRecent(ctx)
 }
 

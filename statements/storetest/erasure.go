@@ -146,6 +146,12 @@ func testEraseRoles(t *testing.T, s statements.Store) {
 	wantFound(t, s, tenantA, statements.Filter{Agent: e.PseudonymKey(), RelatedAgents: true},
 		sortedIDs(team, taught, pair, sub, refOwn))
 	wantFound(t, s, tenantA, statements.Filter{Agent: e.PseudonymKey()}, sortedIDs(pair, refOwn))
+	// With a verb or an activity too (a store may keep lists of pairs).
+	wantFound(t, s, tenantA, statements.Filter{Agent: e.PseudonymKey(), Verb: verbID("attempted")}, sortedIDs(pair))
+	wantFound(t, s, tenantA, statements.Filter{Agent: e.PseudonymKey(), Activity: activityID("b")}, sortedIDs(pair))
+	wantFound(t, s, tenantA, statements.Filter{Agent: e.PseudonymKey(), Verb: verbID("liked")}, sortedIDs(refOwn))
+	wantFound(t, s, tenantA, statements.Filter{Agent: lk, Verb: verbID("attempted")}, nil)
+	wantFound(t, s, tenantA, statements.Filter{Agent: agentKey(t, other), Activity: activityID("b")}, sortedIDs(pair))
 	wantFound(t, s, tenantA, statements.Filter{Agent: agentKey(t, other), RelatedAgents: true},
 		sortedIDs(team, taught, pair, sub, refOwn))
 	wantFound(t, s, tenantA, statements.Filter{Verb: verbID("attempted")}, sortedIDs(team, pair))
