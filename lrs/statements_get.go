@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -130,7 +132,22 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 	if c.Request.Method == http.MethodHead {
 		return
 	}
-	if err := write(c.Writer); err != nil {
+	// The page goes out through a buffer: a few large writes instead of
+	// one per 2 KB chunk, and a page that fits in it has a Content-Length.
+	bw := responseBuffers.Get().(*bufio.Writer)
+	defer func() {
+		bw.Reset(nil)
+		responseBuffers.Put(bw)
+	}()
+	bw.Reset(c.Writer)
+	err = write(bw)
+	if err == nil {
+		if !c.Writer.Written() {
+			c.Header("Content-Length", strconv.Itoa(bw.Buffered()))
+		}
+		err = bw.Flush()
+	}
+	if err != nil {
 		if !c.Writer.Written() {
 			s.fail(c, err)
 			return
@@ -138,6 +155,9 @@ func (s *Server) handleGetStatements(c *gin.Context) {
 		s.cutShort(c, err)
 	}
 }
+
+// responseBuffers are the buffers pages of statements are written through.
+var responseBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
 
 // oneStatement returns the statement a statementId or voidedStatementId
 // query asks for. A credential that reads only its own statements gets,

@@ -373,3 +373,25 @@ func TestAPI_StatementsCutShort(t *testing.T) {
 		t.Errorf("failing at the second statement: status %d, a whole body; want the response broken off %d", resp.StatusCode, store.ok.Load())
 	}
 }
+
+// TestAPI_PageWrites: a page that fits in the response buffer goes out
+// with its Content-Length; a larger one goes out chunked, whole.
+func TestAPI_PageWrites(t *testing.T) {
+	srv := mustOpenServerWith(t, lrs.Config{}, nil)
+	ids := postBig(t, srv, 3, 100)
+	resp, b := send(t, srv, "GET", "/xapi/statements", "", nil)
+	wantStatus(t, resp, b, http.StatusOK)
+	if resp.ContentLength != int64(len(b)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("a small page: Content-Length %d, Transfer-Encoding %v, body of %d bytes", resp.ContentLength, resp.TransferEncoding, len(b))
+	}
+	ids = append(ids, postBig(t, srv, 10, 8_000)...)
+	resp, b = send(t, srv, "GET", "/xapi/statements", "", nil)
+	wantStatus(t, resp, b, http.StatusOK)
+	var r statementResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Statements) != len(ids) || resp.ContentLength != -1 || len(b) < 80_000 {
+		t.Errorf("a large page: %d statements of %d, Content-Length %d, body of %d bytes", len(r.Statements), len(ids), resp.ContentLength, len(b))
+	}
+}
