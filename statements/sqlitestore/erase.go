@@ -246,6 +246,7 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 		for _, t := range agentTerms {
 			delete(s.terms, termKey{tenant, t})
 		}
+		s.qterms.clear()
 		st.done = true
 		return st, nil
 	}
@@ -442,6 +443,7 @@ func (s *Store) eraseStep(ctx context.Context, tenant string, e *statements.Eras
 		for _, t := range agentTerms {
 			delete(s.terms, termKey{tenant, t})
 		}
+		s.qterms.clear()
 		st.done = true
 	}
 	return st, nil

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/digione/lrs/statements"
@@ -327,18 +328,23 @@ type term struct {
 // (nothing matches).
 func (s *Store) termIDs(ctx context.Context, tenant string, terms []string) ([]term, bool, error) {
 	out := make([]term, 0, len(terms))
-	st, err := s.read(ctx, qTerm)
-	if err != nil {
-		return nil, false, err
-	}
 	for _, t := range terms {
-		x := term{side: statements.PairSide(t)}
-		err := st.QueryRowContext(ctx, tenant, t).Scan(&x.id, &x.n)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, mapErr(err, "cannot query statements")
+		k := termKey{tenant, t}
+		x, gen, ok := s.qterms.get(k)
+		if !ok {
+			st, err := s.read(ctx, qTerm)
+			if err != nil {
+				return nil, false, err
+			}
+			x.side = statements.PairSide(t)
+			err = st.QueryRowContext(ctx, tenant, t).Scan(&x.id, &x.n)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, false, nil
+			}
+			if err != nil {
+				return nil, false, mapErr(err, "cannot query statements")
+			}
+			s.qterms.put(k, x, gen)
 		}
 		out = append(out, x)
 	}
@@ -415,3 +421,57 @@ func querySQL(tenant string, lists []list, lo, hi, sinceMs, untilMs int64, asc b
 }
 
 const qTerm = `SELECT t.term_id, coalesce(c.n, 0) FROM terms t LEFT JOIN term_counts c ON c.term_id = t.term_id WHERE t.tenant = ? AND t.term = ?`
+
+// queryTerms caches the terms queries looked up, with their counts, for
+// a few seconds: a page costs a lookup per term, and the counts only
+// choose the list a query walks. An id stays right while it is cached:
+// ids are never given twice in a process, and an erasure or a tenant's
+// deletion, which take terms out of the dictionary, clear the cache.
+type queryTerms struct {
+	mu      sync.Mutex
+	m       map[termKey]term
+	expires time.Time
+	gen     int64 // cleared this many times
+}
+
+const (
+	queryTermsSize = 1 << 14
+	queryTermsTTL  = 5 * time.Second
+)
+
+// get returns the cached term, or the generation a lookup from the
+// dictionary is to be put with.
+func (c *queryTerms) get(k termKey) (term, int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Now().After(c.expires) {
+		c.m = nil
+		return term{}, c.gen, false
+	}
+	t, ok := c.m[k]
+	return t, c.gen, ok
+}
+
+// put caches a term looked up in generation gen: not if the cache was
+// cleared since, when the lookup may have read a term on its way out.
+func (c *queryTerms) put(k termKey, t term, gen int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= queryTermsSize {
+		c.m = make(map[termKey]term)
+		c.expires = time.Now().Add(queryTermsTTL)
+	}
+	c.m[k] = t
+}
+
+// clear empties the cache, for writes that take terms out of the
+// dictionary.
+func (c *queryTerms) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+	c.gen++
+}

@@ -193,6 +193,7 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (bool, error) {
 			delete(s.terms, k)
 		}
 	}
+	s.qterms.clear()
 	h := sha256.Sum256([]byte(tenant))
 	if err := os.RemoveAll(filepath.Join(dir, attachmentsDir, hex.EncodeToString(h[:]))); err != nil {
 		return false, statements.Internal(err, "cannot delete the tenant's attachments")

@@ -72,6 +72,7 @@ type Store struct {
 
 	rmu    sync.Mutex
 	rstmts map[string]*sql.Stmt // reader statements, on r
+	qterms queryTerms           // the terms queries looked up
 
 	now func() time.Time
 

@@ -260,7 +260,13 @@ func testEraseLog(t *testing.T, s statements.Store) {
 // entry; the receipt counts both runs.
 func testEraseAgain(t *testing.T, s statements.Store) {
 	l := agent("learner")
-	mustInsert(t, s, tenantA, rec(t, stmt(l, "experienced", activity("a"))))
+	lk := agentKey(t, l)
+	first := rec(t, stmt(l, "experienced", activity("a")))
+	mustInsert(t, s, tenantA, first)
+	// Queried before the erasure (a store may remember the terms it
+	// looked up).
+	wantFound(t, s, tenantA, statements.Filter{Agent: lk}, sortedIDs(first))
+	wantFound(t, s, tenantA, statements.Filter{Agent: lk, Verb: verbID("experienced")}, sortedIDs(first))
 	_, rc := mustErase(t, s, tenantA, l)
 	wantCounts(t, rc, 1, 0)
 	head, _ := s.LogHead(t.Context())
@@ -272,9 +278,12 @@ func testEraseAgain(t *testing.T, s statements.Store) {
 	if h, _ := s.LogHead(t.Context()); h != head {
 		t.Errorf("LogHead after erasing again: got %d, want %d", h, head)
 	}
-	// The learner's statements stored since are erased by the next run.
+	// The learner's statements stored since are found, and erased by the
+	// next run.
 	again := rec(t, stmt(l, "experienced", activity("b")))
 	mustInsert(t, s, tenantA, again)
+	wantFound(t, s, tenantA, statements.Filter{Agent: lk}, sortedIDs(again))
+	wantFound(t, s, tenantA, statements.Filter{Agent: lk, Verb: verbID("experienced")}, sortedIDs(again))
 	_, rc = mustErase(t, s, tenantA, l)
 	wantCounts(t, rc, 2, 0)
 	wantAbsent(t, s, tenantA, again.ID)
