@@ -113,6 +113,9 @@ type storeInfoJSON struct {
 	Migrations     []string `json:"migrations"`
 	Statements     int64    `json:"statements"`
 	Tenants        int64    `json:"tenants"`
+	// PairsPending: statements whose pair postings the embedded store
+	// has still to backfill after an upgrade.
+	PairsPending int64 `json:"pairsPending"`
 }
 
 func storeInfo(ctx context.Context, cfg serveConfig, asJSON bool, out io.Writer) error {
@@ -136,7 +139,8 @@ func storeInfo(ctx context.Context, cfg serveConfig, asJSON bool, out io.Writer)
 			return plain(err)
 		}
 		v = storeInfoJSON{Store: "sqlite", Where: cfg.DataDir, Exists: info.Exists, CurrentVersion: &info.Current,
-			Migrations: append([]string{}, info.Migrations...), Statements: info.Statements, Tenants: info.Tenants}
+			Migrations: append([]string{}, info.Migrations...), Statements: info.Statements, Tenants: info.Tenants,
+			PairsPending: info.PairsPending}
 		if info.Exists {
 			v.SchemaVersion = &info.SchemaVersion
 		}
@@ -161,6 +165,9 @@ func storeInfo(ctx context.Context, cfg serveConfig, asJSON bool, out io.Writer)
 	}
 	fmt.Fprintf(out, "statements:     %d\n", v.Statements)
 	fmt.Fprintf(out, "tenants:        %d\n", v.Tenants)
+	if v.PairsPending > 0 {
+		fmt.Fprintf(out, "pair postings:  %d statements still to backfill (in the background, after the start)\n", v.PairsPending)
+	}
 	return nil
 }
 

@@ -403,6 +403,10 @@ type Info struct {
 	Migrations    []string // what New would do to it, in order
 	Statements    int64    // stored statements, voided ones included
 	Tenants       int64
+	// PairsPending is the number of statements whose pair postings the
+	// background backfill has still to write (pairs.go): all of them in
+	// a store of a version before 12.
+	PairsPending int64
 }
 
 // Inspect describes the store in dir without changing it (no migration)
@@ -431,10 +435,17 @@ func Inspect(ctx context.Context, dir string) (Info, error) {
 		return info, nil
 	}
 	info.Migrations = migrations[info.SchemaVersion:]
-	for q, n := range map[string]*int64{`SELECT count(*) FROM statements`: &info.Statements, `SELECT count(*) FROM tenants`: &info.Tenants} {
+	counts := map[string]*int64{`SELECT count(*) FROM statements`: &info.Statements, `SELECT count(*) FROM tenants`: &info.Tenants}
+	if info.SchemaVersion >= 12 {
+		counts[`SELECT count(*) FROM statements WHERE position < (SELECT position FROM pairs_from)`] = &info.PairsPending
+	}
+	for q, n := range counts {
 		if err := db.QueryRowContext(ctx, q).Scan(n); err != nil {
 			return info, mapErr(err, fmt.Sprintf("cannot count (%s)", q))
 		}
+	}
+	if info.SchemaVersion < 12 {
+		info.PairsPending = info.Statements
 	}
 	return info, nil
 }

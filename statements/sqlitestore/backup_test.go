@@ -219,7 +219,7 @@ func TestInspect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Exists || info.SchemaVersion != 3 || info.Current != 12 || len(info.Migrations) != info.Current-3 || info.Statements != 1 {
+	if !info.Exists || info.SchemaVersion != 3 || info.Current != 12 || len(info.Migrations) != info.Current-3 || info.Statements != 1 || info.PairsPending != 1 {
 		t.Errorf("version 3 store: got %+v", info)
 	}
 	info, _ = sqlitestore.Inspect(ctx, dir)

@@ -154,6 +154,14 @@ func TestStore_PairsBackfill(t *testing.T) {
 		t.Fatalf("P after the migration: %d, want %d", p, n+2)
 	}
 	check(s, "before the backfill")
+	wantPending := func(want int64) {
+		t.Helper()
+		info, err := Inspect(t.Context(), dir)
+		if err != nil || info.PairsPending != want {
+			t.Errorf("Inspect: %d statements still to backfill, want %d (%v)", info.PairsPending, want, err)
+		}
+	}
+	wantPending(n + 1)
 	for range 3 {
 		if err := s.backfillPairs(t.Context(), 100); err != nil {
 			t.Fatal(err)
@@ -163,6 +171,7 @@ func TestStore_PairsBackfill(t *testing.T) {
 		t.Fatalf("P after three chunks of 100: %d, want %d", p, n+2-300)
 	}
 	check(s, "during the backfill")
+	wantPending(n + 1 - 300)
 	s.unlock()
 	for deadline := time.Now().Add(20 * time.Second); s.pairsFrom.Load() > 1; {
 		if time.Now().After(deadline) {
@@ -171,6 +180,7 @@ func TestStore_PairsBackfill(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	check(s, "after the backfill")
+	wantPending(0)
 	var posts, stmts int
 	if err := s.r.QueryRow(`SELECT count(*) FROM pair_postings`).Scan(&posts); err != nil {
 		t.Fatal(err)
