@@ -63,10 +63,10 @@ const mergeIdle = time.Second
 func WithMergeEvery(n int) Option { return func(s *Store) { s.mergeEvery = n } }
 
 // recent holds the postings of the statements after M (merged_through):
-// for each term id, and each pair (pairs.go), the ascending positions. A list is only ever appended
-// to or replaced, never changed in place below its length, so a reader
-// that took a list under mu reads it without the lock while the writer
-// goes on.
+// for each term id, and each pair (pairs.go), the ascending positions. A
+// list is only ever appended to or replaced, never changed in place below
+// its length, so a reader that took a list under mu reads it without the
+// lock while the writer goes on.
 type recent struct {
 	mu    sync.Mutex
 	lists map[listKey][]int64
