@@ -223,3 +223,73 @@ func TestPairListsFor(t *testing.T) {
 		}
 	}
 }
+
+// TestStore_MergesDuringBackfill: while the pairs of an upgraded store
+// are backfilled, the statements written meanwhile still have their
+// postings merged, so the postings in memory stay bounded.
+func TestStore_MergesDuringBackfill(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20_000
+	for from := 0; from < n; from += 500 {
+		var recs []*statements.Record
+		for i := from; i < from+500; i++ {
+			recs = append(recs, storetest.Record(t, killStatement(i)))
+		}
+		if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE pair_postings`, `DROP TABLE pairs_from`, `ALTER TABLE statements DROP COLUMN pairs`, `PRAGMA user_version = 11`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err = New(t.Context(), dir, WithMergeEvery(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for k := n; ; k += 50 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var recs []*statements.Record
+			for i := k; i < k+50; i++ {
+				recs = append(recs, storetest.Record(t, killStatement(i)))
+			}
+			if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	merges := int64(0)
+	for deadline := time.Now().Add(60 * time.Second); s.pairsFrom.Load() > 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the backfill stopped at P = %d", s.pairsFrom.Load())
+		}
+		_, merges = RecentStats(s)
+	}
+	close(stop)
+	<-done
+	if merges == 0 {
+		t.Error("no merge ran while the backfill did")
+	}
+}

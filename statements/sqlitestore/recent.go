@@ -327,33 +327,47 @@ func (s *Store) merger(ctx context.Context, done chan<- struct{}) {
 		case <-s.mergeWake:
 		case <-tick.C:
 		}
-		for s.pairsFrom.Load() > 1 {
-			if s.lock(ctx) != nil {
-				return
+		// A merge when one is due, else a chunk of the backfill, until
+		// neither is left: the merge keeps the postings in memory
+		// bounded while a long backfill runs.
+		for {
+			var step func(context.Context) error
+			switch {
+			case s.mergeDue():
+				step = func(ctx context.Context) error {
+					err := s.mergeRecent(ctx, mergeChunk)
+					if err == nil {
+						s.recent.merges.Add(1)
+					}
+					return err
+				}
+			case s.pairsFrom.Load() > 1:
+				step = func(ctx context.Context) error { return s.backfillPairs(ctx, pairChunk) }
 			}
-			err := s.backfillPairs(ctx, pairChunk)
-			s.unlock()
-			if err != nil {
-				break // again at the next tick
-			}
-		}
-		for s.mergeEvery > 0 {
-			n := s.recent.pending.Load()
-			idle := time.Since(time.Unix(0, s.recent.lastWrite.Load())) >= mergeIdle
-			if n == 0 || (n <= int64(s.mergeEvery) && !idle) {
+			if step == nil {
 				break
 			}
 			if s.lock(ctx) != nil {
 				return
 			}
-			err := s.mergeRecent(ctx, mergeChunk)
+			err := step(ctx)
 			s.unlock()
 			if err != nil {
 				break // again at the next tick
 			}
-			s.recent.merges.Add(1)
 		}
 	}
+}
+
+// mergeDue says whether more than mergeEvery statements have their
+// postings in memory, or some have and no write came for mergeIdle.
+func (s *Store) mergeDue() bool {
+	if s.mergeEvery < 1 {
+		return false
+	}
+	n := s.recent.pending.Load()
+	idle := time.Since(time.Unix(0, s.recent.lastWrite.Load())) >= mergeIdle
+	return n > 0 && (n > int64(s.mergeEvery) || idle)
 }
 
 // wakeMerger tells the merger that the recent postings may be over the
