@@ -31,32 +31,13 @@ func TestPairsColumn(t *testing.T) {
 // inherits its target's terms), paged both ways; after it every statement
 // has its pair postings.
 func TestStore_PairsBackfill(t *testing.T) {
-	dir := t.TempDir()
-	s, err := New(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 700
-	for from := 0; from < n; from += 50 {
-		var recs []*statements.Record
-		for i := from; i < from+50; i++ {
-			recs = append(recs, storetest.Record(t, killStatement(i)))
-		}
-		if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// Learner 100 (none of the others) likes statement 3 (learner 3,
 	// verb 0, activity 3): the referrer matches learner 3 with "liked".
 	liked := "https://example.org/verbs/liked"
 	ref := storetest.Record(t, fmt.Appendf(nil, `{"id":"00000000-0000-4000-8000-999999999999","actor":%s,"verb":{"id":%q},"object":{"objectType":"StatementRef","id":%q}}`,
 		killActor(100), liked, killID(3)))
-	if err := s.InsertStatements(t.Context(), "t", []*statements.Record{ref}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := version11Store(t, n, ref)
 
 	// What each filter must find.
 	type key struct{ learner, verb, activity int } // -1: any; verb 3: liked
@@ -129,19 +110,7 @@ func TestStore_PairsBackfill(t *testing.T) {
 		}
 	}
 
-	// Back to version 11, as that version left the store.
-	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`DROP TABLE pair_postings`, `DROP TABLE pairs_from`, `ALTER TABLE statements DROP COLUMN pairs`, `PRAGMA user_version = 11`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-
-	s, err = New(t.Context(), dir)
+	s, err := New(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,34 +197,9 @@ func TestPairListsFor(t *testing.T) {
 // are backfilled, the statements written meanwhile still have their
 // postings merged, so the postings in memory stay bounded.
 func TestStore_MergesDuringBackfill(t *testing.T) {
-	dir := t.TempDir()
-	s, err := New(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 20_000
-	for from := 0; from < n; from += 500 {
-		var recs []*statements.Record
-		for i := from; i < from+500; i++ {
-			recs = append(recs, storetest.Record(t, killStatement(i)))
-		}
-		if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`DROP TABLE pair_postings`, `DROP TABLE pairs_from`, `ALTER TABLE statements DROP COLUMN pairs`, `PRAGMA user_version = 11`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-
-	s, err = New(t.Context(), dir, WithMergeEvery(100))
+	dir := version11Store(t, n)
+	s, err := New(t.Context(), dir, WithMergeEvery(100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,4 +236,44 @@ func TestStore_MergesDuringBackfill(t *testing.T) {
 	if merges == 0 {
 		t.Error("no merge ran while the backfill did")
 	}
+}
+
+// version11Store returns the directory of a store as schema version 11
+// left it, without pair postings: the statements killStatement(0) to
+// killStatement(n-1), then extra.
+func version11Store(t *testing.T, n int, extra ...*statements.Record) string {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := New(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from := 0; from < n; from += 500 {
+		var recs []*statements.Record
+		for i := from; i < min(from+500, n); i++ {
+			recs = append(recs, storetest.Record(t, killStatement(i)))
+		}
+		if err := s.InsertStatements(t.Context(), "t", recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(extra) > 0 {
+		if err := s.InsertStatements(t.Context(), "t", extra); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DROP TABLE pair_postings`, `DROP TABLE pairs_from`, `ALTER TABLE statements DROP COLUMN pairs`, `PRAGMA user_version = 11`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
