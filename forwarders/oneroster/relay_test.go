@@ -61,28 +61,7 @@ func TestSink_RelayPassesTenantsWithoutGradebook(t *testing.T) {
 	done := make(chan struct{})
 	go func() { relay.Run(rctx); close(done) }()
 	defer func() { stop(); <-done }()
-	caughtUp := func() {
-		t.Helper()
-		head, err := f.store.LogHead(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		relay.Notify()
-		for deadline := time.Now().Add(10 * time.Second); ; {
-			cur, err := f.store.Cursor(ctx, f.sink.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cur == head {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("cursor %d, log head %d: the relay did not catch up", cur, head)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	caughtUp()
+	f.waitRelayed(t, relay)
 	f.deliver(t)
 	if got := f.book.Results(); got != t1Passed {
 		t.Errorf("t1's results: got %d, want %d", got, t1Passed)
@@ -110,7 +89,7 @@ func TestSink_RelayPassesTenantsWithoutGradebook(t *testing.T) {
 		insert("t2", completion(t, fmt.Sprintf("late-%d", i), oneroster.VerbPassed))
 		insert("t3", completion(t, fmt.Sprintf("late-%d", i), oneroster.VerbPassed))
 	}
-	caughtUp()
+	f.waitRelayed(t, relay)
 	f.deliver(t)
 	if got := other.Results(); got != 5 {
 		t.Errorf("t2's results: got %d, want 5", got)
@@ -149,26 +128,34 @@ func TestSink_RelayPassesPrivateTenants(t *testing.T) {
 	done := make(chan struct{})
 	go func() { relay.Run(rctx); close(done) }()
 	defer func() { stop(); <-done }()
-	head, err := f.store.LogHead(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		cur, err := f.store.Cursor(ctx, f.sink.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cur == head {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cursor %d, log head %d: the relay did not catch up", cur, head)
-		}
-	}
+	f.waitRelayed(t, relay)
 	f.deliver(t)
 	// t2 has no gradebook: its 4 statements are ignored by the sink or
 	// passed; t1 is private: none of its 8 reaches the sink.
 	if st := f.sink.Stats(); st.Written != 0 || st.Ignored > 4 || f.book.Results() != 0 {
 		t.Errorf("a private tenant's statements reached the sink: %+v, %d results", st, f.book.Results())
+	}
+}
+
+// waitRelayed wakes the relay and waits until the sink's cursor reaches
+// the head of the log.
+func (f *fixture) waitRelayed(t *testing.T, relay *forwarders.Relay) {
+	t.Helper()
+	head, err := f.store.LogHead(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay.Notify()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		cur, err := f.store.Cursor(t.Context(), f.sink.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur == head {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cursor %d, log head %d: the relay did not catch up", cur, head)
+		}
 	}
 }
