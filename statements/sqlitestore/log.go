@@ -36,6 +36,7 @@ var logSchema = []string{
 
 const (
 	qReadLog = `SELECT s.tenant, ` + recordColumns + ` FROM statements s WHERE s.position > ? ORDER BY s.position LIMIT ?`
+	qSkimLog = `SELECT s.tenant, s.position, s.stored FROM statements s WHERE s.position > ? ORDER BY s.position LIMIT ?`
 	qLogHead = `SELECT max((SELECT coalesce(max(position), 0) FROM statements), (SELECT coalesce(max(position), 0) FROM erasure_log))`
 	qCursor  = `SELECT position FROM cursors WHERE sink = ?`
 )
@@ -73,43 +74,41 @@ func (s *Store) withLog(ctx context.Context, fn func() error) error {
 // comment), so every snapshot a reader sees holds a prefix of the log: the
 // watermark is simply the last committed position.
 func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
+	return s.readLog(ctx, qReadLog, scanLogEntries, after, limit)
+}
+
+// SkimLog lists the log's entries without their statements; see
+// statements.LogSkimmer. Like ReadLog it reads one snapshot.
+func (s *Store) SkimLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
+	return s.readLog(ctx, qSkimLog, skimLogEntries, after, limit)
+}
+
+// readLog reads a page of the log's statements with q, their entries
+// made by scan, and the erasure entries of the same range, in one read
+// transaction: the statements and the erasure entries of one snapshot,
+// which holds a prefix of the log.
+func (s *Store) readLog(ctx context.Context, q string, scan func(*sql.Rows) ([]statements.LogEntry, error), after int64, limit int) ([]statements.LogEntry, error) {
 	if limit <= 0 || limit > statements.MaxLimit {
 		limit = statements.MaxLimit
 	}
-	// One read transaction: the statements and the erasure entries of
-	// one snapshot, which holds a prefix of the log.
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, mapErr(err, "cannot read the statement log")
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, qReadLog, after, limit)
+	rows, err := tx.QueryContext(ctx, q, after, limit)
 	if err != nil {
 		return nil, mapErr(err, "cannot read the statement log")
 	}
-	out, err := scanLogEntries(rows)
+	out, err := scan(rows)
 	if err != nil {
 		return nil, err
 	}
 	return withErasures(ctx, tx, out, after, limit)
 }
 
-// SkimLog lists the log's entries without their statements; see
-// statements.LogSkimmer. Like ReadLog it reads one snapshot.
-func (s *Store) SkimLog(ctx context.Context, after int64, limit int) ([]statements.LogEntry, error) {
-	if limit <= 0 || limit > statements.MaxLimit {
-		limit = statements.MaxLimit
-	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT s.tenant, s.position, s.stored FROM statements s
-		WHERE s.position > ? ORDER BY s.position LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
-	}
+// skimLogEntries scans the rows of qSkimLog: entries without statements.
+func skimLogEntries(rows *sql.Rows) ([]statements.LogEntry, error) {
 	defer rows.Close()
 	var out []statements.LogEntry
 	for rows.Next() {
@@ -124,8 +123,7 @@ func (s *Store) SkimLog(ctx context.Context, after int64, limit int) ([]statemen
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err, "cannot read the statement log")
 	}
-	rows.Close()
-	return withErasures(ctx, tx, out, after, limit)
+	return out, nil
 }
 
 // ReadLogOf reads the entries of some tenants in a range of the log; see
