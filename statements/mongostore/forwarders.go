@@ -49,14 +49,10 @@ func (s *Store) logPage(ctx context.Context, after int64, limit int, skim bool) 
 	if skim {
 		projection = bson.D{{Key: "_id", Value: 0}, {Key: "tn", Value: 1}, {Key: "pos", Value: 1}, {Key: "st", Value: 1}}
 	}
-	cur, err := s.stmts.Find(ctx, bson.D{{Key: "pos", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: w}}}},
-		options.Find().SetSort(bson.D{{Key: "pos", Value: 1}}).SetLimit(int64(limit)).SetProjection(projection))
+	docs, err := s.findLog(ctx, bson.D{{Key: "pos", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: w}}}},
+		options.Find().SetLimit(int64(limit)).SetProjection(projection))
 	if err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
-	}
-	var docs []stmtDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
+		return nil, err
 	}
 	out := make([]statements.LogEntry, len(docs))
 	for i := range docs {
@@ -84,15 +80,11 @@ func (s *Store) ReadLogOf(ctx context.Context, after, through int64, tenants []s
 	if len(tenants) == 0 || through <= after {
 		return nil, nil
 	}
-	cur, err := s.stmts.Find(ctx, bson.D{{Key: "tn", Value: bson.D{{Key: "$in", Value: tenants}}},
+	docs, err := s.findLog(ctx, bson.D{{Key: "tn", Value: bson.D{{Key: "$in", Value: tenants}}},
 		{Key: "pos", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: through}}}},
-		options.Find().SetSort(bson.D{{Key: "pos", Value: 1}}).SetProjection(bson.D{{Key: "terms", Value: 0}}))
+		options.Find().SetProjection(bson.D{{Key: "terms", Value: 0}}))
 	if err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
-	}
-	var docs []stmtDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, mapErr(err, "cannot read the statement log")
+		return nil, err
 	}
 	out := make([]statements.LogEntry, len(docs))
 	for i := range docs {
@@ -104,6 +96,19 @@ func (s *Store) ReadLogOf(ctx context.Context, after, through int64, tenants []s
 	}
 	es = slices.DeleteFunc(es, func(e statements.LogEntry) bool { return !slices.Contains(tenants, e.Tenant) })
 	return mergeLog(out, es, len(out)+len(es)), nil
+}
+
+// findLog reads the statements of filter in position order, with opts.
+func (s *Store) findLog(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]stmtDoc, error) {
+	cur, err := s.stmts.Find(ctx, filter, opts.SetSort(bson.D{{Key: "pos", Value: 1}}))
+	if err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	var docs []stmtDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, mapErr(err, "cannot read the statement log")
+	}
+	return docs, nil
 }
 
 // LogHead returns the watermark; see statements.Log.
